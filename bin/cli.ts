@@ -1,0 +1,25 @@
+import { Command, CommanderError } from 'commander';
+
+/** Builds the `meterlab` program. Each subcommand lives in bin/commands/ and only parses flags. */
+export function buildProgram(): Command {
+  const program = new Command('meterlab')
+    .description('Meter-concentrator simulator and protocol test harness (CJ/T 188, DL/T 645, Q/GDW 1376.1)')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+/** Runs the CLI and resolves to the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    const e = err as Error & { code?: string };
+    process.stderr.write(`meterlab: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
+    return 1;
+  }
+}
