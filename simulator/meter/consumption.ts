@@ -17,10 +17,9 @@ const HOURLY_PROFILE = [
 ];
 const PROFILE_TOTAL = HOURLY_PROFILE.reduce((a, b) => a + b, 0);
 /** CUMULATIVE[h] = share of a day's volume used before local hour h. */
-const CUMULATIVE = HOURLY_PROFILE.reduce<number[]>(
-  (acc, w) => [...acc, acc[acc.length - 1] + w / PROFILE_TOTAL],
-  [0],
-);
+const CUMULATIVE: number[] = [0];
+for (const weight of HOURLY_PROFILE)
+  CUMULATIVE.push(CUMULATIVE[CUMULATIVE.length - 1] + weight / PROFILE_TOTAL);
 
 const DAY_MS = 86_400_000;
 /** Day 0 of the model: readings count up from here (2020-01-01 local midnight). */

@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import type { FaultRule } from '../meter/fault-plan.ts';
+import { SCENARIO_SCHEMA } from './schema.ts';
+import {
+  type ConcentratorSpec,
+  concentratorId,
+  type MeterKind,
+  type MeterProtocol,
+  type MeterSpec,
+  type PortLinkSpec,
+  type PortSpec,
+  type Scenario,
+  type SerialSettingsSpec,
+} from './types.ts';
+
+/** A scenario that cannot be used. `problems` name the JSON path of each, e.g. `/concentrators/0/a2`. */
+export class ScenarioError extends Error {
+  readonly code = 'BAD_SCENARIO';
+  constructor(
+    readonly source: string,
+    readonly problems: string[],
+  ) {
+    super(`${source}: ${problems.length === 1 ? problems[0] : `\n  ${problems.join('\n  ')}`}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validate = ajv.compile(SCENARIO_SCHEMA);
+
+/** Default meter line settings: 2400 bit/s 8E1, the CJ/T 188 and DL/T 645-2007 habit (REFERENCE §1.1, §2.1). */
+export const DEFAULT_SERIAL: SerialSettingsSpec = {
+  baudRate: 2400,
+  dataBits: 8,
+  parity: 'even',
+  stopBits: 1,
+};
+/** Default master station address for concentrators in client mode. */
+export const DEFAULT_MASTER = { host: '127.0.0.1', port: 9093 };
+
+/** Reads, validates and normalises a scenario file. Throws ScenarioError naming the file and each problem. */
+export function loadScenarioFile(path: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ScenarioError(path, [`cannot read the file: ${(err as Error).message}`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ScenarioError(path, [`not valid JSON: ${(err as Error).message}`]);
+  }
+  return parseScenario(json, path);
+}
+
+/** Validates and normalises a scenario given as parsed JSON; `source` names it in errors. */
+export function parseScenario(json: unknown, source = 'scenario'): Scenario {
+  if (!validate(json)) throw new ScenarioError(source, (validate.errors ?? []).map(describeSchemaError));
+  const raw = json as RawScenario;
+  const master = { ...DEFAULT_MASTER, ...raw.master };
+  const scenario: Scenario = {
+    name: raw.name ?? source,
+    seed: raw.seed ?? 1,
+    concentrators: raw.concentrators.map((c) => normaliseConcentrator(c, master)),
+  };
+  const problems = crossCheck(scenario);
+  if (problems.length > 0) throw new ScenarioError(source, problems);
+  return scenario;
+}
+
+function describeSchemaError(e: ErrorObject): string {
+  const where = e.instancePath === '' ? '(top level)' : e.instancePath;
+  if (e.keyword === 'additionalProperties') {
+    return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  }
+  if (e.keyword === 'enum') {
+    return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  return `${where}: ${e.message ?? 'is invalid'}`;
+}
+
+function normaliseConcentrator(c: RawConcentrator, master: { host: string; port: number }): ConcentratorSpec {
+  const mode = c.upstream?.mode ?? 'client';
+  return {
+    id: concentratorId(c.a1, c.a2),
+    a1: c.a1,
+    a2: c.a2,
+    ...(c.alias ? { alias: c.alias } : {}),
+    upstream: { mode, host: c.upstream?.host ?? master.host, port: c.upstream?.port ?? master.port },
+    heartbeatSeconds: c.heartbeatSeconds ?? 60,
+    pollMinutes: c.pollMinutes ?? 0,
+    ports: c.ports.map(normalisePort),
+  };
+}
+
+function normalisePort(p: RawPort): PortSpec {
+  return {
+    port: p.port,
+    serial: { ...DEFAULT_SERIAL, ...p.serial },
+    link: p.link ?? { kind: 'memory' },
+    wireTiming: p.wireTiming ?? true,
+    turnaroundMs: p.turnaroundMs ?? 20,
+    meters: (p.meters ?? []).map((m) => normaliseMeter(m, p.protocol ?? 'cjt188')),
+  };
+}
+
+function normaliseMeter(m: RawMeter, portProtocol: MeterProtocol): MeterSpec {
+  const protocol = m.protocol ?? portProtocol;
+  return {
+    address: m.address.padStart(protocol === 'cjt188' ? 14 : 12, '0'),
+    protocol,
+    kind: m.kind ?? (protocol === 'cjt188' ? 'cold-water' : 'electricity'),
+    quirks: { diOrder: 'low-first', preamble: 2, replyDelayMs: 0, ...m.quirks },
+    faults: (m.faults ?? []).map((f) => ({ ...f, when: f.when ?? { always: true } })),
+    valve: m.valve ?? 'open',
+    batteryLow: m.batteryLow ?? false,
+  };
+}
+
+/** Problems the schema cannot see: duplicates, and values that depend on each other. */
+function crossCheck(scenario: Scenario): string[] {
+  const problems: string[] = [];
+  const ids = new Map<string, number>();
+  const aliases = new Map<string, number>();
+  scenario.concentrators.forEach((c, ci) => {
+    const at = `/concentrators/${ci}`;
+    if (ids.has(c.id))
+      problems.push(`${at}: A1/A2 ${c.a1}/${c.a2} already used by /concentrators/${ids.get(c.id)}`);
+    ids.set(c.id, ci);
+    if (c.alias !== undefined) {
+      if (aliases.has(c.alias))
+        problems.push(`${at}/alias: "${c.alias}" already used by /concentrators/${aliases.get(c.alias)}`);
+      aliases.set(c.alias, ci);
+    }
+    const ports = new Set<number>();
+    c.ports.forEach((p, pi) => {
+      if (ports.has(p.port)) problems.push(`${at}/ports/${pi}/port: port ${p.port} is listed twice`);
+      ports.add(p.port);
+      const addresses = new Set<string>();
+      p.meters.forEach((m, mi) => {
+        const mAt = `${at}/ports/${pi}/meters/${mi}`;
+        if (m.protocol === 'dlt645' && m.address.length > 12) {
+          problems.push(`${mAt}/address: a DL/T 645 address has at most 12 digits, got "${m.address}"`);
+        }
+        if (m.protocol === 'dlt645' && m.kind !== 'electricity') {
+          problems.push(`${mAt}/kind: a DL/T 645 meter is an electricity meter, not "${m.kind}"`);
+        }
+        if (m.protocol === 'cjt188' && m.kind === 'electricity') {
+          problems.push(`${mAt}/kind: "electricity" meters speak DL/T 645, not CJ/T 188`);
+        }
+        if (addresses.has(m.address)) problems.push(`${mAt}/address: ${m.address} is already on this port`);
+        addresses.add(m.address);
+      });
+    });
+  });
+  return problems;
+}
+
+// What a file may contain, before defaults (mirrors schema.ts).
+interface RawMeter {
+  address: string;
+  protocol?: MeterProtocol;
+  kind?: MeterKind;
+  quirks?: MeterSpec['quirks'];
+  faults?: (Omit<FaultRule, 'when'> & { when?: FaultRule['when'] })[];
+  valve?: 'open' | 'closed';
+  batteryLow?: boolean;
+}
+interface RawPort {
+  port: number;
+  serial?: Partial<SerialSettingsSpec>;
+  link?: PortLinkSpec;
+  wireTiming?: boolean;
+  turnaroundMs?: number;
+  protocol?: MeterProtocol;
+  meters?: RawMeter[];
+}
+interface RawConcentrator {
+  a1: string;
+  a2: number;
+  alias?: string;
+  upstream?: { mode?: 'client' | 'server'; host?: string; port?: number };
+  heartbeatSeconds?: number;
+  pollMinutes?: number;
+  ports: RawPort[];
+}
+interface RawScenario {
+  name?: string;
+  seed?: number;
+  master?: { host?: string; port?: number };
+  concentrators: RawConcentrator[];
+}
