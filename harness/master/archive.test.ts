@@ -1,0 +1,79 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Archive, ArchiveError, archiveFromJson, loadArchiveFile } from './archive.ts';
+
+const fleet = {
+  concentrators: [
+    {
+      id: '017102082',
+      alias: '101',
+      a1: '0171',
+      a2: 2082,
+      ports: [{ port: 1, meters: [{ address: '00000000101001', protocol: 'cjt188' }] }],
+    },
+  ],
+};
+
+describe('Archive', () => {
+  it('finds a concentrator by id or alias and a meter with or without leading zeros', () => {
+    const a = new Archive(fleet);
+    expect(a.concentrator('101')?.id).toBe('017102082');
+    expect(a.concentrator('017102082')?.alias).toBe('101');
+    expect(a.meter('017102082', '101001')).toEqual({
+      concentratorId: '017102082',
+      port: 1,
+      protocol: 'cjt188',
+    });
+    expect(a.meter('017102082', '101002')).toBeUndefined();
+  });
+
+  it('names every bad field by JSON path', () => {
+    const bad = {
+      concentrators: [
+        {
+          id: '017102083',
+          a1: '0171',
+          a2: 2082,
+          ports: [{ port: 40, meters: [{ address: 'x', protocol: 'mbus' }] }],
+        },
+      ],
+    };
+    try {
+      new Archive(bad, 'fleet.json');
+      throw new Error('accepted');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ArchiveError);
+      const problems = (err as ArchiveError).problems.join('\n');
+      expect(problems).toMatch(/\/concentrators\/0\/id "017102083" is not A1 \+ A2/);
+      expect(problems).toMatch(/\/concentrators\/0\/ports\/0\/port must be 1–31/);
+      expect(problems).toMatch(/meters\/0\/address/);
+      expect(problems).toMatch(/meters\/0\/protocol/);
+    }
+  });
+
+  it('loads a fleet summary file as it is, and a scenario file through the scenario loader', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meterlab-archive-'));
+    const path = join(dir, 'fleet.json');
+    writeFileSync(path, JSON.stringify(fleet));
+    expect(loadArchiveFile(path).concentrator('101')?.a2).toBe(2082);
+    const scenario = {
+      name: 't',
+      seed: 1,
+      concentrators: [
+        {
+          a1: '0171',
+          a2: 7,
+          alias: 'x7',
+          ports: [{ port: 2, meters: [{ address: '12', protocol: 'dlt645' }] }],
+        },
+      ],
+    };
+    const fromScenario = archiveFromJson(scenario, 'scenario.json');
+    const where = fromScenario.meter('017100007', '12');
+    expect(where?.port).toBe(2);
+    expect(where?.protocol).toBe('dlt645');
+    expect(where?.serial?.baudRate).toBe(2400);
+  });
+});

@@ -1,0 +1,268 @@
+import { EventEmitter } from 'node:events';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import {
+  type AnyPointReadMessage,
+  encodeLine,
+  fromLegacyRequest,
+  isLegacyMessage,
+  type LegacyClickToCopy,
+  NdjsonDecoder,
+  type NdjsonEvent,
+  type ReadError,
+  type Reading,
+  type ReadRequest,
+  readErrorFromProtocolError,
+  type TextEncodingName,
+  toLegacyAnswer,
+} from '../../protocols/point-read/index.ts';
+import { MasterError } from './master-error.ts';
+import type { MasterReading, PointReadRequest } from './types.ts';
+
+/**
+ * The master station's client API (the seed system's "clientserver" role): newline-delimited JSON point-read
+ * messages over TCP. A `read` is answered by one `reading` or one `error` line with the same `id`; a line that
+ * is not a valid request is answered by an `error` line naming the problem, and the connection stays open.
+ * Requests on one connection run concurrently and may be answered out of order (the `id` correlates them).
+ * The legacy `ClickToCopy` request is accepted too and answered in the legacy form.
+ */
+
+export interface ClientApiOptions {
+  /** @defaultValue '127.0.0.1' */
+  host?: string;
+  /** 0 picks a free port. @defaultValue 9092 */
+  port?: number;
+  /** Character set of the lines; `gb2312` for legacy clients. @defaultValue 'utf8' */
+  encoding?: TextEncodingName;
+  /** Reads in flight on one connection; more are answered BUSY at once. @defaultValue 32 */
+  maxInFlightPerConnection?: number;
+  /** Client connections at once; more are refused (closed) on accept. @defaultValue 256 */
+  maxConnections?: number;
+  /** Longest request line, bytes. @defaultValue 65536 */
+  maxLineLength?: number;
+}
+
+/** Performs one read; rejects with a {@link MasterError} (or anything else, answered as BAD_REPLY). */
+export type PointReadHandler = (request: PointReadRequest) => Promise<MasterReading>;
+
+/** Events: `'connection'` (socket), `'bad-line'` (BadLine), `'error'` (server error). */
+export class ClientApiServer extends EventEmitter {
+  readonly host: string;
+  readonly port: number;
+  readonly encoding: TextEncodingName;
+  readonly maxInFlightPerConnection: number;
+  readonly maxConnections: number;
+  readonly maxLineLength: number | undefined;
+  readonly #handler: PointReadHandler;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+
+  constructor(handler: PointReadHandler, options: ClientApiOptions = {}) {
+    super();
+    this.#handler = handler;
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port ?? 9092;
+    this.encoding = options.encoding ?? 'utf8';
+    this.maxInFlightPerConnection = positiveInt(
+      'maxInFlightPerConnection',
+      options.maxInFlightPerConnection,
+      32,
+    );
+    this.maxConnections = positiveInt('maxConnections', options.maxConnections, 256);
+    this.maxLineLength = options.maxLineLength;
+    // allowHalfOpen: a client may send its request and end its side; it still gets its answers.
+    this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.on('error', (err) => this.emit('error', err));
+  }
+
+  /** Starts listening; resolves with the bound address. */
+  listen(): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.#server.once('error', onError);
+      this.#server.listen(this.port, this.host, () => {
+        this.#server.off('error', onError);
+        resolve(this.#server.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** Stops listening and closes every client connection. */
+  close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    return new Promise((resolve) => {
+      if (!this.#server.listening) resolve();
+      else this.#server.close(() => resolve());
+    });
+  }
+
+  /** Open client connections. */
+  get connections(): number {
+    return this.#sockets.size;
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#sockets.size >= this.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    // A client that resets mid-answer is normal; the socket's 'error' must not become an uncaught one.
+    socket.on('error', () => {});
+    this.emit('connection', socket);
+    new ClientConnection(this, socket, this.#handler);
+  }
+}
+
+/** One client socket: frames lines, runs reads, writes exactly one answer per request. @internal */
+class ClientConnection {
+  readonly #server: ClientApiServer;
+  readonly #socket: Socket;
+  readonly #handler: PointReadHandler;
+  #inFlight = 0;
+  #inputEnded = false;
+
+  constructor(server: ClientApiServer, socket: Socket, handler: PointReadHandler) {
+    this.#server = server;
+    this.#socket = socket;
+    this.#handler = handler;
+    // The plain decoder rather than the NdjsonFramer stream: the end of input must be seen after the last
+    // line's answer is queued, which is simpler to order without a pipe in between.
+    const decoder = new NdjsonDecoder({ charset: server.encoding, maxLineLength: server.maxLineLength });
+    socket.on('data', (chunk: Buffer) => this.#onEvents(decoder.push(chunk)));
+    socket.on('end', () => {
+      this.#onEvents(decoder.flush());
+      this.#inputEnded = true;
+      this.#maybeEnd();
+    });
+  }
+
+  #onEvents(events: NdjsonEvent[]): void {
+    for (const event of events) {
+      if (event.kind === 'message') {
+        this.#onMessage(event.message);
+      } else {
+        this.#server.emit('bad-line', event);
+        this.#send(readErrorFromProtocolError(event.error, event.id));
+      }
+    }
+  }
+
+  #onMessage(msg: AnyPointReadMessage): void {
+    if (isLegacyMessage(msg)) {
+      if ('AccumVal' in msg.Content || 'Error' in msg.Content) {
+        this.#send({
+          type: 'error',
+          code: 'BAD_REQUEST',
+          message: 'expected a ClickToCopy request, got an answer',
+        });
+        return;
+      }
+      const legacy = msg as LegacyClickToCopy;
+      this.#run(fromLegacyRequest(legacy), (answer) => toLegacyAnswer(answer, legacy));
+      return;
+    }
+    if (msg.type !== 'read') {
+      const base = {
+        type: 'error' as const,
+        code: 'BAD_REQUEST',
+        message: `expected a "read" request, got "${msg.type}"`,
+      };
+      this.#send(msg.id === undefined ? base : { ...base, id: msg.id });
+      return;
+    }
+    this.#run(msg, (answer) => answer);
+  }
+
+  #run(read: ReadRequest, shape: (answer: Reading | ReadError) => AnyPointReadMessage): void {
+    if (this.#inFlight >= this.#server.maxInFlightPerConnection) {
+      this.#send(
+        shape(
+          errorAnswer(
+            read,
+            new MasterError(
+              'BUSY',
+              `${this.#server.maxInFlightPerConnection} reads already in flight on this connection; read of meter ${read.meter} refused`,
+            ),
+          ),
+        ),
+      );
+      return;
+    }
+    this.#inFlight++;
+    const request: PointReadRequest = { concentrator: read.concentrator, meter: read.meter };
+    if (read.protocol !== undefined) request.protocol = read.protocol;
+    if (read.port !== undefined) request.port = read.port;
+    let answered: Promise<Reading | ReadError>;
+    try {
+      answered = this.#handler(request).then(
+        (reading) => readingAnswer(read, reading),
+        (err: unknown) => errorAnswer(read, err),
+      );
+    } catch (err) {
+      answered = Promise.resolve(errorAnswer(read, err));
+    }
+    void answered.then((answer) => {
+      this.#inFlight--;
+      this.#send(shape(answer), shape(errorAnswer(read, undefined)));
+      this.#maybeEnd();
+    });
+  }
+
+  /** Writes one line; when `msg` cannot be encoded the fallback is written instead (still one answer). */
+  #send(msg: AnyPointReadMessage, fallback?: AnyPointReadMessage): void {
+    if (this.#socket.destroyed || this.#socket.writableEnded) return;
+    let line: Uint8Array;
+    try {
+      line = encodeLine(msg, this.#server.encoding);
+    } catch (err) {
+      if (!fallback) throw err;
+      line = encodeLine(fallback, this.#server.encoding);
+    }
+    // Backpressure: stop reading requests while the client is not reading answers.
+    if (!this.#socket.write(line)) {
+      this.#socket.pause();
+      this.#socket.once('drain', () => this.#socket.resume());
+    }
+  }
+
+  #maybeEnd(): void {
+    if (this.#inputEnded && this.#inFlight === 0 && !this.#socket.destroyed) this.#socket.end();
+  }
+}
+
+function readingAnswer(read: ReadRequest, reading: MasterReading): Reading {
+  const answer: Reading = {
+    type: 'reading',
+    id: read.id,
+    // Echo the names the client used (an alias stays an alias) so it can match the answer without a lookup.
+    concentrator: read.concentrator,
+    meter: read.meter,
+    value: reading.value,
+    unit: reading.unit,
+  };
+  if (reading.meterTime !== undefined) answer.meterTime = reading.meterTime;
+  if (reading.status !== undefined) answer.status = reading.status;
+  answer.protocol = reading.protocol;
+  answer.latencyMs = reading.latencyMs;
+  answer.readAt = reading.readAt;
+  return answer;
+}
+
+function errorAnswer(read: ReadRequest, err: unknown): ReadError {
+  const { code, message } =
+    err instanceof MasterError
+      ? err
+      : {
+          code: 'BAD_REPLY',
+          message: `read of meter ${read.meter} on ${read.concentrator} failed: ${err instanceof Error ? err.message : 'the answer could not be encoded'}`,
+        };
+  return { type: 'error', id: read.id, code, message, concentrator: read.concentrator, meter: read.meter };
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1)
+    throw new TypeError(`"${name}" must be a positive integer, got ${String(value)}`);
+  return v;
+}
