@@ -1,0 +1,134 @@
+import fc from 'fast-check';
+import {
+  type LegacyAnswer,
+  type LegacyClickToCopy,
+  METER_PROTOCOLS,
+  type MeterStatus,
+  type PointReadMessage,
+  READ_ERROR_CODES,
+  READING_UNITS,
+  type ReadError,
+  type Reading,
+  type ReadRequest,
+  VALVE_STATES,
+} from './types.ts';
+
+/** Request ids: short printable ones, and any 1–128 characters without control characters. */
+export const requestIdArb: fc.Arbitrary<string> = fc.oneof(
+  fc.stringMatching(/^[a-z0-9-]{1,12}$/),
+  fc
+    .string({ unit: 'binary', minLength: 1, maxLength: 128 })
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ids exclude control characters
+    .filter((s) => s.length <= 128 && !/[\u0000-\u001f\u007f]/.test(s)),
+);
+
+/** Concentrator ids: A1+A2 addresses (A2 1–65535) and aliases. */
+export const concentratorArb: fc.Arbitrary<string> = fc.oneof(
+  fc
+    .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 65535 }))
+    .map(([a1, a2]) => `${String(a1).padStart(4, '0')}${String(a2).padStart(5, '0')}`),
+  fc.stringMatching(/^[0-9A-Za-z_.-]{1,32}$/).filter((s) => !/^\d{9}$/.test(s)),
+);
+
+/** Meter addresses as written in messages: 1–14 decimal digits. */
+export const meterArb: fc.Arbitrary<string> = fc.stringMatching(/^\d{1,14}$/);
+
+/** Finite numbers, with one zero (JSON writes -0 as 0). */
+export const valueArb: fc.Arbitrary<number> = fc
+  .double({ noNaN: true, noDefaultInfinity: true })
+  .map((v) => (v === 0 ? 0 : v));
+
+/** `YYYY-MM-DDTHH:mm:ss` from real instants. */
+export const meterTimeArb: fc.Arbitrary<string> = fc
+  .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 19));
+
+export const readAtArb: fc.Arbitrary<string> = fc
+  .date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true })
+  .map((d) => d.toISOString());
+
+export const meterStatusArb: fc.Arbitrary<MeterStatus> = fc.record({
+  valve: fc.constantFrom(...VALVE_STATES),
+  batteryLow: fc.boolean(),
+});
+
+/** Known codes and other UPPER_SNAKE ones. */
+export const errorCodeArb: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...READ_ERROR_CODES),
+  fc.stringMatching(/^[A-Z][A-Z0-9]{0,10}(_[A-Z0-9]{1,8}){0,3}$/),
+);
+
+export const readRequestArb: fc.Arbitrary<ReadRequest> = fc.record(
+  {
+    type: fc.constant('read' as const),
+    id: requestIdArb,
+    concentrator: concentratorArb,
+    meter: meterArb,
+    protocol: fc.constantFrom(...METER_PROTOCOLS),
+    port: fc.integer({ min: 1, max: 31 }),
+  },
+  { requiredKeys: ['type', 'id', 'concentrator', 'meter'] },
+);
+
+export const readingArb: fc.Arbitrary<Reading> = fc.record(
+  {
+    type: fc.constant('reading' as const),
+    id: requestIdArb,
+    concentrator: concentratorArb,
+    meter: meterArb,
+    value: valueArb,
+    unit: fc.constantFrom(...READING_UNITS),
+    meterTime: meterTimeArb,
+    status: meterStatusArb,
+    protocol: fc.constantFrom(...METER_PROTOCOLS),
+    latencyMs: fc.double({ min: 0, max: 1e7, noNaN: true }).map((v) => (v === 0 ? 0 : v)),
+    readAt: readAtArb,
+  },
+  { requiredKeys: ['type', 'id', 'concentrator', 'meter', 'value', 'unit'] },
+);
+
+export const readErrorArb: fc.Arbitrary<ReadError> = fc.record(
+  {
+    type: fc.constant('error' as const),
+    id: requestIdArb,
+    code: errorCodeArb,
+    // Any UTF-16 text, lone surrogates included: JSON escapes them and GB2312 lines escape what it lacks.
+    message: fc.oneof(fc.constantFrom('不要重复发送', '表计无应答', ''), fc.string({ unit: 'binary' })),
+    concentrator: concentratorArb,
+    meter: meterArb,
+  },
+  { requiredKeys: ['type', 'code', 'message'] },
+);
+
+export const pointReadMessageArb: fc.Arbitrary<PointReadMessage> = fc.oneof(
+  readRequestArb,
+  readingArb,
+  readErrorArb,
+);
+
+export const legacyRequestArb: fc.Arbitrary<LegacyClickToCopy> = fc.record({
+  ModuleName: fc.constant('ClickToCopy' as const),
+  Content: fc.record({ ConcentratorNo: concentratorArb, WaterMtrAddress: meterArb }),
+});
+
+export const legacyAnswerArb: fc.Arbitrary<LegacyAnswer> = fc.oneof(
+  fc.record({
+    ModuleName: fc.constant('ClickToCopy' as const),
+    Content: fc.record({ ConcentratorNo: concentratorArb, WaterMtrAddress: meterArb, AccumVal: valueArb }),
+  }),
+  fc.record({
+    ModuleName: fc.constant('ClickToCopy' as const),
+    Content: fc.record(
+      {
+        ConcentratorNo: concentratorArb,
+        WaterMtrAddress: meterArb,
+        Error: fc.oneof(fc.constant('不要重复发送'), fc.string()),
+        ErrorCode: errorCodeArb,
+      },
+      { requiredKeys: ['ConcentratorNo', 'WaterMtrAddress', 'Error'] },
+    ),
+  }),
+);
+
+/** Every message this module parses, v1 and legacy. */
+export const anyPointReadMessageArb = fc.oneof(pointReadMessageArb, legacyRequestArb, legacyAnswerArb);

@@ -1,0 +1,161 @@
+/**
+ * The point-read (点抄) messages: a browser or script asks for one meter's reading now, through the relay, and
+ * the master station answers. Two dialects share this module:
+ *
+ * - **v1**, keyed on `type`: `read` (request), `reading` (answer), `error` (answer), correlated by `id`. The
+ *   relay forwards these to the master station as newline-delimited JSON over TCP.
+ * - **legacy**, keyed on `ModuleName: "ClickToCopy"`, the form of the C#/Fleck system this product replaces:
+ *   a request `{ConcentratorNo, WaterMtrAddress}` and an answer that echoes it with `AccumVal` or `Error`.
+ *   It has no request id; the relay converts it to and from v1 (see `legacy.ts`).
+ */
+
+/** Meter protocols a read can name. The master picks one from its archive when the request names none. */
+export const METER_PROTOCOLS = ['cjt188', 'dlt645'] as const;
+export type MeterProtocol = (typeof METER_PROTOCOLS)[number];
+
+/**
+ * Units a reading can carry: volume (`m3`, `L`) for water meters, energy for heat meters (CJ/T 188 type 2xH)
+ * and DL/T 645 meters.
+ */
+export const READING_UNITS = ['m3', 'L', 'kWh', 'MWh', 'GJ'] as const;
+export type ReadingUnit = (typeof READING_UNITS)[number];
+
+/** Valve state as the meter reports it (CJ/T 188 ST bits D1–D0: 00 open, 01 closed, 11 abnormal). */
+export const VALVE_STATES = ['open', 'closed', 'abnormal'] as const;
+export type ValveState = (typeof VALVE_STATES)[number];
+
+/**
+ * Error codes the rest of meterlab sends in an `error` answer. Decoding also accepts any other UPPER_SNAKE
+ * code (see {@link ReadErrorCode}), so an older peer does not reject a newer one's errors.
+ *
+ * | code                 | meaning                                                            |
+ * | -------------------- | ------------------------------------------------------------------ |
+ * | CONCENTRATOR_OFFLINE | the concentrator is known but has no session with the master       |
+ * | METER_TIMEOUT        | the concentrator answered but the meter did not                    |
+ * | BAD_REPLY            | a reply came back but could not be decoded or did not match        |
+ * | UNKNOWN_METER        | the meter is not in the concentrator's archive                     |
+ * | UNKNOWN_CONCENTRATOR | no concentrator with that address or alias                         |
+ * | BUSY                 | the concentrator or bus is serving another read                    |
+ * | MASTER_UNAVAILABLE   | the relay cannot reach the master station                          |
+ * | TIMEOUT              | the whole read took longer than the caller's or relay's limit      |
+ * | BAD_REQUEST          | the request is valid JSON but not a valid `read` message           |
+ * | BAD_JSON             | the request is not JSON                                            |
+ * | UNAUTHORIZED         | missing or wrong auth token                                        |
+ * | QUEUE_FULL           | too many pending reads; try again later                            |
+ */
+export const READ_ERROR_CODES = [
+  'CONCENTRATOR_OFFLINE',
+  'METER_TIMEOUT',
+  'BAD_REPLY',
+  'UNKNOWN_METER',
+  'UNKNOWN_CONCENTRATOR',
+  'BUSY',
+  'MASTER_UNAVAILABLE',
+  'TIMEOUT',
+  'BAD_REQUEST',
+  'BAD_JSON',
+  'UNAUTHORIZED',
+  'QUEUE_FULL',
+] as const;
+export type KnownReadErrorCode = (typeof READ_ERROR_CODES)[number];
+/**
+ * A known code, or any other UPPER_SNAKE string (`/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/`, at most 64 characters).
+ * The `string & {}` keeps editor completion for the known codes.
+ */
+export type ReadErrorCode = KnownReadErrorCode | (string & {});
+
+/** Meter state bits that come with a reading. */
+export interface MeterStatus {
+  valve: ValveState;
+  batteryLow: boolean;
+}
+
+/**
+ * v1 request: read one meter now.
+ *
+ * - `id`: 1–128 characters, no control characters; the answer carries the same id.
+ * - `concentrator`: A1 (4 digits) + A2 (5 decimal digits, 00001–65535), e.g. `"017102082"`, or an alias of
+ *   1–32 characters `[0-9A-Za-z_.-]` such as `"101"` (see `concentrator-id.ts`).
+ * - `meter`: 1–14 decimal digits, kept as given; the master left-pads it (14 digits for CJ/T 188, 12 for
+ *   DL/T 645).
+ * - `protocol`: optional; the master's archive decides when absent.
+ * - `port`: optional concentrator port (Q/GDW 1376.1 AFN 10H F1 "终端通信端口号", 1–31).
+ */
+export interface ReadRequest {
+  type: 'read';
+  id: string;
+  concentrator: string;
+  meter: string;
+  protocol?: MeterProtocol;
+  port?: number;
+}
+
+/**
+ * v1 answer: the meter's reading.
+ *
+ * - `value`: accumulated volume (or energy) in `unit`; any finite number.
+ * - `meterTime`: the meter's own clock, local time without zone, `YYYY-MM-DDTHH:mm:ss`.
+ * - `latencyMs`: how long the field read took, ≥ 0.
+ * - `readAt`: when the master got the reply, ISO 8601 with `Z` or an offset (`Date#toISOString()` form).
+ */
+export interface Reading {
+  type: 'reading';
+  id: string;
+  concentrator: string;
+  meter: string;
+  value: number;
+  unit: ReadingUnit;
+  meterTime?: string;
+  status?: MeterStatus;
+  protocol?: MeterProtocol;
+  latencyMs?: number;
+  readAt?: string;
+}
+
+/**
+ * v1 answer: the read failed. `id` is absent only when the request could not be read far enough to find one
+ * (BAD_JSON, or a request whose `id` is missing). `concentrator` and `meter` may echo the request.
+ */
+export interface ReadError {
+  type: 'error';
+  id?: string;
+  code: ReadErrorCode;
+  message: string;
+  concentrator?: string;
+  meter?: string;
+}
+
+/** Every v1 message, discriminated on `type`. */
+export type PointReadMessage = ReadRequest | Reading | ReadError;
+
+/** The legacy request, exactly as the old browser page sent it. */
+export interface LegacyClickToCopy {
+  ModuleName: 'ClickToCopy';
+  Content: { ConcentratorNo: string; WaterMtrAddress: string };
+}
+
+/** Legacy success answer: the request's fields plus the accumulated volume in m³. */
+export interface LegacyReading {
+  ModuleName: 'ClickToCopy';
+  Content: { ConcentratorNo: string; WaterMtrAddress: string; AccumVal: number };
+}
+
+/** Legacy failure answer: the request's fields plus a human text and, from meterlab, a v1 error code. */
+export interface LegacyFailure {
+  ModuleName: 'ClickToCopy';
+  Content: { ConcentratorNo: string; WaterMtrAddress: string; Error: string; ErrorCode?: string };
+}
+
+/** A legacy answer: `Content` has `AccumVal` or `Error`, never both. */
+export type LegacyAnswer = LegacyReading | LegacyFailure;
+
+/** Every legacy message. */
+export type LegacyMessage = LegacyClickToCopy | LegacyAnswer;
+
+/** Anything {@link parsePointReadMessage} accepts. */
+export type AnyPointReadMessage = PointReadMessage | LegacyMessage;
+
+/** True for the legacy dialect (it has `ModuleName`, v1 has `type`). */
+export function isLegacyMessage(msg: AnyPointReadMessage): msg is LegacyMessage {
+  return 'ModuleName' in msg;
+}

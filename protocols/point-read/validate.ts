@@ -1,0 +1,147 @@
+import { ProtocolError } from '../errors.ts';
+import * as f from './fields.ts';
+import {
+  type AnyPointReadMessage,
+  type LegacyAnswer,
+  type LegacyClickToCopy,
+  METER_PROTOCOLS,
+  type MeterStatus,
+  READING_UNITS,
+  type ReadError,
+  type Reading,
+  type ReadRequest,
+  VALVE_STATES,
+} from './types.ts';
+
+const protocol = f.oneOf(METER_PROTOCOLS);
+const unit = f.oneOf(READING_UNITS);
+const valve = f.oneOf(VALVE_STATES);
+
+const READ_KEYS = ['type', 'id', 'concentrator', 'meter', 'protocol', 'port'] as const;
+const READING_KEYS = [
+  'type',
+  'id',
+  'concentrator',
+  'meter',
+  'value',
+  'unit',
+  'meterTime',
+  'status',
+  'protocol',
+  'latencyMs',
+  'readAt',
+] as const;
+const ERROR_KEYS = ['type', 'id', 'code', 'message', 'concentrator', 'meter'] as const;
+
+/**
+ * Checks a parsed JSON value and returns the message it is, rebuilt with its keys in the canonical order and
+ * absent optional fields left out (so `JSON.stringify` of the result is the one encoding of it).
+ *
+ * v1 messages must not carry unknown fields: a misspelt optional field would otherwise vanish silently.
+ * Legacy messages may: the old system's peers are not ours, so unknown `Content` fields are ignored (and
+ * dropped from the result).
+ * @throws ProtocolError BAD_MESSAGE naming the JSON path and the problem.
+ */
+export function validatePointReadMessage(value: unknown): AnyPointReadMessage {
+  if (!f.isObject(value)) {
+    throw new ProtocolError(
+      'BAD_MESSAGE',
+      `a point-read message must be a JSON object, got ${f.show(value)}`,
+    );
+  }
+  if (Object.hasOwn(value, 'ModuleName') && !Object.hasOwn(value, 'type')) return validateLegacy(value);
+  const type = f.string(value, 'type', '');
+  switch (type) {
+    case 'read':
+      return validateRead(value);
+    case 'reading':
+      return validateReading(value);
+    case 'error':
+      return validateError(value);
+    default:
+      throw new ProtocolError(
+        'BAD_MESSAGE',
+        `unknown "type": ${f.show(type)} (expected "read", "reading" or "error")`,
+      );
+  }
+}
+
+/** Copies the defined entries only, so optional fields that are absent stay absent. */
+function compact<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}
+
+function validateRead(o: f.JsonObject): ReadRequest {
+  f.rejectUnknownKeys(o, '', READ_KEYS, 'a "read" message');
+  return compact<ReadRequest>({
+    type: 'read',
+    id: f.requestId(o, 'id', ''),
+    concentrator: f.concentrator(o, 'concentrator', ''),
+    meter: f.meter(o, 'meter', ''),
+    protocol: f.optional(o, 'protocol', '', protocol),
+    port: f.optional(o, 'port', '', f.port),
+  });
+}
+
+function validateStatus(o: f.JsonObject, key: string, base: string): MeterStatus {
+  const status = f.object(o, key, base);
+  f.rejectUnknownKeys(status, key, ['valve', 'batteryLow'], '"status"');
+  return { valve: valve(status, 'valve', key), batteryLow: f.boolean(status, 'batteryLow', key) };
+}
+
+function validateReading(o: f.JsonObject): Reading {
+  f.rejectUnknownKeys(o, '', READING_KEYS, 'a "reading" message');
+  return compact<Reading>({
+    type: 'reading',
+    id: f.requestId(o, 'id', ''),
+    concentrator: f.concentrator(o, 'concentrator', ''),
+    meter: f.meter(o, 'meter', ''),
+    value: f.finiteNumber(o, 'value', ''),
+    unit: unit(o, 'unit', ''),
+    meterTime: f.optional(o, 'meterTime', '', f.meterTime),
+    status: f.optional(o, 'status', '', validateStatus),
+    protocol: f.optional(o, 'protocol', '', protocol),
+    latencyMs: f.optional(o, 'latencyMs', '', f.nonNegative),
+    readAt: f.optional(o, 'readAt', '', f.isoInstant),
+  });
+}
+
+function validateError(o: f.JsonObject): ReadError {
+  f.rejectUnknownKeys(o, '', ERROR_KEYS, 'an "error" message');
+  return compact<ReadError>({
+    type: 'error',
+    id: f.optional(o, 'id', '', f.requestId),
+    code: f.errorCode(o, 'code', ''),
+    message: f.string(o, 'message', ''),
+    concentrator: f.optional(o, 'concentrator', '', f.concentrator),
+    meter: f.optional(o, 'meter', '', f.meter),
+  });
+}
+
+function validateLegacy(o: f.JsonObject): LegacyClickToCopy | LegacyAnswer {
+  const moduleName = f.string(o, 'ModuleName', '');
+  if (moduleName !== 'ClickToCopy') {
+    throw new ProtocolError(
+      'BAD_MESSAGE',
+      `unknown "ModuleName": ${f.show(moduleName)} (expected "ClickToCopy")`,
+    );
+  }
+  const c = f.object(o, 'Content', '');
+  const ConcentratorNo = f.concentrator(c, 'ConcentratorNo', 'Content');
+  const WaterMtrAddress = f.meter(c, 'WaterMtrAddress', 'Content');
+  const AccumVal = f.optional(c, 'AccumVal', 'Content', f.finiteNumber);
+  const error = f.optional(c, 'Error', 'Content', f.string);
+  if (AccumVal !== undefined && error !== undefined) {
+    f.fail('Content', 'has both "AccumVal" and "Error"; an answer is one or the other');
+  }
+  const ErrorCode = f.optional(c, 'ErrorCode', 'Content', f.errorCode);
+  if (ErrorCode !== undefined && error === undefined) f.fail('Content', 'has "ErrorCode" without "Error"');
+  if (AccumVal !== undefined) {
+    return { ModuleName: 'ClickToCopy', Content: { ConcentratorNo, WaterMtrAddress, AccumVal } };
+  }
+  if (error !== undefined) {
+    const Content = compact({ ConcentratorNo, WaterMtrAddress, Error: error, ErrorCode });
+    return { ModuleName: 'ClickToCopy', Content };
+  }
+  return { ModuleName: 'ClickToCopy', Content: { ConcentratorNo, WaterMtrAddress } };
+}
