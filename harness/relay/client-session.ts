@@ -1,0 +1,272 @@
+/**
+ * One WebSocket client of the relay: reads its messages, starts (or joins) reads, and sends each answer back
+ * under the client's own id — or, for a legacy ClickToCopy request, in the legacy shape.
+ *
+ * Robustness rules (DESIGN.md "Errors and data"): a bad message gets an `error` message naming the problem and
+ * the connection stays open; every accepted read gets exactly one answer while the client is connected.
+ *
+ * Backpressure policy: a client can only make the relay send by asking, and it may have at most
+ * `maxInFlight` reads outstanding, but a client that asks and never reads its socket would still make the
+ * relay's send buffer grow for ever. So before each answer the session looks at the socket's
+ * `bufferedAmount`; above `maxBufferedBytes` the client is a slow reader: the answer is dropped (logged as
+ * `answer-dropped`), the connection is closed with 1013 "Try Again Later" and nothing more is sent or read on
+ * it. A browser page reading normally never comes near the limit (answers are ~200 bytes; the default limit
+ * is 1 MiB, thousands of unread answers).
+ */
+import {
+  decodePointReadMessage,
+  encodePointReadMessage,
+  isLegacyMessage,
+  type LegacyClickToCopy,
+  type PointReadMessage,
+  type ReadError,
+  readErrorFromProtocolError,
+  toLegacyAnswer,
+} from '../../protocols/point-read/index.ts';
+import type { RelayLogger } from './log.ts';
+import type { UpstreamAnswer, UpstreamRead } from './master-link.ts';
+import type { CoalescedRead } from './read-coalescer.ts';
+
+/** The part of a `ws` WebSocket the session uses (so the policy can be tested with a fake). */
+export interface ClientSocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** `WebSocket.OPEN`. */
+const OPEN = 1;
+
+/** Close code for a slow reader: RFC 6455 registry 1013 "Try Again Later". */
+export const CLOSE_SLOW_READER = 1013;
+
+export interface ClientSessionOptions {
+  /** Connection number, for logs. */
+  clientId: number;
+  /** Peer address, for logs. */
+  remote: string;
+  socket: ClientSocketLike;
+  /** Starts or joins a field read. */
+  read: (req: UpstreamRead) => CoalescedRead<UpstreamAnswer>;
+  /** Most reads this client may have outstanding; one more is answered QUEUE_FULL at once. */
+  maxInFlight: number;
+  /** Send-buffer limit beyond which the client is closed as a slow reader (see the module comment). */
+  maxBufferedBytes: number;
+  log: RelayLogger;
+  /** Clock for the per-read latency in the log. @defaultValue Date.now */
+  now?: () => number;
+}
+
+/** What a request is answered in: v1 under the client's id, or the legacy shape echoing its request. */
+type AnswerForm = { kind: 'v1'; id: string } | { kind: 'legacy'; request: LegacyClickToCopy };
+
+export class ClientSession {
+  readonly clientId: number;
+  /** False once the socket closed, or the session closed it: answers still arriving are dropped. */
+  #open = true;
+  readonly #o: ClientSessionOptions;
+  readonly #v1InFlight = new Set<string>();
+  #inFlight = 0;
+  readonly #now: () => number;
+
+  constructor(options: ClientSessionOptions) {
+    this.#o = options;
+    this.clientId = options.clientId;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Reads of this client waiting for their answer. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Whether the session still sends answers. */
+  get open(): boolean {
+    return this.#open;
+  }
+
+  /** The socket is gone: answers still to come are dropped (and logged). */
+  closed(): void {
+    this.#open = false;
+  }
+
+  /** Handles one WebSocket message. Never throws. */
+  handle(data: string | Buffer, isBinary = false): void {
+    if (!this.#open) return;
+    if (isBinary) {
+      this.#send(
+        {
+          type: 'error',
+          code: 'BAD_REQUEST',
+          message: 'binary frames are not accepted; send JSON text frames',
+        },
+        'BAD_REQUEST',
+      );
+      return;
+    }
+    const text = typeof data === 'string' ? data : data.toString('utf8');
+    const decoded = decodePointReadMessage(text);
+    if (!decoded.ok) {
+      const answer = readErrorFromProtocolError(decoded.error, decoded.id);
+      this.#log('warn', 'bad-message', `client #${this.clientId}: ${answer.code}: ${answer.message}`, {
+        code: answer.code,
+      });
+      this.#send(answer, answer.code);
+      return;
+    }
+    const msg = decoded.message;
+    if (isLegacyMessage(msg)) {
+      if ('AccumVal' in msg.Content || 'Error' in msg.Content) {
+        this.#reject(undefined, 'a legacy answer (with "AccumVal" or "Error") is not a request');
+        return;
+      }
+      this.#start(
+        { concentrator: msg.Content.ConcentratorNo, meter: msg.Content.WaterMtrAddress },
+        {
+          kind: 'legacy',
+          request: msg as LegacyClickToCopy,
+        },
+      );
+      return;
+    }
+    if (msg.type !== 'read') {
+      this.#reject(msg.id, `the relay accepts "read" requests (and legacy ClickToCopy), not "${msg.type}"`);
+      return;
+    }
+    if (this.#v1InFlight.has(msg.id)) {
+      this.#reject(
+        msg.id,
+        `a read with id ${JSON.stringify(msg.id)} is already in flight on this connection`,
+      );
+      return;
+    }
+    const req: UpstreamRead = { concentrator: msg.concentrator, meter: msg.meter };
+    if (msg.protocol !== undefined) req.protocol = msg.protocol;
+    if (msg.port !== undefined) req.port = msg.port;
+    this.#start(req, { kind: 'v1', id: msg.id });
+  }
+
+  #reject(id: string | undefined, problem: string): void {
+    const answer: ReadError = { type: 'error', code: 'BAD_REQUEST', message: problem };
+    if (id !== undefined) answer.id = id;
+    this.#log('warn', 'bad-message', `client #${this.clientId}: BAD_REQUEST: ${problem}`, {
+      code: 'BAD_REQUEST',
+    });
+    this.#send(answer, 'BAD_REQUEST');
+  }
+
+  #start(req: UpstreamRead, form: AnswerForm): void {
+    if (this.#inFlight >= this.#o.maxInFlight) {
+      this.#answer(form, req, {
+        type: 'error',
+        code: 'QUEUE_FULL',
+        message: `this connection already has ${this.#inFlight} reads in flight (maxInFlightPerClient); wait for answers`,
+      });
+      return;
+    }
+    const started = this.#now();
+    this.#inFlight += 1;
+    if (form.kind === 'v1') this.#v1InFlight.add(form.id);
+    const { result, shared, sharers } = this.#o.read(req);
+    this.#log(
+      'info',
+      'read-start',
+      `client #${this.clientId} asks ${req.concentrator}/${req.meter}${shared ? ` (joins the read in flight, ×${sharers})` : ''}`,
+      {
+        id: form.kind === 'v1' ? form.id : undefined,
+        legacy: form.kind === 'legacy',
+        concentrator: req.concentrator,
+        meter: req.meter,
+        shared,
+      },
+    );
+    result
+      .catch(
+        (error: unknown): UpstreamAnswer => ({
+          // MasterLink never rejects; this only keeps the one-answer promise if that ever changes.
+          type: 'error',
+          code: 'BAD_REPLY',
+          message: `internal error: ${error instanceof Error ? error.message : String(error)}`,
+        }),
+      )
+      .then((answer) => {
+        this.#inFlight -= 1;
+        if (form.kind === 'v1') this.#v1InFlight.delete(form.id);
+        const ms = this.#now() - started;
+        const outcome = answer.type === 'reading' ? `${answer.value} ${answer.unit}` : answer.code;
+        this.#log(
+          'info',
+          'read',
+          `client #${this.clientId} read ${req.concentrator}/${req.meter}${shared ? ` (shared ×${sharers})` : ''}: ${outcome} in ${ms} ms`,
+          {
+            client: this.clientId,
+            id: form.kind === 'v1' ? form.id : undefined,
+            legacy: form.kind === 'legacy',
+            concentrator: req.concentrator,
+            meter: req.meter,
+            shared,
+            outcome: answer.type === 'reading' ? 'reading' : answer.code,
+            ms,
+          },
+        );
+        this.#answer(form, req, answer);
+      });
+  }
+
+  /** Sends the answer under the requester's own identity. */
+  #answer(form: AnswerForm, req: UpstreamRead, answer: UpstreamAnswer): void {
+    if (form.kind === 'legacy') {
+      this.#send(toLegacyAnswer(answer, form.request), answer.type === 'reading' ? 'reading' : answer.code);
+      return;
+    }
+    if (answer.type === 'reading') {
+      this.#send({ ...answer, id: form.id }, 'reading');
+      return;
+    }
+    const error: ReadError = {
+      type: 'error',
+      id: form.id,
+      code: answer.code,
+      message: answer.message,
+      concentrator: answer.concentrator ?? req.concentrator,
+      meter: answer.meter ?? req.meter,
+    };
+    this.#send(error, answer.code);
+  }
+
+  #send(msg: PointReadMessage | ReturnType<typeof toLegacyAnswer>, what: string): void {
+    const socket = this.#o.socket;
+    if (!this.#open || socket.readyState !== OPEN) {
+      this.#open = false;
+      this.#log('info', 'answer-dropped', `client #${this.clientId} is gone; ${what} answer dropped`, {
+        what,
+      });
+      return;
+    }
+    if (socket.bufferedAmount > this.#o.maxBufferedBytes) {
+      this.#open = false;
+      const reason = `slow reader: ${socket.bufferedAmount} bytes unsent`;
+      this.#log(
+        'warn',
+        'slow-client',
+        `client #${this.clientId} (${this.#o.remote}) is not reading (${socket.bufferedAmount} bytes unsent > maxBufferedBytes ${this.#o.maxBufferedBytes}); ${what} answer dropped, closing with ${CLOSE_SLOW_READER}`,
+        { buffered: socket.bufferedAmount, what },
+      );
+      socket.close(CLOSE_SLOW_READER, reason);
+      return;
+    }
+    let text: string;
+    try {
+      text = encodePointReadMessage(msg);
+    } catch {
+      // Only a master answer the codec accepted but cannot re-encode could get here; send it as it is.
+      text = JSON.stringify(msg);
+    }
+    socket.send(text);
+  }
+
+  #log(level: 'info' | 'warn', event: string, message: string, fields: Record<string, unknown>): void {
+    this.#o.log({ level, event, message, fields: { client: this.clientId, ...fields } });
+  }
+}

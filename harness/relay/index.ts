@@ -1,0 +1,26 @@
+/**
+ * The WebSocket relay: point-read JSON (v1 and legacy ClickToCopy) from browsers and scripts, forwarded to the
+ * master station's client API over TCP as NDJSON. See `relay.ts` for the server and its limits.
+ */
+export { type AuthOptions, type AuthResult, checkUpgrade } from './auth.ts';
+export {
+  Backoff,
+  type BackoffOptions,
+  DEFAULT_BACKOFF,
+  REAL_TIMERS,
+  type TimerHandle,
+  type Timers,
+} from './backoff.ts';
+export { CLOSE_SLOW_READER } from './client-session.ts';
+export { RelayError, type RelayErrorCode } from './errors.ts';
+export type { RelayLogEntry, RelayLogger } from './log.ts';
+export {
+  MasterLink,
+  type MasterLinkEvents,
+  type MasterLinkOptions,
+  type MasterLinkState,
+  type UpstreamAnswer,
+  type UpstreamRead,
+} from './master-link.ts';
+export { type CoalescedRead, ReadCoalescer, type ReadKeyParts, readKey } from './read-coalescer.ts';
+export { DEFAULT_RELAY_PORT, Relay, type RelayEvents, type RelayOptions } from './relay.ts';

@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Timers } from './backoff.ts';
+import { MasterLink } from './master-link.ts';
+import { FakeMaster, readingFor } from './testing/fake-master.ts';
+
+/** Timers the test fires by hand: reconnect delays are observed, never slept. */
+class ManualTimers implements Timers {
+  readonly scheduled: { fn: () => void; ms: number; done: boolean }[] = [];
+  #waiters: (() => void)[] = [];
+  setTimeout(fn: () => void, ms: number) {
+    const t = { fn, ms, done: false };
+    this.scheduled.push(t);
+    for (const w of this.#waiters.splice(0)) w();
+    return t;
+  }
+  clearTimeout(handle: unknown) {
+    (handle as { done: boolean }).done = true;
+  }
+  /** Waits until a timer of at least `count` has been scheduled (the link's retries), then returns it. */
+  async nth(count: number, filter: (ms: number) => boolean = () => true) {
+    for (;;) {
+      const matching = this.scheduled.filter((t) => filter(t.ms));
+      if (matching.length >= count) return matching[count - 1];
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+  fire(t: { fn: () => void; done: boolean }) {
+    if (!t.done) {
+      t.done = true;
+      t.fn();
+    }
+  }
+}
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('MasterLink', () => {
+  it('retries with growing back-off while the master is away and resets once connected', async () => {
+    const master = new FakeMaster();
+    await master.start();
+    await master.stop(); // a port with nobody listening
+    const timers = new ManualTimers();
+    const link = new MasterLink({
+      host: '127.0.0.1',
+      port: master.port,
+      backoff: { initialMs: 100, maxMs: 1000, jitter: 0 },
+      readTimeoutMs: 60_000,
+      timers,
+    });
+    cleanups.push(
+      () => link.stop(),
+      () => master.stop(),
+    );
+    link.start();
+    const isRetry = (ms: number) => ms !== 60_000;
+    timers.fire(await timers.nth(1, isRetry));
+    timers.fire(await timers.nth(2, isRetry));
+    await timers.nth(3, isRetry);
+    expect(timers.scheduled.filter((t) => isRetry(t.ms)).map((t) => t.ms)).toEqual([100, 200, 400]);
+    expect(link.state).toBe('waiting');
+    expect(await link.read({ concentrator: '101', meter: '1' })).toMatchObject({
+      code: 'MASTER_UNAVAILABLE',
+    });
+
+    await master.start();
+    const up = new Promise<void>((resolve) => link.once('up', () => resolve()));
+    timers.fire(await timers.nth(3, isRetry));
+    await up;
+    expect(await link.read({ concentrator: '101', meter: '1' })).toMatchObject({ type: 'reading' });
+    await master.stop();
+    // After a good connection the schedule starts again from initialMs.
+    expect((await timers.nth(4, isRetry)).ms).toBe(100);
+  });
+
+  it('matches answers to reads by its own ids whatever order they come in', async () => {
+    const master = new FakeMaster();
+    await master.start();
+    master.handler = () => ({ kind: 'silent' });
+    const link = new MasterLink({ host: '127.0.0.1', port: master.port });
+    cleanups.push(
+      () => link.stop(),
+      () => master.stop(),
+    );
+    const up = new Promise<void>((resolve) => link.once('up', () => resolve()));
+    link.start();
+    await up;
+    const first = link.read({ concentrator: '101', meter: '1' });
+    const second = link.read({ concentrator: '101', meter: '2' });
+    await master.waitForRequests(2);
+    expect(new Set(master.requests.map((r) => r.id)).size).toBe(2);
+    master.respond(master.requests[1], readingFor(master.requests[1], 2));
+    master.respond(master.requests[0], readingFor(master.requests[0], 1));
+    expect(await first).toMatchObject({ meter: '1', value: 1 });
+    expect(await second).toMatchObject({ meter: '2', value: 2 });
+    expect(link.pending).toBe(0);
+  });
+
+  it('rejects bad options with a TypeError naming them', () => {
+    expect(() => new MasterLink({ host: '', port: 1 })).toThrow(/"master.host"/);
+    expect(() => new MasterLink({ host: 'h', port: 70000 })).toThrow(/"master.port"/);
+    expect(() => new MasterLink({ host: 'h', port: 1, maxPending: 0 })).toThrow(/"maxPendingUpstream"/);
+  });
+});

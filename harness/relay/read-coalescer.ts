@@ -1,0 +1,76 @@
+/**
+ * Sharing of concurrent reads of one meter.
+ *
+ * The legacy relay answered a second request for a meter already being read with "不要重复发送" (do not send
+ * twice). Users clicking "read" twice, or two operators looking at one meter, want the reading instead; and a
+ * field read is expensive (seconds of RS-485 bus time behind a GPRS link). So while one read of a meter is in
+ * flight, later identical requests join it: one field read, one result, handed to every requester, each of
+ * which then answers its own client with its own id.
+ */
+
+/** What identifies "the same read". */
+export interface ReadKeyParts {
+  concentrator: string;
+  meter: string;
+  protocol?: string;
+  port?: number;
+}
+
+/**
+ * The sharing key. The meter address loses its leading zeros because the master left-pads addresses
+ * (`"101001"` and `"00000000101001"` are one meter). The concentrator is kept as given: an alias and an
+ * address might name the same concentrator but only the master knows. An explicit protocol or port is part of
+ * the key: a request that insists on DL/T 645 must not be answered by a CJ/T 188 read.
+ */
+export function readKey(parts: ReadKeyParts): string {
+  const meter = parts.meter.replace(/^0+(?=\d)/, '');
+  return JSON.stringify([parts.concentrator, meter, parts.protocol ?? null, parts.port ?? null]);
+}
+
+/** A request's handle on a (possibly shared) read. */
+export interface CoalescedRead<R> {
+  /** Settles with the one result of the shared read. */
+  result: Promise<R>;
+  /** True when this request joined a read that was already in flight. */
+  shared: boolean;
+  /** How many requests the read serves so far, this one included. */
+  sharers: number;
+}
+
+/**
+ * Runs at most one `fetch` per key at a time and shares its result. The entry is removed when the fetch
+ * settles, so a request that arrives afterwards starts a fresh field read (a reading is never served stale).
+ * The map holds one entry per distinct in-flight read, so it is bounded by whatever bounds the fetches
+ * (the master link's `maxPending`).
+ */
+export class ReadCoalescer<Req extends ReadKeyParts, R> {
+  readonly #fetch: (req: Req) => Promise<R>;
+  readonly #inFlight = new Map<string, { result: Promise<R>; sharers: number }>();
+
+  /** @param fetch performs one field read; every requester of the same key gets what it settles with. */
+  constructor(fetch: (req: Req) => Promise<R>) {
+    this.#fetch = fetch;
+  }
+
+  /** Distinct reads in flight. */
+  get size(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Joins the read in flight for this request's key, or starts one. */
+  read(req: Req): CoalescedRead<R> {
+    const key = readKey(req);
+    const existing = this.#inFlight.get(key);
+    if (existing) {
+      existing.sharers += 1;
+      return { result: existing.result, shared: true, sharers: existing.sharers };
+    }
+    const entry = { result: Promise.resolve().then(() => this.#fetch(req)), sharers: 1 };
+    const forget = () => {
+      if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
+    };
+    entry.result.then(forget, forget);
+    this.#inFlight.set(key, entry);
+    return { result: entry.result, shared: false, sharers: 1 };
+  }
+}

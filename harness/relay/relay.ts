@@ -1,0 +1,456 @@
+/**
+ * The WebSocket relay: browsers and scripts speak point-read JSON to it over `ws`/`wss`; it forwards reads to
+ * the master station's client API over TCP (see `master-link.ts`) and answers each requester.
+ *
+ * This file is the server: listening (with TLS when configured), refusing upgrades that fail auth, the
+ * connection limit, the heartbeat, startup and shutdown. Per-client message handling is `client-session.ts`,
+ * read sharing `read-coalescer.ts`, access rules `auth.ts`.
+ *
+ * Limits, all options with defaults (STYLE.md habit 3):
+ * - `maxPayload` 64 KiB: a larger message closes the connection with 1009 (ws enforces it while receiving,
+ *   so an oversized message is never buffered whole);
+ * - `maxInFlightPerClient` 100, `maxPendingUpstream` 1000: the next read is answered `QUEUE_FULL` at once;
+ * - `maxBufferedBytes` 1 MiB per client: a slow reader is closed with 1013 (see `client-session.ts`);
+ * - `maxClients` 1000: further upgrades get HTTP 503;
+ * - `heartbeatIntervalMs` 30 s: a client that has not answered the previous ping is terminated.
+ */
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
+import type net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { TextEncodingName } from '../../protocols/point-read/index.ts';
+import { checkUpgrade, redactUrl } from './auth.ts';
+import { type BackoffOptions, REAL_TIMERS, type TimerHandle, type Timers } from './backoff.ts';
+import { ClientSession } from './client-session.ts';
+import { RelayError } from './errors.ts';
+import { type RelayLogger, SILENT } from './log.ts';
+import { MasterLink, type UpstreamAnswer, type UpstreamRead } from './master-link.ts';
+import { ReadCoalescer } from './read-coalescer.ts';
+
+/** The legacy system's port, kept so an old page's `new WebSocket("ws://host:7759")` still works. */
+export const DEFAULT_RELAY_PORT = 7759;
+
+export interface RelayOptions {
+  /**
+   * Address to listen on. Loopback by default: exposing meter reads to a network is a decision to make
+   * explicitly (and then with `token` and `tls`).
+   * @defaultValue '127.0.0.1'
+   */
+  host?: string;
+  /** TCP port; 0 picks a free one (see the `url` that `start()` returns). @defaultValue 7759 */
+  port?: number;
+  /** The master station's client API. */
+  master: { host: string; port: number };
+  /** Character set on the master connection. @defaultValue 'utf8' */
+  encoding?: TextEncodingName;
+  /** Bearer token clients must present (header or `?token=`). @defaultValue none: no auth */
+  token?: string;
+  /** Browser origins allowed to connect. @defaultValue none: any origin */
+  allowedOrigins?: readonly string[];
+  /** Serve `wss` with this PEM certificate and key (file paths). @defaultValue plain `ws` */
+  tls?: { cert: string; key: string };
+  /** Per-read limit, from when the field read starts. @defaultValue 15000 */
+  readTimeoutMs?: number;
+  /** Largest WebSocket message accepted, in bytes; larger closes with 1009. @defaultValue 65536 */
+  maxPayload?: number;
+  /** Ping interval; a client silent for a whole interval is terminated. @defaultValue 30000 */
+  heartbeatIntervalMs?: number;
+  /** Reads one client may have outstanding. @defaultValue 100 */
+  maxInFlightPerClient?: number;
+  /** Distinct reads waiting for the master. @defaultValue 1000 */
+  maxPendingUpstream?: number;
+  /** Unsent bytes per client before it is closed as a slow reader (1013). @defaultValue 1048576 */
+  maxBufferedBytes?: number;
+  /** Simultaneous WebSocket clients. @defaultValue 1000 */
+  maxClients?: number;
+  /** Master reconnect schedule. @defaultValue 250 ms doubling to 10 s, ±20 % */
+  masterBackoff?: BackoffOptions;
+  /** Timer seam (master reconnect and read timeouts). @defaultValue real timers */
+  timers?: Timers;
+  /** Receives the startup line, the per-read lines and everything else worth knowing. @defaultValue silent */
+  log?: RelayLogger;
+}
+
+export interface RelayEvents {
+  /** Connected (again) to the master station. */
+  'master-up': [];
+  /** Lost the master station, or an attempt to reach it failed. */
+  'master-down': [reason: string];
+  /** A WebSocket client was accepted. */
+  'client-open': [clientId: number];
+  /** A WebSocket client's connection ended; `code` is the close code. */
+  'client-close': [clientId: number, code: number];
+}
+
+interface Client {
+  ws: WebSocket;
+  session: ClientSession;
+  alive: boolean;
+  closed: Promise<void>;
+}
+
+function checkedInteger(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new TypeError(`"${name}" must be an integer ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** `[::1]` for IPv6 hosts in URLs. */
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * The relay server. `start()` listens and begins connecting to the master; `stop()` closes everything.
+ *
+ * @example
+ * const relay = new Relay({ port: 7759, master: { host: '127.0.0.1', port: 9092 }, log: (e) => console.error(e.message) });
+ * const { url } = await relay.start();
+ */
+export class Relay extends EventEmitter<RelayEvents> {
+  readonly host: string;
+  readonly port: number;
+  readonly maxPayload: number;
+  readonly heartbeatIntervalMs: number;
+  readonly maxInFlightPerClient: number;
+  readonly maxBufferedBytes: number;
+  readonly maxClients: number;
+  readonly #options: RelayOptions;
+  readonly #log: RelayLogger;
+  readonly #timers: Timers;
+  readonly #master: MasterLink;
+  readonly #coalescer: ReadCoalescer<UpstreamRead, UpstreamAnswer>;
+  readonly #clients = new Map<number, Client>();
+  #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  #server: http.Server | https.Server | undefined;
+  #wss: WebSocketServer | undefined;
+  #heartbeat: TimerHandle | undefined;
+  #nextClientId = 1;
+  #url = '';
+
+  /** @throws TypeError naming the first bad option. */
+  constructor(options: RelayOptions) {
+    super();
+    if (options.master === undefined || typeof options.master !== 'object') {
+      throw new TypeError('"master" ({ host, port }) is required');
+    }
+    this.#options = options;
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port ?? DEFAULT_RELAY_PORT;
+    if (!Number.isInteger(this.port) || this.port < 0 || this.port > 65535) {
+      throw new TypeError(`"port" must be an integer 0–65535, got ${String(this.port)}`);
+    }
+    this.maxPayload = checkedInteger('maxPayload', options.maxPayload ?? 64 * 1024, 64);
+    this.heartbeatIntervalMs = checkedInteger(
+      'heartbeatIntervalMs',
+      options.heartbeatIntervalMs ?? 30_000,
+      1,
+    );
+    this.maxInFlightPerClient = checkedInteger(
+      'maxInFlightPerClient',
+      options.maxInFlightPerClient ?? 100,
+      1,
+    );
+    this.maxBufferedBytes = checkedInteger('maxBufferedBytes', options.maxBufferedBytes ?? 1024 * 1024, 0);
+    this.maxClients = checkedInteger('maxClients', options.maxClients ?? 1000, 1);
+    if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
+      throw new TypeError('"token" must be a non-empty string when given');
+    }
+    if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) {
+      throw new TypeError('"allowedOrigins" must be an array of origins');
+    }
+    this.#log = options.log ?? SILENT;
+    this.#timers = options.timers ?? REAL_TIMERS;
+    this.#master = new MasterLink({
+      host: options.master.host,
+      port: options.master.port,
+      encoding: options.encoding,
+      maxPending: options.maxPendingUpstream,
+      readTimeoutMs: options.readTimeoutMs,
+      backoff: options.masterBackoff,
+      timers: this.#timers,
+      log: this.#log,
+    });
+    this.#master.on('up', () => this.emit('master-up'));
+    this.#master.on('down', (reason) => this.emit('master-down', reason));
+    this.#coalescer = new ReadCoalescer((req) => this.#master.read(req));
+  }
+
+  /** `ws://host:port` or `wss://host:port` once started. */
+  get url(): string {
+    return this.#url;
+  }
+
+  /** Whether reads are currently forwarded to the master. */
+  get masterConnected(): boolean {
+    return this.#master.connected;
+  }
+
+  /** Connected WebSocket clients. */
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /** Distinct field reads in flight (shared reads count once). */
+  get readsInFlight(): number {
+    return this.#coalescer.size;
+  }
+
+  /**
+   * Listens, logs the startup line (`listening`), and starts connecting to the master in the background:
+   * the relay is useful before the master is (reads are answered MASTER_UNAVAILABLE until it is up).
+   * @throws RelayError RELAY_ERR_TLS (unreadable cert/key), RELAY_ERR_LISTEN, RELAY_ERR_STATE.
+   */
+  async start(): Promise<{ url: string }> {
+    if (this.#state !== 'new')
+      throw new RelayError('RELAY_ERR_STATE', `start() on a relay that is ${this.#state}`);
+    this.#state = 'starting';
+    const server = await this.#createServer();
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.maxPayload,
+      clientTracking: false,
+      // Answers are ~200 bytes; compression would cost CPU and memory per connection for nothing.
+      perMessageDeflate: false,
+    });
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#upgrade(req, socket, head),
+    );
+    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+      const body = 'meterlab relay: this is a WebSocket endpoint for point-read JSON messages\n';
+      res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' }).end(body);
+    });
+    server.on('clientError', (_error: Error, socket: Duplex) => socket.destroy());
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.port, this.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (error) {
+      this.#state = 'stopped';
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new RelayError('RELAY_ERR_LISTEN', `cannot listen on ${this.host}:${this.port}: ${reason}`, {
+        cause: error,
+      });
+    }
+    this.#server = server;
+    const { port } = server.address() as net.AddressInfo;
+    this.#url = `${this.#options.tls ? 'wss' : 'ws'}://${urlHost(this.host)}:${port}`;
+    this.#state = 'running';
+    this.#logStartup();
+    this.#master.start();
+    this.#scheduleHeartbeat();
+    return { url: this.#url };
+  }
+
+  /**
+   * Closes every client with 1001 "Going Away" (terminating those that do not finish the close handshake
+   * within a second), stops the master link and the server. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'new') {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopped';
+    if (this.#heartbeat !== undefined) this.#timers.clearTimeout(this.#heartbeat);
+    this.#heartbeat = undefined;
+    const clients = [...this.#clients.values()];
+    for (const client of clients) {
+      client.session.closed();
+      client.ws.close(1001, 'relay stopping');
+    }
+    const grace = new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 1000);
+      t.unref();
+    });
+    await Promise.race([Promise.all(clients.map((c) => c.closed)), grace]);
+    for (const client of clients) client.ws.terminate();
+    this.#master.stop();
+    this.#wss?.close();
+    const server = this.#server;
+    this.#server = undefined;
+    if (server) {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    }
+    this.#log({ level: 'info', event: 'stopped', message: `meterlab relay on ${this.#url} stopped` });
+  }
+
+  async #createServer(): Promise<http.Server | https.Server> {
+    const tls = this.#options.tls;
+    if (!tls) return http.createServer();
+    let cert: Buffer;
+    let key: Buffer;
+    try {
+      [cert, key] = await Promise.all([readFile(tls.cert), readFile(tls.key)]);
+    } catch (error) {
+      this.#state = 'stopped';
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new RelayError('RELAY_ERR_TLS', `cannot read the TLS certificate or key: ${reason}`, {
+        cause: error,
+      });
+    }
+    try {
+      return https.createServer({ cert, key });
+    } catch (error) {
+      this.#state = 'stopped';
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new RelayError('RELAY_ERR_TLS', `the TLS certificate or key is not usable: ${reason}`, {
+        cause: error,
+      });
+    }
+  }
+
+  #logStartup(): void {
+    const { token, allowedOrigins, tls, encoding } = this.#options;
+    const auth = token
+      ? 'auth: bearer token required'
+      : 'auth: OFF (anyone who can reach this address may read meters)';
+    const origins = allowedOrigins ? `origins: ${allowedOrigins.join(', ') || '(none)'}` : 'origins: any';
+    const master = `master: ${this.#master.address} (${encoding ?? 'utf8'})`;
+    this.#log({
+      level: token ? 'info' : 'warn',
+      event: 'listening',
+      message: `meterlab relay listening on ${this.#url} — ${auth}; ${origins}; TLS ${tls ? 'on' : 'off'}; ${master}`,
+      fields: {
+        url: this.#url,
+        auth: Boolean(token),
+        origins: allowedOrigins ?? null,
+        tls: Boolean(tls),
+        master: this.#master.address,
+      },
+    });
+  }
+
+  #upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const refuse = (status: number, reason: string) => {
+      this.#log({
+        level: 'warn',
+        event: 'client-refused',
+        message: `refused ${remote} ${redactUrl(req.url)}: ${status} ${reason}`,
+        fields: { remote, status, reason },
+      });
+      const headers = [
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`,
+        'Connection: close',
+        'Content-Type: text/plain; charset=utf-8',
+        `Content-Length: ${Buffer.byteLength(reason)}`,
+      ];
+      if (status === 401) headers.push('WWW-Authenticate: Bearer realm="meterlab relay"');
+      socket.once('finish', () => socket.destroy());
+      socket.end(`${headers.join('\r\n')}\r\n\r\n${reason}`);
+    };
+    if (this.#state !== 'running' || !this.#wss) {
+      refuse(503, 'the relay is stopping');
+      return;
+    }
+    const verdict = checkUpgrade(req, this.#options);
+    if (!verdict.ok) {
+      refuse(verdict.status, verdict.reason);
+      return;
+    }
+    if (this.#clients.size >= this.maxClients) {
+      refuse(503, `too many clients (maxClients ${this.maxClients})`);
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, remote));
+  }
+
+  #accept(ws: WebSocket, remote: string): void {
+    const clientId = this.#nextClientId++;
+    const session = new ClientSession({
+      clientId,
+      remote,
+      socket: ws,
+      read: (req) => this.#coalescer.read(req),
+      maxInFlight: this.maxInFlightPerClient,
+      maxBufferedBytes: this.maxBufferedBytes,
+      log: this.#log,
+    });
+    let markClosed = () => {};
+    const closed = new Promise<void>((resolve) => {
+      markClosed = resolve;
+    });
+    const client: Client = { ws, session, alive: true, closed };
+    this.#clients.set(clientId, client);
+    ws.on('pong', () => {
+      client.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      const bytes = Buffer.isBuffer(data)
+        ? data
+        : Array.isArray(data)
+          ? Buffer.concat(data)
+          : Buffer.from(data);
+      session.handle(bytes, isBinary);
+    });
+    ws.on('error', (error: Error & { code?: string }) => {
+      // ws has already closed the connection with the right code (1009 for maxPayload, 1002/1007 for
+      // protocol errors); this only reports why.
+      this.#log({
+        level: 'warn',
+        event: 'client-error',
+        message: `client #${clientId} (${remote}): ${error.code ?? 'error'}: ${error.message}`,
+        fields: { client: clientId, code: error.code },
+      });
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      session.closed();
+      this.#clients.delete(clientId);
+      markClosed();
+      this.#log({
+        level: 'info',
+        event: 'client-close',
+        message: `client #${clientId} (${remote}) closed: ${code}${reason.length ? ` ${reason.toString()}` : ''}`,
+        fields: { client: clientId, code, inFlight: session.inFlight },
+      });
+      this.emit('client-close', clientId, code);
+    });
+    this.#log({
+      level: 'info',
+      event: 'client-open',
+      message: `client #${clientId} connected from ${remote}`,
+      fields: { client: clientId, remote },
+    });
+    this.emit('client-open', clientId);
+  }
+
+  /**
+   * The ws-documented heartbeat: each tick, terminate clients that did not answer the last ping, then ping
+   * the rest. Dead peers (a laptop closed mid-session, a NAT that dropped the mapping) leave no FIN, so
+   * without this their sessions and reads would be held for ever.
+   */
+  #scheduleHeartbeat(): void {
+    this.#heartbeat = this.#timers.setTimeout(() => {
+      if (this.#state !== 'running') return;
+      for (const [clientId, client] of this.#clients) {
+        if (!client.alive) {
+          this.#log({
+            level: 'warn',
+            event: 'heartbeat-timeout',
+            message: `client #${clientId} did not answer a ping within ${this.heartbeatIntervalMs} ms; terminated`,
+            fields: { client: clientId },
+          });
+          client.session.closed();
+          client.ws.terminate();
+          continue;
+        }
+        client.alive = false;
+        client.ws.ping();
+      }
+      this.#scheduleHeartbeat();
+    }, this.heartbeatIntervalMs);
+  }
+}
