@@ -1,0 +1,109 @@
+import { existsSync, lstatSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPtyPair, type PtyPair } from './pty-pair.ts';
+import { once } from './testing.ts';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('createPtyPair', () => {
+  const pairs: PtyPair[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const pair of pairs.splice(0)) await pair.close();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('makes two pty symlinks in a fresh folder and removes them, the folder and socat on close', async () => {
+    const pair = await createPtyPair();
+    pairs.push(pair);
+    expect(pair.dir).toContain('meterlab-vport-');
+    expect(pair.paths).toEqual([join(pair.dir, 'ttyV0'), join(pair.dir, 'ttyV1')]);
+    for (const path of pair.paths) {
+      expect(lstatSync(path).isSymbolicLink()).toBe(true);
+      expect(existsSync(path)).toBe(true);
+    }
+    expect(processAlive(pair.pid)).toBe(true);
+    await pair.close();
+    expect(pair.closed).toBe(true);
+    for (const path of pair.paths) expect(existsSync(path)).toBe(false);
+    expect(existsSync(pair.dir)).toBe(false);
+    await waitUntil(() => !processAlive(pair.pid));
+    await pair.close();
+  });
+
+  it('uses the given folder and names, keeps a folder it did not make, and replaces stale links', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meterlab-test-'));
+    dirs.push(dir);
+    symlinkSync('/dev/pts/does-not-exist', join(dir, 'meter'));
+    const pair = await createPtyPair({ dir, names: ['master', 'meter'] });
+    pairs.push(pair);
+    expect(pair.paths).toEqual([join(dir, 'master'), join(dir, 'meter')]);
+    expect(existsSync(join(dir, 'meter'))).toBe(true);
+    await expect(createPtyPair({ dir, names: ['other', 'meter'] })).rejects.toMatchObject({
+      code: 'LINK_BUSY',
+    });
+    await pair.close();
+    expect(existsSync(dir)).toBe(true);
+    expect(existsSync(join(dir, 'master'))).toBe(false);
+  });
+
+  it('reports SOCAT_MISSING with the install hint when socat is not on PATH', async () => {
+    const saved = process.env.PATH;
+    process.env.PATH = '/nonexistent-bin';
+    try {
+      const error = await createPtyPair().catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'SOCAT_MISSING' });
+      expect((error as Error).message).toContain('apt-get install socat');
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+
+  it('reports SOCAT_MISSING for a socatPath that does not exist', async () => {
+    await expect(createPtyPair({ socatPath: '/nonexistent/socat' })).rejects.toMatchObject({
+      code: 'SOCAT_MISSING',
+      message: expect.stringContaining('apt-get install socat'),
+    });
+  });
+
+  it('reports SOCAT_FAILED with the program output when socat exits at once', async () => {
+    // `false` exits with code 1 straight away, like socat rejecting its arguments.
+    const error = await createPtyPair({ socatPath: '/bin/false' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SOCAT_FAILED' });
+    expect((error as Error).message).toMatch(/exited \(code 1\)/);
+  });
+
+  it("emits 'exit' and cleans up when socat dies on its own", async () => {
+    const pair = await createPtyPair();
+    pairs.push(pair);
+    const exited = once(pair, 'exit');
+    process.kill(pair.pid, 'SIGKILL');
+    const error = await exited;
+    expect(error).toMatchObject({ code: 'SOCAT_FAILED' });
+    expect(pair.closed).toBe(true);
+    for (const path of pair.paths) expect(existsSync(path)).toBe(false);
+  });
+
+  it('validates options with TypeErrors naming them', async () => {
+    await expect(createPtyPair({ names: ['a', 'a'] })).rejects.toThrow(/"names"/);
+    await expect(createPtyPair({ names: ['a/b', 'c'] })).rejects.toThrow(TypeError);
+    await expect(createPtyPair({ timeoutMs: 0 })).rejects.toThrow(/"timeoutMs"/);
+  });
+});
