@@ -82,3 +82,14 @@ describe('FramerStream', () => {
     expect(dropped).toHaveLength(1);
   });
 });
+
+describe('FrameAccumulator at end of stream', () => {
+  it('finds a frame hidden behind a header-like partial frame', () => {
+    const acc = new FrameAccumulator(decodeToy);
+    // 0xAA 0x50 claims 80 bytes; the real frame AA 01 07 follows and the stream ends.
+    expect(frames(acc.push(Uint8Array.from([0xaa, 0x50, 0xaa, 1, 7])))).toEqual([]);
+    const events = acc.flush();
+    expect(events[0]).toMatchObject({ kind: 'dropped', bytes: Uint8Array.from([0xaa, 0x50]) });
+    expect(frames(events)).toEqual([[7]]);
+  });
+});

@@ -99,11 +99,12 @@ export class FrameAccumulator<T> {
       } else if (result.kind === 'error') {
         this.#drop(view.subarray(0, Math.max(1, Math.min(result.skip, view.length))), result.error);
       } else if (atEnd) {
-        const error = new ProtocolError(
-          'TRUNCATED',
-          `stream ended inside a frame (${view.length} bytes held)`,
-        );
-        this.#drop(view, error);
+        // The held bytes look like the start of a frame that never finished. A real frame may still sit
+        // behind them (junk that happened to look like a header with a large length), so drop only up to
+        // the first later offset where a whole frame decodes.
+        const next = this.#nextWholeFrame(view);
+        const error = new ProtocolError('TRUNCATED', `stream ended inside a frame (${next} bytes held)`);
+        this.#drop(view.subarray(0, next), error);
       } else if (view.length >= this.maxBufferedBytes) {
         const error = new ProtocolError(
           'BUFFER_FULL',
@@ -114,6 +115,14 @@ export class FrameAccumulator<T> {
         return;
       }
     }
+  }
+
+  /** Offset of the first whole frame after byte 0 of `view`, or `view.length` when there is none. */
+  #nextWholeFrame(view: Uint8Array): number {
+    for (let at = 1; at < view.length; at++) {
+      if (this.#decode(view.subarray(at)).kind === 'frame') return at;
+    }
+    return view.length;
   }
 
   #drop(bytes: Uint8Array, error: ProtocolError): void {
