@@ -27,6 +27,8 @@ export interface SessionSnapshot extends ConcentratorAddress {
   state: 'online' | 'offline';
   /** The connection that owns the session; undefined once offline. */
   connection: number | undefined;
+  /** The connection that owned it last, kept after it goes offline (to close a half-open socket). */
+  lastConnection: number;
   /** Time of the latest (explicit or implicit) login. */
   loginAt: number;
   /** Time of the latest frame from the owning connection. */
@@ -200,6 +202,7 @@ export class SessionTable {
         a2: address.a2,
         state: 'offline',
         connection: undefined,
+        lastConnection: connection,
         loginAt: now,
         lastSeenAt: now,
         heartbeats: 0,
@@ -211,6 +214,7 @@ export class SessionTable {
     const previous = row.state === 'online' ? row.connection : undefined;
     row.state = 'online';
     row.connection = connection;
+    row.lastConnection = connection;
     row.loginAt = now;
     row.lastSeenAt = now;
     row.heartbeats = implicit ? 1 : 0;

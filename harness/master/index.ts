@@ -1,0 +1,59 @@
+/**
+ * The master station (front-end, the seed system's "clientserver"): accepts concentrators over Q/GDW 376.1,
+ * tracks their sessions, and serves point-reads (CJ/T 188 / DL/T 645 through AFN 10 F1) to NDJSON clients.
+ */
+export {
+  Archive,
+  type ArchiveConcentrator,
+  type ArchiveData,
+  ArchiveError,
+  type ArchiveMeter,
+  type ArchivePort,
+  type ArchiveSerial,
+  archiveFromJson,
+  loadArchiveFile,
+  type MeterLocation,
+  validateArchive,
+} from './archive.ts';
+export { type ClientApiOptions, ClientApiServer, type PointReadHandler } from './client-api.ts';
+export {
+  ConcentratorConnection,
+  type ConcentratorConnectionOptions,
+  type ConfirmForm,
+  type ForwardOptions,
+  type ForwardReply,
+} from './concentrator-connection.ts';
+export { type ConcentratorAddress, formatConcentratorId, parseConcentratorId } from './concentrator-id.ts';
+export { MASTER_ERROR_CODES, MasterError, type MasterErrorCode } from './master-error.ts';
+export {
+  type ConcentratorDroppedEvent,
+  type ConcentratorFrameEvent,
+  frameTimeoutFor,
+  type ListenAddress,
+  type LoginEvent,
+  type MasterAddresses,
+  type MasterSession,
+  MasterStation,
+  type MasterStationOptions,
+} from './master-station.ts';
+export {
+  ADDRESS_DIGITS,
+  buildMeterRequest,
+  CJT188_READ_DI,
+  DLT645_READ_DI,
+  decodeMeterReply,
+  type MeterRequestOptions,
+  type MeterValue,
+  meterAddressFor,
+} from './point-read.ts';
+export {
+  DEFAULT_HEARTBEAT_PERIOD_MS,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_MISSED_HEARTBEATS,
+  type OfflineReason,
+  type SessionSnapshot,
+  SessionTable,
+  type SessionTableOptions,
+  type SessionUpdate,
+} from './session-table.ts';
+export type { MasterReading, PointReadRequest } from './types.ts';

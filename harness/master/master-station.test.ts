@@ -1,0 +1,334 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildLogin, encodeGdw376 } from '../../protocols/gdw376/index.ts';
+import { encodeText } from '../../protocols/point-read/index.ts';
+import { VirtualClock } from '../../simulator/clock/index.ts';
+import type { ArchiveData } from './archive.ts';
+import { MasterError } from './master-error.ts';
+import {
+  type LoginEvent,
+  type MasterSession,
+  MasterStation,
+  type MasterStationOptions,
+} from './master-station.ts';
+import { FakeConcentrator } from './testing/fake-concentrator.ts';
+import { LineClient } from './testing/line-client.ts';
+import { waitForEvent } from './testing/wait.ts';
+
+const ARCHIVE: ArchiveData = {
+  concentrators: [
+    {
+      id: '017102082',
+      alias: '101',
+      a1: '0171',
+      a2: 2082,
+      ports: [
+        { port: 1, meters: [{ address: '101001', protocol: 'cjt188' }] },
+        { port: 2, meters: [{ address: '000000000002', protocol: 'dlt645' }] },
+      ],
+    },
+  ],
+};
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+async function startMaster(options: MasterStationOptions = {}) {
+  const master = new MasterStation({ listen: { port: 0 }, api: { port: 0 }, archive: ARCHIVE, ...options });
+  const addresses = await master.start();
+  cleanup.push(() => master.stop());
+  return { master, port: addresses.listen.port, apiPort: addresses.api!.port };
+}
+
+async function loggedIn(master: MasterStation, port: number, a1 = '0171', a2 = 2082) {
+  const fake = await FakeConcentrator.connect(port, a1, a2);
+  cleanup.push(() => fake.close());
+  const login = waitForEvent<LoginEvent>(master, 'login');
+  const answer = await fake.exchange(() => fake.login());
+  await login;
+  return { fake, answer };
+}
+
+async function client(apiPort: number, encoding: 'utf8' | 'gb2312' = 'utf8') {
+  const c = await LineClient.connect(apiPort, encoding);
+  cleanup.push(() => c.close());
+  return c;
+}
+
+async function rejection(p: Promise<unknown>): Promise<MasterError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof MasterError) return err;
+    throw err;
+  }
+  throw new Error('the read succeeded');
+}
+
+describe('MasterStation sessions', () => {
+  it('confirms login and heartbeat in the F1 form, echoing SEQ (REFERENCE §3.5, Q10)', async () => {
+    const { master, port } = await startMaster();
+    const { fake, answer } = await loggedIn(master, port);
+    expect(answer.control.raw).toBe(0x0b);
+    expect(answer.seq).toMatchObject({ seq: 0, con: false, fir: true, fin: true });
+    expect(answer.units).toEqual([{ pn: [0], fn: [1], body: { kind: 'confirm-all' } }]);
+    const hb = await fake.exchange(() => fake.heartbeat());
+    expect(hb.seq.seq).toBe(1);
+    expect(hb.units[0].fn).toEqual([1]);
+    const [session] = master.sessions();
+    expect(session).toMatchObject({ id: '017102082', alias: '101', state: 'online', heartbeats: 1 });
+  });
+
+  it('confirms in the F3 per-item form when asked (Q17)', async () => {
+    const { master, port } = await startMaster({ confirmForm: 'F3' });
+    const { fake, answer } = await loggedIn(master, port);
+    expect(answer.units[0]).toMatchObject({
+      pn: [0],
+      fn: [3],
+      body: { kind: 'confirm-items', afn: 0x02, items: [{ pn: [0], fn: [1], ok: true, err: 0 }] },
+    });
+    const hb = await fake.exchange(() => fake.heartbeat());
+    expect(hb.units[0].body).toMatchObject({ kind: 'confirm-items', items: [{ fn: [3], ok: true }] });
+  });
+
+  it('accepts a login whose L carries protocol id 01 and answers in kind (§8)', async () => {
+    const { master, port } = await startMaster();
+    const fake = await FakeConcentrator.connect(port);
+    cleanup.push(() => fake.close());
+    const answer = await fake.exchange(() =>
+      fake.send({ ...buildLogin({ a1: '0171', a2: 2082, seq: 5 }), protocolId: 1 }),
+    );
+    expect(answer.protocolId).toBe(1);
+    expect(answer.seq.seq).toBe(5);
+    expect(master.sessions()[0].state).toBe('online');
+  });
+
+  it('confirms a logout and reports it', async () => {
+    const { master, port } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    const logout = waitForEvent<MasterSession>(master, 'logout');
+    await fake.exchange(() => fake.logout());
+    expect((await logout).offlineReason).toBe('logout');
+    const err = await rejection(master.pointRead({ concentrator: '101', meter: '101001' }));
+    expect(err.code).toBe('CONCENTRATOR_OFFLINE');
+  });
+
+  it('marks a concentrator offline after missed heartbeats, fails reads fast, and accepts it back', async () => {
+    const clock = new VirtualClock();
+    const { master, port } = await startMaster({ clock, heartbeatPeriodMs: 1000, missedHeartbeats: 3 });
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('00000000101001', { value: 5 });
+    await fake.exchange(() => fake.heartbeat());
+    clock.advance(2000);
+    expect(master.sessions()[0].state).toBe('online');
+    const offline = waitForEvent<MasterSession>(master, 'offline');
+    clock.advance(1001);
+    expect(await offline).toMatchObject({
+      id: '017102082',
+      state: 'offline',
+      offlineReason: 'heartbeat-timeout',
+    });
+    await fake.closed; // the master drops the presumed-dead socket
+    const err = await rejection(master.pointRead({ concentrator: '101', meter: '101001' }));
+    expect(err.code).toBe('CONCENTRATOR_OFFLINE');
+    expect(err.message).toMatch(/017102082.*heartbeats missed/);
+    expect(fake.forwards).toHaveLength(0);
+
+    const { fake: again } = await loggedIn(master, port);
+    again.meters.set('00000000101001', { value: 6 });
+    expect((await master.pointRead({ concentrator: '101', meter: '101001' })).value).toBe(6);
+    expect(master.sessions()[0]).toMatchObject({ state: 'online', logins: 2 });
+  });
+
+  it('lets a second login from the same A1/A2 replace the older socket (§8)', async () => {
+    const { master, port } = await startMaster();
+    const { fake: first } = await loggedIn(master, port);
+    const second = await FakeConcentrator.connect(port);
+    cleanup.push(() => second.close());
+    const login = waitForEvent<LoginEvent>(master, 'login');
+    await second.exchange(() => second.login());
+    expect((await login).replaced).toBe(true);
+    await first.closed;
+    second.meters.set('00000000101001', { value: 42 });
+    expect((await master.pointRead({ concentrator: '101', meter: '101001' })).value).toBe(42);
+    expect(first.forwards).toHaveLength(0);
+    expect(master.sessions()).toHaveLength(1);
+  });
+
+  it('survives garbage and frames split across writes from the concentrator', async () => {
+    const { master, port } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('00000000101001', { value: 9.5 });
+    const dropped = waitForEvent(master, 'dropped');
+    fake.sendRaw('FF 00 68 32 00 33 00 68 AA 16 68 01');
+    const hb = encodeGdw376(buildLogin({ a1: '0171', a2: 2082, seq: 9 }));
+    const answered = fake.nextFrame((f) => f.afn === 0 && f.seq.seq === 9);
+    fake.sendRaw(hb.subarray(0, 7));
+    await new Promise((r) => setImmediate(r));
+    fake.sendRaw(hb.subarray(7));
+    await dropped;
+    await answered;
+    expect(master.sessions()[0].state).toBe('online');
+    expect((await master.pointRead({ concentrator: '101', meter: '101001' })).value).toBe(9.5);
+  });
+
+  it('closes a connection that never logs in', async () => {
+    const clock = new VirtualClock();
+    const { port } = await startMaster({ clock, loginTimeoutMs: 500 });
+    const fake = await FakeConcentrator.connect(port);
+    cleanup.push(() => fake.close());
+    fake.sendRaw('00 11 22');
+    await new Promise((r) => setImmediate(r));
+    clock.advance(501);
+    await fake.closed;
+  });
+});
+
+describe('MasterStation point-reads', () => {
+  it('reads a CJ/T 188 meter through the client API by alias, from the archive', async () => {
+    const { master, port, apiPort } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('00000000101001', { value: 123.45 });
+    const c = await client(apiPort);
+    const answer = await c.request({ type: 'read', id: 'r1', concentrator: '101', meter: '101001' });
+    expect(answer).toMatchObject({
+      type: 'reading',
+      id: 'r1',
+      value: 123.45,
+      unit: 'm3',
+      protocol: 'cjt188',
+    });
+    const body = fake.forwards[0].units[0].body;
+    expect(body).toMatchObject({
+      kind: 'forward-request',
+      port: 1,
+      controlWord: 0x6b,
+      frameTimeout: { value: 10, unit: 's' },
+    });
+    expect(fake.forwards[0].aux.pw).toBeDefined();
+  });
+
+  it('reads a DL/T 645 meter with protocol and port given in the request', async () => {
+    const { master, port, apiPort } = await startMaster({ archive: { concentrators: [] } });
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('123456789012', { value: 1234.56 });
+    const c = await client(apiPort);
+    const answer = await c.request({
+      type: 'read',
+      id: 'r2',
+      concentrator: '017102082',
+      meter: '123456789012',
+      protocol: 'dlt645',
+      port: 3,
+    });
+    expect(answer).toMatchObject({
+      type: 'reading',
+      id: 'r2',
+      value: 1234.56,
+      unit: 'kWh',
+      protocol: 'dlt645',
+    });
+    expect(fake.forwards[0].units[0].body).toMatchObject({ port: 3 });
+  });
+
+  it('correlates two reads in flight on different ports by SEQ when answered out of order', async () => {
+    const { master, port } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('00000000101001', { value: 11 });
+    fake.meters.set('000000000002', { value: 22 });
+    fake.holdReplies = true;
+    const both = waitForEvent(fake, 'frame', () => fake.held.length === 2);
+    const a = master.pointRead({ concentrator: '101', meter: '101001' });
+    const b = master.pointRead({ concentrator: '101', meter: '2' });
+    await both;
+    const seqs = fake.forwards.map((f) => f.seq.seq);
+    expect(new Set(seqs).size).toBe(2);
+    fake.releaseHeld([1, 0]);
+    const [ra, rb] = await Promise.all([a, b]);
+    expect(ra).toMatchObject({ value: 11, protocol: 'cjt188', meter: '00000000101001' });
+    expect(rb).toMatchObject({ value: 22, protocol: 'dlt645', meter: '000000000002' });
+  });
+
+  it('says METER_TIMEOUT when the meter is silent (empty forward content)', async () => {
+    const { master, port, apiPort } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    fake.behaviour = 'silent-meter';
+    const c = await client(apiPort);
+    const answer = await c.request({ type: 'read', id: 'r3', concentrator: '101', meter: '101001' });
+    expect(answer).toMatchObject({
+      type: 'error',
+      id: 'r3',
+      code: 'METER_TIMEOUT',
+      message: /00000000101001/,
+    });
+  });
+
+  it('says METER_TIMEOUT when the concentrator never answers the forward', async () => {
+    const { master, port } = await startMaster({ forwardTimeoutMs: 150 });
+    const { fake } = await loggedIn(master, port);
+    fake.behaviour = 'mute';
+    const err = await rejection(master.pointRead({ concentrator: '101', meter: '101001' }));
+    expect(err.code).toBe('METER_TIMEOUT');
+    expect(err.message).toMatch(/no AFN 10 reply.*150 ms/);
+  });
+
+  it('answers BUSY beyond the in-flight limit on one concentrator', async () => {
+    const { master, port } = await startMaster({ maxInFlightPerConcentrator: 1, forwardTimeoutMs: 2000 });
+    const { fake } = await loggedIn(master, port);
+    fake.behaviour = 'mute';
+    const first = master.pointRead({ concentrator: '101', meter: '101001' });
+    first.catch(() => {});
+    const err = await rejection(master.pointRead({ concentrator: '101', meter: '2' }));
+    expect(err.code).toBe('BUSY');
+    fake.close();
+    expect((await rejection(first)).code).toBe('CONCENTRATOR_OFFLINE');
+  });
+
+  it('says UNKNOWN_CONCENTRATOR and UNKNOWN_METER', async () => {
+    const { master, port, apiPort } = await startMaster();
+    await loggedIn(master, port);
+    const c = await client(apiPort);
+    expect(await c.request({ type: 'read', id: 'u1', concentrator: '999', meter: '1' })).toMatchObject({
+      code: 'UNKNOWN_CONCENTRATOR',
+    });
+    expect(await c.request({ type: 'read', id: 'u2', concentrator: '017100099', meter: '1' })).toMatchObject({
+      code: 'UNKNOWN_CONCENTRATOR',
+    });
+    expect(await c.request({ type: 'read', id: 'u3', concentrator: '101', meter: '777' })).toMatchObject({
+      code: 'UNKNOWN_METER',
+      message: /777.*017102082/,
+    });
+    expect(
+      await c.request({ type: 'read', id: 'u4', concentrator: '101', meter: '777', protocol: 'cjt188' }),
+    ).toMatchObject({ code: 'UNKNOWN_METER', message: /no port/ });
+  });
+
+  it('answers bad JSON and bad bytes on the client API and keeps the connection open', async () => {
+    const { master, port, apiPort } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('00000000101001', { value: 1 });
+    const c = await client(apiPort);
+    expect(await c.request('{"type":"read"')).toMatchObject({ type: 'error', code: 'BAD_JSON' });
+    c.send(Uint8Array.of(0xff, 0xfe, 0x0a));
+    expect((await c.waitFor(2))[1]).toMatchObject({ type: 'error', code: 'BAD_REQUEST' });
+    expect(await c.request({ type: 'read', id: 'ok', concentrator: '101', meter: '101001' })).toMatchObject({
+      type: 'reading',
+      id: 'ok',
+    });
+  });
+
+  it('speaks GB2312 to legacy clients', async () => {
+    const { master, port, apiPort } = await startMaster({ encoding: 'gb2312' });
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('00000000101001', { value: 3.5 });
+    const c = await client(apiPort, 'gb2312');
+    c.send(
+      encodeText(
+        `${JSON.stringify({ type: 'read', id: '抄表1', concentrator: '101', meter: '101001' })}\n`,
+        'gb2312',
+      ),
+    );
+    expect((await c.waitFor(1))[0]).toMatchObject({ type: 'reading', id: '抄表1', value: 3.5 });
+  });
+});

@@ -1,0 +1,462 @@
+import { EventEmitter } from 'node:events';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import type { Cjt188DiOrder } from '../../protocols/cjt188/index.ts';
+import type { DroppedBytes, FramedFrame } from '../../protocols/framer.ts';
+import {
+  AFN_LINK_CHECK,
+  type Gdw376Frame,
+  type Gdw376FrameTimeout,
+  type Gdw376SerialSettings,
+} from '../../protocols/gdw376/index.ts';
+import { parseConcentratorId, type TextEncodingName } from '../../protocols/point-read/index.ts';
+import { type Clock, realClock, type TimerHandle } from '../../simulator/clock/index.ts';
+import { Archive, type ArchiveData, type ArchiveSerial } from './archive.ts';
+import { ClientApiServer } from './client-api.ts';
+import { ConcentratorConnection, type ConfirmForm } from './concentrator-connection.ts';
+import { type ConcentratorAddress, formatConcentratorId } from './concentrator-id.ts';
+import { MasterError } from './master-error.ts';
+import { buildMeterRequest, decodeMeterReply, meterAddressFor } from './point-read.ts';
+import { type SessionSnapshot, SessionTable, type SessionUpdate } from './session-table.ts';
+import type { MasterReading, PointReadRequest } from './types.ts';
+
+/**
+ * The master station (front-end, the seed system's "clientserver"): concentrators connect to it over TCP and
+ * speak Q/GDW 376.1; clients connect to its API port and ask for point-reads in NDJSON. It tracks sessions by
+ * A1/A2, confirms link checks, turns a point-read into an AFN 10 F1 forward of a CJ/T 188 or DL/T 645 read, and
+ * answers with a typed reading or a typed error.
+ */
+
+export interface ListenAddress {
+  /** @defaultValue '127.0.0.1' */
+  host?: string;
+  /** 0 picks a free port (tests). */
+  port?: number;
+}
+
+export interface MasterStationOptions {
+  /** Where concentrators connect. @defaultValue 127.0.0.1:9093 */
+  listen?: ListenAddress;
+  /** Where point-read clients connect; `false` runs no client API. @defaultValue 127.0.0.1:9092 */
+  api?: ListenAddress | false;
+  /** How login/heartbeat/logout are confirmed: AFN 00 F1, or F3 per item (REFERENCE §3.5). @defaultValue 'F1' */
+  confirmForm?: ConfirmForm;
+  /** Heartbeat period the concentrators use. @defaultValue 60000 */
+  heartbeatPeriodMs?: number;
+  /** Heartbeat periods without a frame before a concentrator is offline. @defaultValue 3 */
+  missedHeartbeats?: number;
+  /**
+   * How long the concentrator waits for the meter: the AFN 10 F1 frame-wait timeout, sent as ms when ≤ 127 ms,
+   * else rounded up to whole seconds (at most 127 s, D7 = unit, §3.4). @defaultValue 10000
+   */
+  meterFrameTimeoutMs?: number;
+  /** How long the master waits for the AFN 10 reply. @defaultValue meterFrameTimeoutMs + 10000 */
+  forwardTimeoutMs?: number;
+  /** Client API text encoding; `gb2312` for legacy clients. @defaultValue 'utf8' */
+  encoding?: TextEncodingName;
+  /** Meters behind each concentrator; a fleet JSON loads as is (see archive.ts). @defaultValue empty */
+  archive?: Archive | ArchiveData;
+  /** Source of time for heartbeat expiry, forward timeouts and `readAt`. @defaultValue realClock */
+  clock?: Clock;
+  /** Serial settings of a port the archive says nothing about. @defaultValue 2400 8E1 (§1.1, §2.1) */
+  defaultSerial?: Gdw376SerialSettings;
+  /** CJ/T 188 DI byte order in read requests (§1.6). @defaultValue 'low-first' */
+  cjt188DiOrder?: Cjt188DiOrder;
+  /** Forwards in flight per concentrator (≤ 16, the SEQ space); more are answered BUSY. @defaultValue 8 */
+  maxInFlightPerConcentrator?: number;
+  /** Reads in flight per client connection. @defaultValue 32 */
+  maxInFlightPerClient?: number;
+  /** Concentrator connections at once. @defaultValue 10000 */
+  maxConcentratorConnections?: number;
+  /** Sessions remembered (see SessionTable). @defaultValue 10000 */
+  maxSessions?: number;
+  /**
+   * A connection that has not logged in (or sent a heartbeat) after this long is closed, so idle or garbage-only
+   * sockets do not pile up. @defaultValue heartbeatPeriodMs × missedHeartbeats
+   */
+  loginTimeoutMs?: number;
+  /** Master station address MSA in A3 (0–127). @defaultValue 0 */
+  msa?: number;
+}
+
+/** A session as {@link MasterStation.sessions} reports it. */
+export interface MasterSession extends SessionSnapshot {
+  /** The archive alias, if any. */
+  alias?: string;
+  /** Peer address of the owning connection while online. */
+  remote?: string;
+}
+
+/** `'login'` event payload. */
+export interface LoginEvent {
+  session: MasterSession;
+  /** True when a heartbeat from an unknown connection was taken as a login. */
+  implicit: boolean;
+  /** True when the login replaced another live connection of the same A1/A2 (§8). */
+  replaced: boolean;
+}
+
+/** `'frame'` event payload: every frame a concentrator sent. */
+export interface ConcentratorFrameEvent {
+  connection: number;
+  remote: string;
+  frame: Gdw376Frame;
+  raw: Uint8Array;
+}
+
+/** `'dropped'` event payload: bytes from a concentrator that were not a frame, and why. */
+export interface ConcentratorDroppedEvent {
+  connection: number;
+  remote: string;
+  dropped: DroppedBytes;
+}
+
+/** Bound addresses after {@link MasterStation.start}. */
+export interface MasterAddresses {
+  listen: AddressInfo;
+  api?: AddressInfo;
+}
+
+const SERIAL_2400_8E1: Gdw376SerialSettings = { baud: 2400, parity: 'even', dataBits: 8, stopBits: 1 };
+
+/**
+ * Events:
+ * - `'login'` ({@link LoginEvent}), `'logout'` (MasterSession), `'offline'` (MasterSession: heartbeats missed or
+ *   connection closed);
+ * - `'frame'` ({@link ConcentratorFrameEvent}), `'dropped'` ({@link ConcentratorDroppedEvent}), `'unmatched'`
+ *   (a reply whose SEQ matches no request), `'refused'` (a login refused because the session table is full);
+ * - `'error'`: only the master's own server errors, and only when someone listens — a peer's bad bytes never
+ *   become an error, and the station never crashes on them.
+ */
+export class MasterStation extends EventEmitter {
+  readonly options: Readonly<MasterStationOptions>;
+  readonly archive: Archive;
+  readonly clock: Clock;
+  readonly meterFrameTimeoutMs: number;
+  readonly forwardTimeoutMs: number;
+  readonly loginTimeoutMs: number;
+  readonly #table: SessionTable;
+  readonly #connections = new Map<number, ConcentratorConnection>();
+  readonly #server: Server;
+  readonly #api: ClientApiServer | undefined;
+  #nextConnectionId = 1;
+  #expiryTimer: { handle: TimerHandle; at: number } | undefined;
+  #started = false;
+
+  constructor(options: MasterStationOptions = {}) {
+    super();
+    this.options = options;
+    this.clock = options.clock ?? realClock;
+    this.archive =
+      options.archive instanceof Archive
+        ? options.archive
+        : new Archive(options.archive ?? { concentrators: [] });
+    this.#table = new SessionTable({
+      heartbeatPeriodMs: options.heartbeatPeriodMs,
+      missedHeartbeats: options.missedHeartbeats,
+      maxSessions: options.maxSessions,
+    });
+    this.meterFrameTimeoutMs = options.meterFrameTimeoutMs ?? 10_000;
+    if (!(this.meterFrameTimeoutMs >= 0 && this.meterFrameTimeoutMs <= 127_000)) {
+      throw new TypeError(
+        `"meterFrameTimeoutMs" must be 0–127000 (127 s is the most §3.4 can say), got ${this.meterFrameTimeoutMs}`,
+      );
+    }
+    this.forwardTimeoutMs = options.forwardTimeoutMs ?? this.meterFrameTimeoutMs + 10_000;
+    if (!(this.forwardTimeoutMs > 0)) {
+      throw new TypeError(
+        `"forwardTimeoutMs" must be a positive number of ms, got ${String(options.forwardTimeoutMs)}`,
+      );
+    }
+    this.loginTimeoutMs = options.loginTimeoutMs ?? this.#table.silenceLimitMs;
+    if (options.confirmForm !== undefined && options.confirmForm !== 'F1' && options.confirmForm !== 'F3') {
+      throw new TypeError(`"confirmForm" must be 'F1' or 'F3', got ${String(options.confirmForm)}`);
+    }
+    this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    this.#server.maxConnections = options.maxConcentratorConnections ?? 10_000;
+    this.#server.on('error', (err) => this.#emitError(err));
+    if (options.api !== false) {
+      this.#api = new ClientApiServer((req) => this.pointRead(req), {
+        host: options.api?.host,
+        port: options.api?.port ?? 9092,
+        encoding: options.encoding,
+        maxInFlightPerConnection: options.maxInFlightPerClient,
+      });
+      this.#api.on('error', (err) => this.#emitError(err));
+    }
+  }
+
+  /** Starts both listeners; resolves with their bound addresses. */
+  async start(): Promise<MasterAddresses> {
+    const listen = await new Promise<AddressInfo>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.options.listen?.port ?? 9093, this.options.listen?.host ?? '127.0.0.1', () => {
+        this.#server.off('error', reject);
+        resolve(this.#server.address() as AddressInfo);
+      });
+    });
+    this.#started = true;
+    const api = this.#api ? await this.#api.listen() : undefined;
+    return api ? { listen, api } : { listen };
+  }
+
+  /** Closes both listeners and every connection; reads in flight fail. */
+  async stop(): Promise<void> {
+    this.#started = false;
+    if (this.#expiryTimer) this.clock.clearTimeout(this.#expiryTimer.handle);
+    this.#expiryTimer = undefined;
+    for (const conn of this.#connections.values()) conn.close();
+    await Promise.all([
+      new Promise<void>((resolve) =>
+        this.#server.listening ? this.#server.close(() => resolve()) : resolve(),
+      ),
+      this.#api?.close(),
+    ]);
+  }
+
+  /** Every session the master knows, online or not. */
+  sessions(): MasterSession[] {
+    return this.#table.list().map((s) => this.#describe(s));
+  }
+
+  /**
+   * Reads one meter now. Resolves with the reading or rejects with a {@link MasterError}:
+   * BAD_REQUEST, UNKNOWN_CONCENTRATOR, UNKNOWN_METER, CONCENTRATOR_OFFLINE (at once, without touching the
+   * network), BUSY, METER_TIMEOUT, DENIED or BAD_REPLY.
+   */
+  async pointRead(request: PointReadRequest): Promise<MasterReading> {
+    if (typeof request?.concentrator !== 'string' || typeof request.meter !== 'string') {
+      throw new MasterError('BAD_REQUEST', 'a point-read needs "concentrator" and "meter" strings');
+    }
+    const id = this.#resolveConcentrator(request.concentrator);
+    const located = this.archive.meter(id, request.meter);
+    const protocol = request.protocol ?? located?.protocol;
+    const port = request.port ?? located?.port;
+    if (protocol === undefined || port === undefined) {
+      const missing = [protocol === undefined && 'protocol', port === undefined && 'port']
+        .filter(Boolean)
+        .join(' and ');
+      throw new MasterError(
+        'UNKNOWN_METER',
+        `meter ${request.meter} is not in the archive of concentrator ${id} and the request gives no ${missing}`,
+      );
+    }
+    if (protocol !== 'cjt188' && protocol !== 'dlt645') {
+      throw new MasterError('BAD_REQUEST', `protocol "${String(protocol)}" is not cjt188 or dlt645`);
+    }
+    if (!Number.isInteger(port) || port < 1 || port > 31) {
+      throw new MasterError('BAD_REQUEST', `port ${port} is not a concentrator port 1–31`);
+    }
+    const address = meterAddressFor(protocol, request.meter);
+    const what = `meter ${address} on concentrator ${id} port ${port}`;
+    const now = this.clock.now();
+    const session = this.#table.get(id);
+    const conn = session?.connection === undefined ? undefined : this.#connections.get(session.connection);
+    if (!session || !this.#table.isOnline(id, now) || !conn || conn.closed) {
+      throw new MasterError(
+        'CONCENTRATOR_OFFLINE',
+        `concentrator ${id} is offline${offlineText(session, now)}; ${what} not read`,
+      );
+    }
+    const serial =
+      located && located.port === port && located.serial ? toGdwSerial(located.serial) : undefined;
+    const reply = await conn.forward({
+      a1: session.a1,
+      a2: session.a2,
+      port,
+      serial: serial ?? this.options.defaultSerial ?? SERIAL_2400_8E1,
+      frameTimeout: frameTimeoutFor(this.meterFrameTimeoutMs),
+      content: buildMeterRequest(protocol, address, { cjt188DiOrder: this.options.cjt188DiOrder }),
+      timeoutMs: this.forwardTimeoutMs,
+      what,
+    });
+    if (reply.port !== port) {
+      throw new MasterError(
+        'BAD_REPLY',
+        `${what}: the forward reply came back for port ${reply.port}`,
+        'PORT_MISMATCH',
+      );
+    }
+    const value = decodeMeterReply(protocol, address, reply.content, what);
+    const reading: MasterReading = {
+      concentrator: id,
+      meter: value.meter,
+      protocol,
+      value: value.value,
+      unit: value.unit,
+      latencyMs: Math.max(0, Math.round(reply.latencyMs)),
+      readAt: new Date(this.clock.now()).toISOString(),
+    };
+    if (value.meterTime !== undefined) reading.meterTime = value.meterTime;
+    if (value.status !== undefined) reading.status = value.status;
+    return reading;
+  }
+
+  /** 9-digit id of an alias or id; UNKNOWN_CONCENTRATOR when neither the archive nor a session knows it. */
+  #resolveConcentrator(text: string): string {
+    const archived = this.archive.concentrator(text);
+    if (archived) return archived.id;
+    const parsed = parseConcentratorId(text);
+    if (parsed.kind === 'address') {
+      const id = formatConcentratorId(parsed.a1, parsed.a2);
+      if (this.#table.get(id)) return id;
+      throw new MasterError(
+        'UNKNOWN_CONCENTRATOR',
+        `concentrator ${id} has never logged in and is not in the archive`,
+      );
+    }
+    if (parsed.kind === 'alias') {
+      throw new MasterError('UNKNOWN_CONCENTRATOR', `no concentrator has the alias "${text}"`);
+    }
+    throw new MasterError('BAD_REQUEST', `concentrator "${text}" ${parsed.problem}`);
+  }
+
+  #accept(socket: Socket): void {
+    const conn = new ConcentratorConnection(socket, {
+      id: this.#nextConnectionId++,
+      confirmForm: this.options.confirmForm,
+      msa: this.options.msa,
+      maxInFlight: this.options.maxInFlightPerConcentrator,
+      clock: this.clock,
+    });
+    this.#connections.set(conn.id, conn);
+    // A socket that never logs in is closed rather than held forever (every resource is bounded).
+    const loginTimer = this.clock.setTimeout(() => {
+      if (!conn.address) conn.close();
+    }, this.loginTimeoutMs);
+    conn.on('frame', (event: FramedFrame<Gdw376Frame>) => this.#onFrame(conn, event));
+    conn.on('dropped', (dropped: DroppedBytes) =>
+      this.emit('dropped', {
+        connection: conn.id,
+        remote: conn.remote,
+        dropped,
+      } satisfies ConcentratorDroppedEvent),
+    );
+    conn.on('unmatched', (frame: Gdw376Frame) => this.emit('unmatched', frame));
+    conn.on('close', () => {
+      this.clock.clearTimeout(loginTimer);
+      this.#connections.delete(conn.id);
+      const now = this.clock.now();
+      for (const s of this.#table.disconnected(conn.id, now)) this.emit('offline', this.#describe(s));
+      this.#scheduleExpiry();
+    });
+    if (!this.#started) conn.close();
+  }
+
+  #onFrame(conn: ConcentratorConnection, event: FramedFrame<Gdw376Frame>): void {
+    const { frame, raw } = event;
+    this.emit('frame', {
+      connection: conn.id,
+      remote: conn.remote,
+      frame,
+      raw,
+    } satisfies ConcentratorFrameEvent);
+    if (frame.control.dir !== 'up') return; // a downlink frame from a concentrator is nonsense; reported, ignored
+    const now = this.clock.now();
+    const address: ConcentratorAddress = { a1: frame.a1, a2: frame.a2 };
+    const kind = frame.afn === AFN_LINK_CHECK && frame.control.prm ? frame.units[0]?.body.kind : undefined;
+    if (kind === 'login' || kind === 'heartbeat') {
+      const update =
+        kind === 'login'
+          ? this.#table.login(address, conn.id, now)
+          : this.#table.heartbeat(address, conn.id, now);
+      if (!update.session) {
+        conn.deny(frame);
+        this.emit('refused', { connection: conn.id, remote: conn.remote, a1: frame.a1, a2: frame.a2 });
+      } else {
+        conn.address = address;
+        conn.confirm(frame);
+        this.#afterTakeOver(update, kind === 'heartbeat');
+      }
+    } else if (kind === 'logout') {
+      const session = this.#table.logout(address, conn.id, now);
+      conn.confirm(frame);
+      if (session) this.emit('logout', this.#describe(session));
+    } else if (kind !== undefined) {
+      conn.deny(frame); // an AFN 02 function other than F1–F3
+    } else {
+      this.#table.seen(address, conn.id, now);
+    }
+    this.#scheduleExpiry();
+  }
+
+  #afterTakeOver(update: SessionUpdate, viaHeartbeat: boolean): void {
+    const session = update.session!;
+    const old = update.replacedConnection;
+    if (old !== undefined) this.#closeIfIdle(old);
+    if (!viaHeartbeat || update.implicitLogin) {
+      this.emit('login', {
+        session: this.#describe(session),
+        implicit: viaHeartbeat,
+        replaced: old !== undefined,
+      } satisfies LoginEvent);
+    }
+  }
+
+  /** Closes a connection unless it still owns an online session (a socket may carry several terminals). */
+  #closeIfIdle(connectionId: number): void {
+    const stillOwns = this.#table.list().some((s) => s.state === 'online' && s.connection === connectionId);
+    if (!stillOwns) this.#connections.get(connectionId)?.close();
+  }
+
+  #expire(now: number): void {
+    for (const s of this.#table.expire(now)) {
+      this.emit('offline', this.#describe(s));
+      // The session's connection is presumed dead (a half-open GPRS link); close it so the terminal reconnects.
+      this.#closeIfIdle(s.lastConnection);
+    }
+  }
+
+  /**
+   * Keeps one timer at (or before) the earliest session expiry. Frames only move expiries later and a new
+   * session expires after every existing one, so a pending timer is never late and the O(n) scan runs only when
+   * it fires — not on every heartbeat of a large fleet. Reads check expiry lazily and never wait for the timer.
+   */
+  #scheduleExpiry(): void {
+    if (!this.#started || this.#expiryTimer) return;
+    const at = this.#table.nextExpiry();
+    if (at === undefined) return;
+    const fire = at + 1; // expiry is "more than" the silence limit
+    const handle = this.clock.setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#expire(this.clock.now());
+      this.#scheduleExpiry();
+    }, fire - this.clock.now());
+    this.#expiryTimer = { handle, at: fire };
+  }
+
+  #describe(s: SessionSnapshot): MasterSession {
+    const out: MasterSession = { ...s };
+    const alias = this.archive.concentrator(s.id)?.alias;
+    if (alias !== undefined) out.alias = alias;
+    const conn = s.connection === undefined ? undefined : this.#connections.get(s.connection);
+    if (conn) out.remote = conn.remote;
+    return out;
+  }
+
+  #emitError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
+
+function offlineText(session: SessionSnapshot | undefined, now: number): string {
+  if (!session) return ' (never logged in)';
+  const reason =
+    session.state === 'online'
+      ? 'heartbeats missed'
+      : session.offlineReason === 'heartbeat-timeout'
+        ? 'heartbeats missed'
+        : session.offlineReason === 'logout'
+          ? 'logged out'
+          : 'connection closed';
+  return ` (${reason}; last heard ${Math.round(now - session.lastSeenAt)} ms ago)`;
+}
+
+/** The AFN 10 F1 frame-wait byte for a timeout in ms (§3.4: D7 = 1 seconds, 0 milliseconds; D6–D0 value). */
+export function frameTimeoutFor(ms: number): Gdw376FrameTimeout {
+  if (ms <= 127) return { value: Math.max(0, Math.round(ms)), unit: 'ms' };
+  return { value: Math.min(127, Math.ceil(ms / 1000)), unit: 's' };
+}
+
+function toGdwSerial(s: ArchiveSerial): Gdw376SerialSettings {
+  return { baud: s.baudRate, parity: s.parity, dataBits: s.dataBits, stopBits: s.stopBits };
+}
