@@ -110,6 +110,15 @@ describe('ClientApiServer', () => {
     expect((await c.waitFor(2))[1]).toMatchObject({ id: 'x', type: 'reading' });
   });
 
+  it('reassembles a request line split across writes', async () => {
+    const c = await start(async (req) => reading(req));
+    const line = `${JSON.stringify({ type: 'read', id: 'half', concentrator: '017102082', meter: '9' })}\n`;
+    c.send(Buffer.from(line.slice(0, 10)));
+    await new Promise((r) => setImmediate(r));
+    c.send(Buffer.from(line.slice(10)));
+    expect((await c.waitFor(1))[0]).toMatchObject({ id: 'half', type: 'reading' });
+  });
+
   it('answers a request sent just before the client ends its side', async () => {
     const c = await start(async (req) => reading(req));
     c.socket.end(`${JSON.stringify({ type: 'read', id: 'last', concentrator: '017102082', meter: '9' })}\n`);

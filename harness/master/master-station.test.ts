@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildWaterReadReply, decodeCjt188Frame, encodeCjt188 } from '../../protocols/cjt188/index.ts';
 import { buildLogin, encodeGdw376 } from '../../protocols/gdw376/index.ts';
 import { encodeText } from '../../protocols/point-read/index.ts';
 import { VirtualClock } from '../../simulator/clock/index.ts';
@@ -271,6 +272,43 @@ describe('MasterStation point-reads', () => {
     const err = await rejection(master.pointRead({ concentrator: '101', meter: '101001' }));
     expect(err.code).toBe('METER_TIMEOUT');
     expect(err.message).toMatch(/no AFN 10 reply.*150 ms/);
+  });
+
+  it('says BAD_REPLY naming the cause when the meter answers from another address', async () => {
+    const { master, port } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    fake.meterReply = (request) => {
+      const req = decodeCjt188Frame(request);
+      return encodeCjt188(
+        buildWaterReadReply(req, { current: 1, time: null }, { address: '00000000999999' }),
+      );
+    };
+    const err = await rejection(master.pointRead({ concentrator: '101', meter: '101001' }));
+    expect(err).toMatchObject({ code: 'BAD_REPLY', detail: 'ADDRESS_MISMATCH' });
+    expect(err.message).toMatch(/00000000999999/);
+  });
+
+  it('says DENIED when the concentrator denies the forward', async () => {
+    const { master, port } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    fake.behaviour = 'deny';
+    expect((await rejection(master.pointRead({ concentrator: '101', meter: '101001' }))).code).toBe('DENIED');
+  });
+
+  it('reports a reply that comes after its timeout as unmatched and stays usable', async () => {
+    const { master, port } = await startMaster({ forwardTimeoutMs: 100 });
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('00000000101001', { value: 8 });
+    fake.holdReplies = true;
+    const held = waitForEvent(fake, 'frame', () => fake.held.length === 1);
+    const late = rejection(master.pointRead({ concentrator: '101', meter: '101001' }));
+    await held;
+    expect((await late).code).toBe('METER_TIMEOUT');
+    const unmatched = waitForEvent(master, 'unmatched');
+    fake.releaseHeld([0]);
+    await unmatched;
+    fake.holdReplies = false;
+    expect((await master.pointRead({ concentrator: '101', meter: '101001' })).value).toBe(8);
   });
 
   it('answers BUSY beyond the in-flight limit on one concentrator', async () => {

@@ -19,6 +19,7 @@ import {
   buildHeartbeat,
   buildLogin,
   buildLogout,
+  denyFor,
   encodeGdw376,
   type ForwardRequestBody,
   type Gdw376Frame,
@@ -33,7 +34,9 @@ export type ForwardBehaviour =
   /** Answer with empty content: the meter stayed silent (§3.4). */
   | 'silent-meter'
   /** Never answer the AFN 10 request at all. */
-  | 'mute';
+  | 'mute'
+  /** Deny the request (AFN 00 F2, C = 89). */
+  | 'deny';
 
 /** A fake meter: its reading, by address (14 digits CJ/T 188, 12 digits DL/T 645). */
 export interface FakeMeter {
@@ -53,6 +56,8 @@ export class FakeConcentrator extends EventEmitter {
   readonly forwards: Gdw376Frame[] = [];
   meters = new Map<string, FakeMeter>();
   behaviour: ForwardBehaviour = 'answer';
+  /** When set, replaces the meter's answer (the forwarded request is passed in). */
+  meterReply: ((request: Uint8Array) => Uint8Array) | undefined;
   /** When set, forward replies are held here instead of sent; `releaseHeld` sends them (in any order). */
   holdReplies = false;
   readonly held: Uint8Array[] = [];
@@ -145,8 +150,17 @@ export class FakeConcentrator extends EventEmitter {
 
   #onForward(frame: Gdw376Frame, body: ForwardRequestBody): void {
     if (this.behaviour === 'mute') return;
+    if (this.behaviour === 'deny') {
+      this.send(denyFor(frame));
+      return;
+    }
+    const request = hexToBytes(body.content);
     const content =
-      this.behaviour === 'silent-meter' ? new Uint8Array(0) : this.#meterAnswer(hexToBytes(body.content));
+      this.behaviour === 'silent-meter'
+        ? new Uint8Array(0)
+        : this.meterReply
+          ? this.meterReply(request)
+          : this.#meterAnswer(request);
     const bytes = encodeGdw376(buildForwardReply(frame, { content }));
     if (this.holdReplies) this.held.push(bytes);
     else this.socket.write(bytes);
