@@ -80,7 +80,8 @@ interface Pending {
 
 /**
  * Events: `'frame'` (FramedFrame of every uplink frame, after confirms), `'dropped'` (DroppedBytes the framer
- * threw away), `'unmatched'` (an AFN 10 reply or deny whose SEQ matches nothing in flight), `'close'`.
+ * threw away), `'unmatched'` (an AFN 10 reply or deny whose SEQ matches nothing in flight), `'frame-error'`
+ * (`{error, frame}`: handling a frame threw; the connection carries on), `'close'`.
  * Never emits `'error'`: socket errors end in `'close'`.
  */
 export class ConcentratorConnection extends EventEmitter {
@@ -120,7 +121,15 @@ export class ConcentratorConnection extends EventEmitter {
     socket.on('end', () => framer.end());
     socket.on('error', () => {}); // a reset is normal for a GPRS link; 'close' follows and handles it
     socket.on('close', () => this.#onClose());
-    framer.on('data', (event: FramedFrame<Gdw376Frame>) => this.#onFrame(event));
+    framer.on('data', (event: FramedFrame<Gdw376Frame>) => {
+      // Whatever a peer's frame makes a handler do (an answer that cannot be encoded, a listener's bug), it must
+      // not escape a stream callback and crash the station (STYLE habit 4): it is reported instead.
+      try {
+        this.#onFrame(event);
+      } catch (error) {
+        this.emit('frame-error', { error, frame: event.frame });
+      }
+    });
     framer.on('dropped', (event: DroppedBytes) => this.emit('dropped', event));
   }
 
@@ -191,16 +200,23 @@ export class ConcentratorConnection extends EventEmitter {
       );
     }
     const seq = this.#allocateSeq();
-    const frame = buildForwardRequest({
-      a1: options.a1,
-      a2: options.a2,
-      msa: this.msa,
-      seq,
-      port: options.port,
-      serial: options.serial,
-      frameTimeout: options.frameTimeout,
-      content: options.content,
-    });
+    let frame: Gdw376Frame;
+    try {
+      frame = buildForwardRequest({
+        a1: options.a1,
+        a2: options.a2,
+        msa: this.msa,
+        seq,
+        port: options.port,
+        serial: options.serial,
+        frameTimeout: options.frameTimeout,
+        content: options.content,
+      });
+    } catch (error) {
+      // e.g. an archived baud rate the control word cannot express (§3.4 has 300–19200 only)
+      const why = error instanceof Error ? error.message : String(error);
+      return Promise.reject(new MasterError('BAD_REQUEST', `cannot forward ${options.what}: ${why}`));
+    }
     return new Promise<ForwardReply>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
         this.#pending.delete(seq);

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildWaterReadReply, decodeCjt188Frame, encodeCjt188 } from '../../protocols/cjt188/index.ts';
 import { buildLogin, encodeGdw376 } from '../../protocols/gdw376/index.ts';
@@ -172,6 +175,40 @@ describe('MasterStation sessions', () => {
     await answered;
     expect(master.sessions()[0].state).toBe('online');
     expect((await master.pointRead({ concentrator: '101', meter: '101001' })).value).toBe(9.5);
+  });
+
+  it('never crashes on random bytes from a connection, and a logged-in concentrator keeps working', async () => {
+    const { master, port } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('00000000101001', { value: 1 });
+    // Biased toward 376.1 headers so the framer sees candidate frames, not only junk (STYLE habit 6).
+    const header = fc.constant(Uint8Array.of(0x68, 0x32, 0x00, 0x32, 0x00, 0x68, 0xc9));
+    const chunks = fc.array(fc.oneof(fc.uint8Array({ maxLength: 48 }), header), { maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(chunks, async (parts) => {
+        const raw = connect({ host: '127.0.0.1', port });
+        await once(raw, 'connect');
+        raw.end(Buffer.concat(parts));
+        await once(raw, 'close');
+        const reading = await master.pointRead({ concentrator: '101', meter: '101001' });
+        expect(reading.value).toBe(1);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('reports a listener that throws while a frame is handled as an error, and carries on', async () => {
+    const { master, port } = await startMaster();
+    master.once('login', () => {
+      throw new Error('listener bug');
+    });
+    const error = waitForEvent<Error>(master, 'error');
+    const fake = await FakeConcentrator.connect(port);
+    cleanup.push(() => fake.close());
+    await fake.exchange(() => fake.login());
+    expect((await error).message).toBe('listener bug');
+    fake.meters.set('00000000101001', { value: 2 });
+    expect((await master.pointRead({ concentrator: '101', meter: '101001' })).value).toBe(2);
   });
 
   it('closes a connection that never logs in', async () => {

@@ -124,8 +124,9 @@ const SERIAL_2400_8E1: Gdw376SerialSettings = { baud: 2400, parity: 'even', data
  *   connection closed);
  * - `'frame'` ({@link ConcentratorFrameEvent}), `'dropped'` ({@link ConcentratorDroppedEvent}), `'unmatched'`
  *   (a reply whose SEQ matches no request), `'refused'` (a login refused because the session table is full);
- * - `'error'`: only the master's own server errors, and only when someone listens — a peer's bad bytes never
- *   become an error, and the station never crashes on them.
+ * - `'error'`: only the master's own failures (a listener that cannot bind after start, a handler or listener
+ *   that threw while a frame was handled), and only when someone listens — a peer's bad bytes are `'dropped'`,
+ *   never an error, and the station never crashes on them.
  */
 export class MasterStation extends EventEmitter {
   readonly options: Readonly<MasterStationOptions>;
@@ -332,6 +333,9 @@ export class MasterStation extends EventEmitter {
       } satisfies ConcentratorDroppedEvent),
     );
     conn.on('unmatched', (frame: Gdw376Frame) => this.emit('unmatched', frame));
+    conn.on('frame-error', (event: { error: unknown }) =>
+      this.#emitError(event.error instanceof Error ? event.error : new Error(String(event.error))),
+    );
     conn.on('close', () => {
       this.clock.clearTimeout(loginTimer);
       this.#connections.delete(conn.id);
