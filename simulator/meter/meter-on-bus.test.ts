@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildReadAddressRequest,
+  buildReadRequest,
+  decodeCjt188Frame,
+  encodeCjt188,
+} from '../../protocols/cjt188/index.ts';
+import { Rs485Bus } from '../bus/index.ts';
+import { VirtualClock } from '../clock/index.ts';
+import { Cjt188Meter } from './cjt188-meter.ts';
+import { ConsumptionModel } from './consumption.ts';
+import { MeterOnBus } from './meter-on-bus.ts';
+
+const START = Date.parse('2024-03-15T02:30:00Z');
+
+function setup(addresses: string[], turnaroundMs = 20, replyDelayMs = 0) {
+  const clock = new VirtualClock({ start: START });
+  const bus = new Rs485Bus({ clock, turnaroundMs });
+  const model = new ConsumptionModel({ seed: 3 });
+  const heard: { bytes: Uint8Array; at: number }[] = [];
+  const master = bus.attach({ name: 'master', onReceive: (bytes, at) => heard.push({ bytes, at }) });
+  const meters = addresses.map((address) => new Cjt188Meter({ address, model, clock, replyDelayMs }));
+  for (const m of meters) new MeterOnBus(m, bus);
+  return { clock, bus, master, heard, meters, model };
+}
+
+describe('MeterOnBus', () => {
+  it('a read/reply exchange takes exactly the wire time of both frames plus the turnaround', async () => {
+    const { clock, bus, master, heard, model } = setup(['101001', '101002']);
+    const request = encodeCjt188(buildReadRequest('101002', '901F'));
+    void master.transmit(request);
+    await clock.advanceAsync(2000);
+    expect(heard).toHaveLength(1);
+    const reply = heard[0].bytes;
+    expect(reply.length).toBe(2 + 13 + 22);
+    const expected = bus.wireTimeMs(request.length) + 20 + bus.wireTimeMs(reply.length);
+    expect(heard[0].at - START).toBeCloseTo(expected, 9);
+    // 17 + 37 bytes at 2400 8E1 (11 bits) + 20 ms
+    expect(expected).toBeCloseTo(((request.length + 37) * 11 * 1000) / 2400 + 20, 9);
+    const frame = decodeCjt188Frame(reply);
+    if (frame.body.kind !== 'read-reply' || frame.body.data.type !== 'water') throw new Error('not water');
+    // The reading is the model's at the instant the request's last byte arrived.
+    expect(frame.body.data.current.value).toBe(
+      model.readingAt('00000000101002', START + bus.wireTimeMs(request.length)),
+    );
+  });
+
+  it('adds the reply-delay quirk to the turnaround', async () => {
+    const { clock, bus, master, heard } = setup(['101001'], 10, 150);
+    const request = encodeCjt188(buildReadRequest('101001', '901F'));
+    void master.transmit(request);
+    await clock.advanceAsync(2000);
+    expect(heard[0].at - START).toBeCloseTo(bus.wireTimeMs(request.length + heard[0].bytes.length) + 160, 9);
+  });
+
+  it('overlapping replies to a wildcard request collide', async () => {
+    const { clock, bus, master, heard, meters } = setup(['101001', '101002', '101003']);
+    const collisions: string[][] = [];
+    bus.on('collision', (c) => collisions.push([...c.parties]));
+    void master.transmit(encodeCjt188(buildReadAddressRequest()));
+    await clock.advanceAsync(2000);
+    expect(collisions.length).toBeGreaterThan(0);
+    expect(collisions[0]).toHaveLength(2);
+    expect(heard).toHaveLength(3);
+    // What the master heard is garbled: none of the three replies decodes intact.
+    for (const h of heard) expect(() => decodeCjt188Frame(h.bytes)).toThrow();
+    for (const m of meters) expect(m.events.ofKind('reply')).toHaveLength(1);
+  });
+
+  it('drops a partial frame after an idle gap so the next request is answered', async () => {
+    const { clock, master, heard, meters } = setup(['101001']);
+    const request = encodeCjt188(buildReadRequest('101001', '901F'));
+    void master.transmit(request.subarray(0, 10));
+    await clock.advanceAsync(1000);
+    void master.transmit(request);
+    await clock.advanceAsync(1000);
+    expect(heard).toHaveLength(1);
+    expect(meters[0].events.ofKind('dropped')[0].reason).toMatch(/TRUNCATED/);
+  });
+});
