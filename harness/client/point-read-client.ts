@@ -40,7 +40,11 @@ export interface PointReadClientOptions {
    * @defaultValue 20000
    */
   timeoutMs?: number;
-  /** Most reads waiting for answers; one more is rejected QUEUE_FULL at once. @defaultValue 1000 */
+  /**
+   * Most reads waiting for answers; one more is rejected QUEUE_FULL at once. The relay's own default per
+   * connection (`maxInFlightPerClient`) is the same.
+   * @defaultValue 100
+   */
   maxInFlight?: number;
   /** Re-open the connection when it drops. @defaultValue true */
   reconnect?: boolean;
@@ -112,7 +116,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     }
     this.url = options.url;
     this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 20_000);
-    this.maxInFlight = positiveInteger('maxInFlight', options.maxInFlight ?? 1000);
+    this.maxInFlight = positiveInteger('maxInFlight', options.maxInFlight ?? 100);
     positiveInteger('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000);
     this.#options = options;
     this.#backoff = new Backoff(options.backoff);

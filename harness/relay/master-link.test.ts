@@ -98,9 +98,42 @@ describe('MasterLink', () => {
     expect(link.pending).toBe(0);
   });
 
+  it('keeps at most maxInFlight requests at the master and queues the rest in order', async () => {
+    const master = new FakeMaster();
+    await master.start();
+    master.handler = () => ({ kind: 'silent' });
+    const link = new MasterLink({ host: '127.0.0.1', port: master.port, maxInFlight: 2, readTimeoutMs: 400 });
+    cleanups.push(
+      () => link.stop(),
+      () => master.stop(),
+    );
+    const up = new Promise<void>((resolve) => link.once('up', () => resolve()));
+    link.start();
+    await up;
+    const reads = ['1', '2', '3', '4'].map((meter) => link.read({ concentrator: '101', meter }));
+    await master.waitForRequests(2);
+    expect([link.pending, link.outstanding]).toEqual([4, 2]);
+    master.respond(master.requests[0], readingFor(master.requests[0], 1));
+    expect(await reads[0]).toMatchObject({ type: 'reading', meter: '1' });
+    await master.waitForRequests(3);
+    expect(master.requests.map((r) => r.meter)).toEqual(['1', '2', '3']);
+    // Reads 2 and 3 time out at the master; read 4 times out in the queue, never sent.
+    expect(await reads[1]).toMatchObject({ code: 'TIMEOUT' });
+    expect(await reads[3]).toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining('queued') });
+    expect(await reads[2]).toMatchObject({ code: 'TIMEOUT' });
+    expect(master.requests).toHaveLength(3);
+    // Timed-out requests keep their slots until the master's late answers arrive.
+    expect(link.outstanding).toBe(2);
+    master.handler = (req) => readingFor(req, 5);
+    const next = link.read({ concentrator: '101', meter: '5' });
+    master.respond(master.requests[1], readingFor(master.requests[1]));
+    expect(await next).toMatchObject({ type: 'reading', meter: '5' });
+  });
+
   it('rejects bad options with a TypeError naming them', () => {
     expect(() => new MasterLink({ host: '', port: 1 })).toThrow(/"master.host"/);
     expect(() => new MasterLink({ host: 'h', port: 70000 })).toThrow(/"master.port"/);
     expect(() => new MasterLink({ host: 'h', port: 1, maxPending: 0 })).toThrow(/"maxPendingUpstream"/);
+    expect(() => new MasterLink({ host: 'h', port: 1, maxInFlight: 1.5 })).toThrow(/"maxInFlightUpstream"/);
   });
 });

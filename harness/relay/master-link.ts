@@ -6,6 +6,12 @@
  * that connection (clients' ids can collide, so they never go upstream), the bounded table of reads waiting
  * for an answer, the per-read timeout, and reconnection with back-off.
  *
+ * Flow control: at most `maxInFlight` requests are outstanding at the master at once (the master station
+ * answers BUSY beyond its own per-connection limit, 32 by default); further reads wait in a FIFO queue here,
+ * their timeout already running, up to `maxPending` reads in all. A request that timed out here still holds
+ * its slot until the master's late answer arrives (the master is still working on it), or for one more
+ * `readTimeoutMs` at most, so a master that never answers cannot shrink the window for ever.
+ *
  * Every call to {@link MasterLink.read} settles exactly once and never rejects: with the master's answer, or
  * with a local `error` message — `MASTER_UNAVAILABLE` at once while the master is away (a read must not hang
  * waiting for a master that may be gone for hours), `QUEUE_FULL` when `maxPending` reads are already
@@ -54,6 +60,12 @@ export interface MasterLinkOptions {
    */
   maxPending?: number;
   /**
+   * Most requests outstanding at the master at once; keep it at or below the master's per-connection limit
+   * (meterlab's master station: `maxInFlightPerConnection`, 32).
+   * @defaultValue 32
+   */
+  maxInFlight?: number;
+  /**
    * How long a read may wait for its answer before it is answered `TIMEOUT`. Should exceed the master's own
    * field-read timeout so its more precise METER_TIMEOUT / CONCENTRATOR_OFFLINE normally arrives first.
    * @defaultValue 15000
@@ -91,6 +103,9 @@ export interface MasterLinkEvents {
 interface Pending {
   resolve: (answer: UpstreamAnswer) => void;
   timer: TimerHandle;
+  /** The request line, sent when a window slot is free. */
+  line: Uint8Array;
+  sent: boolean;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -105,13 +120,19 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
   readonly port: number;
   readonly encoding: TextEncodingName;
   readonly maxPending: number;
+  readonly maxInFlight: number;
   readonly readTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly #maxLineLength: number;
   readonly #backoff: Backoff;
   readonly #timers: Timers;
   readonly #log: RelayLogger;
+  /** Reads waiting for their answer, queued or sent. */
   readonly #pending = new Map<string, Pending>();
+  /** Ids of pending reads not yet sent, oldest first. */
+  #queue: string[] = [];
+  /** Ids sent and not yet answered by the master (the window), with the stale timer of timed-out ones. */
+  readonly #outstanding = new Map<string, TimerHandle | undefined>();
   #state: MasterLinkState = 'idle';
   #socket: net.Socket | undefined;
   #retryTimer: TimerHandle | undefined;
@@ -135,6 +156,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       throw new TypeError(`"encoding" must be "utf8" or "gb2312", got ${String(this.encoding)}`);
     }
     this.maxPending = positiveInteger('maxPendingUpstream', options.maxPending ?? 1000);
+    this.maxInFlight = positiveInteger('maxInFlightUpstream', options.maxInFlight ?? 32);
     this.readTimeoutMs = positiveInteger('readTimeoutMs', options.readTimeoutMs ?? 15_000);
     this.connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
     this.#maxLineLength = positiveInteger('maxLineLength', options.maxLineLength ?? 64 * 1024);
@@ -152,9 +174,14 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     return this.#state === 'up';
   }
 
-  /** Reads waiting for an answer. */
+  /** Reads waiting for an answer (queued here or sent). */
   get pending(): number {
     return this.#pending.size;
+  }
+
+  /** Requests sent and not yet answered by the master. */
+  get outstanding(): number {
+    return this.#outstanding.size;
   }
 
   /** `host:port`, for messages. */
@@ -184,8 +211,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
   /** Asks the master for one reading. Settles exactly once; never rejects (see the module comment). */
   read(req: UpstreamRead): Promise<UpstreamAnswer> {
     const id = `u${++this.#seq}`;
-    const socket = this.#socket;
-    if (this.#state !== 'up' || socket === undefined) {
+    if (this.#state !== 'up' || this.#socket === undefined) {
       return Promise.resolve(this.#localError(id, req, 'MASTER_UNAVAILABLE', this.#unavailableText()));
     }
     if (this.#pending.size >= this.maxPending) {
@@ -208,16 +234,56 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       return Promise.resolve(this.#localError(id, req, 'BAD_REQUEST', `cannot forward the read: ${reason}`));
     }
     return new Promise<UpstreamAnswer>((resolve) => {
-      const timer = this.#timers.setTimeout(() => {
-        if (this.#pending.delete(id)) {
-          resolve(
-            this.#localError(id, req, 'TIMEOUT', `no answer from the master within ${this.readTimeoutMs} ms`),
-          );
-        }
-      }, this.readTimeoutMs);
-      this.#pending.set(id, { resolve, timer });
-      socket.write(line);
+      const timer = this.#timers.setTimeout(() => this.#timeout(id, req), this.readTimeoutMs);
+      this.#pending.set(id, { resolve, timer, line, sent: false });
+      this.#queue.push(id);
+      this.#pump();
     });
+  }
+
+  /** Sends queued requests while the window has room. */
+  #pump(): void {
+    const socket = this.#socket;
+    if (this.#state !== 'up' || socket === undefined) return;
+    while (this.#outstanding.size < this.maxInFlight && this.#queue.length > 0) {
+      const id = this.#queue.shift()!;
+      const pending = this.#pending.get(id);
+      if (!pending) continue;
+      pending.sent = true;
+      this.#outstanding.set(id, undefined);
+      socket.write(pending.line);
+    }
+  }
+
+  #timeout(id: string, req: UpstreamRead): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    if (pending.sent) {
+      // The master is still on it: keep the slot until its answer, or one more readTimeoutMs at most.
+      this.#outstanding.set(
+        id,
+        this.#timers.setTimeout(() => {
+          if (this.#outstanding.delete(id)) {
+            this.#log({
+              level: 'warn',
+              event: 'master-no-answer',
+              message: `the master never answered read ${id}; its slot is freed`,
+              fields: { id },
+            });
+            this.#pump();
+          }
+        }, this.readTimeoutMs),
+      );
+    } else {
+      this.#queue.splice(this.#queue.indexOf(id), 1);
+    }
+    const where = pending.sent
+      ? 'from the master'
+      : `(queued behind ${this.maxInFlight} reads at the master)`;
+    pending.resolve(
+      this.#localError(id, req, 'TIMEOUT', `no answer ${where} within ${this.readTimeoutMs} ms`),
+    );
   }
 
   #localError(id: string, req: UpstreamRead, code: string, message: string): ReadError {
@@ -234,7 +300,15 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     return `the master station at ${this.address} is not connected (${this.#lastProblem}${retry})`;
   }
 
+  /** The master answered `id`: frees its slot and delivers the answer if the read still waits. */
   #settle(id: string, answer: UpstreamAnswer): boolean {
+    if (this.#outstanding.has(id)) {
+      const stale = this.#outstanding.get(id);
+      if (stale !== undefined) this.#timers.clearTimeout(stale);
+      this.#outstanding.delete(id);
+      // Deferred so the answer below is delivered before the next request goes out.
+      queueMicrotask(() => this.#pump());
+    }
     const pending = this.#pending.get(id);
     if (!pending) return false;
     this.#pending.delete(id);
@@ -244,6 +318,9 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
   }
 
   #failAll(reason: string): void {
+    this.#queue = [];
+    for (const stale of this.#outstanding.values()) if (stale !== undefined) this.#timers.clearTimeout(stale);
+    this.#outstanding.clear();
     for (const [id, pending] of [...this.#pending]) {
       this.#pending.delete(id);
       this.#timers.clearTimeout(pending.timer);

@@ -10,6 +10,7 @@
  * - `maxPayload` 64 KiB: a larger message closes the connection with 1009 (ws enforces it while receiving,
  *   so an oversized message is never buffered whole);
  * - `maxInFlightPerClient` 100, `maxPendingUpstream` 1000: the next read is answered `QUEUE_FULL` at once;
+ * - `maxInFlightUpstream` 32: requests outstanding at the master; more wait in the relay (FIFO);
  * - `maxBufferedBytes` 1 MiB per client: a slow reader is closed with 1013 (see `client-session.ts`);
  * - `maxClients` 1000: further upgrades get HTTP 503;
  * - `heartbeatIntervalMs` 30 s: a client that has not answered the previous ping is terminated.
@@ -60,15 +61,20 @@ export interface RelayOptions {
   heartbeatIntervalMs?: number;
   /** Reads one client may have outstanding. @defaultValue 100 */
   maxInFlightPerClient?: number;
-  /** Distinct reads waiting for the master. @defaultValue 1000 */
+  /** Distinct reads waiting for the master, queued or sent. @defaultValue 1000 */
   maxPendingUpstream?: number;
+  /**
+   * Requests outstanding at the master at once (more wait in the relay's queue); at most the master's
+   * per-connection limit. @defaultValue 32
+   */
+  maxInFlightUpstream?: number;
   /** Unsent bytes per client before it is closed as a slow reader (1013). @defaultValue 1048576 */
   maxBufferedBytes?: number;
   /** Simultaneous WebSocket clients. @defaultValue 1000 */
   maxClients?: number;
   /** Master reconnect schedule. @defaultValue 250 ms doubling to 10 s, ±20 % */
   masterBackoff?: BackoffOptions;
-  /** Timer seam (master reconnect and read timeouts). @defaultValue real timers */
+  /** Timer seam (master reconnect, read timeouts, heartbeat). @defaultValue real timers */
   timers?: Timers;
   /** Receives the startup line, the per-read lines and everything else worth knowing. @defaultValue silent */
   log?: RelayLogger;
@@ -170,6 +176,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       port: options.master.port,
       encoding: options.encoding,
       maxPending: options.maxPendingUpstream,
+      maxInFlight: options.maxInFlightUpstream,
       readTimeoutMs: options.readTimeoutMs,
       backoff: options.masterBackoff,
       timers: this.#timers,
