@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { registerDecode } from './commands/decode.ts';
+import { registerEncode } from './commands/encode.ts';
 
 /** Builds the `meterlab` program. Each subcommand lives in bin/commands/ and only parses flags. */
 export function buildProgram(): Command {
@@ -7,6 +9,8 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerDecode(program);
+  registerEncode(program);
   return program;
 }
 

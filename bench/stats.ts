@@ -1,0 +1,27 @@
+/** Small helpers shared by the benchmarks: percentiles, formatting, timing. */
+
+/** The p-th percentile (0..100) of `values` by nearest rank; NaN for an empty list. */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** Rounds for printing: 3 significant decimals for small numbers, integers for large ones. */
+export function round(value: number, decimals = 2): number {
+  const f = 10 ** decimals;
+  return Math.round(value * f) / f;
+}
+
+/** Runs `fn` repeatedly for at least `minMs` and returns the best of `rounds` rounds, in ms per call. */
+export function bestOf(fn: () => void, rounds = 5): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    const start = process.hrtime.bigint();
+    fn();
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    best = Math.min(best, ms);
+  }
+  return best;
+}

@@ -1,0 +1,107 @@
+import { hexToBytes } from './bytes.ts';
+import type { Cjt188Frame } from './cjt188/index.ts';
+import { decodeCjt188 } from './cjt188/index.ts';
+import type { DecodeResult } from './decode-result.ts';
+import type { Dlt645Frame } from './dlt645/index.ts';
+import { decodeDlt645 } from './dlt645/index.ts';
+import { ProtocolError } from './errors.ts';
+import type { Gdw376Frame } from './gdw376/index.ts';
+import { decodeGdw376 } from './gdw376/index.ts';
+
+/** Any frame meterlab speaks, keyed by `protocol`. */
+export type AnyFrame = Cjt188Frame | Dlt645Frame | Gdw376Frame;
+/** A frame on a meter bus. */
+export type MeterFrame = Cjt188Frame | Dlt645Frame;
+export type ProtocolName = AnyFrame['protocol'];
+export const PROTOCOL_NAMES: readonly ProtocolName[] = ['cjt188', 'dlt645', 'gdw376'];
+
+const DECODERS: Record<ProtocolName, (buf: Uint8Array) => DecodeResult<AnyFrame>> = {
+  gdw376: decodeGdw376,
+  dlt645: decodeDlt645,
+  cjt188: decodeCjt188,
+};
+
+/**
+ * Decodes whichever protocol the bytes are in. All three start with 68H, so the layouts decide:
+ * 376.1 repeats L and 68H (`68 L L 68`, REFERENCE §3.1), DL/T 645 has its second 68H after a 6-byte address
+ * (offset 7, §2.1), CJ/T 188 has one 68H followed by a meter type (§1.2). A whole frame from any decoder wins
+ * (each checks its own checksum); otherwise the verdict — need-more or error — is that of the most specific
+ * layout the bytes fit, so a DL/T 645 frame with a bad checksum is reported as that, not as a CJ/T 188 frame
+ * still waiting for bytes.
+ */
+export function decodeAuto(
+  buf: Uint8Array,
+  only: readonly ProtocolName[] = PROTOCOL_NAMES,
+): DecodeResult<AnyFrame> {
+  const candidates = SPECIFICITY.filter((p) => only.includes(p));
+  const results = new Map<ProtocolName, DecodeResult<AnyFrame>>();
+  // Most specific layout first, and stop at the first whole frame: a DL/T 645 frame whose first data byte is
+  // L−1 is also a valid CJ/T 188 frame (same bytes summed, same length) and is far likelier to be what its
+  // layout says. Decoders whose layout does not fit run only when no fitting one found a frame.
+  const fitting = candidates.filter((p) => fitsLayout(p, buf));
+  for (const p of [...fitting, ...candidates.filter((c) => !fitting.includes(c))]) {
+    const result = DECODERS[p](buf);
+    if (result.kind === 'frame') return result;
+    results.set(p, result);
+  }
+  if (fitting.length > 0) return results.get(fitting[0])!;
+  // Junk: skip no further than the most careful decoder, so no protocol loses a frame that starts early.
+  const errors = [...results.values()].filter((r) => r.kind === 'error');
+  if (errors.length < results.size) return { kind: 'need-more' };
+  const skip = Math.max(1, Math.min(...errors.map((e) => e.skip)));
+  return { kind: 'error', error: errors[errors.length - 1].error, skip };
+}
+
+const SPECIFICITY: readonly ProtocolName[] = ['gdw376', 'dlt645', 'cjt188'];
+
+/** Whether the first bytes fit the protocol's header layout (as far as they go). */
+function fitsLayout(protocol: ProtocolName, buf: Uint8Array): boolean {
+  let p = 0;
+  if (protocol !== 'gdw376') while (p < buf.length && buf[p] === 0xfe) p++;
+  if (p >= buf.length || buf[p] !== 0x68) return false;
+  const at = (i: number, test: (b: number) => boolean) => p + i >= buf.length || test(buf[p + i]);
+  switch (protocol) {
+    case 'gdw376':
+      return at(3, (b) => b === buf[p + 1]) && at(4, (b) => b === buf[p + 2]) && at(5, (b) => b === 0x68);
+    case 'dlt645':
+      return at(7, (b) => b === 0x68);
+    case 'cjt188':
+      return true;
+  }
+}
+
+/** Decodes a meter frame (CJ/T 188 or DL/T 645), e.g. the content of a 376.1 forward. */
+export function decodeMeterAuto(buf: Uint8Array): DecodeResult<MeterFrame> {
+  return decodeAuto(buf, ['dlt645', 'cjt188']) as DecodeResult<MeterFrame>;
+}
+
+/**
+ * A frame ready to print or send as JSON. For a 376.1 forward request or reply, the embedded meter frame is
+ * decoded too (`embedded`), or `embeddedError` says why it is not a meter frame; an empty content (the
+ * concentrator heard nothing) has neither.
+ */
+export function describeFrame(frame: AnyFrame): Record<string, unknown> & { protocol: ProtocolName } {
+  if (frame.protocol !== 'gdw376')
+    return frame as unknown as Record<string, unknown> & { protocol: ProtocolName };
+  return {
+    ...frame,
+    units: frame.units.map((unit) => {
+      const body = unit.body;
+      if ((body.kind !== 'forward-request' && body.kind !== 'forward-reply') || body.content === '')
+        return unit;
+      return { ...unit, body: { ...body, ...decodeEmbedded(hexToBytes(body.content)) } };
+    }),
+  };
+}
+
+/** Decodes the meter frame carried in a forward; junk around it (FE preambles aside) is reported. */
+export function decodeEmbedded(
+  content: Uint8Array,
+): { embedded: MeterFrame } | { embeddedError: ProtocolError } {
+  const result = decodeMeterAuto(content);
+  if (result.kind === 'frame') return { embedded: result.frame };
+  if (result.kind === 'error') return { embeddedError: result.error };
+  return {
+    embeddedError: new ProtocolError('TRUNCATED', `the ${content.length}-byte content is a cut meter frame`),
+  };
+}
