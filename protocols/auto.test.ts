@@ -39,7 +39,7 @@ describe('decodeAuto', () => {
     );
     const result = decodeAuto(q15);
     if (result.kind !== 'frame') throw new Error('Q15 must decode');
-    const described = describeFrame(result.frame) as { units: { body: { embedded: unknown } }[] };
+    const described = describeFrame(result.frame) as unknown as { units: { body: { embedded: unknown } }[] };
     expect(described.units[0].body.embedded).toMatchObject({
       protocol: 'dlt645',
       body: { kind: 'read-reply', di: '00010000', value: 6.78, unit: 'kWh' },
