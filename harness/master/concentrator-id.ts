@@ -20,10 +20,11 @@ export function formatConcentratorId(a1: string, a2: number): string {
 }
 
 /**
- * Parses a 9-digit id into A1/A2; returns undefined when the text is not of that form or A2 is outside
- * 1–65535 (aliases such as "101" are resolved through the archive, not here).
+ * Parses a 9-digit id into A1/A2; undefined when the text is not of that form or A2 is outside 1–65535.
+ * Aliases such as "101" are resolved through the archive; the point-read codec's `parseConcentratorId` is the
+ * form that also tells aliases and problems apart.
  */
-export function parseConcentratorId(id: string): ConcentratorAddress | undefined {
+export function parseConcentratorAddress(id: string): ConcentratorAddress | undefined {
   const m = ID_PATTERN.exec(id);
   if (!m) return undefined;
   const a2 = Number(m[2]);

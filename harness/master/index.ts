@@ -23,7 +23,11 @@ export {
   type ForwardOptions,
   type ForwardReply,
 } from './concentrator-connection.ts';
-export { type ConcentratorAddress, formatConcentratorId, parseConcentratorId } from './concentrator-id.ts';
+export {
+  type ConcentratorAddress,
+  formatConcentratorId,
+  parseConcentratorAddress,
+} from './concentrator-id.ts';
 export { MASTER_ERROR_CODES, MasterError, type MasterErrorCode } from './master-error.ts';
 export {
   type ConcentratorDroppedEvent,

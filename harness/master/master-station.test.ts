@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildWaterReadReply, decodeCjt188Frame, encodeCjt188 } from '../../protocols/cjt188/index.ts';
-import { buildLogin, encodeGdw376 } from '../../protocols/gdw376/index.ts';
+import { buildHeartbeat, buildLogin, encodeGdw376 } from '../../protocols/gdw376/index.ts';
 import { encodeText } from '../../protocols/point-read/index.ts';
 import { VirtualClock } from '../../simulator/clock/index.ts';
 import type { ArchiveData } from './archive.ts';
@@ -106,6 +106,16 @@ describe('MasterStation sessions', () => {
     expect(answer.protocolId).toBe(1);
     expect(answer.seq.seq).toBe(5);
     expect(master.sessions()[0].state).toBe('online');
+  });
+
+  it('accepts the 2013 heartbeat that carries the terminal clock (§3.4, Q22 corrected)', async () => {
+    const { master, port } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    const answer = await fake.exchange(() =>
+      fake.send(buildHeartbeat({ a1: '0171', a2: 2082, seq: 3, clock: '2018-12-14 14:09:31' })),
+    );
+    expect(answer.seq.seq).toBe(3);
+    expect(master.sessions()[0].heartbeats).toBe(1);
   });
 
   it('confirms a logout and reports it', async () => {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseConcentratorId } from './concentrator-id.ts';
+import { parseConcentratorAddress } from './concentrator-id.ts';
 import { SessionTable } from './session-table.ts';
 
 // Model-based test of the session table (STYLE.md habit 8): the model keeps, per concentrator, only who owns it
@@ -28,7 +28,7 @@ function modelOnline(m: Model, id: string): boolean {
 }
 
 function addr(id: string) {
-  return parseConcentratorId(id)!;
+  return parseConcentratorAddress(id)!;
 }
 
 function checkAll(m: Model, r: Real): void {
