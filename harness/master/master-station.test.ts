@@ -387,6 +387,8 @@ describe('MasterStation point-reads', () => {
     expect(
       await c.request({ type: 'read', id: 'u4', concentrator: '101', meter: '777', protocol: 'cjt188' }),
     ).toMatchObject({ code: 'UNKNOWN_METER', message: /no port/ });
+    const bad = await rejection(master.pointRead({ concentrator: '101', meter: '10x' }));
+    expect(bad.code).toBe('BAD_REQUEST');
   });
 
   it('answers bad JSON and bad bytes on the client API and keeps the connection open', async () => {

@@ -228,6 +228,9 @@ export class MasterStation extends EventEmitter {
     if (typeof request?.concentrator !== 'string' || typeof request.meter !== 'string') {
       throw new MasterError('BAD_REQUEST', 'a point-read needs "concentrator" and "meter" strings');
     }
+    if (!/^\d{1,14}$/.test(request.meter)) {
+      throw new MasterError('BAD_REQUEST', `meter address "${request.meter}" must be 1–14 decimal digits`);
+    }
     const id = this.#resolveConcentrator(request.concentrator);
     const located = this.archive.meter(id, request.meter);
     const protocol = request.protocol ?? located?.protocol;
