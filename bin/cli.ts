@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerDecode } from './commands/decode.ts';
 import { registerEncode } from './commands/encode.ts';
+import { registerMaster } from './commands/master.ts';
+import { registerRead } from './commands/read.ts';
+import { registerRelay } from './commands/relay.ts';
 
 /** Builds the `meterlab` program. Each subcommand lives in bin/commands/ and only parses flags. */
 export function buildProgram(): Command {
@@ -11,6 +14,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDecode(program);
   registerEncode(program);
+  registerMaster(program);
+  registerRelay(program);
+  registerRead(program);
   return program;
 }
 

@@ -9,3 +9,12 @@ export {
   type PointReadClientOptions,
   type ReadOptions,
 } from './point-read-client.ts';
+export {
+  formatReadTable,
+  type LatencySummary,
+  type ReadAllOptions,
+  type ReadOutcome,
+  type ReadTarget,
+  readAll,
+  summariseLatency,
+} from './read-all.ts';

@@ -1,0 +1,49 @@
+import { type Command, Option } from 'commander';
+import { loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
+import { parseEndpoint } from '../endpoint.ts';
+import { untilInterrupted } from '../io.ts';
+
+export function registerMaster(program: Command): void {
+  program
+    .command('master')
+    .description(
+      'run the master station: concentrators log in over Q/GDW 1376.1, clients point-read over NDJSON',
+    )
+    .option('--listen <host:port>', 'where concentrators connect', '127.0.0.1:9093')
+    .option('--api <host:port>', 'the client API (newline-delimited JSON point-reads)', '127.0.0.1:9092')
+    .option(
+      '--scenario <file>',
+      'archive of meters (protocol, port per meter): a scenario or a --print-fleet line',
+    )
+    .addOption(
+      new Option('--confirm <form>', 'how to confirm login/heartbeat').choices(['F1', 'F3']).default('F1'),
+    )
+    .addOption(
+      new Option('--encoding <name>', 'client API text encoding').choices(['utf8', 'gb2312']).default('utf8'),
+    )
+    .option('--heartbeat <seconds>', 'expected heartbeat period', (v) => Number(v), 60)
+    .option('--missed <n>', 'missed heartbeats before a concentrator is offline', (v) => Number(v), 3)
+    .action(async (o) => {
+      const master = new MasterStation({
+        listen: parseEndpoint(o.listen, '--listen'),
+        api: parseEndpoint(o.api, '--api'),
+        confirmForm: o.confirm,
+        encoding: o.encoding,
+        heartbeatPeriodMs: o.heartbeat * 1000,
+        missedHeartbeats: o.missed,
+        archive: o.scenario ? loadArchiveFile(o.scenario) : undefined,
+      });
+      master.on('login', ({ session, replaced }) =>
+        process.stderr.write(`login ${session.id}${replaced ? ' (replaced an older connection)' : ''}\n`),
+      );
+      master.on('logout', (s) => process.stderr.write(`logout ${s.id}\n`));
+      master.on('offline', (s) => process.stderr.write(`offline ${s.id}\n`));
+      master.on('error', (e: Error) => process.stderr.write(`error: ${e.message}\n`));
+      const { listen, api } = await master.start();
+      process.stderr.write(
+        `meterlab master: concentrators on ${listen.address}:${listen.port}, client API on ${api?.address}:${api?.port} (${o.encoding}, confirm ${o.confirm})\n`,
+      );
+      await untilInterrupted();
+      await master.stop();
+    });
+}

@@ -1,0 +1,46 @@
+import { type Command, Option } from 'commander';
+import { Relay } from '../../harness/relay/index.ts';
+import { parseEndpoint } from '../endpoint.ts';
+import { untilInterrupted } from '../io.ts';
+
+export function registerRelay(program: Command): void {
+  program
+    .command('relay')
+    .description(
+      'run the WebSocket relay: browsers and scripts send point-reads, it forwards them to the master',
+    )
+    .option('--listen <host:port>', 'where the WebSocket server listens', '127.0.0.1:7759')
+    .option('--master <host:port>', "the master station's client API", '127.0.0.1:9092')
+    .option('--token <token>', 'require this bearer token (Authorization header or ?token=)')
+    .option('--origin <origin...>', 'allowed Origin headers (browser pages)')
+    .option('--cert <file>', 'TLS certificate (PEM) for wss://')
+    .option('--key <file>', 'TLS private key (PEM) for wss://')
+    .addOption(
+      new Option('--encoding <name>', 'text encoding towards the master')
+        .choices(['utf8', 'gb2312'])
+        .default('utf8'),
+    )
+    .option('--read-timeout <ms>', 'per-read timeout', (v) => Number(v), 15000)
+    .option('-v, --verbose', 'log every read')
+    .action(async (o) => {
+      if (Boolean(o.cert) !== Boolean(o.key)) throw new TypeError('--cert and --key go together');
+      const listen = parseEndpoint(o.listen, '--listen');
+      const relay = new Relay({
+        ...listen,
+        master: parseEndpoint(o.master, '--master'),
+        encoding: o.encoding,
+        token: o.token,
+        allowedOrigins: o.origin,
+        tls: o.cert ? { cert: o.cert, key: o.key } : undefined,
+        readTimeoutMs: o.readTimeout,
+        log: (e) => {
+          if (o.verbose || e.level !== 'info' || e.event === 'listening' || e.event.startsWith('master-')) {
+            process.stderr.write(`${e.message}\n`);
+          }
+        },
+      });
+      await relay.start();
+      await untilInterrupted();
+      await relay.stop();
+    });
+}
