@@ -1,0 +1,374 @@
+import { decodeMeterAuto, type MeterFrame } from '../../protocols/auto.ts';
+import { FrameAccumulator } from '../../protocols/framer.ts';
+import type { BusPort, Rs485Bus } from '../bus/index.ts';
+import type { Clock, TimerHandle } from '../clock/index.ts';
+import { realClock } from '../clock/index.ts';
+import type { Link, SerialSettings } from '../link/index.ts';
+import { ConcentratorError } from './errors.ts';
+
+/**
+ * One RS-485 port of the concentrator: how it reaches its meters, and the one-at-a-time discipline of a
+ * half-duplex bus. A forward waits its turn in a bounded queue, goes on the wire, and waits for the meter's
+ * reply frame within the forward's frame timeout; silence gives an empty reply, as AFN 10 F1 answers it
+ * (REFERENCE §3.4: "content length k … k = 0").
+ */
+
+/** How a port's bytes reach the meters: a device on an in-process bus, or a link (pty end, serial device). */
+export interface MeterPortTransport {
+  /** What the port is wired to, for messages. */
+  readonly description: string;
+  /** Sends one request; resolves when its last byte has left the wire (bus) or was handed to the device. */
+  send(bytes: Uint8Array): Promise<void>;
+  /** Sets the one function that hears everything the port receives. */
+  onReceive(fn: (bytes: Uint8Array) => void): void;
+  /** Lets go of the bus or closes the link. */
+  close(): Promise<void>;
+}
+
+/**
+ * The concentrator as a device on an in-process {@link Rs485Bus}: no pty, no socket, so 10,000 concentrators
+ * fit in one process. The bus accounts for wire time and turnaround.
+ */
+export function busTransport(bus: Rs485Bus, name: string): MeterPortTransport {
+  let receiver: (bytes: Uint8Array) => void = () => undefined;
+  const port: BusPort = bus.attach({ name, onReceive: (bytes) => receiver(bytes) });
+  return {
+    description: `bus device "${name}"`,
+    send: (bytes) => port.transmit(bytes),
+    onReceive: (fn) => {
+      receiver = fn;
+    },
+    close: async () => port.detach(),
+  };
+}
+
+/**
+ * A port that reaches its meters over a link: one end of a socat pty pair (simulated meters on the other end)
+ * or a real serial device with real meters. The link must be open; `close()` closes it.
+ */
+export function linkTransport(link: Link): MeterPortTransport {
+  let receiver: (bytes: Uint8Array) => void = () => undefined;
+  link.on('data', (bytes) => receiver(bytes));
+  return {
+    description: link.description,
+    send: (bytes) => link.write(bytes),
+    onReceive: (fn) => {
+      receiver = fn;
+    },
+    close: () => link.close(),
+  };
+}
+
+/** What one forward asks of the port (from the AFN 10 F1 request). */
+export interface PortForwardOptions {
+  /** Serial settings the request asks for; compared with the port's line settings. */
+  serial?: SerialSettings;
+  /** Frame-wait timeout, ms; 0 or absent means the port's default. */
+  frameTimeoutMs?: number;
+  /** Byte-wait timeout, ms: how long a partial reply may pause before it is returned as it is. */
+  byteTimeoutMs?: number;
+}
+
+/**
+ * How a forward ended:
+ * - `frame`: a whole meter frame came back (the reply is that frame's bytes);
+ * - `silence`: nothing at all within the frame timeout (empty reply);
+ * - `partial`: bytes came back but no whole frame (a truncated or garbled reply; the bytes are returned as
+ *   received, so the master can tell a bad reply from a silent meter);
+ * - `serial-mismatch`: the request asked for other line settings than the port runs at; the meters cannot
+ *   understand such a request, so the port stays silent (only with `onSerialMismatch: 'silent'`);
+ * - `send-failed`: the bytes could not be put on the wire (empty reply).
+ */
+export type PortForwardOutcome = 'frame' | 'silence' | 'partial' | 'serial-mismatch' | 'send-failed';
+
+/** The result of {@link MeterPort.forward}. */
+export interface PortForwardResult {
+  /** The meter's reply (empty when silent). */
+  reply: Uint8Array;
+  outcome: PortForwardOutcome;
+  /** Clock time the forward reached the head of the queue. */
+  startedAt: number;
+  /** Clock time the forward finished. */
+  endedAt: number;
+  /** The reason, for `send-failed` and `serial-mismatch`. */
+  note?: string;
+}
+
+/** Options of {@link MeterPort}. */
+export interface MeterPortOptions {
+  /** Port number as AFN 10 F1 addresses it, 1–31. */
+  port: number;
+  transport: MeterPortTransport;
+  /** Line settings the port runs at. @defaultValue 2400 8E1 */
+  serial?: SerialSettings;
+  /** @defaultValue realClock */
+  clock?: Clock;
+  /**
+   * Forwards that may wait behind the one on the wire; more reject with `PORT_QUEUE_FULL`.
+   * @defaultValue 16
+   */
+  maxQueued?: number;
+  /** Frame timeout when a request gives 0. @defaultValue 2000 */
+  defaultFrameTimeoutMs?: number;
+  /** Byte timeout when a request gives none (or less than this floor). @defaultValue 50 */
+  minByteTimeoutMs?: number;
+  /**
+   * What a forward asking other line settings does: `'silent'` (the simulated meters would hear garbage and
+   * not answer) or `'send'` (send anyway at the port's settings; right for a real device whose settings are
+   * fixed by its open).
+   * @defaultValue 'silent'
+   */
+  onSerialMismatch?: 'silent' | 'send';
+}
+
+interface Job {
+  content: Uint8Array;
+  options: PortForwardOptions;
+  resolve: (result: PortForwardResult) => void;
+  reject: (error: Error) => void;
+}
+
+/** Most reply bytes kept for one forward; a meter frame is far shorter. */
+const MAX_REPLY_BYTES = 512;
+const DEFAULT_SERIAL: SerialSettings = { baudRate: 2400, dataBits: 8, parity: 'even', stopBits: 1 };
+
+/**
+ * One RS-485 port. Forwards run one at a time in arrival order (the bus is half-duplex); forwards to
+ * different ports are independent and overlap.
+ */
+export class MeterPort {
+  readonly port: number;
+  readonly serial: SerialSettings;
+  readonly clock: Clock;
+  readonly maxQueued: number;
+  readonly defaultFrameTimeoutMs: number;
+  readonly minByteTimeoutMs: number;
+  readonly onSerialMismatch: 'silent' | 'send';
+  readonly #transport: MeterPortTransport;
+  readonly #queue: Job[] = [];
+  #active = false;
+  #closed = false;
+  /** Receives bytes for the forward on the wire; bytes at other times are stray. */
+  #receiver: ((bytes: Uint8Array) => void) | undefined;
+  /** Bytes heard while no forward waited (late replies, duplicates, noise). */
+  strayBytes = 0;
+
+  constructor(options: MeterPortOptions) {
+    const { port, transport, maxQueued = 16, defaultFrameTimeoutMs = 2000, minByteTimeoutMs = 50 } = options;
+    if (!Number.isInteger(port) || port < 1 || port > 31) {
+      throw new TypeError(`"port" must be a concentrator port 1–31, got ${String(port)}`);
+    }
+    if (!Number.isInteger(maxQueued) || maxQueued < 0) {
+      throw new TypeError(`"maxQueued" must be an integer ≥ 0, got ${String(maxQueued)}`);
+    }
+    if (!(defaultFrameTimeoutMs > 0)) {
+      throw new TypeError(`"defaultFrameTimeoutMs" must be > 0, got ${String(defaultFrameTimeoutMs)}`);
+    }
+    if (!(minByteTimeoutMs >= 0)) {
+      throw new TypeError(`"minByteTimeoutMs" must be ≥ 0, got ${String(minByteTimeoutMs)}`);
+    }
+    this.port = port;
+    this.serial = options.serial ?? DEFAULT_SERIAL;
+    this.clock = options.clock ?? realClock;
+    this.maxQueued = maxQueued;
+    this.defaultFrameTimeoutMs = defaultFrameTimeoutMs;
+    this.minByteTimeoutMs = minByteTimeoutMs;
+    this.onSerialMismatch = options.onSerialMismatch ?? 'silent';
+    this.#transport = transport;
+    transport.onReceive((bytes) => {
+      if (this.#receiver) this.#receiver(bytes);
+      else this.strayBytes += bytes.length;
+    });
+  }
+
+  /** What the port is wired to. */
+  get description(): string {
+    return `port ${this.port} (${this.#transport.description})`;
+  }
+
+  /** Forwards waiting behind the one on the wire. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** `true` while a forward is on the wire or waiting for its reply. */
+  get busy(): boolean {
+    return this.#active;
+  }
+
+  /**
+   * Sends `content` to the meters and waits for the reply, after the forwards already queued.
+   * @throws ConcentratorError `PORT_QUEUE_FULL` when `maxQueued` forwards already wait, `PORT_CLOSED` after
+   *   {@link MeterPort.close}.
+   */
+  forward(content: Uint8Array, options: PortForwardOptions = {}): Promise<PortForwardResult> {
+    if (this.#closed) {
+      return Promise.reject(new ConcentratorError('PORT_CLOSED', `${this.description} is closed`));
+    }
+    if (this.#active && this.#queue.length >= this.maxQueued) {
+      return Promise.reject(
+        new ConcentratorError(
+          'PORT_QUEUE_FULL',
+          `${this.description}: ${this.#queue.length} forwards already wait (maxQueued ${this.maxQueued})`,
+        ),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ content, options, resolve, reject });
+      this.#pump();
+    });
+  }
+
+  /** Rejects queued forwards with `PORT_CLOSED` and releases the transport. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const job of this.#queue.splice(0)) {
+      job.reject(new ConcentratorError('PORT_CLOSED', `${this.description} closed before the forward ran`));
+    }
+    await this.#transport.close();
+  }
+
+  #pump(): void {
+    if (this.#active) return;
+    const job = this.#queue.shift();
+    if (!job) return;
+    this.#active = true;
+    this.#run(job).then(
+      (result) => {
+        this.#active = false;
+        job.resolve(result);
+        this.#pump();
+      },
+      (error: Error) => {
+        this.#active = false;
+        job.reject(error);
+        this.#pump();
+      },
+    );
+  }
+
+  async #run(job: Job): Promise<PortForwardResult> {
+    const startedAt = this.clock.now();
+    const frameTimeoutMs = job.options.frameTimeoutMs || this.defaultFrameTimeoutMs;
+    const done = (outcome: PortForwardOutcome, reply: Uint8Array, note?: string): PortForwardResult => {
+      const result: PortForwardResult = { reply, outcome, startedAt, endedAt: this.clock.now() };
+      if (note !== undefined) result.note = note;
+      return result;
+    };
+    const asked = job.options.serial;
+    if (asked && !sameSerial(asked, this.serial) && this.onSerialMismatch === 'silent') {
+      const note = `request asks ${serialText(asked)}, the line runs at ${serialText(this.serial)}`;
+      await this.clock.sleep(frameTimeoutMs);
+      return done('serial-mismatch', new Uint8Array(0), note);
+    }
+    const collector = new ReplyCollector(job.content);
+    this.#receiver = (bytes) => collector.push(bytes);
+    try {
+      try {
+        await this.#transport.send(job.content);
+      } catch (error) {
+        return done('send-failed', new Uint8Array(0), error instanceof Error ? error.message : String(error));
+      }
+      const byteTimeoutMs = Math.max(job.options.byteTimeoutMs ?? 0, this.minByteTimeoutMs);
+      const { outcome, reply } = await collector.wait(this.clock, frameTimeoutMs, byteTimeoutMs);
+      return done(outcome, reply);
+    } finally {
+      this.#receiver = undefined;
+    }
+  }
+}
+
+/** Gathers the bytes of one reply and decides when it is complete. */
+class ReplyCollector {
+  readonly #request: Uint8Array;
+  readonly #frames = new FrameAccumulator<MeterFrame>(decodeMeterAuto, { maxBufferedBytes: MAX_REPLY_BYTES });
+  #received: Uint8Array[] = [];
+  #receivedLength = 0;
+  #frame: Uint8Array | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(request: Uint8Array) {
+    this.#request = stripPreamble(request);
+  }
+
+  push(bytes: Uint8Array): void {
+    if (this.#frame) return;
+    if (this.#receivedLength < MAX_REPLY_BYTES) {
+      const part = bytes.subarray(0, MAX_REPLY_BYTES - this.#receivedLength);
+      this.#received.push(part.slice());
+      this.#receivedLength += part.length;
+    }
+    for (const event of this.#frames.push(bytes)) {
+      // An adapter echo of our own request is not the meter's reply.
+      if (event.kind === 'frame' && !sameBytes(stripPreamble(event.raw), this.#request)) {
+        this.#frame = event.raw;
+        break;
+      }
+    }
+    this.#wake?.();
+  }
+
+  /** Resolves at the first whole frame, at a pause inside a partial frame, or at the frame timeout. */
+  wait(
+    clock: Clock,
+    frameTimeoutMs: number,
+    byteTimeoutMs: number,
+  ): Promise<{ outcome: PortForwardOutcome; reply: Uint8Array }> {
+    return new Promise((resolve) => {
+      let idle: TimerHandle | undefined;
+      const finish = () => {
+        clock.clearTimeout(deadline);
+        if (idle) clock.clearTimeout(idle);
+        this.#wake = undefined;
+        if (this.#frame) resolve({ outcome: 'frame', reply: this.#frame });
+        else if (this.#receivedLength > 0) resolve({ outcome: 'partial', reply: this.#all() });
+        else resolve({ outcome: 'silence', reply: new Uint8Array(0) });
+      };
+      const deadline = clock.setTimeout(finish, frameTimeoutMs);
+      this.#wake = () => {
+        if (this.#frame) return finish();
+        if (idle) clock.clearTimeout(idle);
+        // Only a frame that has begun and stalled ends the wait early; junk alone does not.
+        idle = this.#frames.buffered > 0 ? clock.setTimeout(finish, byteTimeoutMs) : undefined;
+      };
+      if (this.#frame) finish();
+      else if (this.#receivedLength > 0) this.#wake();
+    });
+  }
+
+  #all(): Uint8Array {
+    const out = new Uint8Array(this.#receivedLength);
+    let at = 0;
+    for (const part of this.#received) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+}
+
+function stripPreamble(bytes: Uint8Array): Uint8Array {
+  let at = 0;
+  while (at < bytes.length && bytes[at] === 0xfe) at++;
+  return bytes.subarray(at);
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameSerial(a: SerialSettings, b: SerialSettings): boolean {
+  return (
+    a.baudRate === b.baudRate &&
+    a.dataBits === b.dataBits &&
+    a.parity === b.parity &&
+    a.stopBits === b.stopBits
+  );
+}
+
+function serialText(s: SerialSettings): string {
+  return `${s.baudRate} ${s.dataBits}${s.parity[0].toUpperCase()}${s.stopBits}`;
+}
