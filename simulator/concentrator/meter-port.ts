@@ -49,6 +49,8 @@ export function busTransport(bus: Rs485Bus, name: string): MeterPortTransport {
 export function linkTransport(link: Link): MeterPortTransport {
   let receiver: (bytes: Uint8Array) => void = () => undefined;
   link.on('data', (bytes) => receiver(bytes));
+  // A link error ends in 'close'; the forward on the wire then times out as silence. Never let it throw.
+  link.on('error', () => undefined);
   return {
     description: link.description,
     send: (bytes) => link.write(bytes),
