@@ -34,9 +34,9 @@ describe('MeterOnBus', () => {
     const reply = heard[0].bytes;
     expect(reply.length).toBe(2 + 13 + 22);
     const expected = bus.wireTimeMs(request.length) + 20 + bus.wireTimeMs(reply.length);
-    expect(heard[0].at - START).toBeCloseTo(expected, 9);
+    expect(heard[0].at - START).toBeCloseTo(expected, 3);
     // 17 + 37 bytes at 2400 8E1 (11 bits) + 20 ms
-    expect(expected).toBeCloseTo(((request.length + 37) * 11 * 1000) / 2400 + 20, 9);
+    expect(expected).toBeCloseTo(((request.length + 37) * 11 * 1000) / 2400 + 20, 3);
     const frame = decodeCjt188Frame(reply);
     if (frame.body.kind !== 'read-reply' || frame.body.data.type !== 'water') throw new Error('not water');
     // The reading is the model's at the instant the request's last byte arrived.
@@ -50,7 +50,7 @@ describe('MeterOnBus', () => {
     const request = encodeCjt188(buildReadRequest('101001', '901F'));
     void master.transmit(request);
     await clock.advanceAsync(2000);
-    expect(heard[0].at - START).toBeCloseTo(bus.wireTimeMs(request.length + heard[0].bytes.length) + 160, 9);
+    expect(heard[0].at - START).toBeCloseTo(bus.wireTimeMs(request.length + heard[0].bytes.length) + 160, 3);
   });
 
   it('overlapping replies to a wildcard request collide', async () => {
