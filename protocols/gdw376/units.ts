@@ -114,7 +114,11 @@ export function decodeUnits(
       // Body decoders see only the unit's data: name the unit and make the offset an index in the frame.
       if (e instanceof ProtocolError) {
         const offset = at + (e.offset ?? 0);
-        throw new ProtocolError(e.code, `data unit ${index} (${unitName(afn, pn, fn)}): ${e.message}`, offset);
+        throw new ProtocolError(
+          e.code,
+          `data unit ${index} (${unitName(afn, pn, fn)}): ${e.message}`,
+          offset,
+        );
       }
       throw e;
     }
