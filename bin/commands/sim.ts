@@ -1,0 +1,133 @@
+import { type Command, Option } from 'commander';
+import { Fleet, type FleetStatus, type MeterDevices } from '../../simulator/fleet/index.ts';
+import {
+  fleetSummary,
+  generateFleet,
+  loadScenarioFile,
+  type MeterProtocol,
+  type Scenario,
+} from '../../simulator/scenario/index.ts';
+import { parseEndpoint } from '../endpoint.ts';
+import { untilInterrupted } from '../io.ts';
+
+/**
+ * `meterlab sim`: runs a simulated fleet of concentrators and meters against a master station, from a scenario
+ * file or generated from flags. Thin: it builds the scenario, starts the fleet, prints the fleet (on request)
+ * and a live status line, and stops cleanly on Ctrl-C.
+ */
+export function registerSim(program: Command): void {
+  program
+    .command('sim')
+    .description('run a simulated fleet of concentrators (Q/GDW 1376.1) and meters against a master station')
+    .option(
+      '--scenario <file>',
+      'scenario file (JSON); without it the fleet is generated from the flags below',
+    )
+    .option('--concentrators <n>', 'concentrators to generate', (v) => int(v, '--concentrators'))
+    .option('--meters-per-port <m>', 'meters on each port', (v) => int(v, '--meters-per-port'))
+    .option('--ports <p>', 'RS-485 ports per concentrator', (v) => int(v, '--ports'), 1)
+    .addOption(
+      new Option('--protocol <name>', 'meter protocol').choices(['cjt188', 'dlt645']).default('cjt188'),
+    )
+    .option(
+      '--master <host:port>',
+      'master station address (overrides the scenario for client-mode concentrators)',
+    )
+    .option('--heartbeat <period>', 'heartbeat period: 60s, 2m or seconds', (v) => seconds(v, '--heartbeat'))
+    .option('--seed <s>', 'seed of the run (same seed, same run)', (v) => int(v, '--seed'))
+    .option('--print-fleet', 'print the fleet as one JSON line on stdout before starting')
+    .addOption(
+      new Option('--meter-devices <mode>', 'one bus device per meter, or one shared device per port')
+        .choices(['auto', 'per-meter', 'shared'])
+        .default('auto'),
+    )
+    .option('--status-interval <seconds>', 'live status period on stderr; 0 = off', (v) => Number(v), 2)
+    .option('--verbose', 'log every login, logout and reconnect on stderr')
+    .action(async (o) => {
+      const scenario = buildScenario(o);
+      if (o.printFleet) process.stdout.write(`${JSON.stringify(fleetSummary(scenario))}\n`);
+      const fleet = new Fleet({
+        scenario,
+        meterDevices: o.meterDevices as MeterDevices,
+        log: o.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+      });
+      const status = fleet.status();
+      process.stderr.write(
+        `meterlab sim: ${status.concentrators} concentrators, ${status.meters} meters (scenario "${scenario.name}", seed ${scenario.seed})\n`,
+      );
+      const interval =
+        o.statusInterval > 0
+          ? setInterval(() => writeStatus(fleet.status()), o.statusInterval * 1000)
+          : undefined;
+      const interrupted = untilInterrupted();
+      try {
+        await Promise.race([fleet.start(), interrupted]);
+        await interrupted;
+      } finally {
+        if (interval) clearInterval(interval);
+        await fleet.stop();
+        writeStatus(fleet.status(), true);
+      }
+    });
+}
+
+interface SimFlags {
+  scenario?: string;
+  concentrators?: number;
+  metersPerPort?: number;
+  ports: number;
+  protocol: MeterProtocol;
+  master?: string;
+  heartbeat?: number;
+  seed?: number;
+}
+
+function buildScenario(o: SimFlags): Scenario {
+  const master = o.master ? parseEndpoint(o.master, '--master') : undefined;
+  if (o.scenario) {
+    const scenario = loadScenarioFile(o.scenario);
+    for (const c of scenario.concentrators) {
+      if (master && c.upstream.mode === 'client') c.upstream = { mode: 'client', ...master };
+      if (o.heartbeat !== undefined) c.heartbeatSeconds = o.heartbeat;
+    }
+    if (o.seed !== undefined) scenario.seed = o.seed;
+    return scenario;
+  }
+  if (o.concentrators === undefined || o.metersPerPort === undefined || !master) {
+    throw new TypeError(
+      'give --scenario FILE, or --concentrators N --meters-per-port M --master HOST:PORT to generate a fleet',
+    );
+  }
+  return generateFleet({
+    concentrators: o.concentrators,
+    metersPerPort: o.metersPerPort,
+    ports: o.ports,
+    protocol: o.protocol,
+    master,
+    heartbeatSeconds: o.heartbeat,
+    seed: o.seed,
+  });
+}
+
+function writeStatus(s: FleetStatus, final = false): void {
+  const line =
+    `online ${s.online}/${s.concentrators} · logins ${s.logins} · offline ${s.offline} · ` +
+    `reads ${s.forwards} (silent ${s.silent}) · denied ${s.denied} · dropped ${s.dropped} · poll faults ${s.pollFaults}`;
+  if (process.stderr.isTTY && !final) process.stderr.write(`\r\x1b[2K${line}`);
+  else process.stderr.write(`${final && process.stderr.isTTY ? '\n' : ''}${line}\n`);
+}
+
+function int(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new TypeError(`${flag} must be a whole number ≥ 0, got "${text}"`);
+  return n;
+}
+
+/** "60s", "2m", "90" → seconds. */
+function seconds(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m)?$/.exec(text.trim());
+  if (!m) throw new TypeError(`${flag} must be a period such as 60s, 2m or 90, got "${text}"`);
+  const n = Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+  if (!(n > 0)) throw new TypeError(`${flag} must be longer than 0, got "${text}"`);
+  return n;
+}
