@@ -17,7 +17,7 @@ import {
 } from '../../protocols/cjt188/index.ts';
 import type { DecodeResult } from '../../protocols/decode-result.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
-import { type MeterAnswer, MeterBase, type MeterBaseOptions, round2 } from './meter-base.ts';
+import { type MeterAnswer, MeterBase, type MeterBaseOptions, round2, sum8 } from './meter-base.ts';
 
 /**
  * A simulated CJ/T 188-2004 meter (REFERENCE §1): cold water by default; hot water, gas and heat meter types
@@ -85,6 +85,35 @@ export class Cjt188Meter extends MeterBase<Cjt188Frame> {
 
   decode(buf: Uint8Array): DecodeResult<Cjt188Frame> {
     return decodeCjt188(buf);
+  }
+
+  protected skipNotForMe(buf: Uint8Array): number {
+    const n = buf.length;
+    let p = 0;
+    while (p < n && p <= 16 && buf[p] === 0xfe) p++;
+    if (p > 16 || n < p + 13 || buf[p] !== 0x68) return 0;
+    const length = buf[p + 10];
+    const total = p + 13 + length;
+    if (length > 115 || n < total || buf[total - 1] !== 0x16 || sum8(buf, p, total - 2) !== buf[total - 2])
+      return 0;
+    if (buf[p + 9] & 0x80) return total; // a reply
+    const type = buf[p + 1];
+    if (type !== this.meterType && type !== 0xaa) return total;
+    const own = this.#ownAddressBytes();
+    for (let i = 0; i < 7; i++) {
+      const b = buf[p + 2 + i];
+      if (b !== 0xaa && b !== own[i]) return total;
+    }
+    return 0;
+  }
+
+  #ownBytes: { address: string; bytes: Uint8Array } | undefined;
+
+  #ownAddressBytes(): Uint8Array {
+    if (this.#ownBytes?.address !== this.address) {
+      this.#ownBytes = { address: this.address, bytes: encodeAddress(this.address) };
+    }
+    return this.#ownBytes.bytes;
   }
 
   accepts(frame: Cjt188Frame): boolean {

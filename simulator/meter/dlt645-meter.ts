@@ -1,5 +1,6 @@
 import type { DecodeResult } from '../../protocols/decode-result.ts';
 import {
+  addressToBytes,
   buildAbnormalReply,
   buildReadAddressReply,
   buildReadReply,
@@ -14,7 +15,7 @@ import {
 } from '../../protocols/dlt645/index.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
 import { parseMeterTime } from './cjt188-meter.ts';
-import { type MeterAnswer, MeterBase, type MeterBaseOptions } from './meter-base.ts';
+import { type MeterAnswer, MeterBase, type MeterBaseOptions, sum8 } from './meter-base.ts';
 
 /**
  * A simulated DL/T 645 meter (REFERENCE §2), 2007 and 1997 reads. Its energy registers count the consumption
@@ -48,6 +49,35 @@ export class Dlt645Meter extends MeterBase<Dlt645Frame> {
 
   decode(buf: Uint8Array): DecodeResult<Dlt645Frame> {
     return decodeDlt645(buf);
+  }
+
+  protected skipNotForMe(buf: Uint8Array): number {
+    const n = buf.length;
+    let p = 0;
+    while (p < n && p <= 32 && buf[p] === 0xfe) p++;
+    if (p > 32 || n < p + 12 || buf[p] !== 0x68 || buf[p + 7] !== 0x68) return 0;
+    const length = buf[p + 9];
+    const total = p + 12 + length;
+    if (length > 200 || n < total || buf[total - 1] !== 0x16 || sum8(buf, p, total - 2) !== buf[total - 2])
+      return 0;
+    if (buf[p + 8] & 0x80) return total; // a reply
+    // The broadcast time sync (999999999999) is for everyone: the full decoder handles it.
+    if (buf.subarray(p + 1, p + 7).every((b) => b === 0x99)) return 0;
+    const own = this.#ownAddressBytes();
+    for (let i = 0; i < 6; i++) {
+      const b = buf[p + 1 + i];
+      const hi = b >> 4;
+      const lo = b & 0x0f;
+      if ((hi !== 0x0a && hi !== own[i] >> 4) || (lo !== 0x0a && lo !== (own[i] & 0x0f))) return total;
+    }
+    return 0;
+  }
+
+  #ownBytes: Uint8Array | undefined;
+
+  #ownAddressBytes(): Uint8Array {
+    this.#ownBytes ??= addressToBytes(this.address);
+    return this.#ownBytes;
   }
 
   accepts(frame: Dlt645Frame): boolean {

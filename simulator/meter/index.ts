@@ -29,6 +29,7 @@ export {
   validateFaultRules,
 } from './fault-plan.ts';
 export {
+  type IgnoredFrame,
   type MeterAnswer,
   MeterBase,
   type MeterBaseOptions,

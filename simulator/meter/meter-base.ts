@@ -121,6 +121,23 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
   /** The pure decoder of this meter's protocol (for a streaming framer over what the meter hears). */
   abstract decode(buf: Uint8Array): DecodeResult<F>;
 
+  /**
+   * The decoder a meter on a bus runs over what it hears: a whole, valid frame that is plainly not for this
+   * meter (a reply, or another address) is framed from its envelope alone and returned as an
+   * {@link IgnoredFrame}, without decoding its fields — a real meter's firmware stops at the address too, and
+   * on a bus of 64 meters every meter hears every frame. Everything else goes to {@link MeterBase.decode}.
+   */
+  decodeHeard(buf: Uint8Array): DecodeResult<F | IgnoredFrame> {
+    const consumed = this.skipNotForMe(buf);
+    return consumed > 0 ? { kind: 'frame', frame: IGNORED_FRAME, consumed } : this.decode(buf);
+  }
+
+  /**
+   * Length of the whole frame at the start of `buf` when it is valid (start, length, checksum, end) and
+   * certainly not a request for this meter; 0 when unsure (the full decoder then decides).
+   */
+  protected abstract skipNotForMe(buf: Uint8Array): number;
+
   /** True when `frame` is a request this meter must act on (its address, or a wildcard it answers). */
   abstract accepts(frame: F): boolean;
 
@@ -281,6 +298,20 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
     this.events.push({ kind: 'valve', at: now, from: this.valve, to });
     this.valve = to;
   }
+}
+
+/** A frame a meter heard and did not need to decode (see {@link MeterBase.decodeHeard}). */
+export interface IgnoredFrame {
+  protocol: 'ignored';
+}
+
+const IGNORED_FRAME: IgnoredFrame = Object.freeze({ protocol: 'ignored' });
+
+/** Sum of `buf[from..to)` mod 256. @internal */
+export function sum8(buf: Uint8Array, from: number, to: number): number {
+  let s = 0;
+  for (let i = from; i < to; i++) s += buf[i];
+  return s & 0xff;
 }
 
 /** Rounds to 0.01 (the resolution of a 2-decimal BCD reading). */
