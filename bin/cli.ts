@@ -1,9 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { registerDecode } from './commands/decode.ts';
+import { registerDemo } from './commands/demo.ts';
 import { registerEncode } from './commands/encode.ts';
 import { registerMaster } from './commands/master.ts';
+import { registerMeters } from './commands/meters.ts';
+import { registerPoll } from './commands/poll.ts';
 import { registerRead } from './commands/read.ts';
 import { registerRelay } from './commands/relay.ts';
+import { registerSim } from './commands/sim.ts';
+import { registerVport } from './commands/vport.ts';
 
 /** Builds the `meterlab` program. Each subcommand lives in bin/commands/ and only parses flags. */
 export function buildProgram(): Command {
@@ -12,8 +17,13 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerDemo(program);
   registerDecode(program);
   registerEncode(program);
+  registerVport(program);
+  registerMeters(program);
+  registerPoll(program);
+  registerSim(program);
   registerMaster(program);
   registerRelay(program);
   registerRead(program);

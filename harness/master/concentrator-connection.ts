@@ -41,6 +41,12 @@ export interface ConcentratorConnectionOptions {
   msa?: number;
   /** Forward requests in flight at once; more are refused with BUSY. At most 16 (the SEQ space). @defaultValue 8 */
   maxInFlight?: number;
+  /**
+   * Forwards waiting for a free slot when `maxInFlight` are in flight; one more is refused with BUSY. A script
+   * reading a whole concentrator at once queues here instead of failing.
+   * @defaultValue 256
+   */
+  maxQueued?: number;
   /** Most bytes queued for writing before the peer counts as stuck and the socket is closed. @defaultValue 65536 */
   maxWriteBuffer?: number;
   /** @defaultValue realClock */
@@ -89,6 +95,12 @@ export class ConcentratorConnection extends EventEmitter {
   readonly confirmForm: ConfirmForm;
   readonly msa: number;
   readonly maxInFlight: number;
+  readonly maxQueued: number;
+  readonly #waiting: {
+    options: ForwardOptions;
+    resolve: (r: ForwardReply) => void;
+    reject: (e: Error) => void;
+  }[] = [];
   readonly maxWriteBuffer: number;
   readonly remote: string;
   /** A1/A2 of the concentrator, known after its first login or heartbeat. */
@@ -105,6 +117,10 @@ export class ConcentratorConnection extends EventEmitter {
     this.confirmForm = options.confirmForm ?? 'F1';
     this.msa = options.msa ?? 0;
     this.maxInFlight = options.maxInFlight ?? 8;
+    this.maxQueued = options.maxQueued ?? 256;
+    if (!Number.isInteger(this.maxQueued) || this.maxQueued < 0) {
+      throw new TypeError(`"maxQueued" must be a non-negative integer, got ${String(options.maxQueued)}`);
+    }
     if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1 || this.maxInFlight > 16) {
       throw new TypeError(
         `"maxInFlight" must be an integer 1–16 (the SEQ space), got ${String(options.maxInFlight)}`,
@@ -178,8 +194,8 @@ export class ConcentratorConnection extends EventEmitter {
   }
 
   /**
-   * Sends an AFN 10 F1 transparent forward and resolves with the concentrator's reply. Rejects with BUSY when
-   * `maxInFlight` forwards are already waiting, METER_TIMEOUT when no reply comes within `timeoutMs`, DENIED
+   * Sends an AFN 10 F1 transparent forward and resolves with the concentrator's reply; beyond `maxInFlight`
+   * forwards it waits in a bounded queue. Rejects with BUSY when that queue is full, METER_TIMEOUT when no reply comes within `timeoutMs`, DENIED
    * when the concentrator answers AFN 00 F2, CONCENTRATOR_OFFLINE when the connection closes first.
    */
   forward(options: ForwardOptions): Promise<ForwardReply> {
@@ -191,14 +207,27 @@ export class ConcentratorConnection extends EventEmitter {
         ),
       );
     }
-    if (this.#pending.size >= this.maxInFlight) {
+    if (this.#pending.size < this.maxInFlight) return this.#sendForward(options);
+    if (this.#waiting.length >= this.maxQueued) {
       return Promise.reject(
         new MasterError(
           'BUSY',
-          `${this.#pending.size} forwards already in flight on the concentrator's connection; ${options.what} refused`,
+          `${this.#pending.size} forwards in flight and ${this.#waiting.length} queued on the concentrator's connection; ${options.what} refused`,
         ),
       );
     }
+    return new Promise<ForwardReply>((resolve, reject) => this.#waiting.push({ options, resolve, reject }));
+  }
+
+  /** Starts queued forwards while slots are free. */
+  #startWaiting(): void {
+    while (!this.#closed && this.#waiting.length > 0 && this.#pending.size < this.maxInFlight) {
+      const next = this.#waiting.shift()!;
+      this.#sendForward(next.options).then(next.resolve, next.reject);
+    }
+  }
+
+  #sendForward(options: ForwardOptions): Promise<ForwardReply> {
     const seq = this.#allocateSeq();
     let frame: Gdw376Frame;
     try {
@@ -220,6 +249,7 @@ export class ConcentratorConnection extends EventEmitter {
     return new Promise<ForwardReply>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
         this.#pending.delete(seq);
+        queueMicrotask(() => this.#startWaiting());
         reject(
           new MasterError(
             'METER_TIMEOUT',
@@ -262,6 +292,7 @@ export class ConcentratorConnection extends EventEmitter {
     if (!pending) return undefined;
     this.#pending.delete(seq);
     this.#clock.clearTimeout(pending.timer);
+    queueMicrotask(() => this.#startWaiting());
     return pending;
   }
 
@@ -311,6 +342,14 @@ export class ConcentratorConnection extends EventEmitter {
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const waiting of this.#waiting.splice(0)) {
+      waiting.reject(
+        new MasterError(
+          'CONCENTRATOR_OFFLINE',
+          `connection to the concentrator closed; ${waiting.options.what} not sent`,
+        ),
+      );
+    }
     for (const seq of [...this.#pending.keys()]) {
       const pending = this.#settle(seq);
       pending?.reject(

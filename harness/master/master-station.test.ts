@@ -358,16 +358,24 @@ describe('MasterStation point-reads', () => {
     expect((await master.pointRead({ concentrator: '101', meter: '101001' })).value).toBe(8);
   });
 
-  it('answers BUSY beyond the in-flight limit on one concentrator', async () => {
-    const { master, port } = await startMaster({ maxInFlightPerConcentrator: 1, forwardTimeoutMs: 2000 });
+  it('queues beyond the in-flight limit and answers BUSY when the queue is full', async () => {
+    const { master, port } = await startMaster({
+      maxInFlightPerConcentrator: 1,
+      maxQueuedPerConcentrator: 1,
+      forwardTimeoutMs: 2000,
+    });
     const { fake } = await loggedIn(master, port);
     fake.behaviour = 'mute';
     const first = master.pointRead({ concentrator: '101', meter: '101001' });
     first.catch(() => {});
+    const queued = master.pointRead({ concentrator: '101', meter: '101001' });
+    queued.catch(() => {});
     const err = await rejection(master.pointRead({ concentrator: '101', meter: '2' }));
     expect(err.code).toBe('BUSY');
+    expect(err.message).toMatch(/1 queued/);
     fake.close();
     expect((await rejection(first)).code).toBe('CONCENTRATOR_OFFLINE');
+    expect((await rejection(queued)).code).toBe('CONCENTRATOR_OFFLINE');
   });
 
   it('says UNKNOWN_CONCENTRATOR and UNKNOWN_METER', async () => {

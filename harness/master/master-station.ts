@@ -63,6 +63,8 @@ export interface MasterStationOptions {
   cjt188DiOrder?: Cjt188DiOrder;
   /** Forwards in flight per concentrator (≤ 16, the SEQ space); more are answered BUSY. @defaultValue 8 */
   maxInFlightPerConcentrator?: number;
+  /** Forwards queued per concentrator behind those in flight; more are answered BUSY. @defaultValue 256 */
+  maxQueuedPerConcentrator?: number;
   /** Reads in flight per client connection. @defaultValue 32 */
   maxInFlightPerClient?: number;
   /** Concentrator connections at once. @defaultValue 10000 */
@@ -320,6 +322,7 @@ export class MasterStation extends EventEmitter {
       confirmForm: this.options.confirmForm,
       msa: this.options.msa,
       maxInFlight: this.options.maxInFlightPerConcentrator,
+      maxQueued: this.options.maxQueuedPerConcentrator,
       clock: this.clock,
     });
     this.#connections.set(conn.id, conn);

@@ -1,0 +1,176 @@
+import { execFileSync } from 'node:child_process';
+import { Fleet } from '../../simulator/fleet/index.ts';
+import { ConsumptionModel } from '../../simulator/meter/consumption.ts';
+import { fleetSummary, type Scenario } from '../../simulator/scenario/index.ts';
+import { PointReadClient, type ReadOutcome, type ReadTarget, readAll } from '../client/index.ts';
+import { archiveFromJson, MasterStation } from '../master/index.ts';
+import { Relay } from '../relay/index.ts';
+
+type Endpoint = { host: string; port: number };
+
+export interface DemoOptions {
+  scenario: Scenario;
+  /** Where concentrators connect. @defaultValue 127.0.0.1:9093 */
+  master?: Endpoint;
+  /** The master's client API. @defaultValue 127.0.0.1:9092 */
+  api?: Endpoint;
+  /** The WebSocket relay. @defaultValue 127.0.0.1:7759 */
+  relay?: Endpoint;
+  /** How long to wait for every concentrator to log in. @defaultValue 30000 */
+  loginTimeoutMs?: number;
+  /** Reads in flight during the read-all pass. @defaultValue 16 */
+  concurrency?: number;
+  /** Progress lines (startup, logins, read progress). */
+  log?: (line: string) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** A running demo: every part on 127.0.0.1, and the outcome of reading every meter once. */
+export interface RunningDemo {
+  scenario: Scenario;
+  master: MasterStation;
+  relay: Relay;
+  fleet: Fleet;
+  relayUrl: string;
+  outcomes: ReadOutcome[];
+  /** Outcomes whose value differs from what the consumption model predicts for the meter's time. */
+  mismatches: ReadOutcome[];
+  stop(): Promise<void>;
+}
+
+/** Whether socat is on PATH: the demo puts one port on a pty pair only when it is. */
+export function socatAvailable(): boolean {
+  try {
+    execFileSync('socat', ['-V'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Replaces pty ports with in-memory buses (for a machine without socat). */
+export function withoutPty(scenario: Scenario): Scenario {
+  return {
+    ...scenario,
+    concentrators: scenario.concentrators.map((c) => ({
+      ...c,
+      ports: c.ports.map((p) => (p.link.kind === 'pty' ? { ...p, link: { kind: 'memory' as const } } : p)),
+    })),
+  };
+}
+
+/**
+ * The whole chain on one machine (`npm start`): master station, relay and a simulated fleet, then one point-read
+ * of every meter through the relay, exactly as a browser would send it. Each read is checked against the
+ * consumption model, so the table the user sees is also a test of the chain.
+ */
+export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
+  const log = options.log ?? (() => {});
+  const master = new MasterStation({
+    listen: options.master ?? { host: '127.0.0.1', port: 9093 },
+    api: options.api ?? { host: '127.0.0.1', port: 9092 },
+    archive: archiveFromJson(fleetSummary(options.scenario), options.scenario.name),
+    heartbeatPeriodMs: Math.max(...options.scenario.concentrators.map((c) => c.heartbeatSeconds)) * 1000,
+  });
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  };
+  try {
+    const { listen, api } = await master.start();
+    stops.push(() => master.stop());
+    log(
+      `master station: concentrators on ${listen.address}:${listen.port}, client API on ${api?.address}:${api?.port}`,
+    );
+
+    const relay = new Relay({
+      ...(options.relay ?? { host: '127.0.0.1', port: 7759 }),
+      master: { host: api!.address, port: api!.port },
+      log: (e) => {
+        if (e.event === 'listening') log(e.message);
+      },
+    });
+    const { url } = await relay.start();
+    stops.push(() => relay.stop());
+
+    // Point every client-mode concentrator at the master we just started (its port may have been 0).
+    const scenario: Scenario = {
+      ...options.scenario,
+      concentrators: options.scenario.concentrators.map((c) =>
+        c.upstream.mode === 'client'
+          ? { ...c, upstream: { mode: 'client', host: listen.address, port: listen.port } }
+          : c,
+      ),
+    };
+    const fleet = new Fleet({ scenario });
+    const online = waitForLogins(master, scenario.concentrators.length, options.loginTimeoutMs ?? 30_000);
+    await fleet.start();
+    stops.push(() => fleet.stop());
+    const status = fleet.status();
+    log(
+      `fleet: ${status.concentrators} concentrators, ${status.meters} meters, ${status.ptys} on socat pty pairs`,
+    );
+    await online;
+    log(`all ${scenario.concentrators.length} concentrators logged in`);
+
+    const client = new PointReadClient({ url, reconnect: false });
+    await client.connect();
+    const targets: ReadTarget[] = fleetSummary(scenario).concentrators.flatMap((c) =>
+      c.ports.flatMap((p) => p.meters.map((m) => ({ concentrator: c.alias ?? c.id, meter: m.address }))),
+    );
+    const outcomes = await readAll(client, targets, {
+      concurrency: options.concurrency ?? 16,
+      onProgress: (done, total) => options.onProgress?.(done, total),
+    });
+    await client.close();
+
+    return {
+      scenario,
+      master,
+      relay,
+      fleet,
+      relayUrl: url,
+      outcomes,
+      mismatches: checkAgainstModel(scenario, outcomes),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function waitForLogins(master: MasterStation, count: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const seen = new Set<string>();
+    const timer = setTimeout(() => {
+      master.off('login', onLogin);
+      reject(new Error(`only ${seen.size} of ${count} concentrators logged in within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onLogin = ({ session }: { session: { id: string } }) => {
+      seen.add(session.id);
+      if (seen.size === count) {
+        clearTimeout(timer);
+        master.off('login', onLogin);
+        resolve();
+      }
+    };
+    master.on('login', onLogin);
+  });
+}
+
+/**
+ * Each reading must be the consumption model's value at a moment between the read's start and its answer.
+ * The meter stamps its own clock into the reply (`meterTime`, whole seconds, UTC+8), so the check allows the
+ * value at any time in that second.
+ */
+function checkAgainstModel(scenario: Scenario, outcomes: ReadOutcome[]): ReadOutcome[] {
+  const model = new ConsumptionModel({ seed: scenario.seed });
+  return outcomes.filter((o) => {
+    if (!o.reading?.meterTime) return false;
+    const t = Date.parse(`${o.reading.meterTime}+08:00`);
+    const low = model.readingAt(o.reading.meter.padStart(14, '0'), t - 1000);
+    const high = model.readingAt(o.reading.meter.padStart(14, '0'), t + 1000);
+    return o.reading.value < low || o.reading.value > high;
+  });
+}
