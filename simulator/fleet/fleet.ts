@@ -86,6 +86,7 @@ export class Fleet extends EventEmitter<FleetEvents> {
   readonly #hosts: MeterHost[] = [];
   readonly #status: FleetStatus;
   #built = false;
+  #started = false;
   #stopped = false;
   #startTimers: ReturnType<typeof setTimeout>[] = [];
 
@@ -128,14 +129,9 @@ export class Fleet extends EventEmitter<FleetEvents> {
    * On a failure while building, whatever was made is released before the error is thrown.
    */
   async start(): Promise<void> {
-    if (this.#built) return;
-    this.#built = true;
-    try {
-      for (const spec of this.scenario.concentrators) this.concentrators.push(await this.#build(spec));
-    } catch (error) {
-      await this.stop();
-      throw error;
-    }
+    if (this.#started) return;
+    this.#started = true;
+    await this.build();
     const n = this.concentrators.length;
     const spread = this.#options.startSpreadMs ?? Math.max(0, n - 100) * 0.5;
     const started: Promise<void>[] = [];
@@ -153,6 +149,21 @@ export class Fleet extends EventEmitter<FleetEvents> {
       );
     });
     await Promise.all(started);
+  }
+
+  /**
+   * Builds every concentrator, port, bus, meter device and pty pair without connecting anything; `start()` calls
+   * it. On a failure, whatever was made is released before the error is thrown.
+   */
+  async build(): Promise<void> {
+    if (this.#built) return;
+    this.#built = true;
+    try {
+      for (const spec of this.scenario.concentrators) this.concentrators.push(await this.#build(spec));
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
   }
 
   /** Logs out and closes every concentrator, port, link, meter host and pty pair. Harmless twice. */
