@@ -4,6 +4,8 @@
  */
 const BENCHES: Record<string, () => Promise<{ main: (args: string[]) => Promise<void> }>> = {
   codec: () => import('./codec.ts'),
+  bus: () => import('./bus.ts'),
+  relay: () => import('./relay.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
