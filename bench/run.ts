@@ -5,6 +5,7 @@
 const BENCHES: Record<string, () => Promise<{ main: (args: string[]) => Promise<void> }>> = {
   codec: () => import('./codec.ts'),
   bus: () => import('./bus.ts'),
+  fleet: () => import('./fleet.ts'),
   relay: () => import('./relay.ts'),
 };
 
