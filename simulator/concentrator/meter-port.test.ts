@@ -106,6 +106,16 @@ describe('MeterPort', () => {
     expect(result.endedAt - result.startedAt).toBeLessThan(1000);
   });
 
+  it('finds the reply behind line noise from the meter side', async () => {
+    const clock = new VirtualClock({ start: START });
+    const port = portWithMeters(clock, 1, [A], {
+      faults: [{ kind: 'noise', when: { always: true }, noiseBytes: 12 }],
+    });
+    const result = await settle(clock, port.forward(readRequest({ address: A, protocol: 'cjt188' })));
+    expect(result.outcome).toBe('frame');
+    expect(readingOf(result.reply)?.value).toBeCloseTo(model.readingAt(A, result.endedAt), 2);
+  });
+
   it('stays silent when the request asks for other line settings than the port runs at', async () => {
     const clock = new VirtualClock({ start: START });
     const port = portWithMeters(clock, 1, [A]);
