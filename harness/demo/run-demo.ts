@@ -3,7 +3,7 @@ import { Fleet } from '../../simulator/fleet/index.ts';
 import { ConsumptionModel } from '../../simulator/meter/consumption.ts';
 import { fleetSummary, type Scenario } from '../../simulator/scenario/index.ts';
 import { PointReadClient, type ReadOutcome, type ReadTarget, readAll } from '../client/index.ts';
-import { archiveFromJson, MasterStation } from '../master/index.ts';
+import { archiveFromJson, MasterStation, type MasterStationOptions } from '../master/index.ts';
 import { Relay } from '../relay/index.ts';
 
 type Endpoint = { host: string; port: number };
@@ -23,6 +23,8 @@ export interface DemoOptions {
   /** Progress lines (startup, logins, read progress). */
   log?: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
+  /** Extra master station options (timeouts, confirm form …). */
+  masterOptions?: Partial<MasterStationOptions>;
 }
 
 /** A running demo: every part on 127.0.0.1, and the outcome of reading every meter once. */
@@ -71,6 +73,7 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     api: options.api ?? { host: '127.0.0.1', port: 9092 },
     archive: archiveFromJson(fleetSummary(options.scenario), options.scenario.name),
     heartbeatPeriodMs: Math.max(...options.scenario.concentrators.map((c) => c.heartbeatSeconds)) * 1000,
+    ...options.masterOptions,
   });
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
