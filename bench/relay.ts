@@ -10,10 +10,10 @@ import { runDemo } from '../harness/demo/run-demo.ts';
 import { generateFleet, type Scenario } from '../simulator/scenario/index.ts';
 import { round } from './stats.ts';
 
-const any = { host: '127.0.0.1', port: 0 };
+const ephemeral = { host: '127.0.0.1', port: 0 };
 
 function fleet(concentrators: number, meters: number): Scenario {
-  const s = generateFleet({ concentrators, metersPerPort: meters, master: any, wireTiming: false });
+  const s = generateFleet({ concentrators, metersPerPort: meters, master: ephemeral, wireTiming: false });
   return {
     ...s,
     concentrators: s.concentrators.map((c) => ({
@@ -55,7 +55,13 @@ export async function main(args: string[]): Promise<void> {
     .split(',')
     .map(Number);
   const scenario = fleet(64, 16);
-  const demo = await runDemo({ scenario, master: any, api: any, relay: any, concurrency: 64 });
+  const demo = await runDemo({
+    scenario,
+    master: ephemeral,
+    api: ephemeral,
+    relay: ephemeral,
+    concurrency: 64,
+  });
   console.log(`chain up: ${demo.outcomes.length} meters behind 64 concentrators, warm-up read of all done`);
   const targets = demo.outcomes.map((o) => o.target);
 

@@ -6,7 +6,7 @@ import { type RunningDemo, runDemo, socatAvailable, withoutPty } from '../demo/r
 // The whole chain of `npm start` on real sockets (and a real socat pty pair when socat is installed):
 // WebSocket relay → master station client API (TCP) → concentrator (376.1 over TCP) → RS-485 bus → meter.
 const scenarioPath = new URL('../../fixtures/scenarios/demo.json', import.meta.url).pathname;
-const any = { host: '127.0.0.1', port: 0 };
+const ephemeral = { host: '127.0.0.1', port: 0 };
 
 function ask(url: string, messages: object[]): Promise<Record<string, unknown>[]> {
   return new Promise((resolve, reject) => {
@@ -32,7 +32,7 @@ describe('the demo chain', () => {
   beforeAll(async () => {
     let scenario = loadScenarioFile(scenarioPath);
     if (!socatAvailable()) scenario = withoutPty(scenario);
-    demo = await runDemo({ scenario, master: any, api: any, relay: any });
+    demo = await runDemo({ scenario, master: ephemeral, api: ephemeral, relay: ephemeral });
   }, 120_000);
 
   afterAll(async () => {

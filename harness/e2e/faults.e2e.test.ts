@@ -4,7 +4,7 @@ import { type RunningDemo, runDemo } from '../demo/run-demo.ts';
 
 // Whole chain with misbehaving meters: every read through the relay is answered exactly once, with a reading
 // or a typed error that says what went wrong in the field.
-const any = { host: '127.0.0.1', port: 0 };
+const ephemeral = { host: '127.0.0.1', port: 0 };
 const faulty = (address: string, kind: string, when: object) => ({ address, faults: [{ kind, when }] });
 
 const scenario = parseScenario(
@@ -46,9 +46,9 @@ describe('the chain under meter faults', () => {
   beforeAll(async () => {
     demo = await runDemo({
       scenario,
-      master: any,
-      api: any,
-      relay: any,
+      master: ephemeral,
+      api: ephemeral,
+      relay: ephemeral,
       masterOptions: { meterFrameTimeoutMs: 1000 },
     });
   }, 120_000);
