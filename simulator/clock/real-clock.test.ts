@@ -17,4 +17,15 @@ describe('realClock', () => {
     expect(realClock.now() - t0).toBeGreaterThanOrEqual(19);
     expect(fired).toBe(false);
   });
+
+  it('runs a zero-delay timer on the next turn of the event loop, not a millisecond later, and can cancel it', async () => {
+    const order: string[] = [];
+    const cancelled = realClock.setTimeout(() => order.push('cancelled'), 0);
+    realClock.setTimeout(() => order.push('zero'), 0);
+    realClock.clearTimeout(cancelled);
+    // An immediate queued after ours: by the time it runs, the zero timer has fired, which a 1 ms
+    // setTimeout would not have (the check phase comes before the next timers phase).
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(order).toEqual(['zero']);
+  });
 });
