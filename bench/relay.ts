@@ -1,19 +1,55 @@
 /**
- * `npm run bench -- relay [--seconds S] [--clients 1,16,256]`: point-reads through the whole chain with zero wire
- * delay — K WebSocket clients, each reading its own meters one after another, through relay → master station →
- * concentrator → meter — for a few seconds per K: reads/s and p50/p99 latency. Baseline in the same run: the
- * same K clients against a bare `ws` echo server sending the same messages, and the ratio.
+ * `npm run bench -- relay [--seconds S] [--clients 1,16,256] [--concentrators N] [--meters M]`
+ *
+ * Point-reads through the whole chain with zero wire delay: K WebSocket clients, each reading its own meters one
+ * after another, through relay → master station → concentrator → meter and back, for S seconds per K. Baseline
+ * in the same run: the same K clients sending the same message to a bare `ws` echo server, and the ratio.
+ *
+ * The parts run as a user runs them, in separate processes on 127.0.0.1 (2 cores here, so they share):
+ *   this process      the master station (and, for the baseline, the echo server)
+ *   relay child       the WebSocket relay
+ *   fleet child       N concentrators × M CJ/T 188 meters on one port each, wire timing off, turnaround 0
+ *   load child        the K clients (PointReadClient; raw `ws` sockets for the baseline)
+ * Each process reports its CPU time, so every K also prints the CPU µs one read costs in each part — the
+ * figures that say where a read's time goes.
  */
+import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
-import { PointReadClient, summariseLatency } from '../harness/client/index.ts';
-import { runDemo } from '../harness/demo/run-demo.ts';
-import { generateFleet, type Scenario } from '../simulator/scenario/index.ts';
+import { type LatencySummary, PointReadClient, summariseLatency } from '../harness/client/index.ts';
+import { archiveFromJson, MasterStation } from '../harness/master/index.ts';
+import { Relay } from '../harness/relay/index.ts';
+import { Fleet } from '../simulator/fleet/index.ts';
+import { fleetSummary, generateFleet, type Scenario } from '../simulator/scenario/index.ts';
+import { BenchChild, type ChildRole, cpuMicros, serveBenchChild } from './child.ts';
 import { round } from './stats.ts';
 
-const ephemeral = { host: '127.0.0.1', port: 0 };
+interface Target {
+  concentrator: string;
+  meter: string;
+}
 
-function fleet(concentrators: number, meters: number): Scenario {
-  const s = generateFleet({ concentrators, metersPerPort: meters, master: ephemeral, wireTiming: false });
+interface LoadResult {
+  reads: number;
+  errors: number;
+  firstError?: string;
+  seconds: number;
+  latency: LatencySummary;
+  cpuMicros: number;
+}
+
+/**
+ * Reads in flight at each hop. The chain's defaults are sized for a few browser users; the bench keeps up to
+ * 256 clients' reads moving, so the relay may have them all outstanding at the master, and the master may take
+ * them from one client connection.
+ */
+const IN_FLIGHT = 1000;
+
+function benchScenario(
+  concentrators: number,
+  meters: number,
+  master: { host: string; port: number },
+): Scenario {
+  const s = generateFleet({ concentrators, metersPerPort: meters, master, wireTiming: false });
   return {
     ...s,
     concentrators: s.concentrators.map((c) => ({
@@ -23,104 +59,284 @@ function fleet(concentrators: number, meters: number): Scenario {
   };
 }
 
-async function loop(k: number, seconds: number, once: (client: number, i: number) => Promise<void>) {
+function targetsOf(scenario: Scenario): Target[] {
+  return fleetSummary(scenario).concentrators.flatMap((c) =>
+    c.ports.flatMap((p) => p.meters.map((m) => ({ concentrator: c.alias ?? c.id, meter: m.address }))),
+  );
+}
+
+export async function main(args: string[]): Promise<void> {
+  const option = (flag: string, fallback: string) =>
+    args.includes(flag) ? args[args.indexOf(flag) + 1] : fallback;
+  const seconds = Number(option('--seconds', '3'));
+  const ks = option('--clients', '1,16,256').split(',').map(Number);
+  const concentrators = Number(option('--concentrators', '64'));
+  const meters = Number(option('--meters', '16'));
+  if (!(seconds > 0) || ks.some((k) => !(k >= 1)) || !(concentrators >= 1) || !(meters >= 1)) {
+    throw new TypeError('--seconds, --clients, --concentrators and --meters take positive numbers');
+  }
+  const self = fileURLToPath(import.meta.url);
+
+  const planned = benchScenario(concentrators, meters, { host: '127.0.0.1', port: 0 });
+  const master = new MasterStation({
+    listen: { host: '127.0.0.1', port: 0 },
+    api: { host: '127.0.0.1', port: 0 },
+    archive: archiveFromJson(fleetSummary(planned), planned.name),
+    maxInFlightPerClient: IN_FLIGHT,
+  });
+  const { listen, api } = await master.start();
+  let logins = 0;
+  const allIn = new Promise<void>((resolve) =>
+    master.on('login', () => {
+      if (++logins === concentrators) resolve();
+    }),
+  );
+  const children: BenchChild[] = [];
+  try {
+    const fleet = new BenchChild(self, 'fleet', { concentrators, meters, master: listen.port });
+    children.push(fleet);
+    const relay = new BenchChild(self, 'relay', { master: api?.port });
+    children.push(relay);
+    const load = new BenchChild(self, 'load', {});
+    children.push(load);
+    const [relayUrl] = (await Promise.all([relay.ready, fleet.ready, load.ready])) as [
+      string,
+      unknown,
+      unknown,
+    ];
+    await allIn;
+    const targets = targetsOf(planned);
+
+    // Warm-up: every meter once (JIT, sockets, sessions), and a check that the chain answers.
+    const warm = await load.request<LoadResult>('read-all', { url: relayUrl, targets });
+    if (warm.errors > 0) throw new Error(`warm-up: ${warm.errors} reads failed, first: ${warm.firstError}`);
+    console.log(
+      `chain up: relay, master, fleet (${targets.length} meters behind ${concentrators} concentrators) and ` +
+        `clients in 4 processes; warm-up read of every meter done`,
+    );
+
+    const echo = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    echo.on('connection', (ws) => ws.on('message', (m) => ws.send(m)));
+    await new Promise((r) => echo.once('listening', r));
+    const echoUrl = `ws://127.0.0.1:${(echo.address() as { port: number }).port}`;
+
+    const cpuOf = async () => ({
+      master: cpuMicros(),
+      relay: await relay.request<number>('cpu'),
+      fleet: await fleet.request<number>('cpu'),
+    });
+    const results = [];
+    for (const k of ks) {
+      const before = await cpuOf();
+      const chain = await load.request<LoadResult>('read', { url: relayUrl, k, seconds, targets });
+      const after = await cpuOf();
+      const perRead = (micros: number) => round(micros / Math.max(1, chain.reads), 1);
+      const cpu = {
+        clients: perRead(chain.cpuMicros),
+        relay: perRead(after.relay - before.relay),
+        master: perRead(after.master - before.master),
+        fleet: perRead(after.fleet - before.fleet),
+      };
+      const echoCpu0 = cpuMicros();
+      const baseline = await load.request<LoadResult>('echo', { url: echoUrl, k, seconds });
+      const echoServerCpu = cpuMicros() - echoCpu0;
+      const row = {
+        clients: k,
+        chain: summary(chain),
+        cpuMicrosPerRead: { ...cpu, total: round(cpu.clients + cpu.relay + cpu.master + cpu.fleet, 1) },
+        baseline: {
+          ...summary(baseline),
+          cpuMicrosPerMessage: {
+            clients: round(baseline.cpuMicros / Math.max(1, baseline.reads), 1),
+            server: round(echoServerCpu / Math.max(1, baseline.reads), 1),
+          },
+        },
+        ratio: round(summary(baseline).readsPerSec / Math.max(1, summary(chain).readsPerSec), 1),
+      };
+      console.log(
+        `K=${k}: chain ${row.chain.readsPerSec} reads/s (p50 ${row.chain.p50} ms, p99 ${row.chain.p99} ms, ` +
+          `${chain.errors} errors${chain.firstError ? `, first: ${chain.firstError}` : ''}); CPU µs/read: ` +
+          `clients ${cpu.clients}, relay ${cpu.relay}, master ${cpu.master}, fleet ${cpu.fleet} ` +
+          `(total ${row.cpuMicrosPerRead.total}); ws echo ${row.baseline.readsPerSec}/s ` +
+          `(p50 ${row.baseline.p50} ms); echo is ${row.ratio}× faster`,
+      );
+      results.push(row);
+    }
+    await new Promise((r) => echo.close(r));
+    console.log(
+      JSON.stringify({
+        bench: 'relay',
+        seconds,
+        concentrators,
+        meters: targets.length,
+        processes: ['master', 'relay', 'fleet', 'clients'],
+        results,
+      }),
+    );
+  } finally {
+    await Promise.all(children.map((c) => c.stop()));
+    await master.stop();
+  }
+}
+
+function summary(r: LoadResult) {
+  return {
+    readsPerSec: Math.round(r.reads / r.seconds),
+    p50: round(r.latency.p50),
+    p99: round(r.latency.p99),
+    errors: r.errors,
+  };
+}
+
+// ---- the child processes ----
+
+async function fleetRole(config: {
+  concentrators: number;
+  meters: number;
+  master: number;
+}): Promise<ChildRole> {
+  const fleet = new Fleet({
+    scenario: benchScenario(config.concentrators, config.meters, { host: '127.0.0.1', port: config.master }),
+  });
+  await fleet.start();
+  return {
+    ready: fleet.status().concentrators,
+    handle: async ({ cmd }) => {
+      if (cmd === 'cpu') return cpuMicros();
+      throw new Error(`unknown command ${cmd}`);
+    },
+    stop: () => fleet.stop(),
+  };
+}
+
+async function relayRole(config: { master: number }): Promise<ChildRole> {
+  const relay = new Relay({
+    host: '127.0.0.1',
+    port: 0,
+    master: { host: '127.0.0.1', port: config.master },
+    maxInFlightUpstream: IN_FLIGHT,
+    maxPendingUpstream: IN_FLIGHT,
+  });
+  const { url } = await relay.start();
+  return {
+    ready: url,
+    handle: async ({ cmd }) => {
+      if (cmd === 'cpu') return cpuMicros();
+      throw new Error(`unknown command ${cmd}`);
+    },
+    stop: () => relay.stop(),
+  };
+}
+
+async function loadRole(): Promise<ChildRole> {
+  return {
+    ready: true,
+    handle: async (request) => {
+      const { cmd, url } = request as { cmd: string; url: string };
+      if (cmd === 'read-all') {
+        const targets = request.targets as Target[];
+        return readLoad(url, 64, 0, (c, i) =>
+          c + i * 64 < targets.length ? targets[c + i * 64] : undefined,
+        );
+      }
+      const { k, seconds } = request as unknown as { k: number; seconds: number };
+      if (cmd === 'read') {
+        const targets = request.targets as Target[];
+        // Client c reads meters c, c+K, c+2K … so no two clients share a field read.
+        return readLoad(url, k, seconds, (c, i) => targets[(c + i * k) % targets.length]);
+      }
+      if (cmd === 'echo') return echoLoad(url, k, seconds);
+      throw new Error(`unknown command ${cmd}`);
+    },
+    stop: async () => {},
+  };
+}
+
+/** K clients, each reading `next(client, i)` one after another, for `seconds` (0: until `next` runs out). */
+async function readLoad(
+  url: string,
+  k: number,
+  seconds: number,
+  next: (client: number, i: number) => Target | undefined,
+): Promise<LoadResult> {
+  const clients = await Promise.all(
+    Array.from({ length: k }, async () => {
+      const c = new PointReadClient({ url, reconnect: false, timeoutMs: 30_000 });
+      await c.connect();
+      return c;
+    }),
+  );
+  const result = await timedLoop(k, seconds, async (c, i) => {
+    const target = next(c, i);
+    if (!target) return false;
+    await clients[c].read(target.concentrator, target.meter);
+    return true;
+  });
+  await Promise.all(clients.map((c) => c.close()));
+  return result;
+}
+
+async function echoLoad(url: string, k: number, seconds: number): Promise<LoadResult> {
+  const sockets = await Promise.all(
+    Array.from(
+      { length: k },
+      () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(url);
+          ws.once('open', () => resolve(ws));
+          ws.once('error', reject);
+        }),
+    ),
+  );
+  const result = await timedLoop(
+    k,
+    seconds,
+    (c, i) =>
+      new Promise<boolean>((resolve) => {
+        sockets[c].once('message', () => resolve(true));
+        sockets[c].send(
+          JSON.stringify({ type: 'read', id: String(i), concentrator: '101', meter: '101001' }),
+        );
+      }),
+  );
+  for (const ws of sockets) ws.close();
+  return result;
+}
+
+/** Runs K loops of `once` until `seconds` have passed or `once` says there is no more work. */
+async function timedLoop(
+  k: number,
+  seconds: number,
+  once: (client: number, i: number) => Promise<boolean>,
+): Promise<LoadResult> {
   const latencies: number[] = [];
-  const end = performance.now() + seconds * 1000;
   let errors = 0;
+  let firstError: string | undefined;
+  const cpu0 = cpuMicros();
+  const start = performance.now();
+  const end = seconds > 0 ? start + seconds * 1000 : Number.POSITIVE_INFINITY;
   await Promise.all(
     Array.from({ length: k }, async (_, c) => {
       for (let i = 0; performance.now() < end; i++) {
         const t = performance.now();
         try {
-          await once(c, i);
+          if (!(await once(c, i))) return;
           latencies.push(performance.now() - t);
-        } catch {
+        } catch (error) {
           errors++;
+          firstError ??= error instanceof Error ? error.message : String(error);
         }
       }
     }),
   );
-  const s = summariseLatency(latencies);
   return {
-    readsPerSec: Math.round(latencies.length / seconds),
-    p50: round(s.p50),
-    p99: round(s.p99),
+    reads: latencies.length,
     errors,
+    firstError,
+    seconds: (performance.now() - start) / 1000,
+    latency: summariseLatency(latencies),
+    cpuMicros: cpuMicros() - cpu0,
   };
 }
 
-export async function main(args: string[]): Promise<void> {
-  const seconds = Number(args[args.indexOf('--seconds') + 1]) || 3;
-  const ks = (args.includes('--clients') ? args[args.indexOf('--clients') + 1] : '1,16,256')
-    .split(',')
-    .map(Number);
-  const scenario = fleet(64, 16);
-  const demo = await runDemo({
-    scenario,
-    master: ephemeral,
-    api: ephemeral,
-    relay: ephemeral,
-    concurrency: 64,
-  });
-  console.log(`chain up: ${demo.outcomes.length} meters behind 64 concentrators, warm-up read of all done`);
-  const targets = demo.outcomes.map((o) => o.target);
-
-  const echo = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  echo.on('connection', (ws) => ws.on('message', (m) => ws.send(m)));
-  await new Promise((r) => echo.once('listening', r));
-  const echoUrl = `ws://127.0.0.1:${(echo.address() as { port: number }).port}`;
-
-  const results = [];
-  for (const k of ks) {
-    const clients = await Promise.all(
-      Array.from({ length: k }, async () => {
-        const c = new PointReadClient({ url: demo.relayUrl, reconnect: false, timeoutMs: 30_000 });
-        await c.connect();
-        return c;
-      }),
-    );
-    // Client c reads meters c, c+K, c+2K … so no two clients share a field read.
-    const chain = await loop(k, seconds, async (c, i) => {
-      const t = targets[(c + i * k) % targets.length];
-      await clients[c].read(t.concentrator, t.meter);
-    });
-    await Promise.all(clients.map((c) => c.close()));
-
-    const sockets = await Promise.all(
-      Array.from(
-        { length: k },
-        () =>
-          new Promise<WebSocket>((resolve, reject) => {
-            const ws = new WebSocket(echoUrl);
-            ws.once('open', () => resolve(ws));
-            ws.once('error', reject);
-          }),
-      ),
-    );
-    const baseline = await loop(
-      k,
-      seconds,
-      (c, i) =>
-        new Promise<void>((resolve) => {
-          sockets[c].once('message', () => resolve());
-          sockets[c].send(
-            JSON.stringify({ type: 'read', id: String(i), concentrator: '101', meter: '101001' }),
-          );
-        }),
-    );
-    for (const ws of sockets) ws.close();
-    const row = {
-      clients: k,
-      chain,
-      baseline,
-      ratio: round(baseline.readsPerSec / Math.max(1, chain.readsPerSec), 1),
-    };
-    console.log(
-      `K=${k}: chain ${chain.readsPerSec} reads/s (p50 ${chain.p50} ms, p99 ${chain.p99} ms, ${chain.errors} errors); ws echo ${baseline.readsPerSec}/s (p50 ${baseline.p50} ms); echo is ${row.ratio}× faster`,
-    );
-    results.push(row);
-  }
-  echo.close();
-  await demo.stop();
-  console.log(JSON.stringify({ bench: 'relay', seconds, meters: targets.length, results }));
-}
+serveBenchChild({ fleet: fleetRole, relay: relayRole, load: loadRole });
