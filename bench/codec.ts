@@ -1,23 +1,64 @@
 /**
- * `npm run bench -- codec [--frames N] [--seed S]`: how fast the framers turn a long byte stream of mixed
- * valid frames (CJ/T 188, DL/T 645, Q/GDW 376.1, with FE preambles) in random chunks into frames.
+ * `npm run bench -- codec [--frames N] [--seed S] [--only stream|json|frames|chain]`: what the codecs cost.
+ *
+ * stream — how fast the framers turn a long byte stream of mixed valid frames (CJ/T 188, DL/T 645,
+ * Q/GDW 376.1, with FE preambles) in random chunks into frames.
  *  (a) framing + checksum: find each frame's envelope (start, length, checksum, end) without decoding fields;
  *  (b) full decode: FrameAccumulator + decodeAuto (what `meterlab decode` runs), every field decoded;
  *  baseline: a plain Buffer.indexOf(0x16) scan over the same bytes (the "stop at the first 16H" reader §8 warns
  *  about) — the floor any framer is compared with.
+ *
+ * json — point-read messages as the chain sends them: decode (JSON.parse + validation) and encode (validation +
+ * JSON.stringify) of a v1 read, reading and error, and one NDJSON line through encodeLine and NdjsonDecoder.
+ *
+ * frames — encode and decode of the frames of one point-read: the CJ/T 188 901F read request and its reply,
+ * and the Q/GDW 376.1 AFN 10 F1 forward request and reply that carry them.
+ *
+ * chain — the codec calls one point-read makes at every hop (client, relay, master, concentrator, meter and
+ * back), in order, with nothing else: the codec share of a read's CPU cost.
+ *
+ * json, frames and chain are timed in CPU time (process.cpuUsage, user + system), so other work on the machine
+ * inflates them less than it does wall-clock figures; each is the best of several rounds.
  */
 import fc from 'fast-check';
-import { decodeAuto } from '../protocols/auto.ts';
-import { sum8 } from '../protocols/bytes.ts';
+import { decodeAuto, decodeMeterAuto, type MeterFrame } from '../protocols/auto.ts';
+import { hexToBytes, sum8 } from '../protocols/bytes.ts';
 import { cjt188FrameArb } from '../protocols/cjt188/arbitraries.ts';
-import { encodeCjt188 } from '../protocols/cjt188/index.ts';
+import {
+  buildReadReply,
+  buildReadRequest,
+  type Cjt188Frame,
+  type Cjt188ReadData,
+  decodeCjt188,
+  encodeCjt188,
+  formatTime,
+  makeStatus,
+  parseDi,
+  unitCode,
+} from '../protocols/cjt188/index.ts';
 import type { FrameDecoder } from '../protocols/decode-result.ts';
 import { dlt645FrameArb } from '../protocols/dlt645/arbitraries.ts';
 import { encodeDlt645 } from '../protocols/dlt645/index.ts';
 import { ProtocolError } from '../protocols/errors.ts';
 import { FrameAccumulator } from '../protocols/framer.ts';
 import { gdw376FrameArb } from '../protocols/gdw376/arbitraries.ts';
-import { encodeGdw376 } from '../protocols/gdw376/index.ts';
+import {
+  buildForwardReply,
+  buildForwardRequest,
+  decodeGdw376,
+  encodeGdw376,
+  type Gdw376Frame,
+} from '../protocols/gdw376/index.ts';
+import {
+  type AnyPointReadMessage,
+  decodePointReadMessage,
+  encodeLine,
+  encodePointReadMessage,
+  NdjsonDecoder,
+  type ReadError,
+  type Reading,
+  type ReadRequest,
+} from '../protocols/point-read/index.ts';
 import { bestOf, round } from './stats.ts';
 
 interface Stream {
@@ -92,9 +133,8 @@ function runFramer(stream: Stream, decode: FrameDecoder<unknown>): number {
   return frames;
 }
 
-export async function main(args: string[]): Promise<void> {
-  const count = Number(args[args.indexOf('--frames') + 1]) || 50_000;
-  const seed = Number(args[args.indexOf('--seed') + 1]) || 1;
+/** The stream section: framing and full decode of a long mixed byte stream. */
+function streamSection(count: number, seed: number) {
   const stream = buildStream(count, seed);
   const mb = stream.bytes.length / 1e6;
   console.log(
@@ -136,7 +176,274 @@ export async function main(args: string[]): Promise<void> {
   console.log(
     `(baseline counted ${found} 16H bytes: more than the ${count} frames, which is why it is not a framer)`,
   );
-  console.log(
-    JSON.stringify({ bench: 'codec', frames: count, bytes: stream.bytes.length, seed, results: rows }),
+  return { frames: count, bytes: stream.bytes.length, results: rows };
+}
+
+/** CPU time of this process so far, in microseconds (user + system, all threads). */
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/** Calls `fn` in batches until `ms` of CPU time have passed; returns how many calls that took. */
+function callFor(fn: () => void, ms: number): number {
+  const start = cpuMicros();
+  let calls = 0;
+  while (cpuMicros() - start < ms * 1000) {
+    for (let i = 0; i < 50; i++) fn();
+    calls += 50;
+  }
+  return calls;
+}
+
+/**
+ * CPU microseconds per call of `fn`: the best of `rounds` rounds of about `roundMs` each, after a warm-up long
+ * enough for V8 to have optimised the code (its compiler threads count in the process's CPU time too). The
+ * machine is shared, so the best round is the figure least disturbed by others.
+ */
+function cpuMicrosPerCall(fn: () => void, rounds = 5, roundMs = 200, warmUpMs = 500): number {
+  callFor(fn, warmUpMs);
+  const perRound = Math.max(50, Math.round((callFor(fn, 100) * roundMs) / 100));
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    const start = cpuMicros();
+    for (let i = 0; i < perRound; i++) fn();
+    best = Math.min(best, (cpuMicros() - start) / perRound);
+  }
+  return best;
+}
+
+function opRow(name: string, fn: () => void) {
+  const us = cpuMicrosPerCall(fn);
+  return { name, usPerOp: round(us, 3), opsPerSec: Math.round(1e6 / us) };
+}
+
+// What the chain sends: a read as the client writes it, the reading the master answers with (every field the
+// master fills), and a typical error.
+const READ: ReadRequest = { type: 'read', id: 'r-000042', concentrator: '017102082', meter: '101001' };
+const READING: Reading = {
+  type: 'reading',
+  id: 'r-000042',
+  concentrator: '017102082',
+  meter: '101001',
+  value: 1234.56,
+  unit: 'm3',
+  meterTime: '2024-05-11T22:01:31',
+  status: { valve: 'open', batteryLow: false },
+  protocol: 'cjt188',
+  latencyMs: 38,
+  readAt: '2024-05-11T14:01:31.875Z',
+};
+const ERROR: ReadError = {
+  type: 'error',
+  id: 'r-000042',
+  code: 'METER_TIMEOUT',
+  message: 'meter 00000000101001 on 017102082 did not answer (the concentrator forwarded no reply)',
+  concentrator: '017102082',
+  meter: '101001',
+};
+
+/** Fails the bench loudly if a timed call did not do what it is supposed to (so a figure never lies). */
+function expectThat(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`bench codec: ${what}`);
+}
+
+/** The json section: point-read messages decoded and encoded. */
+function jsonSection() {
+  const rows = [];
+  for (const [name, msg] of [
+    ['read', READ],
+    ['reading', READING],
+    ['error', ERROR],
+  ] as const) {
+    const text = encodePointReadMessage(msg);
+    expectThat(decodePointReadMessage(text).ok, `${name} does not decode`);
+    rows.push(
+      opRow(`decode ${name}`, () => {
+        decodePointReadMessage(text);
+      }),
+    );
+    rows.push(
+      opRow(`encode ${name}`, () => {
+        encodePointReadMessage(msg);
+      }),
+    );
+  }
+  const decoder = new NdjsonDecoder();
+  expectThat(decoder.push(encodeLine(READING))[0]?.kind === 'message', 'NDJSON line does not decode');
+  rows.push(
+    opRow('NDJSON line: encodeLine + NdjsonDecoder (reading)', () => {
+      decoder.push(encodeLine(READING));
+    }),
   );
+  console.log('point-read JSON messages (CPU time per message):');
+  console.table(rows);
+  return rows;
+}
+
+const CONCENTRATOR = { a1: '0171', a2: 2082, msa: 1 };
+const METER = '00000000101001';
+
+/** The 901F water reading a simulated meter answers with (as simulator/meter builds it). */
+function waterReading(): Cjt188ReadData {
+  const m3 = (value: number) => ({ value, unit: 'm3', unitCode: unitCode('m3') });
+  return {
+    type: 'water',
+    current: m3(1234.56),
+    settlement: m3(1200),
+    time: formatTime(new Date(Date.UTC(2024, 4, 11, 14, 1, 31))),
+    status: makeStatus({ valve: 'open', batteryLow: false }),
+  };
+}
+
+function forwardContent(frame: Gdw376Frame): string {
+  const body = frame.units[0].body;
+  expectThat(body.kind === 'forward-request' || body.kind === 'forward-reply', 'not an AFN 10 F1 frame');
+  return body.kind === 'forward-request' || body.kind === 'forward-reply' ? body.content : '';
+}
+
+/** The frames section: encode and decode of the frames one point-read sends. */
+function framesSection() {
+  const request = buildReadRequest(METER, '901F', { diOrder: 'low-first' });
+  const requestBytes = encodeCjt188(request);
+  const reply = buildReadReply(request, waterReading(), { address: METER, meterType: 0x10 });
+  const replyBytes = encodeCjt188(reply);
+  const forward = buildForwardRequest({ ...CONCENTRATOR, seq: 3, port: 1, content: requestBytes });
+  const forwardBytes = encodeGdw376(forward);
+  const forwardReply = buildForwardReply(forward, { content: replyBytes });
+  const forwardReplyBytes = encodeGdw376(forwardReply);
+  expectThat(decodeCjt188(replyBytes).kind === 'frame', 'CJ/T 188 reply does not decode');
+  expectThat(decodeGdw376(forwardReplyBytes).kind === 'frame', 'AFN 10 F1 reply does not decode');
+
+  const rows = [
+    opRow('CJ/T 188 read request encode', () => {
+      encodeCjt188(request);
+    }),
+    opRow('CJ/T 188 read request decode', () => {
+      decodeCjt188(requestBytes);
+    }),
+    opRow('CJ/T 188 901F reply encode', () => {
+      encodeCjt188(reply);
+    }),
+    opRow('CJ/T 188 901F reply decode', () => {
+      decodeCjt188(replyBytes);
+    }),
+    opRow('376.1 AFN 10 F1 request encode', () => {
+      encodeGdw376(forward);
+    }),
+    opRow('376.1 AFN 10 F1 request decode', () => {
+      decodeGdw376(forwardBytes);
+    }),
+    opRow('376.1 AFN 10 F1 reply encode', () => {
+      encodeGdw376(forwardReply);
+    }),
+    opRow('376.1 AFN 10 F1 reply decode', () => {
+      decodeGdw376(forwardReplyBytes);
+    }),
+  ];
+  console.log(`frames of one point-read (CPU time per frame; CJ/T 188 reply ${replyBytes.length} bytes):`);
+  console.table(rows);
+  return rows;
+}
+
+/** Every frame a framer hands out for `bytes`, pushed as one chunk. */
+function framesOf<T>(acc: FrameAccumulator<T>, bytes: Uint8Array): T[] {
+  const out: T[] = [];
+  for (const e of acc.push(bytes)) if (e.kind === 'frame') out.push(e.frame);
+  return out;
+}
+
+/**
+ * The codec calls of one point-read, hop by hop, as harness/ and simulator/ make them (long-lived framers on
+ * sockets and meters, a fresh one per forwarded reply). Returns the reading the client gets.
+ */
+function makeChain() {
+  const relayFromMaster = new NdjsonDecoder();
+  const masterFromRelay = new NdjsonDecoder();
+  const concentratorFromMaster = new FrameAccumulator(decodeGdw376, { maxBufferedBytes: 16_391 });
+  const meterHears = new FrameAccumulator(decodeCjt188, { maxBufferedBytes: 512 });
+  const masterFromConcentrator = new FrameAccumulator(decodeGdw376, { maxBufferedBytes: 16_391 });
+  let seq = 0;
+  return (id: string): AnyPointReadMessage => {
+    // client → relay (WebSocket text)
+    const clientText = encodePointReadMessage({ ...READ, id });
+    const atRelay = decodePointReadMessage(clientText);
+    if (!atRelay.ok || !('type' in atRelay.message) || atRelay.message.type !== 'read')
+      throw new Error('read');
+    const { concentrator, meter } = atRelay.message;
+    // relay → master (NDJSON over TCP)
+    const [atMaster] = masterFromRelay.push(encodeLine({ type: 'read', id, concentrator, meter }));
+    if (atMaster?.kind !== 'message') throw new Error('master line');
+    // master → concentrator: the meter frame in an AFN 10 F1 forward
+    const meterRequest = encodeCjt188(buildReadRequest(METER, '901F', { diOrder: 'low-first' }));
+    seq = (seq + 1) & 0x0f;
+    const forward = encodeGdw376(
+      buildForwardRequest({ ...CONCENTRATOR, seq, port: 1, content: meterRequest }),
+    );
+    const [atConcentrator] = framesOf(concentratorFromMaster, forward);
+    // concentrator → meter → concentrator
+    const [heard] = framesOf<Cjt188Frame>(meterHears, hexToBytes(forwardContent(atConcentrator)));
+    const body = heard.body;
+    if (body.kind !== 'read') throw new Error('meter request');
+    expectThat(parseDi(body.di) === 0x901f, 'meter DI');
+    const meterReply = encodeCjt188(
+      buildReadReply(heard, waterReading(), { address: METER, meterType: 0x10 }),
+    );
+    const collector = new FrameAccumulator<MeterFrame>(decodeMeterAuto, { maxBufferedBytes: 512 });
+    const [replied] = framesOf(collector, meterReply);
+    if (replied?.protocol !== 'cjt188') throw new Error('meter reply');
+    const answer = encodeGdw376(buildForwardReply(atConcentrator, { content: meterReply }));
+    // master: the forward reply, then the meter frame in it (a fresh framer per reply, as decodeMeterReply)
+    const [atMasterAgain] = framesOf(masterFromConcentrator, answer);
+    const content = hexToBytes(forwardContent(atMasterAgain));
+    const [meterFrame] = framesOf(
+      new FrameAccumulator(decodeCjt188, { maxBufferedBytes: Math.max(16, content.length) }),
+      content,
+    );
+    if (meterFrame.body.kind !== 'read-reply' || meterFrame.body.data.type !== 'water')
+      throw new Error('reply');
+    const { data } = meterFrame.body;
+    const reading: Reading = {
+      ...READING,
+      id,
+      value: data.current.value,
+      meterTime: data.time?.replace(' ', 'T'),
+      status: { valve: data.status.valve, batteryLow: data.status.batteryLow },
+    };
+    // master → relay → client
+    const [atRelayAgain] = relayFromMaster.push(encodeLine(reading));
+    if (atRelayAgain?.kind !== 'message') throw new Error('relay line');
+    const atClient = decodePointReadMessage(encodePointReadMessage(atRelayAgain.message));
+    if (!atClient.ok) throw new Error('client');
+    return atClient.message;
+  };
+}
+
+/** The chain section: one point-read's codec work at every hop. */
+function chainSection() {
+  const read = makeChain();
+  const got = read('r-1');
+  expectThat(JSON.stringify(got) === JSON.stringify({ ...READING, id: 'r-1' }), 'chain reading differs');
+  let n = 0;
+  const rows = [
+    opRow('one point-read, every hop', () => {
+      read(`r-${n++}`);
+    }),
+  ];
+  console.log('codec work of one point-read through client, relay, master, concentrator and meter:');
+  console.table(rows);
+  return rows;
+}
+
+export async function main(args: string[]): Promise<void> {
+  const count = Number(args[args.indexOf('--frames') + 1]) || 50_000;
+  const seed = Number(args[args.indexOf('--seed') + 1]) || 1;
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+  const run = (name: string) => only === undefined || only === name;
+  const out: Record<string, unknown> = { bench: 'codec', seed };
+  if (run('stream')) out.stream = streamSection(count, seed);
+  if (run('json')) out.json = jsonSection();
+  if (run('frames')) out.frames = framesSection();
+  if (run('chain')) out.chain = chainSection();
+  console.log(JSON.stringify(out));
 }
