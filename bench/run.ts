@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<{ main: (args: string[]) => Promise<
   bus: () => import('./bus.ts'),
   fleet: () => import('./fleet.ts'),
   relay: () => import('./relay.ts'),
+  forward: () => import('./forward.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
