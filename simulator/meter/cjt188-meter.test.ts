@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { bytesToHex } from '../../protocols/bytes.ts';
 import {
   buildReadAddressRequest,
   buildReadRequest,
@@ -206,6 +207,30 @@ describe('Cjt188Meter', () => {
     for (let i = 0; i < 10; i++) m.respond(wire(buildReadRequest('101001', '901F')), START + i);
     expect(m.events.size).toBe(5);
     expect(m.events.dropped).toBe(15);
+  });
+
+  it('logs the request and the reply as plain data: hex as on the wire and a one-line summary', () => {
+    const m = meter();
+    const request = encodeCjt188(buildReadRequest('101001', '901F', { ser: 3 }));
+    const [plan] = m.respond(decodeCjt188Frame(request), START);
+    const sent = bytesToHex(plan.bytes);
+    plan.bytes.fill(0); // what the caller does with its plan does not change the log
+    const [req, rep] = m.events.list();
+    expect(req).toEqual({
+      kind: 'request',
+      at: START,
+      hex: bytesToHex(request),
+      summary: expect.stringMatching(/^cjt188 C=01 A=00000000101001 \{"kind":"read"/),
+    });
+    expect(rep).toEqual({
+      kind: 'reply',
+      at: START,
+      hex: sent,
+      summary: expect.stringMatching(/^cjt188 C=81 A=00000000101001 \{"kind":"read-reply"/),
+      delayMs: 0,
+    });
+    expect(JSON.parse(JSON.stringify(rep))).toEqual({ ...rep });
+    expect(Object.keys(rep)).toEqual(['kind', 'at', 'hex', 'summary', 'delayMs']);
   });
 
   it('rejects bad options by name', () => {

@@ -5,6 +5,7 @@ import {
   buildWriteReply,
   CJT188_DI,
   CJT188_METER_TYPES,
+  CJT188_UNIT_M3,
   type Cjt188Frame,
   type Cjt188ReadData,
   decodeCjt188,
@@ -13,7 +14,6 @@ import {
   formatTime,
   makeStatus,
   parseDi,
-  unitCode,
 } from '../../protocols/cjt188/index.ts';
 import type { DecodeResult } from '../../protocols/decode-result.ts';
 import { ProtocolError } from '../../protocols/errors.ts';
@@ -196,7 +196,7 @@ export class Cjt188Meter extends MeterBase<Cjt188Frame> {
 
   /** The payload of a read of `di` at `now`, or undefined for a DI this meter does not serve. */
   #readData(di: number, now: number): Cjt188ReadData | undefined {
-    const m3 = (value: number) => ({ value, unit: 'm3', unitCode: unitCode('m3') });
+    const m3 = (value: number) => ({ value, unit: 'm3', unitCode: CJT188_UNIT_M3 });
     const time = formatTime(this.meterTime(now), this.model.utcOffsetMinutes);
     const st = makeStatus({ valve: this.valve, batteryLow: this.batteryLow });
     if (di === CJT188_DI.meterData) {
