@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import type { Reading } from '../../protocols/point-read/index.ts';
 import { Fleet } from '../../simulator/fleet/index.ts';
 import { ConsumptionModel } from '../../simulator/meter/consumption.ts';
 import { fleetSummary, type Scenario } from '../../simulator/scenario/index.ts';
@@ -164,16 +165,34 @@ function waitForLogins(master: MasterStation, count: number, timeoutMs: number):
 
 /**
  * Each reading must be the consumption model's value at a moment between the read's start and its answer.
- * The meter stamps its own clock into the reply (`meterTime`, whole seconds, UTC+8), so the check allows the
- * value at any time in that second.
+ * The window comes from the meter's own clock when the reply carries it, else from the master's `readAt`; a
+ * reading with neither cannot be checked and counts as a mismatch.
  */
 function checkAgainstModel(scenario: Scenario, outcomes: ReadOutcome[]): ReadOutcome[] {
   const model = new ConsumptionModel({ seed: scenario.seed });
   return outcomes.filter((o) => {
-    if (!o.reading?.meterTime) return false;
-    const t = Date.parse(`${o.reading.meterTime}+08:00`);
-    const low = model.readingAt(o.reading.meter.padStart(14, '0'), t - 1000);
-    const high = model.readingAt(o.reading.meter.padStart(14, '0'), t + 1000);
+    if (!o.reading) return false; // a failed read is reported as a failure, not as a mismatch
+    const window = measuredWithin(o.reading, o.latencyMs);
+    // A reading that says nothing of when it was taken cannot be checked, so it does not pass.
+    if (!window) return true;
+    // The model is keyed by the meter's full address: 12 digits in DL/T 645, 14 in CJ/T 188.
+    const meter = o.reading.meter.padStart(o.reading.protocol === 'dlt645' ? 12 : 14, '0');
+    const low = model.readingAt(meter, window.from);
+    const high = model.readingAt(meter, window.to);
     return o.reading.value < low || o.reading.value > high;
   });
+}
+
+/**
+ * When the meter measured the value, as a window in epoch ms. A CJ/T 188 reply carries the meter's clock (local
+ * time, China Standard Time, to the second); otherwise the master's `readAt`, when the reply arrived, which is
+ * at most the read's latency after the meter answered.
+ */
+function measuredWithin(reading: Reading, latencyMs: number): { from: number; to: number } | undefined {
+  if (reading.meterTime) {
+    const t = Date.parse(`${reading.meterTime}+08:00`);
+    return Number.isNaN(t) ? undefined : { from: t - 1000, to: t + 1000 };
+  }
+  const at = reading.readAt ? Date.parse(reading.readAt) : Number.NaN;
+  return Number.isNaN(at) ? undefined : { from: at - latencyMs - 1000, to: at + 1000 };
 }

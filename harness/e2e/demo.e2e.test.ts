@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { loadScenarioFile } from '../../simulator/scenario/index.ts';
+import { loadScenarioFile, parseScenario } from '../../simulator/scenario/index.ts';
 import { type RunningDemo, runDemo, socatAvailable, withoutPty } from '../demo/run-demo.ts';
 
 // The whole chain of `npm start` on real sockets (and a real socat pty pair when socat is installed):
@@ -75,4 +75,43 @@ describe('the demo chain', () => {
     expect(byId.x).toMatchObject({ type: 'error', code: 'UNKNOWN_METER' });
     expect(byId.y).toMatchObject({ type: 'reading', unit: 'm3' });
   }, 60_000);
+});
+
+describe('the demo chain with DL/T 645 meters', () => {
+  it('checks readings without a meter clock against the model by when the master received them', async () => {
+    // DL/T 645 energy replies carry no meter time: the check falls back to the master's readAt.
+    const scenario = parseScenario(
+      {
+        name: 'mixed',
+        seed: 7,
+        master: { host: '127.0.0.1', port: 9093 },
+        concentrators: [
+          {
+            a1: '0171',
+            a2: 3001,
+            alias: '301',
+            ports: [
+              {
+                port: 1,
+                meters: [
+                  { address: '301001' },
+                  { address: '301002', protocol: 'dlt645' },
+                  { address: '301003', protocol: 'dlt645' },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      'mixed.json',
+    );
+    const demo = await runDemo({ scenario, master: ephemeral, api: ephemeral, relay: ephemeral });
+    try {
+      expect(demo.outcomes.filter((o) => o.error)).toEqual([]);
+      expect(demo.outcomes.filter((o) => o.reading?.meterTime === undefined)).toHaveLength(2);
+      expect(demo.mismatches).toEqual([]);
+    } finally {
+      await demo.stop();
+    }
+  }, 120_000);
 });
