@@ -1,7 +1,52 @@
 import { ProtocolError } from './errors.ts';
 
+/** The value of each ASCII hex digit by character code; -1 for every other character. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) {
+  HEX_VALUE['0123456789ABCDEF'.charCodeAt(i)] = i;
+  HEX_VALUE['0123456789abcdef'.charCodeAt(i)] = i;
+}
+
+/** 1 for the ASCII separators hex text may hold between digits: white space, comma, colon, semicolon, hyphen. */
+const HEX_SEPARATOR = new Uint8Array(128);
+for (const c of ' \t\n\v\f\r,:;-') HEX_SEPARATOR[c.charCodeAt(0)] = 1;
+
+/** Upper-case two-digit hex of every byte value. */
+const HEX_PAIRS: readonly string[] = Array.from({ length: 256 }, (_, b) =>
+  b.toString(16).toUpperCase().padStart(2, '0'),
+);
+
 /** Parses hex text such as "68 10 44 33" or "681044" (spaces, colons, commas and 0x prefixes allowed). */
 export function hexToBytes(text: string): Uint8Array {
+  // Fast path for what codecs and frames carry, hex digits with or without ASCII separators: one pass to check
+  // and count the digits, one to fill the bytes. Anything else (a 0x prefix, another character, an odd number
+  // of digits) goes the general way, which also words the error.
+  if (typeof text !== 'string') return parseHexText(text);
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128) return parseHexText(text);
+    if (HEX_VALUE[c] >= 0) digits++;
+    else if (HEX_SEPARATOR[c] === 0) return parseHexText(text);
+  }
+  if (digits % 2 !== 0) return parseHexText(text);
+  const out = new Uint8Array(digits / 2);
+  let high = -1;
+  for (let i = 0, at = 0; i < text.length; i++) {
+    const value = HEX_VALUE[text.charCodeAt(i)];
+    if (value < 0) continue;
+    if (high < 0) {
+      high = value;
+    } else {
+      out[at++] = (high << 4) | value;
+      high = -1;
+    }
+  }
+  return out;
+}
+
+/** The general form of {@link hexToBytes}: strips 0x prefixes and separators, then checks what is left. */
+function parseHexText(text: string): Uint8Array {
   const clean = text.replace(/0x/gi, '').replace(/[\s,:;-]+/g, '');
   if (clean.length % 2 !== 0) {
     throw new ProtocolError('BAD_FIELD', `hex text has an odd number of digits (${clean.length})`);
@@ -20,7 +65,7 @@ export function bytesToHex(bytes: Uint8Array, separator = ' '): string {
   let out = '';
   for (let i = 0; i < bytes.length; i++) {
     if (i > 0) out += separator;
-    out += bytes[i].toString(16).toUpperCase().padStart(2, '0');
+    out += HEX_PAIRS[bytes[i]];
   }
   return out;
 }
@@ -32,8 +77,21 @@ export function sum8(bytes: Uint8Array, from = 0, to = bytes.length): number {
   return sum & 0xff;
 }
 
+/** The value 0..99 of each byte that is packed BCD; -1 for a byte with a nibble above 9. */
+const BCD_VALUE = new Int8Array(256).fill(-1);
+/** The two decimal digits of each byte that is packed BCD ("00".."99"). */
+const BCD_TEXT: string[] = [];
+for (let value = 0; value < 100; value++) {
+  const byte = ((value / 10) << 4) | (value % 10);
+  BCD_VALUE[byte] = value;
+  BCD_TEXT[byte] = String(value).padStart(2, '0');
+}
+
 /** One byte of packed BCD to 0..99; throws BAD_BCD (naming `what`) on a nibble above 9. */
 export function bcdByteToNumber(byte: number, what = 'BCD byte'): number {
+  const value = BCD_VALUE[byte];
+  if (value >= 0) return value;
+  // Not a BCD byte, or not a byte at all (a value past the end of an array): the nibble test decides.
   const hi = byte >> 4;
   const lo = byte & 0x0f;
   if (hi > 9 || lo > 9) {
@@ -60,26 +118,41 @@ export function numberToBcdByte(value: number): number {
 export function bcdToDigits(bytes: Uint8Array, what = 'BCD field'): string {
   let out = '';
   for (let i = bytes.length - 1; i >= 0; i--) {
-    bcdByteToNumber(bytes[i], what);
-    out += bytes[i].toString(16).padStart(2, '0');
+    const text = BCD_TEXT[bytes[i]];
+    if (text !== undefined) {
+      out += text;
+    } else {
+      bcdByteToNumber(bytes[i], what); // throws BAD_BCD
+      out += bytes[i].toString(16).padStart(2, '0');
+    }
   }
   return out;
 }
 
 /** A digit string in human order to little-endian packed BCD of `length` bytes, left-padding with zeros. */
 export function digitsToBcd(digits: string, length: number, what = 'BCD field'): Uint8Array {
-  if (!/^[0-9]*$/.test(digits))
-    throw new ProtocolError('BAD_FIELD', `${what} "${digits}" must be decimal digits`);
+  if (!isDecimal(digits)) throw new ProtocolError('BAD_FIELD', `${what} "${digits}" must be decimal digits`);
   if (digits.length > length * 2) {
     throw new ProtocolError('BAD_FIELD', `${what} "${digits}" has more than ${length * 2} digits`);
   }
-  const padded = digits.padStart(length * 2, '0');
+  // Byte i holds the digits at 2i and 2i + 1 counted from the right; digits beyond the text are zeros.
   const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
-    const pos = (length - 1 - i) * 2;
-    out[i] = Number.parseInt(padded.slice(pos, pos + 2), 16);
+  for (let i = 0, right = digits.length - 1; i < length && right >= 0; i++, right -= 2) {
+    const low = digits.charCodeAt(right) - 48;
+    const high = right > 0 ? digits.charCodeAt(right - 1) - 48 : 0;
+    out[i] = (high << 4) | low;
   }
   return out;
+}
+
+/** True for a string of ASCII decimal digits only (the empty string included). */
+function isDecimal(text: string): boolean {
+  if (typeof text !== 'string') return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /**
@@ -87,8 +160,14 @@ export function digitsToBcd(digits: string, length: number, what = 'BCD field'):
  * → 1234.56. Throws BAD_BCD naming `what`.
  */
 export function bcdToNumber(bytes: Uint8Array, decimals = 0, what = 'BCD value'): number {
-  const digits = bcdToDigits(bytes, what);
-  return Number.parseInt(digits, 10) / 10 ** decimals;
+  // Up to 7 bytes (14 digits) the integer is exact in a double, so it can be summed byte by byte; longer
+  // fields (and the empty one, NaN) go through the digit string as the reading of the digits.
+  if (bytes.length === 0 || bytes.length > 7) {
+    return Number.parseInt(bcdToDigits(bytes, what), 10) / 10 ** decimals;
+  }
+  let value = 0;
+  for (let i = bytes.length - 1; i >= 0; i--) value = value * 100 + bcdByteToNumber(bytes[i], what);
+  return value / 10 ** decimals;
 }
 
 /** A non-negative number to little-endian packed BCD of `length` bytes with `decimals` implied decimals. */
