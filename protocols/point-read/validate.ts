@@ -4,6 +4,7 @@ import {
   type AnyPointReadMessage,
   type LegacyAnswer,
   type LegacyClickToCopy,
+  type LegacyFailure,
   METER_PROTOCOLS,
   type MeterStatus,
   READING_UNITS,
@@ -66,21 +67,25 @@ export function validatePointReadMessage(value: unknown): AnyPointReadMessage {
   }
 }
 
-/** Copies the defined entries only, so optional fields that are absent stay absent. */
-function compact<T extends object>(obj: T): T {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+/** Sets an optional field only when it has a value, so absent optional fields stay absent. */
+function setDefined<T extends object, K extends keyof T>(obj: T, key: K, value: T[K] | undefined): void {
+  if (value !== undefined) obj[key] = value;
 }
+
+// The validators check the fields in the canonical order and add them in that order, so the first problem
+// reported is the first in that order and the result's keys come out canonical.
 
 function validateRead(o: f.JsonObject): ReadRequest {
   f.rejectUnknownKeys(o, '', READ_KEYS, 'a "read" message');
-  return compact<ReadRequest>({
+  const msg: ReadRequest = {
     type: 'read',
     id: f.requestId(o, 'id', ''),
     concentrator: f.concentrator(o, 'concentrator', ''),
     meter: f.meter(o, 'meter', ''),
-    protocol: f.optional(o, 'protocol', '', protocol),
-    port: f.optional(o, 'port', '', f.port),
-  });
+  };
+  setDefined(msg, 'protocol', f.optional(o, 'protocol', '', protocol));
+  setDefined(msg, 'port', f.optional(o, 'port', '', f.port));
+  return msg;
 }
 
 function validateStatus(o: f.JsonObject, key: string, base: string): MeterStatus {
@@ -91,31 +96,32 @@ function validateStatus(o: f.JsonObject, key: string, base: string): MeterStatus
 
 function validateReading(o: f.JsonObject): Reading {
   f.rejectUnknownKeys(o, '', READING_KEYS, 'a "reading" message');
-  return compact<Reading>({
+  const msg: Reading = {
     type: 'reading',
     id: f.requestId(o, 'id', ''),
     concentrator: f.concentrator(o, 'concentrator', ''),
     meter: f.meter(o, 'meter', ''),
     value: f.finiteNumber(o, 'value', ''),
     unit: unit(o, 'unit', ''),
-    meterTime: f.optional(o, 'meterTime', '', f.meterTime),
-    status: f.optional(o, 'status', '', validateStatus),
-    protocol: f.optional(o, 'protocol', '', protocol),
-    latencyMs: f.optional(o, 'latencyMs', '', f.nonNegative),
-    readAt: f.optional(o, 'readAt', '', f.isoInstant),
-  });
+  };
+  setDefined(msg, 'meterTime', f.optional(o, 'meterTime', '', f.meterTime));
+  setDefined(msg, 'status', f.optional(o, 'status', '', validateStatus));
+  setDefined(msg, 'protocol', f.optional(o, 'protocol', '', protocol));
+  setDefined(msg, 'latencyMs', f.optional(o, 'latencyMs', '', f.nonNegative));
+  setDefined(msg, 'readAt', f.optional(o, 'readAt', '', f.isoInstant));
+  return msg;
 }
 
 function validateError(o: f.JsonObject): ReadError {
   f.rejectUnknownKeys(o, '', ERROR_KEYS, 'an "error" message');
-  return compact<ReadError>({
-    type: 'error',
-    id: f.optional(o, 'id', '', f.requestId),
-    code: f.errorCode(o, 'code', ''),
-    message: f.string(o, 'message', ''),
-    concentrator: f.optional(o, 'concentrator', '', f.concentrator),
-    meter: f.optional(o, 'meter', '', f.meter),
-  });
+  const id = f.optional(o, 'id', '', f.requestId);
+  const msg: ReadError =
+    id === undefined
+      ? { type: 'error', code: f.errorCode(o, 'code', ''), message: f.string(o, 'message', '') }
+      : { type: 'error', id, code: f.errorCode(o, 'code', ''), message: f.string(o, 'message', '') };
+  setDefined(msg, 'concentrator', f.optional(o, 'concentrator', '', f.concentrator));
+  setDefined(msg, 'meter', f.optional(o, 'meter', '', f.meter));
+  return msg;
 }
 
 function validateLegacy(o: f.JsonObject): LegacyClickToCopy | LegacyAnswer {
@@ -140,7 +146,8 @@ function validateLegacy(o: f.JsonObject): LegacyClickToCopy | LegacyAnswer {
     return { ModuleName: 'ClickToCopy', Content: { ConcentratorNo, WaterMtrAddress, AccumVal } };
   }
   if (error !== undefined) {
-    const Content = compact({ ConcentratorNo, WaterMtrAddress, Error: error, ErrorCode });
+    const Content: LegacyFailure['Content'] = { ConcentratorNo, WaterMtrAddress, Error: error };
+    setDefined(Content, 'ErrorCode', ErrorCode);
     return { ModuleName: 'ClickToCopy', Content };
   }
   return { ModuleName: 'ClickToCopy', Content: { ConcentratorNo, WaterMtrAddress } };
