@@ -25,67 +25,6 @@ export type MeterEvent =
   /** Bytes the meter heard that formed no frame (line noise, collisions, other meters' bad replies). */
   | { kind: 'dropped'; at: number; hex: string; reason: string };
 
-/**
- * A 'request' entry whose `hex` and `summary` are formatted from `bytes` and `frame` when first read, then kept.
- * Formatting a frame costs more than answering it, and on a busy fleet almost no entry is ever read. The
- * fields are own enumerable getters, so the entry still compares, spreads and serialises as plain data.
- * @internal
- */
-export function requestEvent(
-  at: number,
-  hex: () => string,
-  summary: () => string,
-): Extract<MeterEvent, { kind: 'request' }> {
-  const text = lazyText(hex, summary);
-  return {
-    kind: 'request',
-    at,
-    get hex() {
-      return text.hex();
-    },
-    get summary() {
-      return text.summary();
-    },
-  };
-}
-
-/** A 'reply' entry formatted on first read, like {@link requestEvent}. @internal */
-export function replyEvent(
-  at: number,
-  hex: () => string,
-  summary: () => string,
-  delayMs: number,
-): Extract<MeterEvent, { kind: 'reply' }> {
-  const text = lazyText(hex, summary);
-  return {
-    kind: 'reply',
-    at,
-    get hex() {
-      return text.hex();
-    },
-    get summary() {
-      return text.summary();
-    },
-    delayMs,
-  };
-}
-
-/** Memoises the two formatters of a frame entry. */
-function lazyText(hex: () => string, summary: () => string): { hex: () => string; summary: () => string } {
-  let hexText: string | undefined;
-  let summaryText: string | undefined;
-  return {
-    hex: () => {
-      hexText ??= hex();
-      return hexText;
-    },
-    summary: () => {
-      summaryText ??= summary();
-      return summaryText;
-    },
-  };
-}
-
 /** Kinds of {@link MeterEvent}. */
 export type MeterEventKind = MeterEvent['kind'];
 

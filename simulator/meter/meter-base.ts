@@ -4,7 +4,7 @@ import type { Clock } from '../clock/clock.ts';
 import { realClock } from '../clock/real-clock.ts';
 import { SeededRandom } from '../random.ts';
 import type { ConsumptionModel } from './consumption.ts';
-import { MeterEventLog, replyEvent, requestEvent } from './events.ts';
+import { MeterEventLog } from './events.ts';
 import { FaultPlan, type FaultRule } from './fault-plan.ts';
 
 /**
@@ -169,13 +169,12 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
    */
   respond(frame: F, now: number = this.clock.now()): PlannedTransmission[] {
     if (!this.accepts(frame)) return [];
-    this.events.push(
-      requestEvent(
-        now,
-        () => bytesToHex(this.encode(frame)),
-        () => summarise(frame),
-      ),
-    );
+    this.events.push({
+      kind: 'request',
+      at: now,
+      hex: bytesToHex(this.encode(frame)),
+      summary: summarise(frame),
+    });
     const answer = this.answer(frame, now);
     if (answer.reply === null) return [];
     return this.#applyFaults(answer, now);
@@ -250,6 +249,7 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
       }
     }
     let bytes = this.encode(frame);
+    const summary = summarise(frame);
     if (badChecksum) {
       bytes[bytes.length - 2] = (bytes[bytes.length - 2] + 1) & 0xff;
       fault(
@@ -271,16 +271,7 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
     const out: PlannedTransmission[] = [{ delayMs, bytes }];
     if (duplicate) out.push({ delayMs, bytes: bytes.slice() });
     for (const t of out) {
-      // The log formats these bytes later: keep its own copy, whatever the caller does with the plan.
-      const sent = t.bytes.slice();
-      this.events.push(
-        replyEvent(
-          now,
-          () => bytesToHex(sent),
-          () => summarise(frame),
-          t.delayMs,
-        ),
-      );
+      this.events.push({ kind: 'reply', at: now, hex: bytesToHex(t.bytes), summary, delayMs: t.delayMs });
     }
     return out;
   }
