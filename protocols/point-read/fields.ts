@@ -156,46 +156,94 @@ export function errorCode(obj: JsonObject, key: string, base: string): string {
   return value;
 }
 
-const METER_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
+/**
+ * The six numbers of `YYYY-MM-DDTHH:mm:ss` at the start of `text`, or undefined when the text does not start
+ * with that shape (ASCII digits where the digits go, the separators in between).
+ */
+function readDateTime(text: string): DateTimeFields | undefined {
+  if (text.length < 19) return undefined;
+  for (let i = 0; i < 19; i++) {
+    const c = text.charCodeAt(i);
+    const separator = DATE_TIME_SHAPE.charCodeAt(i);
+    if (separator === DIGIT ? c < 48 || c > 57 : c !== separator) return undefined;
+  }
+  return [
+    numberAt(text, 0, 4),
+    numberAt(text, 5, 2),
+    numberAt(text, 8, 2),
+    numberAt(text, 11, 2),
+    numberAt(text, 14, 2),
+    numberAt(text, 17, 2),
+  ];
+}
+type DateTimeFields = [number, number, number, number, number, number];
 
-/** True if the fields name a real calendar day and time of day. */
+/** The number written by the `count` ASCII digits at `at`. */
+function numberAt(text: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
+}
+const DATE_TIME_SHAPE = '0000-00-00T00:00:00';
+const DIGIT = 48; // '0' in DATE_TIME_SHAPE stands for any digit
+
+/**
+ * True if the fields name a real calendar day and time of day (proleptic Gregorian, as `Date` counts, no leap
+ * seconds). Years before 100 are refused by the callers first: `Date` would read them as 19xx.
+ */
 function realDateTime(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {
-  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
-  return (
-    date.getUTCFullYear() === y &&
-    date.getUTCMonth() === mo - 1 &&
-    date.getUTCDate() === d &&
-    date.getUTCHours() === h &&
-    date.getUTCMinutes() === mi &&
-    date.getUTCSeconds() === s
-  );
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= daysInMonth(y, mo) && h <= 23 && mi <= 59 && s <= 59;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month !== 2) return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return leap ? 29 : 28;
+}
+
+/** True for a real date-time at the start of `text` with a year of at least 100 (meters are not that old). */
+function startsWithRealDateTime(text: string): boolean {
+  const t = readDateTime(text);
+  return t !== undefined && t[0] >= 100 && realDateTime(...t);
 }
 
 /** The meter's clock: local time without zone, `YYYY-MM-DDTHH:mm:ss`, a real date. */
 export function meterTime(obj: JsonObject, key: string, base: string): string {
   const value = string(obj, key, base);
-  const m = METER_TIME.exec(value);
-  // Years before 100 would need setUTCFullYear; meters are not that old.
-  if (!m || Number(m[1]) < 100 || !realDateTime(...(m.slice(1, 7).map(Number) as Tuple6))) {
+  if (value.length !== 19 || !startsWithRealDateTime(value)) {
     fail(join(base, key), `must be a local date-time YYYY-MM-DDTHH:mm:ss, got ${show(value)}`);
   }
   return value;
 }
-type Tuple6 = [number, number, number, number, number, number];
 
 const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
 /** An instant: ISO 8601 with `Z` or an offset, as `Date#toISOString()` writes it. */
 export function isoInstant(obj: JsonObject, key: string, base: string): string {
   const value = string(obj, key, base);
-  const m = ISO_INSTANT.exec(value);
-  if (
-    !m ||
-    Number(m[1]) < 100 ||
-    !realDateTime(...(m.slice(1, 7).map(Number) as Tuple6)) ||
-    !Number.isFinite(Date.parse(value))
-  ) {
-    fail(join(base, key), `must be an ISO 8601 date-time with Z or an offset, got ${show(value)}`);
-  }
+  const ok = isToIsoStringForm(value)
+    ? startsWithRealDateTime(value)
+    : ISO_INSTANT.test(value) && startsWithRealDateTime(value) && Number.isFinite(Date.parse(value));
+  if (!ok) fail(join(base, key), `must be an ISO 8601 date-time with Z or an offset, got ${show(value)}`);
   return value;
+}
+
+/**
+ * True when the text after the date-time is `.sssZ`, the `Date#toISOString()` form every meterlab peer writes.
+ * `Date.parse` reads every real date-time of that form from year 100 on, so it need not be asked.
+ */
+function isToIsoStringForm(text: string): boolean {
+  return (
+    text.length === 24 &&
+    text.charCodeAt(19) === 0x2e && // '.'
+    isDigitAt(text, 20) &&
+    isDigitAt(text, 21) &&
+    isDigitAt(text, 22) &&
+    text.charCodeAt(23) === 0x5a // 'Z'
+  );
+}
+
+function isDigitAt(text: string, at: number): boolean {
+  const c = text.charCodeAt(at);
+  return c >= 48 && c <= 57;
 }
