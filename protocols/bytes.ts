@@ -60,6 +60,14 @@ function parseHexText(text: string): Uint8Array {
   return out;
 }
 
+/**
+ * Two upper-case hex digits of a byte ("0A"). Numbers that are not bytes are written as their hex, padded to
+ * two digits, as `toString(16)` would.
+ */
+export function byteToHex(byte: number): string {
+  return HEX_PAIRS[byte] ?? byte.toString(16).toUpperCase().padStart(2, '0');
+}
+
 /** Formats bytes as upper-case hex pairs separated by spaces, the way the standards and vectors write frames. */
 export function bytesToHex(bytes: Uint8Array, separator = ' '): string {
   let out = '';

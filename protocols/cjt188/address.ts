@@ -1,4 +1,4 @@
-import { bcdByteToNumber } from '../bytes.ts';
+import { bcdByteToNumber, byteToHex, digitsToBcd } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 
 /**
@@ -12,6 +12,7 @@ import { ProtocolError } from '../errors.ts';
 export const CJT188_WILDCARD_ADDRESS = 'AAAAAAAAAAAAAA';
 
 const WILDCARD_BYTE = 0xaa;
+const ALL_DIGITS = /^[0-9]{1,14}$/;
 
 /**
  * Checks one address byte as it arrives: BCD or the `AA` wildcard. Throws BAD_BCD naming the byte (A0…A6).
@@ -32,7 +33,7 @@ export function decodeAddress(bytes: Uint8Array): string {
   let out = '';
   for (let i = bytes.length - 1; i >= 0; i--) {
     checkAddressByte(bytes[i], i);
-    out += bytes[i].toString(16).toUpperCase().padStart(2, '0');
+    out += byteToHex(bytes[i]);
   }
   return out;
 }
@@ -42,6 +43,8 @@ export function decodeAddress(bytes: Uint8Array): string {
  * characters where each byte pair is two digits or "AA". Throws BAD_FIELD naming `what`.
  */
 export function encodeAddress(address: string, what = 'address'): Uint8Array {
+  // The usual address, all digits, is plain BCD; wildcard bytes need the pair-by-pair reading below.
+  if (typeof address === 'string' && ALL_DIGITS.test(address)) return digitsToBcd(address, 7, what);
   const text = /^[0-9]{1,13}$/.test(address) ? address.padStart(14, '0') : address.toUpperCase();
   if (!/^([0-9]{2}|AA){7}$/.test(text)) {
     throw new ProtocolError(

@@ -58,17 +58,21 @@ export interface Cjt188BodyOptions {
   strict?: boolean;
 }
 
+/** DATA kept as hex, when no layout reads it (made only then: most frames never need the hex). */
+function opaque(data: Uint8Array): Cjt188Body {
+  return { kind: 'opaque', data: bytesToHex(data, '') };
+}
+
 /** Decodes DATA for a control code. Never returns undefined; throws ProtocolError (BAD_BCD, UNKNOWN_DI). */
 export function decodeBody(control: number, data: Uint8Array, options: Cjt188BodyOptions = {}): Cjt188Body {
-  const opaque: Cjt188Body = { kind: 'opaque', data: bytesToHex(data, '') };
   const shape = shapeOf(control);
-  if (!shape) return opaque;
+  if (!shape) return opaque(data);
   if (shape.shape === 'error') {
     // KINGDA: SER ST(2); NGGW: SER ST(1).
-    if (data.length !== 3 && data.length !== 2) return opaque;
+    if (data.length !== 3 && data.length !== 2) return opaque(data);
     return { kind: 'error-reply', ser: data[0], st: decodeStatus(data.subarray(1)) };
   }
-  if (data.length < 3) return opaque;
+  if (data.length < 3) return opaque(data);
   const found = readDi(data[0], data[1]);
   if (!found) {
     if (options.strict) {
@@ -77,13 +81,13 @@ export function decodeBody(control: number, data: Uint8Array, options: Cjt188Bod
         `CJ/T 188 DI bytes ${bytesToHex(data.subarray(0, 2))} are not a known DI in either order`,
       );
     }
-    return opaque;
+    return opaque(data);
   }
   const head: Cjt188DataHead = { di: diText(found.di), diOrder: found.diOrder, ser: data[2] };
   const payload = data.subarray(3);
   switch (shape.shape) {
     case 'di-request':
-      return payload.length === 0 ? ({ kind: shape.kind, ...head } as Cjt188Body) : opaque;
+      return payload.length === 0 ? ({ kind: shape.kind, ...head } as Cjt188Body) : opaque(data);
     case 'read-data':
       return { kind: shape.kind, ...head, data: decodeReadData(found.di, payload) } as Cjt188Body;
     case 'write-data':
@@ -92,7 +96,7 @@ export function decodeBody(control: number, data: Uint8Array, options: Cjt188Bod
       if (payload.length === 0) return { kind: shape.kind, ...head, status: null } as Cjt188Body;
       if (payload.length === 2)
         return { kind: shape.kind, ...head, status: decodeStatus(payload) } as Cjt188Body;
-      return opaque;
+      return opaque(data);
   }
 }
 

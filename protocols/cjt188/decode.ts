@@ -68,13 +68,12 @@ export function decodeCjt188(buf: Uint8Array, options: Cjt188DecodeOptions = {})
     );
   }
   const h = p;
-  const resync = () => indexOfAny(buf, RESYNC, h + 1);
   const addressEnd = Math.min(n, h + 9);
   for (let i = h + 2; i < addressEnd; i++) {
     try {
       checkAddressByte(buf[i], i - h - 2, i);
     } catch (error) {
-      return { kind: 'error', error: error as ProtocolError, skip: resync() };
+      return { kind: 'error', error: error as ProtocolError, skip: indexOfAny(buf, RESYNC, h + 1) };
     }
   }
   if (n < h + CJT188_HEADER_LENGTH) return { kind: 'need-more', atLeast: h + CJT188_MIN_FRAME_LENGTH };
@@ -84,7 +83,7 @@ export function decodeCjt188(buf: Uint8Array, options: Cjt188DecodeOptions = {})
       'BAD_LENGTH',
       `CJ/T 188 L=0x${hex2(length)} exceeds the ${maxData}-byte maximum data length`,
       h + 10,
-      resync(),
+      indexOfAny(buf, RESYNC, h + 1),
     );
   }
   const total = h + CJT188_MIN_FRAME_LENGTH + length;
@@ -96,7 +95,7 @@ export function decodeCjt188(buf: Uint8Array, options: Cjt188DecodeOptions = {})
       'BAD_CHECKSUM',
       `CJ/T 188 checksum 0x${hex2(buf[csAt])}, computed 0x${hex2(computed)}`,
       csAt,
-      resync(),
+      indexOfAny(buf, RESYNC, h + 1),
     );
   }
   if (buf[csAt + 1] !== CJT188_END) {
@@ -104,7 +103,7 @@ export function decodeCjt188(buf: Uint8Array, options: Cjt188DecodeOptions = {})
       'BAD_END',
       `CJ/T 188 end byte 16 expected at offset ${csAt + 1}, found ${hex2(buf[csAt + 1])}`,
       csAt + 1,
-      resync(),
+      indexOfAny(buf, RESYNC, h + 1),
     );
   }
   const control = buf[h + 9];

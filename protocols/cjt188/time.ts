@@ -1,4 +1,4 @@
-import { bcdByteToNumber, bytesToHex, numberToBcdByte } from '../bytes.ts';
+import { bcdByteToNumber, byteToHex, numberToBcdByte } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 
 /**
@@ -19,9 +19,15 @@ const TIME_TEXT = /^(\d{2})(\d{2})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
  */
 export function decodeTime(bytes: Uint8Array, what = 'time'): string | null {
   if (bytes.every((b) => b === 0)) return null;
-  for (const b of bytes) bcdByteToNumber(b, `CJ/T 188 ${what}`);
-  const h = (i: number) => bytesToHex(bytes.subarray(i, i + 1));
-  return `${h(6)}${h(5)}-${h(4)}-${h(3)} ${h(2)}:${h(1)}:${h(0)}`;
+  const label = `CJ/T 188 ${what}`;
+  for (const b of bytes) bcdByteToNumber(b, label);
+  const date = `${hexAt(bytes, 6)}${hexAt(bytes, 5)}-${hexAt(bytes, 4)}-${hexAt(bytes, 3)}`;
+  return `${date} ${hexAt(bytes, 2)}:${hexAt(bytes, 1)}:${hexAt(bytes, 0)}`;
+}
+
+/** Byte `i` as hex ('' past the end): a BCD byte's two decimal digits. */
+function hexAt(bytes: Uint8Array, i: number): string {
+  return i < bytes.length ? byteToHex(bytes[i]) : '';
 }
 
 /** "YYYY-MM-DD hh:mm:ss" (or null for all-zero) to the seven wire bytes. Throws BAD_FIELD naming `what`. */
@@ -58,6 +64,21 @@ export interface Cjt188TimeParts {
  */
 export const CJT188_DEFAULT_UTC_OFFSET_MINUTES = 480;
 
+/** Two-digit zero-padded decimal. */
+function p2(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** The range of each calendar part, checked in this order. */
+const TIME_PART_RANGES: readonly (readonly [keyof Cjt188TimeParts, number, number])[] = [
+  ['year', 0, 9999],
+  ['month', 1, 12],
+  ['day', 1, 31],
+  ['hour', 0, 23],
+  ['minute', 0, 59],
+  ['second', 0, 59],
+];
+
 /**
  * A `Date` (shifted by `utcOffsetMinutes`) or calendar parts to "YYYY-MM-DD hh:mm:ss", checking ranges.
  * Throws BAD_FIELD naming the bad part.
@@ -82,20 +103,11 @@ export function formatTime(
   } else {
     parts = time;
   }
-  const ranges: [keyof Cjt188TimeParts, number, number][] = [
-    ['year', 0, 9999],
-    ['month', 1, 12],
-    ['day', 1, 31],
-    ['hour', 0, 23],
-    ['minute', 0, 59],
-    ['second', 0, 59],
-  ];
-  for (const [key, min, max] of ranges) {
+  for (const [key, min, max] of TIME_PART_RANGES) {
     const v = parts[key];
     if (!Number.isInteger(v) || v < min || v > max) {
       throw new ProtocolError('BAD_FIELD', `CJ/T 188 time ${key} ${v} is outside ${min}..${max}`);
     }
   }
-  const p2 = (n: number) => String(n).padStart(2, '0');
   return `${String(parts.year).padStart(4, '0')}-${p2(parts.month)}-${p2(parts.day)} ${p2(parts.hour)}:${p2(parts.minute)}:${p2(parts.second)}`;
 }

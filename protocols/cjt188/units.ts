@@ -83,10 +83,19 @@ export function unitName(code: number): string {
   return CJT188_UNITS[code] ?? CJT188_UNKNOWN_UNIT;
 }
 
+/** Unit codes by name, the reverse of {@link CJT188_UNITS} (lowest code first, should a name repeat). */
+const UNIT_CODES = new Map<string, number>();
+for (const [code, unit] of Object.entries(CJT188_UNITS)) {
+  if (!UNIT_CODES.has(unit)) UNIT_CODES.set(unit, Number(code));
+}
+
 /** The code of a unit name ("m3" → 2CH). Throws BAD_FIELD for a name not in the table. */
 export function unitCode(name: string): number {
-  for (const [code, unit] of Object.entries(CJT188_UNITS)) if (unit === name) return Number(code);
-  throw new ProtocolError('BAD_FIELD', `CJ/T 188 unit "${name}" is not in the unit table`);
+  const code = UNIT_CODES.get(name);
+  if (code === undefined) {
+    throw new ProtocolError('BAD_FIELD', `CJ/T 188 unit "${name}" is not in the unit table`);
+  }
+  return code;
 }
 
 /** Checks that `unit` names `unitCode` (the encoder trusts the code; a disagreement is a caller bug). */
