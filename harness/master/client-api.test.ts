@@ -110,6 +110,25 @@ describe('ClientApiServer', () => {
     expect((await c.waitFor(2))[1]).toMatchObject({ id: 'x', type: 'reading' });
   });
 
+  it('answers a burst of reads beyond the write buffer with one drain listener, not one per answer', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const c = await start(async (req) => reading(req), { maxInFlightPerConnection: 1000 });
+      const burst = Array.from({ length: 300 }, (_, i) =>
+        JSON.stringify({ type: 'read', id: `b${i}`, concentrator: '017102082', meter: String(i + 1) }),
+      );
+      c.send(Buffer.from(`${burst.join('\n')}\n`));
+      const lines = (await c.waitFor(300)) as { id: string }[];
+      expect(lines.map((l) => l.id)).toEqual(burst.map((_, i) => `b${i}`));
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('reassembles a request line split across writes', async () => {
     const c = await start(async (req) => reading(req));
     const line = `${JSON.stringify({ type: 'read', id: 'half', concentrator: '017102082', meter: '9' })}\n`;

@@ -15,6 +15,7 @@ import {
   type TextEncodingName,
   toLegacyAnswer,
 } from '../../protocols/point-read/index.ts';
+import { writeCoalesced } from './coalesced-write.ts';
 import { MasterError } from './master-error.ts';
 import type { MasterReading, PointReadRequest } from './types.ts';
 
@@ -121,6 +122,7 @@ class ClientConnection {
   readonly #handler: PointReadHandler;
   #inFlight = 0;
   #inputEnded = false;
+  #waitingForDrain = false;
 
   constructor(server: ClientApiServer, socket: Socket, handler: PointReadHandler) {
     this.#server = server;
@@ -219,10 +221,15 @@ class ClientConnection {
       if (!fallback) throw err;
       line = encodeLine(fallback, this.#server.encoding);
     }
-    // Backpressure: stop reading requests while the client is not reading answers.
-    if (!this.#socket.write(line)) {
+    // Backpressure: stop reading requests while the client is not reading answers. One 'drain' listener at a
+    // time: answers written while waiting for it must not each add another.
+    if (!writeCoalesced(this.#socket, line) && !this.#waitingForDrain) {
+      this.#waitingForDrain = true;
       this.#socket.pause();
-      this.#socket.once('drain', () => this.#socket.resume());
+      this.#socket.once('drain', () => {
+        this.#waitingForDrain = false;
+        this.#socket.resume();
+      });
     }
   }
 
