@@ -29,6 +29,7 @@ import {
   type Reading,
   type TextEncodingName,
 } from '../../protocols/point-read/index.ts';
+import { writeCoalesced } from '../master/coalesced-write.ts';
 import { Backoff, type BackoffOptions, REAL_TIMERS, type TimerHandle, type Timers } from './backoff.ts';
 import { type RelayLogger, SILENT } from './log.ts';
 
@@ -251,7 +252,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       if (!pending) continue;
       pending.sent = true;
       this.#outstanding.set(id, undefined);
-      socket.write(pending.line);
+      writeCoalesced(socket, pending.line);
     }
   }
 
