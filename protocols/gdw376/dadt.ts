@@ -24,7 +24,10 @@ export function decodeDaDt(bytes: Uint8Array, offset = 0): Gdw376DaDt {
   if (bytes.length < offset + 4) {
     throw new ProtocolError('TRUNCATED', `DA/DT needs 4 bytes, have ${bytes.length - offset}`, offset);
   }
-  const [da1, da2, dt1, dt2] = bytes.subarray(offset, offset + 4);
+  const da1 = bytes[offset];
+  const da2 = bytes[offset + 1];
+  const dt1 = bytes[offset + 2];
+  const dt2 = bytes[offset + 3];
   let pn: number[];
   if (da1 === 0 && da2 === 0) pn = [0];
   else if (da1 === 0 || da2 === 0) {

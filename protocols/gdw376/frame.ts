@@ -23,6 +23,8 @@ export const GDW376_MAX_FRAME_LENGTH = GDW376_MAX_USER_DATA + GDW376_OVERHEAD;
 
 /** Protocol id in L's D1–D0 (REFERENCE §3.1): 2 (binary 10) = Q/GDW 376.1, 1 = Q/GDW 130-2005 (§8). */
 const PROTOCOL_IDS: readonly number[] = [1, 2];
+/** What a resynchronising skip looks for. */
+const START_BYTES: readonly number[] = [GDW376_START];
 
 /**
  * Decodes the frame at the start of `buf` (streaming form: never throws, see {@link DecodeResult}).
@@ -38,14 +40,9 @@ const PROTOCOL_IDS: readonly number[] = [1, 2];
  * that starts inside rejected bytes is never lost.
  */
 export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
-  const fail = (error: ProtocolError): DecodeResult<Gdw376Frame> => ({
-    kind: 'error',
-    error,
-    skip: Math.max(1, indexOfAny(buf, [GDW376_START], 1)),
-  });
   if (buf.length === 0) return { kind: 'need-more' };
   if (buf[0] !== GDW376_START) {
-    const next = indexOfAny(buf, [GDW376_START], 1);
+    const next = indexOfAny(buf, START_BYTES, 1);
     return {
       kind: 'error',
       error: new ProtocolError('NO_START', `${next} byte(s) before a 68 start byte`, 0),
@@ -55,15 +52,21 @@ export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
   if (buf.length < 3) return { kind: 'need-more' };
   const l1 = buf[1] | (buf[2] << 8);
   const lengthError = checkL(l1);
-  if (lengthError) return fail(lengthError);
+  if (lengthError) return rejected(buf, lengthError);
   if (buf.length < 5) return { kind: 'need-more' };
   const l2 = buf[3] | (buf[4] << 8);
   if (l1 !== l2) {
-    return fail(new ProtocolError('BAD_LENGTH', `L copies differ: 0x${hex4(l1)} vs 0x${hex4(l2)}`, 1));
+    return rejected(
+      buf,
+      new ProtocolError('BAD_LENGTH', `L copies differ: 0x${hex4(l1)} vs 0x${hex4(l2)}`, 1),
+    );
   }
   if (buf.length < 6) return { kind: 'need-more' };
   if (buf[5] !== GDW376_START) {
-    return fail(new ProtocolError('BAD_START', `byte 5 is ${hex2(buf[5])}, not the second 68 start byte`, 5));
+    return rejected(
+      buf,
+      new ProtocolError('BAD_START', `byte 5 is ${hex2(buf[5])}, not the second 68 start byte`, 5),
+    );
   }
   const userLength = l1 >> 2;
   const total = userLength + GDW376_OVERHEAD;
@@ -73,7 +76,8 @@ export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
   const csOk = buf[csAt] === cs;
   const endOk = buf[total - 1] === GDW376_END;
   if (!csOk && !endOk) {
-    return fail(
+    return rejected(
+      buf,
       new ProtocolError(
         'BAD_LENGTH',
         `L says ${userLength} user-data bytes, but neither the checksum (0x${hex2(buf[csAt])}, computed ` +
@@ -83,7 +87,8 @@ export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
     );
   }
   if (!endOk) {
-    return fail(
+    return rejected(
+      buf,
       new ProtocolError(
         'BAD_END',
         `end byte 0x${hex2(buf[total - 1])} at ${total - 1}, expected 16`,
@@ -92,14 +97,15 @@ export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
     );
   }
   if (!csOk) {
-    return fail(
+    return rejected(
+      buf,
       new ProtocolError('BAD_CHECKSUM', `checksum 0x${hex2(buf[csAt])}, computed 0x${hex2(cs)}`, csAt),
     );
   }
   try {
     return { kind: 'frame', frame: parseUserData(buf, (l1 & 3) as 1 | 2, csAt), consumed: total };
   } catch (e) {
-    if (e instanceof ProtocolError) return fail(e);
+    if (e instanceof ProtocolError) return rejected(buf, e);
     throw e;
   }
 }
@@ -166,6 +172,11 @@ export function encodeGdw376(frame: Gdw376Frame): Uint8Array {
   out[out.length - 2] = sum8(user);
   out[out.length - 1] = GDW376_END;
   return out;
+}
+
+/** The error result for a frame at the start of `buf`: skip to the next `68` after byte 0. */
+function rejected(buf: Uint8Array, error: ProtocolError): DecodeResult<Gdw376Frame> {
+  return { kind: 'error', error, skip: Math.max(1, indexOfAny(buf, START_BYTES, 1)) };
 }
 
 /** The L problem, if any: protocol id 00/11 or a length too short for C, A, AFN and SEQ. */

@@ -163,25 +163,24 @@ export function encodeUnits(units: readonly Gdw376DataUnit[], afn: number, dir: 
   const parts: Uint8Array[] = [];
   units.forEach((unit, i) => {
     const { pn, fn, body } = unit;
-    const what = `units[${i}] (${unitName(afn, pn, fn)})`;
     const expected = bodyKindFor({ afn, dir, pn, fn });
     if (body.kind !== expected) {
       throw new ProtocolError(
         'BAD_FIELD',
-        `${what}: body '${body.kind}' where the decoder reads '${expected}'`,
+        `${unitWhat(i, afn, pn, fn)}: body '${body.kind}' where the decoder reads '${expected}'`,
       );
     }
     if (runsToEnd(body.kind, afn) && i !== units.length - 1) {
       throw new ProtocolError(
         'BAD_FIELD',
-        `${what}: a '${body.kind}' body runs to the end of the data, so it must be the last unit`,
+        `${unitWhat(i, afn, pn, fn)}: a '${body.kind}' body runs to the end of the data, so it must be the last unit`,
       );
     }
     const nonStandard = body.kind === 'confirm-items' && body.nonStandard === true;
     parts.push(nonStandard ? Uint8Array.of(0, 0, ...NON_STANDARD_F3_DT) : encodeDaDt(pn, fn));
     const data = encodeBody(body);
     if (body.kind === 'data-request' && !runsToEnd(body.kind, afn) && data.length > 0) {
-      throw new ProtocolError('BAD_FIELD', `${what}: AFN 0C requests carry no data`);
+      throw new ProtocolError('BAD_FIELD', `${unitWhat(i, afn, pn, fn)}: AFN 0C requests carry no data`);
     }
     if (
       body.kind === 'opaque' &&
@@ -191,7 +190,10 @@ export function encodeUnits(units: readonly Gdw376DataUnit[], afn: number, dir: 
       fn.join() === '1,2' &&
       data.length % 5 === 1
     ) {
-      throw new ProtocolError('BAD_FIELD', `${what}: this data would read back as the non-standard F3 form`);
+      throw new ProtocolError(
+        'BAD_FIELD',
+        `${unitWhat(i, afn, pn, fn)}: this data would read back as the non-standard F3 form`,
+      );
     }
     parts.push(data);
   });
@@ -217,6 +219,11 @@ function encodeBody(body: Gdw376Body): Uint8Array {
     case 'opaque':
       return hexToBytes(body.data);
   }
+}
+
+/** "units[0] (AFN 02 p0 F3)": a unit to encode, for messages (made only for an error). */
+function unitWhat(i: number, afn: number, pn: readonly number[], fn: readonly number[]): string {
+  return `units[${i}] (${unitName(afn, pn, fn)})`;
 }
 
 /** "AFN 02 p0 F3" style name of a data unit, for messages. */
