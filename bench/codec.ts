@@ -248,9 +248,15 @@ function expectThat(ok: boolean, what: string): void {
   if (!ok) throw new Error(`bench codec: ${what}`);
 }
 
+/** One timed operation of a section. */
+export interface CodecCase {
+  name: string;
+  run: () => void;
+}
+
 /** The json section: point-read messages decoded and encoded. */
-function jsonSection() {
-  const rows = [];
+function jsonCases(): CodecCase[] {
+  const cases: CodecCase[] = [];
   for (const [name, msg] of [
     ['read', READ],
     ['reading', READING],
@@ -258,27 +264,16 @@ function jsonSection() {
   ] as const) {
     const text = encodePointReadMessage(msg);
     expectThat(decodePointReadMessage(text).ok, `${name} does not decode`);
-    rows.push(
-      opRow(`decode ${name}`, () => {
-        decodePointReadMessage(text);
-      }),
-    );
-    rows.push(
-      opRow(`encode ${name}`, () => {
-        encodePointReadMessage(msg);
-      }),
-    );
+    cases.push({ name: `decode ${name}`, run: () => decodePointReadMessage(text) });
+    cases.push({ name: `encode ${name}`, run: () => encodePointReadMessage(msg) });
   }
   const decoder = new NdjsonDecoder();
   expectThat(decoder.push(encodeLine(READING))[0]?.kind === 'message', 'NDJSON line does not decode');
-  rows.push(
-    opRow('NDJSON line: encodeLine + NdjsonDecoder (reading)', () => {
-      decoder.push(encodeLine(READING));
-    }),
-  );
-  console.log('point-read JSON messages (CPU time per message):');
-  console.table(rows);
-  return rows;
+  cases.push({
+    name: 'NDJSON line: encodeLine + NdjsonDecoder (reading)',
+    run: () => decoder.push(encodeLine(READING)),
+  });
+  return cases;
 }
 
 const CONCENTRATOR = { a1: '0171', a2: 2082, msa: 1 };
@@ -303,7 +298,7 @@ function forwardContent(frame: Gdw376Frame): string {
 }
 
 /** The frames section: encode and decode of the frames one point-read sends. */
-function framesSection() {
+function framesCases(): CodecCase[] {
   const request = buildReadRequest(METER, '901F', { diOrder: 'low-first' });
   const requestBytes = encodeCjt188(request);
   const reply = buildReadReply(request, waterReading(), { address: METER, meterType: 0x10 });
@@ -314,36 +309,16 @@ function framesSection() {
   const forwardReplyBytes = encodeGdw376(forwardReply);
   expectThat(decodeCjt188(replyBytes).kind === 'frame', 'CJ/T 188 reply does not decode');
   expectThat(decodeGdw376(forwardReplyBytes).kind === 'frame', 'AFN 10 F1 reply does not decode');
-
-  const rows = [
-    opRow('CJ/T 188 read request encode', () => {
-      encodeCjt188(request);
-    }),
-    opRow('CJ/T 188 read request decode', () => {
-      decodeCjt188(requestBytes);
-    }),
-    opRow('CJ/T 188 901F reply encode', () => {
-      encodeCjt188(reply);
-    }),
-    opRow('CJ/T 188 901F reply decode', () => {
-      decodeCjt188(replyBytes);
-    }),
-    opRow('376.1 AFN 10 F1 request encode', () => {
-      encodeGdw376(forward);
-    }),
-    opRow('376.1 AFN 10 F1 request decode', () => {
-      decodeGdw376(forwardBytes);
-    }),
-    opRow('376.1 AFN 10 F1 reply encode', () => {
-      encodeGdw376(forwardReply);
-    }),
-    opRow('376.1 AFN 10 F1 reply decode', () => {
-      decodeGdw376(forwardReplyBytes);
-    }),
+  return [
+    { name: 'CJ/T 188 read request encode', run: () => encodeCjt188(request) },
+    { name: 'CJ/T 188 read request decode', run: () => decodeCjt188(requestBytes) },
+    { name: 'CJ/T 188 901F reply encode', run: () => encodeCjt188(reply) },
+    { name: 'CJ/T 188 901F reply decode', run: () => decodeCjt188(replyBytes) },
+    { name: '376.1 AFN 10 F1 request encode', run: () => encodeGdw376(forward) },
+    { name: '376.1 AFN 10 F1 request decode', run: () => decodeGdw376(forwardBytes) },
+    { name: '376.1 AFN 10 F1 reply encode', run: () => encodeGdw376(forwardReply) },
+    { name: '376.1 AFN 10 F1 reply decode', run: () => decodeGdw376(forwardReplyBytes) },
   ];
-  console.log(`frames of one point-read (CPU time per frame; CJ/T 188 reply ${replyBytes.length} bytes):`);
-  console.table(rows);
-  return rows;
 }
 
 /** Every frame a framer hands out for `bytes`, pushed as one chunk. */
@@ -420,17 +395,34 @@ function makeChain() {
 }
 
 /** The chain section: one point-read's codec work at every hop. */
-function chainSection() {
+function chainCases(): CodecCase[] {
   const read = makeChain();
   const got = read('r-1');
   expectThat(JSON.stringify(got) === JSON.stringify({ ...READING, id: 'r-1' }), 'chain reading differs');
   let n = 0;
-  const rows = [
-    opRow('one point-read, every hop', () => {
-      read(`r-${n++}`);
-    }),
-  ];
-  console.log('codec work of one point-read through client, relay, master, concentrator and meter:');
+  return [{ name: 'one point-read, every hop', run: () => read(`r-${n++}`) }];
+}
+
+const SECTIONS = {
+  json: { title: 'point-read JSON messages (CPU time per message):', cases: jsonCases },
+  frames: { title: 'frames of one point-read (CPU time per frame):', cases: framesCases },
+  chain: {
+    title: 'codec work of one point-read through client, relay, master, concentrator and meter:',
+    cases: chainCases,
+  },
+} as const;
+
+/**
+ * The timed operations of a CPU-timed section, to run them elsewhere too (such as two versions of the codecs
+ * in one process, round by round, to compare them under the same load).
+ */
+export function codecCases(section: keyof typeof SECTIONS): CodecCase[] {
+  return SECTIONS[section].cases();
+}
+
+function cpuSection(section: keyof typeof SECTIONS) {
+  const rows = codecCases(section).map((c) => opRow(c.name, c.run));
+  console.log(SECTIONS[section].title);
   console.table(rows);
   return rows;
 }
@@ -442,8 +434,8 @@ export async function main(args: string[]): Promise<void> {
   const run = (name: string) => only === undefined || only === name;
   const out: Record<string, unknown> = { bench: 'codec', seed };
   if (run('stream')) out.stream = streamSection(count, seed);
-  if (run('json')) out.json = jsonSection();
-  if (run('frames')) out.frames = framesSection();
-  if (run('chain')) out.chain = chainSection();
+  for (const section of ['json', 'frames', 'chain'] as const) {
+    if (run(section)) out[section] = cpuSection(section);
+  }
   console.log(JSON.stringify(out));
 }
