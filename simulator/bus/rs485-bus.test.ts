@@ -179,6 +179,46 @@ describe('Rs485Bus on the virtual clock', () => {
     expect(() => new Rs485Bus({ settings: { baudRate: 0 } })).toThrow(/"settings.baudRate"/);
   });
 
+  it('delivers each transmission to the devices attached when it ended, even if one joins or leaves meanwhile', () => {
+    const clock = new VirtualClock();
+    const bus = new Rs485Bus({ clock });
+    const a = bus.attach(listener('a'));
+    const late = listener('late');
+    const leaving = listener('leaving');
+    let leavingPort: BusPort | undefined;
+    bus.attach({
+      name: 'first',
+      onReceive: () => {
+        if (!bus.devices.includes('late')) bus.attach(late);
+        leavingPort?.detach();
+      },
+    });
+    leavingPort = bus.attach(leaving);
+    void a.transmit(Uint8Array.of(1));
+    clock.runAll();
+    expect(leaving.heard).toHaveLength(1);
+    expect(late.heard).toHaveLength(0);
+    void a.transmit(Uint8Array.of(2));
+    clock.runAll();
+    expect(leaving.heard).toHaveLength(1);
+    expect(late.heard.map((h) => [...h.bytes])).toEqual([[2]]);
+    expect(bus.devices).toEqual(['a', 'first', 'late']);
+  });
+
+  it('gives every listener its own copy, and a reply the bytes as they were when it was asked for', () => {
+    const clock = new VirtualClock();
+    const bus = new Rs485Bus({ clock, turnaroundMs: 10 });
+    const a = bus.attach(listener('a'));
+    bus.attach({ name: 'vandal', onReceive: (bytes) => bytes.fill(0) });
+    const b = listener('b');
+    bus.attach(b);
+    const sent = Uint8Array.of(1, 2, 3);
+    void a.reply(sent);
+    sent.fill(9);
+    clock.runAll();
+    expect([...b.heard[0].bytes]).toEqual([1, 2, 3]);
+  });
+
   it('a device that throws does not stop the others hearing the transmission', () => {
     const clock = new VirtualClock();
     const bus = new Rs485Bus({ clock });

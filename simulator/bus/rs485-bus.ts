@@ -167,13 +167,15 @@ export class BusPort {
         new TypeError(`"turnaroundMs" must be a number >= 0, got ${String(turnaroundMs)}`),
       );
     }
-    const copy = this.#check(bytes);
-    if (copy instanceof Error) return Promise.reject(copy);
+    const refused = this.#check(bytes);
+    if (refused) return Promise.reject(refused);
+    // Copied now: what the device does with its buffer during the turnaround does not change the reply.
+    const copy = Uint8Array.from(bytes);
     return new Promise((resolve, reject) => {
       // A timer callback, not `await sleep()`: the reply starts exactly at the turnaround's end even when a
       // test advances the virtual clock synchronously.
       this.#bus.clock.setTimeout(() => {
-        this.#enqueue(copy, undefined).then(resolve, reject);
+        this.#enqueueOwned(copy, undefined).then(resolve, reject);
       }, turnaroundMs);
     });
   }
@@ -195,7 +197,8 @@ export class BusPort {
     return this.#enqueue(bytes, now - wireTimeMs(bytes.length, this.#bus.settings));
   }
 
-  #check(bytes: Uint8Array): Uint8Array | Error {
+  /** Why `bytes` cannot be transmitted now, or undefined when they can. */
+  #check(bytes: Uint8Array): Error | undefined {
     if (!(bytes instanceof Uint8Array)) return new TypeError('"bytes" must be a Uint8Array');
     if (!this.#attached) return new LinkError('LINK_CLOSED', `${this.name} is not attached to the bus`);
     if (bytes.length > this.#bus.maxTransmissionBytes) {
@@ -204,12 +207,19 @@ export class BusPort {
         `${this.name}: ${bytes.length} bytes exceed maxTransmissionBytes (${this.#bus.maxTransmissionBytes})`,
       );
     }
-    return Uint8Array.from(bytes);
+    return undefined;
   }
 
   #enqueue(bytes: Uint8Array, startAt: number | undefined): Promise<void> {
-    const copy = this.#check(bytes);
-    if (copy instanceof Error) return Promise.reject(copy);
+    const refused = this.#check(bytes);
+    if (refused) return Promise.reject(refused);
+    return this.#enqueueOwned(Uint8Array.from(bytes), startAt);
+  }
+
+  /** {@link BusPort.#enqueue} for bytes the bus already holds its own copy of. */
+  #enqueueOwned(copy: Uint8Array, startAt: number | undefined): Promise<void> {
+    const refused = this.#check(copy);
+    if (refused) return Promise.reject(refused);
     if (copy.length === 0) return Promise.resolve();
     if (this.#queue.length >= this.#bus.maxQueuedTransmissions) {
       return Promise.reject(
@@ -287,6 +297,11 @@ export class Rs485Bus extends EventEmitter<BusEvents> {
   #turnaroundMs: number;
   readonly #random: SeededRandom;
   readonly #ports = new Map<string, BusPort>();
+  /**
+   * The attached ports as an array, made again only after an attach or detach: every transmission is
+   * delivered to this snapshot (a device detached while one is being delivered still hears it).
+   */
+  #listeners: readonly BusPort[] | undefined;
   readonly #active = new Set<Active>();
   #transmissions = 0;
   #collisions = 0;
@@ -377,6 +392,7 @@ export class Rs485Bus extends EventEmitter<BusEvents> {
     }
     const port = new BusPort(this, device);
     this.#ports.set(device.name, port);
+    this.#listeners = undefined;
     return port;
   }
 
@@ -427,7 +443,10 @@ export class Rs485Bus extends EventEmitter<BusEvents> {
 
   /** @internal */
   _detach(port: BusPort): void {
-    if (this.#ports.get(port.name) === port) this.#ports.delete(port.name);
+    if (this.#ports.get(port.name) === port) {
+      this.#ports.delete(port.name);
+      this.#listeners = undefined;
+    }
   }
 
   /** @internal Puts a transmission on the wire; `done` runs when its last byte has left. */
@@ -437,7 +456,8 @@ export class Rs485Bus extends EventEmitter<BusEvents> {
     const end = start + wireTimeMs(bytes.length, this.settings);
     const record = { from: port.name, bytes, start, end, collided: false } as Active['record'];
     const tx: Active = { port, bytes, start, end, overlaps: [], record };
-    const others = [...this.#active].filter((a) => a.port !== port && a.start < end && start < a.end);
+    const others: Active[] = [];
+    for (const a of this.#active) if (a.port !== port && a.start < end && start < a.end) others.push(a);
     this.#active.add(tx);
     this.#transmissions++;
     this.emit('start', record);
@@ -465,11 +485,12 @@ export class Rs485Bus extends EventEmitter<BusEvents> {
     const received = tx.record.collided ? this.#corrupt(tx) : tx.bytes;
     tx.record.received = received;
     let failure: unknown;
-    for (const port of [...this.#ports.values()]) {
+    this.#listeners ??= [...this.#ports.values()];
+    for (const port of this.#listeners) {
       if (port === tx.port) continue;
       try {
         // Each listener gets its own copy: a device that mutates its buffer must not garble the others'.
-        port.device.onReceive(Uint8Array.from(received), tx.end);
+        port.device.onReceive(received.slice(), tx.end);
       } catch (error) {
         failure ??= error;
       }
