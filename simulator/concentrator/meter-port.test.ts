@@ -3,7 +3,13 @@ import { Rs485Bus } from '../bus/index.ts';
 import { VirtualClock } from '../clock/index.ts';
 import { createMemoryPair } from '../link/index.ts';
 import { Cjt188Meter, ConsumptionModel, MeterOnBus } from '../meter/index.ts';
-import { busTransport, linkTransport, MeterPort, type PortForwardResult } from './meter-port.ts';
+import {
+  busTransport,
+  linkTransport,
+  MeterPort,
+  type MeterPortTransport,
+  type PortForwardResult,
+} from './meter-port.ts';
 import { readingOf, readRequest } from './poll-schedule.ts';
 
 const START = Date.parse('2024-03-01T08:00:00Z');
@@ -128,6 +134,69 @@ describe('MeterPort', () => {
     );
     expect(result.outcome).toBe('serial-mismatch');
     expect(result.note).toMatch(/9600 8N1.*2400 8E1/);
+  });
+
+  describe('takes the first whole frame however the reply bytes arrive', () => {
+    /** A port whose transport hands back `chunks(request, reply)` when the request is sent. */
+    async function forwardWith(chunks: (request: Uint8Array, reply: Uint8Array) => Uint8Array[]) {
+      const clock = new VirtualClock({ start: START });
+      const meter = new Cjt188Meter({ address: A, model, clock });
+      let receive: (bytes: Uint8Array) => void = () => undefined;
+      const heard: Uint8Array[] = [];
+      const transport: MeterPortTransport = {
+        description: 'scripted',
+        send: async (request) => {
+          const decoded = meter.decode(request);
+          if (decoded.kind !== 'frame') throw new Error('request does not decode');
+          for (const chunk of chunks(request, meter.respond(decoded.frame)[0].bytes)) {
+            heard.push(chunk);
+            receive(chunk);
+          }
+        },
+        onReceive: (fn) => {
+          receive = fn;
+        },
+        close: async () => undefined,
+      };
+      const port = new MeterPort({ port: 1, transport, clock });
+      const result = await settle(clock, port.forward(readRequest({ address: A, protocol: 'cjt188' })));
+      for (const chunk of heard) chunk.fill(0); // the result does not share the transport's buffers
+      return result;
+    }
+    const join = (...parts: Uint8Array[]) => Uint8Array.from(parts.flatMap((p) => [...p]));
+
+    it('in one chunk', async () => {
+      let sent: Uint8Array | undefined;
+      const result = await forwardWith((_, reply) => {
+        sent = reply.slice();
+        return [reply];
+      });
+      expect(result.outcome).toBe('frame');
+      expect(result.reply).toEqual(sent);
+    });
+
+    it('split over three chunks', async () => {
+      let sent: Uint8Array | undefined;
+      const result = await forwardWith((_, reply) => {
+        sent = reply.slice();
+        return [reply.slice(0, 5), reply.slice(5, 20), reply.slice(20)];
+      });
+      expect(result.outcome).toBe('frame');
+      expect(result.reply).toEqual(sent);
+    });
+
+    it('behind an echo of the request in the same chunk, or followed by junk', async () => {
+      let sent: Uint8Array | undefined;
+      const echoed = await forwardWith((request, reply) => {
+        sent = reply.slice();
+        return [join(request, reply)];
+      });
+      expect(echoed.outcome).toBe('frame');
+      expect(echoed.reply).toEqual(sent);
+      const trailed = await forwardWith((_, reply) => [join(reply, Uint8Array.of(0x00, 0x11))]);
+      expect(trailed.outcome).toBe('frame');
+      expect(trailed.reply).toEqual(sent);
+    });
   });
 
   it('works over a link and skips an adapter echo of its own request', async () => {

@@ -284,7 +284,8 @@ export class MeterPort {
 /** Gathers the bytes of one reply and decides when it is complete. */
 class ReplyCollector {
   readonly #request: Uint8Array;
-  readonly #frames = new FrameAccumulator<MeterFrame>(decodeMeterAuto, { maxBufferedBytes: MAX_REPLY_BYTES });
+  /** Made on the first chunk that is not one whole reply by itself (see {@link ReplyCollector.push}). */
+  #frames: FrameAccumulator<MeterFrame> | undefined;
   #received: Uint8Array[] = [];
   #receivedLength = 0;
   #frame: Uint8Array | undefined;
@@ -296,19 +297,39 @@ class ReplyCollector {
 
   push(bytes: Uint8Array): void {
     if (this.#frame) return;
+    // Fast path, the common case on a bus (which delivers whole transmissions): nothing held yet and the chunk
+    // is exactly one meter frame, not our own echo. The framer would find the same frame; skip its copies.
+    if (this.#buffered === 0) {
+      const whole = decodeMeterAuto(bytes);
+      if (whole.kind === 'frame' && whole.consumed === bytes.length && !this.#isEcho(bytes)) {
+        this.#frame = Uint8Array.from(bytes);
+        this.#wake?.();
+        return;
+      }
+    }
     if (this.#receivedLength < MAX_REPLY_BYTES) {
       const part = bytes.subarray(0, MAX_REPLY_BYTES - this.#receivedLength);
       this.#received.push(part.slice());
       this.#receivedLength += part.length;
     }
+    this.#frames ??= new FrameAccumulator<MeterFrame>(decodeMeterAuto, { maxBufferedBytes: MAX_REPLY_BYTES });
     for (const event of this.#frames.push(bytes)) {
-      // An adapter echo of our own request is not the meter's reply.
-      if (event.kind === 'frame' && !sameBytes(stripPreamble(event.raw), this.#request)) {
+      if (event.kind === 'frame' && !this.#isEcho(event.raw)) {
         this.#frame = event.raw;
         break;
       }
     }
     this.#wake?.();
+  }
+
+  /** Bytes the framer holds (a partial frame or undecided junk). */
+  get #buffered(): number {
+    return this.#frames?.buffered ?? 0;
+  }
+
+  /** An adapter echo of our own request is not the meter's reply. */
+  #isEcho(frame: Uint8Array): boolean {
+    return sameBytes(stripPreamble(frame), this.#request);
   }
 
   /** Resolves at the first whole frame, at a pause inside a partial frame, or at the frame timeout. */
@@ -332,7 +353,7 @@ class ReplyCollector {
         if (this.#frame) return finish();
         if (idle) clock.clearTimeout(idle);
         // Only a frame that has begun and stalled ends the wait early; junk alone does not.
-        idle = this.#frames.buffered > 0 ? clock.setTimeout(finish, byteTimeoutMs) : undefined;
+        idle = this.#buffered > 0 ? clock.setTimeout(finish, byteTimeoutMs) : undefined;
       };
       if (this.#frame) finish();
       else if (this.#receivedLength > 0) this.#wake();
