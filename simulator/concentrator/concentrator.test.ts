@@ -173,6 +173,13 @@ describe('Concentrator', () => {
     master.send(bad);
     await master.next(denyTo(6));
     expect((await denied).reason).toMatch(/undecodable/);
+    // The same frame in two writes, with garbage before it: its header is found in the earlier chunk.
+    bad[13] = (bad[13] & 0xf0) | 7;
+    bad[bad.length - 2] = (bad[bad.length - 2] + 1) & 0xff;
+    master.send(Uint8Array.from([0xde, 0xad, ...bad.subarray(0, 9)]));
+    await new Promise((r) => setTimeout(r, 30));
+    master.send(bad.subarray(9));
+    await master.next(denyTo(7));
   });
 
   it('serialises forwards to one port and overlaps forwards to two ports', async () => {

@@ -103,10 +103,51 @@ export const RECENT_BYTES = 1024;
 interface Connection {
   readonly socket: Socket;
   readonly frames: FrameAccumulator<Gdw376Frame>;
-  /** The latest received bytes (at most RECENT_BYTES) and the stream position of their first byte. */
-  recent: Uint8Array;
-  recentAt: number;
+  readonly recent: RecentBytes;
   closeReason?: string;
+}
+
+/**
+ * The latest bytes received, to look back at a rejected frame: the chunk being handled and up to
+ * {@link RECENT_BYTES} before it. The chunks are kept as they came (a socket never reuses a chunk's buffer)
+ * and joined only when something is dropped, which is rare; copying a kilobyte window on every chunk cost
+ * more than decoding the frame in it.
+ */
+class RecentBytes {
+  readonly #chunks: Uint8Array[] = [];
+  /** Bytes in `#chunks`. */
+  #length = 0;
+  /** Stream position just after the last chunk. */
+  #end = 0;
+
+  /** Adds the chunk just received, after letting go of chunks the look-back no longer reaches. */
+  push(chunk: Uint8Array): void {
+    while (this.#chunks.length > 0 && this.#length - this.#chunks[0].length >= RECENT_BYTES) {
+      this.#length -= this.#chunks[0].length;
+      this.#chunks.shift();
+    }
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
+    this.#end += chunk.length;
+  }
+
+  /**
+   * A copy of the bytes from stream position `position` to the end of the last chunk, reaching back no
+   * further than {@link RECENT_BYTES} before that chunk.
+   */
+  from(position: number): Uint8Array {
+    const last = this.#chunks.at(-1)?.length ?? 0;
+    const reach = this.#end - last - Math.min(RECENT_BYTES, this.#length - last);
+    const start = Math.max(position, reach);
+    const out = new Uint8Array(Math.max(0, this.#end - start));
+    let chunkAt = this.#end - this.#length;
+    for (const chunk of this.#chunks) {
+      const skip = start - chunkAt;
+      if (skip < chunk.length) out.set(skip > 0 ? chunk.subarray(skip) : chunk, Math.max(0, -skip));
+      chunkAt += chunk.length;
+    }
+    return out;
+  }
 }
 
 /** One upstream link; see the module comment. Never throws on the master's bytes. */
@@ -401,20 +442,15 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
     const conn: Connection = {
       socket,
       frames: new FrameAccumulator(decodeGdw376, { maxBufferedBytes: 16_391 }),
-      recent: new Uint8Array(0),
-      recentAt: 0,
+      recent: new RecentBytes(),
     };
     this.#conn = conn;
     socket.on('data', (chunk: Buffer) => {
       if (this.#conn !== conn) return;
-      const window = concat(conn.recent, chunk);
-      const windowAt = conn.recentAt;
-      const keep = Math.min(RECENT_BYTES, window.length);
-      conn.recent = window.slice(window.length - keep);
-      conn.recentAt = windowAt + window.length - keep;
+      conn.recent.push(chunk);
       for (const event of conn.frames.push(chunk)) {
         if (event.kind === 'dropped') {
-          this.emit('dropped', event, window.subarray(Math.max(0, event.offset - windowAt)));
+          this.emit('dropped', event, conn.recent.from(event.offset));
           continue;
         }
         const frame = event.frame;
@@ -463,14 +499,6 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
     this.#pseq = (this.#pseq + 1) & 0x0f;
     return seq;
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }
 
 function positive(value: number, name: string): number {
