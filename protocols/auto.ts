@@ -33,23 +33,38 @@ export function decodeAuto(
   buf: Uint8Array,
   only: readonly ProtocolName[] = PROTOCOL_NAMES,
 ): DecodeResult<AnyFrame> {
-  const candidates = SPECIFICITY.filter((p) => only.includes(p));
-  const results = new Map<ProtocolName, DecodeResult<AnyFrame>>();
   // Most specific layout first, and stop at the first whole frame: a DL/T 645 frame whose first data byte is
   // L−1 is also a valid CJ/T 188 frame (same bytes summed, same length) and is far likelier to be what its
   // layout says. Decoders whose layout does not fit run only when no fitting one found a frame.
-  const fitting = candidates.filter((p) => fitsLayout(p, buf));
-  for (const p of [...fitting, ...candidates.filter((c) => !fitting.includes(c))]) {
+  let fitting = 0; // bit i: SPECIFICITY[i] is a candidate whose layout fits
+  let mostSpecific: DecodeResult<AnyFrame> | undefined;
+  for (let i = 0; i < SPECIFICITY.length; i++) {
+    const p = SPECIFICITY[i];
+    if (!only.includes(p) || !fitsLayout(p, buf)) continue;
+    fitting |= 1 << i;
     const result = DECODERS[p](buf);
     if (result.kind === 'frame') return result;
-    results.set(p, result);
+    mostSpecific ??= result;
   }
-  if (fitting.length > 0) return results.get(fitting[0])!;
+  let needMore = false;
+  let skip = Number.POSITIVE_INFINITY;
+  let lastError: ProtocolError | undefined;
+  for (let i = 0; i < SPECIFICITY.length; i++) {
+    const p = SPECIFICITY[i];
+    if (!only.includes(p) || fitting & (1 << i)) continue;
+    const result = DECODERS[p](buf);
+    if (result.kind === 'frame') return result;
+    if (result.kind === 'error') {
+      skip = Math.min(skip, result.skip);
+      lastError = result.error;
+    } else {
+      needMore = true;
+    }
+  }
+  if (mostSpecific) return mostSpecific;
   // Junk: skip no further than the most careful decoder, so no protocol loses a frame that starts early.
-  const errors = [...results.values()].filter((r) => r.kind === 'error');
-  if (errors.length < results.size) return { kind: 'need-more' };
-  const skip = Math.max(1, Math.min(...errors.map((e) => e.skip)));
-  return { kind: 'error', error: errors[errors.length - 1].error, skip };
+  if (needMore) return { kind: 'need-more' };
+  return { kind: 'error', error: lastError!, skip: Math.max(1, skip) };
 }
 
 const SPECIFICITY: readonly ProtocolName[] = ['gdw376', 'dlt645', 'cjt188'];
@@ -59,15 +74,19 @@ function fitsLayout(protocol: ProtocolName, buf: Uint8Array): boolean {
   let p = 0;
   if (protocol !== 'gdw376') while (p < buf.length && buf[p] === 0xfe) p++;
   if (p >= buf.length || buf[p] !== 0x68) return false;
-  const at = (i: number, test: (b: number) => boolean) => p + i >= buf.length || test(buf[p + i]);
   switch (protocol) {
     case 'gdw376':
-      return at(3, (b) => b === buf[p + 1]) && at(4, (b) => b === buf[p + 2]) && at(5, (b) => b === 0x68);
+      return byteIs(buf, p + 3, buf[p + 1]) && byteIs(buf, p + 4, buf[p + 2]) && byteIs(buf, p + 5, 0x68);
     case 'dlt645':
-      return at(7, (b) => b === 0x68);
+      return byteIs(buf, p + 7, 0x68);
     case 'cjt188':
       return true;
   }
+}
+
+/** True when byte `i` is `value`, or is not there yet (a prefix fits as far as it goes). */
+function byteIs(buf: Uint8Array, i: number, value: number): boolean {
+  return i >= buf.length || buf[i] === value;
 }
 
 /** Decodes a meter frame (CJ/T 188 or DL/T 645), e.g. the content of a 376.1 forward. */

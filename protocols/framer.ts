@@ -148,6 +148,7 @@ export class FrameAccumulator<T> {
 
   #flushDrop(events: FramerEvent<T>[]): void {
     this.#closeDropRun();
+    if (this.#completedDrops.length === 0) return; // the usual case: nothing dropped
     // Completed runs precede any frame pushed after them; frames are pushed only after #flushDrop.
     events.push(...this.#completedDrops);
     this.#completedDrops = [];
