@@ -62,20 +62,22 @@ export class NdjsonDecoder {
   #decode(event: LineEvent): NdjsonEvent {
     if (event.kind === 'bad-line') return event;
     const { bytes, offset } = event;
-    const bad = (error: ProtocolError, id?: string): BadLine => {
-      const line: BadLine = { kind: 'bad-line', error, bytes, length: bytes.length, offset };
-      return id === undefined ? line : { ...line, id };
-    };
     let text: string;
     try {
       text = decodeText(bytes, this.charset);
     } catch (error) {
-      if (error instanceof ProtocolError) return bad(error);
+      if (error instanceof ProtocolError) return badLine(bytes, offset, error);
       throw error;
     }
     const result = decodePointReadMessage(text);
     return result.ok
       ? { kind: 'message', message: result.message, bytes, offset }
-      : bad(result.error, result.id);
+      : badLine(bytes, offset, result.error, result.id);
   }
+}
+
+/** The event for a whole line that held no message. */
+function badLine(bytes: Uint8Array, offset: number, error: ProtocolError, id?: string): BadLine {
+  const line: BadLine = { kind: 'bad-line', error, bytes, length: bytes.length, offset };
+  return id === undefined ? line : { ...line, id };
 }
