@@ -34,14 +34,8 @@ export function encodeCjt188(frame: Cjt188Frame): Uint8Array {
       `CJ/T 188 preamble ${preamble} must be 0..${CJT188_MAX_PREAMBLE} FE bytes`,
     );
   }
-  for (const [name, value] of [
-    ['meterType', meterType],
-    ['control', control],
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > 0xff) {
-      throw new ProtocolError('BAD_FIELD', `CJ/T 188 ${name} ${value} is not a byte`);
-    }
-  }
+  checkByte('meterType', meterType);
+  checkByte('control', control);
   if (frame.direction !== controlDirection(control) || frame.abnormal !== controlAbnormal(control)) {
     throw new ProtocolError(
       'BAD_FIELD',
@@ -69,4 +63,11 @@ export function encodeCjt188(frame: Cjt188Frame): Uint8Array {
   out[csAt] = sum8(out, h, csAt);
   out[csAt + 1] = CJT188_END;
   return out;
+}
+
+/** Throws BAD_FIELD naming `name` unless `value` is a byte. */
+function checkByte(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xff) {
+    throw new ProtocolError('BAD_FIELD', `CJ/T 188 ${name} ${value} is not a byte`);
+  }
 }

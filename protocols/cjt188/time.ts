@@ -37,8 +37,9 @@ export function encodeTime(time: string | null, what = 'time'): Uint8Array {
   if (!m) {
     throw new ProtocolError('BAD_FIELD', `CJ/T 188 ${what} "${time}" must be "YYYY-MM-DD hh:mm:ss" or null`);
   }
-  const [, cc, yy, mo, dd, hh, mi, ss] = m;
-  const out = Uint8Array.from([ss, mi, hh, dd, mo, yy, cc].map((d) => numberToBcdByte(Number(d))));
+  // The text reads CC YY MM DD hh mm ss (captures 1–7); the wire order is the reverse.
+  const out = new Uint8Array(CJT188_TIME_LENGTH);
+  for (let i = 0; i < CJT188_TIME_LENGTH; i++) out[i] = numberToBcdByte(Number(m[CJT188_TIME_LENGTH - i]));
   // All-zero bytes mean "no time" and decode as null; refusing the text keeps decode(encode(x)) === x.
   if (out.every((b) => b === 0)) {
     throw new ProtocolError('BAD_FIELD', `CJ/T 188 ${what} "${time}" is all zero; use null`);
