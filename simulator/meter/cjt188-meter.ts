@@ -7,7 +7,10 @@ import {
   CJT188_METER_TYPES,
   CJT188_UNIT_M3,
   type Cjt188Frame,
+  type Cjt188Quantity,
   type Cjt188ReadData,
+  type Cjt188ReplyOptions,
+  type Cjt188Status,
   decodeCjt188,
   encodeAddress,
   encodeCjt188,
@@ -138,15 +141,13 @@ export class Cjt188Meter extends MeterBase<Cjt188Frame> {
 
   protected answer(req: Cjt188Frame, now: number): MeterAnswer<Cjt188Frame> {
     const opts = { address: this.address, meterType: this.meterType, preamble: this.preamble };
-    const status = () => makeStatus({ valve: this.valve, batteryLow: this.batteryLow });
-    const errorReply = () => buildErrorReply(req, status(), opts);
-    const refuse = { reply: errorReply(), errorReply };
+    const errorReply = this.#errorReplyTo(req, opts);
     const body = req.body;
     try {
       switch (body.kind) {
         case 'read': {
           const data = this.#readData(parseDi(body.di), now);
-          if (!data) return refuse;
+          if (!data) return refusal(errorReply);
           return { reply: buildReadReply(req, data, opts), errorReply };
         }
         case 'read-address':
@@ -157,19 +158,19 @@ export class Cjt188Meter extends MeterBase<Cjt188Frame> {
           const data = body.data;
           if (data.type === 'valve' && (data.command === 'open' || data.command === 'close')) {
             this.logValve(now, data.command === 'open' ? 'open' : 'closed');
-            return { reply: buildWriteReply(req, status(), opts), errorReply };
+            return { reply: buildWriteReply(req, this.#status(), opts), errorReply };
           }
           if (data.type === 'time' && data.time !== null) {
             const at = parseMeterTime(data.time, this.model.utcOffsetMinutes);
-            if (at === undefined) return refuse;
+            if (at === undefined) return refusal(errorReply);
             this.clockOffsetMs = at - now;
             this.events.push({ kind: 'clock', at: now, time: data.time });
             return { reply: buildWriteReply(req, null, opts), errorReply };
           }
-          return refuse;
+          return refusal(errorReply);
         }
         case 'write-address': {
-          if (body.data.type !== 'address') return refuse;
+          if (body.data.type !== 'address') return refusal(errorReply);
           const reply = buildWriteReply(req, null, opts);
           const to = body.data.address;
           this.events.push({ kind: 'address', at: now, from: this.address, to });
@@ -177,39 +178,46 @@ export class Cjt188Meter extends MeterBase<Cjt188Frame> {
           return { reply, errorReply };
         }
         case 'write-base-reading': {
-          if (body.data.type !== 'base-reading') return refuse;
+          if (body.data.type !== 'base-reading') return refusal(errorReply);
           const value = body.data.value;
           this.baseOffset = value - this.model.readingAt(this.modelKey, now);
           this.events.push({ kind: 'base-reading', at: now, value });
-          return { reply: buildWriteReply(req, status(), opts), errorReply };
+          return { reply: buildWriteReply(req, this.#status(), opts), errorReply };
         }
         default:
-          return refuse;
+          return refusal(errorReply);
       }
     } catch (error) {
       // A value the layout cannot carry (a reading beyond 999999.99, a clock outside 0..9999) is the meter's
       // problem, not the master's: it answers with an error reply, as a meter with a bad register would.
-      if (error instanceof ProtocolError) return refuse;
+      if (error instanceof ProtocolError) return refusal(errorReply);
       throw error;
     }
   }
 
+  /** The status byte ST as the meter stands now. */
+  #status(): Cjt188Status {
+    return makeStatus({ valve: this.valve, batteryLow: this.batteryLow });
+  }
+
+  /**
+   * The error reply to `req`, built when asked for: from the address the request was answered at (`opts`),
+   * with the status at the time it is built.
+   */
+  #errorReplyTo(req: Cjt188Frame, opts: Cjt188ReplyOptions): () => Cjt188Frame {
+    return () => buildErrorReply(req, this.#status(), opts);
+  }
+
   /** The payload of a read of `di` at `now`, or undefined for a DI this meter does not serve. */
   #readData(di: number, now: number): Cjt188ReadData | undefined {
-    const m3 = (value: number) => ({ value, unit: 'm3', unitCode: CJT188_UNIT_M3 });
     const time = formatTime(this.meterTime(now), this.model.utcOffsetMinutes);
-    const st = makeStatus({ valve: this.valve, batteryLow: this.batteryLow });
+    const st = this.#status();
     if (di === CJT188_DI.meterData) {
       const current = this.readingAt(now);
       const settlement = this.settlementAt(now);
       if (this.kind !== 'heat') {
         return { type: 'water', current: m3(current), settlement: m3(settlement), time, status: st };
       }
-      const kwh = (value: number) => ({
-        value: round2(value * HEAT_KWH_PER_M3),
-        unit: 'kWh',
-        unitCode: 0x05,
-      });
       return {
         type: 'heat',
         settlementHeat: kwh(settlement),
@@ -233,6 +241,21 @@ export class Cjt188Meter extends MeterBase<Cjt188Frame> {
     if (di === CJT188_DI.readKeyVersion) return { type: 'key-version', keyVersion: 0 };
     return undefined;
   }
+}
+
+/** A volume in m³ as the 901F layout carries it. */
+function m3(value: number): Cjt188Quantity {
+  return { value, unit: 'm3', unitCode: CJT188_UNIT_M3 };
+}
+
+/** A heat meter's energy for `volume` m³ of measured water, kWh (unit code 05H). */
+function kwh(volume: number): Cjt188Quantity {
+  return { value: round2(volume * HEAT_KWH_PER_M3), unit: 'kWh', unitCode: 0x05 };
+}
+
+/** A refused request's answer: the error reply, sent as the reply. */
+function refusal(errorReply: () => Cjt188Frame): MeterAnswer<Cjt188Frame> {
+  return { reply: errorReply(), errorReply };
 }
 
 /** A CJ/T 188 address in its 14-character form ("101001" → "00000000101001"). Throws BAD_FIELD. */

@@ -102,8 +102,6 @@ export class Dlt645Meter extends MeterBase<Dlt645Frame> {
   protected answer(req: Dlt645Frame, now: number): MeterAnswer<Dlt645Frame> {
     const opts = { preamble: this.preamble };
     const fn = req.control & DLT645_FUNCTION_MASK;
-    const abnormal = (error: Dlt645ErrorName) => () =>
-      buildAbnormalReply(this.address, [error], { ...opts, version: req.version, function: fn });
     const body = req.body;
     if (body.kind === 'time-sync') {
       const at = parseMeterTime(body.time, this.model.utcOffsetMinutes);
@@ -111,13 +109,16 @@ export class Dlt645Meter extends MeterBase<Dlt645Frame> {
         this.clockOffsetMs = at - now;
         this.events.push({ kind: 'clock', at: now, time: body.time });
       }
-      return { reply: null, errorReply: abnormal('other error') };
+      return { reply: null, errorReply: this.#abnormalReplyTo(req, fn, 'other error') };
     }
     if (body.kind === 'read-address') {
-      return { reply: buildReadAddressReply(this.address, opts), errorReply: abnormal('other error') };
+      return {
+        reply: buildReadAddressReply(this.address, opts),
+        errorReply: this.#abnormalReplyTo(req, fn, 'other error'),
+      };
     }
     if (body.kind === 'read' && (fn === DLT645_FUNCTION.read2007 || fn === DLT645_FUNCTION.read1997)) {
-      const errorReply = abnormal('no data requested');
+      const errorReply = this.#abnormalReplyTo(req, fn, 'no data requested');
       const value = this.#value(body.di, now);
       if (value === undefined) return { reply: errorReply(), errorReply };
       try {
@@ -128,8 +129,18 @@ export class Dlt645Meter extends MeterBase<Dlt645Frame> {
         throw error;
       }
     }
-    const errorReply = abnormal('other error');
+    const errorReply = this.#abnormalReplyTo(req, fn, 'other error');
     return { reply: errorReply(), errorReply };
+  }
+
+  /** The abnormal reply to `req` with `error`, built when asked for. */
+  #abnormalReplyTo(req: Dlt645Frame, fn: number, error: Dlt645ErrorName): () => Dlt645Frame {
+    return () =>
+      buildAbnormalReply(this.address, [error], {
+        preamble: this.preamble,
+        version: req.version,
+        function: fn,
+      });
   }
 
   /** The value of `di` at `now`, or undefined when this meter has no such register. */

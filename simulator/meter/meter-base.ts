@@ -201,11 +201,9 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
 
   #applyFaults(answer: MeterAnswer<F>, now: number): PlannedTransmission[] {
     const rules = this.faultPlan.next();
-    const fault = (kind: FaultRule['kind'], detail: string) =>
-      this.events.push({ kind: 'fault', at: now, fault: kind, detail });
     const silence = rules.find((r) => r.kind === 'silence');
     if (silence) {
-      fault('silence', 'no reply sent');
+      this.#logFault(now, 'silence', 'no reply sent');
       return [];
     }
     let frame = this.shapeReply(answer.reply as F);
@@ -218,17 +216,17 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
       switch (rule.kind) {
         case 'error-reply':
           frame = answer.errorReply();
-          fault('error-reply', 'abnormal reply sent instead of the normal one');
+          this.#logFault(now, 'error-reply', 'abnormal reply sent instead of the normal one');
           break;
         case 'wrong-address': {
           const other = otherAddress(frame.address);
           frame = this.withAddress(frame, other);
-          fault('wrong-address', `reply carries address ${other} instead of ${this.address}`);
+          this.#logFault(now, 'wrong-address', `reply carries address ${other} instead of ${this.address}`);
           break;
         }
         case 'late':
           delayMs += rule.delayMs ?? 3000;
-          fault('late', `reply delayed by ${rule.delayMs ?? 3000} ms`);
+          this.#logFault(now, 'late', `reply delayed by ${rule.delayMs ?? 3000} ms`);
           break;
         case 'bad-checksum':
           badChecksum = true;
@@ -238,11 +236,11 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
           break;
         case 'noise':
           noise = this.#noiseBytes(rule.noiseBytes ?? 8);
-          fault('noise', `${noise.length} noise bytes before the reply: ${bytesToHex(noise)}`);
+          this.#logFault(now, 'noise', `${noise.length} noise bytes before the reply: ${bytesToHex(noise)}`);
           break;
         case 'duplicate':
           duplicate = true;
-          fault('duplicate', 'reply sent twice');
+          this.#logFault(now, 'duplicate', 'reply sent twice');
           break;
         case 'silence':
           break;
@@ -252,14 +250,15 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
     const summary = summarise(frame);
     if (badChecksum) {
       bytes[bytes.length - 2] = (bytes[bytes.length - 2] + 1) & 0xff;
-      fault(
+      this.#logFault(
+        now,
         'bad-checksum',
         `checksum byte sent as ${bytesToHex(bytes.subarray(bytes.length - 2, bytes.length - 1))}`,
       );
     }
     if (truncated) {
       const keep = Math.max(1, Math.floor(bytes.length / 2));
-      fault('truncated', `only ${keep} of ${bytes.length} reply bytes sent`);
+      this.#logFault(now, 'truncated', `only ${keep} of ${bytes.length} reply bytes sent`);
       bytes = bytes.slice(0, keep);
     }
     if (noise) {
@@ -274,6 +273,10 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
       this.events.push({ kind: 'reply', at: now, hex: bytesToHex(t.bytes), summary, delayMs: t.delayMs });
     }
     return out;
+  }
+
+  #logFault(now: number, fault: FaultRule['kind'], detail: string): void {
+    this.events.push({ kind: 'fault', at: now, fault, detail });
   }
 
   /**
