@@ -56,17 +56,10 @@ export async function answerForward(
 ): Promise<ForwardAnswer> {
   const content = hexToBytes(body.content);
   const base = { port: body.port, request: content, seq: request.seq.seq };
-  const deny = (note: string): ForwardAnswer => {
-    const at = now();
-    return {
-      answer: denyFor(request),
-      record: { ...base, reply: new Uint8Array(0), outcome: 'denied', note, startedAt: at, endedAt: at },
-    };
-  };
   const port = ports.get(body.port);
   if (!port) {
     const have = [...ports.keys()].join(', ') || 'none';
-    return deny(`no port ${body.port} (ports: ${have})`);
+    return denied(request, base, `no port ${body.port} (ports: ${have})`, now());
   }
   try {
     const result = await port.forward(content, {
@@ -89,7 +82,25 @@ export async function answerForward(
     if (result.note !== undefined) record.note = result.note;
     return { answer: buildForwardReply(request, { content: result.reply }), record };
   } catch (error) {
-    if (error instanceof ConcentratorError) return deny(`${error.code}: ${error.message}`);
-    return deny(error instanceof Error ? error.message : String(error));
+    const note =
+      error instanceof ConcentratorError
+        ? `${error.code}: ${error.message}`
+        : error instanceof Error
+          ? error.message
+          : String(error);
+    return denied(request, base, note, now());
   }
+}
+
+/** A deny of `request` (AFN 00 F2), and its record. */
+function denied(
+  request: Gdw376Frame,
+  base: Pick<ForwardRecord, 'port' | 'request' | 'seq'>,
+  note: string,
+  at: number,
+): ForwardAnswer {
+  return {
+    answer: denyFor(request),
+    record: { ...base, reply: new Uint8Array(0), outcome: 'denied', note, startedAt: at, endedAt: at },
+  };
 }

@@ -253,16 +253,11 @@ export class MeterPort {
   async #run(job: Job): Promise<PortForwardResult> {
     const startedAt = this.clock.now();
     const frameTimeoutMs = job.options.frameTimeoutMs || this.defaultFrameTimeoutMs;
-    const done = (outcome: PortForwardOutcome, reply: Uint8Array, note?: string): PortForwardResult => {
-      const result: PortForwardResult = { reply, outcome, startedAt, endedAt: this.clock.now() };
-      if (note !== undefined) result.note = note;
-      return result;
-    };
     const asked = job.options.serial;
     if (asked && !sameSerial(asked, this.serial) && this.onSerialMismatch === 'silent') {
       const note = `request asks ${serialText(asked)}, the line runs at ${serialText(this.serial)}`;
       await this.clock.sleep(frameTimeoutMs);
-      return done('serial-mismatch', new Uint8Array(0), note);
+      return this.#ended(startedAt, 'serial-mismatch', new Uint8Array(0), note);
     }
     const collector = new ReplyCollector(job.content);
     this.#receiver = (bytes) => collector.push(bytes);
@@ -270,15 +265,37 @@ export class MeterPort {
       try {
         await this.#transport.send(job.content);
       } catch (error) {
-        return done('send-failed', new Uint8Array(0), error instanceof Error ? error.message : String(error));
+        const note = error instanceof Error ? error.message : String(error);
+        return this.#ended(startedAt, 'send-failed', new Uint8Array(0), note);
       }
       const byteTimeoutMs = Math.max(job.options.byteTimeoutMs ?? 0, this.minByteTimeoutMs);
       const { outcome, reply } = await collector.wait(this.clock, frameTimeoutMs, byteTimeoutMs);
-      return done(outcome, reply);
+      return this.#ended(startedAt, outcome, reply);
     } finally {
       this.#receiver = undefined;
     }
   }
+
+  #ended(
+    startedAt: number,
+    outcome: PortForwardOutcome,
+    reply: Uint8Array,
+    note?: string,
+  ): PortForwardResult {
+    const result: PortForwardResult = { reply, outcome, startedAt, endedAt: this.clock.now() };
+    if (note !== undefined) result.note = note;
+    return result;
+  }
+}
+
+/** A reply being waited for: see {@link ReplyCollector.wait}. */
+interface Waiting {
+  readonly clock: Clock;
+  readonly byteTimeoutMs: number;
+  readonly deadline: TimerHandle;
+  /** The byte timeout, armed while a partial frame is held. */
+  idle: TimerHandle | undefined;
+  readonly resolve: (result: { outcome: PortForwardOutcome; reply: Uint8Array }) => void;
 }
 
 /** Gathers the bytes of one reply and decides when it is complete. */
@@ -289,7 +306,7 @@ class ReplyCollector {
   #received: Uint8Array[] = [];
   #receivedLength = 0;
   #frame: Uint8Array | undefined;
-  #wake: (() => void) | undefined;
+  #waiting: Waiting | undefined;
 
   constructor(request: Uint8Array) {
     this.#request = stripPreamble(request);
@@ -303,7 +320,7 @@ class ReplyCollector {
       const whole = decodeMeterAuto(bytes);
       if (whole.kind === 'frame' && whole.consumed === bytes.length && !this.#isEcho(bytes)) {
         this.#frame = Uint8Array.from(bytes);
-        this.#wake?.();
+        this.#wake();
         return;
       }
     }
@@ -319,7 +336,7 @@ class ReplyCollector {
         break;
       }
     }
-    this.#wake?.();
+    this.#wake();
   }
 
   /** Bytes the framer holds (a partial frame or undecided junk). */
@@ -339,25 +356,36 @@ class ReplyCollector {
     byteTimeoutMs: number,
   ): Promise<{ outcome: PortForwardOutcome; reply: Uint8Array }> {
     return new Promise((resolve) => {
-      let idle: TimerHandle | undefined;
-      const finish = () => {
-        clock.clearTimeout(deadline);
-        if (idle) clock.clearTimeout(idle);
-        this.#wake = undefined;
-        if (this.#frame) resolve({ outcome: 'frame', reply: this.#frame });
-        else if (this.#receivedLength > 0) resolve({ outcome: 'partial', reply: this.#all() });
-        else resolve({ outcome: 'silence', reply: new Uint8Array(0) });
-      };
-      const deadline = clock.setTimeout(finish, frameTimeoutMs);
-      this.#wake = () => {
-        if (this.#frame) return finish();
-        if (idle) clock.clearTimeout(idle);
-        // Only a frame that has begun and stalled ends the wait early; junk alone does not.
-        idle = this.#buffered > 0 ? clock.setTimeout(finish, byteTimeoutMs) : undefined;
-      };
-      if (this.#frame) finish();
+      const deadline = clock.setTimeout(() => this.#finish(), frameTimeoutMs);
+      this.#waiting = { clock, byteTimeoutMs, deadline, idle: undefined, resolve };
+      if (this.#frame) this.#finish();
       else if (this.#receivedLength > 0) this.#wake();
     });
+  }
+
+  /** Bytes came in while waiting: finish at a whole frame, else (re)arm the byte timeout. */
+  #wake(): void {
+    const waiting = this.#waiting;
+    if (!waiting) return;
+    if (this.#frame) {
+      this.#finish();
+      return;
+    }
+    if (waiting.idle) waiting.clock.clearTimeout(waiting.idle);
+    // Only a frame that has begun and stalled ends the wait early; junk alone does not.
+    waiting.idle =
+      this.#buffered > 0 ? waiting.clock.setTimeout(() => this.#finish(), waiting.byteTimeoutMs) : undefined;
+  }
+
+  #finish(): void {
+    const waiting = this.#waiting;
+    if (!waiting) return;
+    this.#waiting = undefined;
+    waiting.clock.clearTimeout(waiting.deadline);
+    if (waiting.idle) waiting.clock.clearTimeout(waiting.idle);
+    if (this.#frame) waiting.resolve({ outcome: 'frame', reply: this.#frame });
+    else if (this.#receivedLength > 0) waiting.resolve({ outcome: 'partial', reply: this.#all() });
+    else waiting.resolve({ outcome: 'silence', reply: new Uint8Array(0) });
   }
 
   #all(): Uint8Array {
