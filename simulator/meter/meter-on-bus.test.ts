@@ -1,14 +1,20 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   buildReadAddressRequest,
   buildReadRequest,
   decodeCjt188Frame,
   encodeCjt188,
 } from '../../protocols/cjt188/index.ts';
+import {
+  buildReadRequest as buildDlt645Read,
+  buildTimeSync,
+  encodeDlt645,
+} from '../../protocols/dlt645/index.ts';
 import { Rs485Bus } from '../bus/index.ts';
 import { VirtualClock } from '../clock/index.ts';
 import { Cjt188Meter } from './cjt188-meter.ts';
 import { ConsumptionModel } from './consumption.ts';
+import { Dlt645Meter } from './dlt645-meter.ts';
 import { MeterOnBus } from './meter-on-bus.ts';
 
 const START = Date.parse('2024-03-15T02:30:00Z');
@@ -76,5 +82,54 @@ describe('MeterOnBus', () => {
     await clock.advanceAsync(1000);
     expect(heard).toHaveLength(1);
     expect(meters[0].events.ofKind('dropped')[0].reason).toMatch(/TRUNCATED/);
+  });
+
+  describe('decodes only what may be for it', () => {
+    it('skips a request for another meter and every reply on their envelope, and decodes its own once', async () => {
+      const { clock, master, heard, meters } = setup(['101001', '101002', '101003']);
+      const decodes = meters.map((m) => vi.spyOn(m, 'decode'));
+      void master.transmit(encodeCjt188(buildReadRequest('101002', '901F')));
+      await clock.advanceAsync(2000);
+      expect(heard).toHaveLength(1);
+      expect(decodes.map((d) => d.mock.calls.length)).toEqual([0, 1, 0]);
+      expect(meters.map((m) => m.events.ofKind('request').length)).toEqual([0, 1, 0]);
+      expect(meters.map((m) => m.events.ofKind('dropped').length)).toEqual([0, 0, 0]);
+    });
+
+    it('answers the all-AA wildcard and a partial wildcard whose other digits are its own', async () => {
+      const { clock, master, meters } = setup(['101001', '101002', '102001']);
+      void master.transmit(encodeCjt188(buildReadAddressRequest()));
+      await clock.advanceAsync(2000);
+      expect(meters.map((m) => m.events.ofKind('request').length)).toEqual([1, 1, 1]);
+      void master.transmit(encodeCjt188(buildReadRequest('AAAAAAAAAAAA01', '901F')));
+      await clock.advanceAsync(2000);
+      expect(meters.map((m) => m.events.ofKind('request').length)).toEqual([2, 1, 2]);
+    });
+
+    it('still logs a request for another meter with a bad checksum as dropped', async () => {
+      const { clock, master, meters } = setup(['101001', '101002']);
+      const request = encodeCjt188(buildReadRequest('101002', '901F'));
+      request[request.length - 2] ^= 0xff;
+      void master.transmit(request);
+      await clock.advanceAsync(2000);
+      for (const m of meters) expect(m.events.ofKind('dropped')[0].reason).toMatch(/CHECKSUM/);
+    });
+
+    it('DL/T 645: skips another address, takes the broadcast time sync', async () => {
+      const clock = new VirtualClock({ start: START });
+      const bus = new Rs485Bus({ clock });
+      const model = new ConsumptionModel({ seed: 3 });
+      const master = bus.attach({ name: 'master', onReceive: () => undefined });
+      const meters = ['101001', '101002'].map((address) => new Dlt645Meter({ address, model, clock }));
+      for (const m of meters) new MeterOnBus(m, bus);
+      const decodes = meters.map((m) => vi.spyOn(m, 'decode'));
+      void master.transmit(encodeDlt645(buildDlt645Read('101002', '00010000')));
+      await clock.advanceAsync(2000);
+      expect(decodes.map((d) => d.mock.calls.length)).toEqual([0, 1]);
+      void master.transmit(encodeDlt645(buildTimeSync(new Date(START + 3_600_000))));
+      await clock.advanceAsync(2000);
+      expect(meters.map((m) => m.events.ofKind('clock').length)).toEqual([1, 1]);
+      for (const m of meters) expect(m.clockOffsetMs).not.toBe(0);
+    });
   });
 });

@@ -63,15 +63,17 @@ export class MeterOnBus {
   }
 
   #hear(bytes: Uint8Array, at: number): void {
-    const start = at - this.bus.wireTimeMs(bytes.length);
     if (this.#accumulator.buffered === 0) {
-      // Fast path, the common case on a busy bus: one whole frame for someone else. No framer work, no copies.
+      // Fast path, the common case on a busy bus: one whole frame. One for someone else is dropped without
+      // framer work or copies; one for this meter is answered as the framer would have framed it.
       const heard = this.meter.decodeHeard(bytes);
-      if (heard.kind === 'frame' && heard.consumed === bytes.length && heard.frame.protocol === 'ignored') {
+      if (heard.kind === 'frame' && heard.consumed === bytes.length) {
         this.#lastEnd = at;
+        if (heard.frame.protocol !== 'ignored') this.#respond(heard.frame, at);
         return;
       }
     }
+    const start = at - this.bus.wireTimeMs(bytes.length);
     const events: FramerEvent<unknown>[] = [];
     if (this.#accumulator.buffered > 0 && start - this.#lastEnd > this.idleResetMs) {
       events.push(...this.#accumulator.flush());
@@ -89,18 +91,22 @@ export class MeterOnBus {
         this.meter.events.push(dropped);
         continue;
       }
-      const plans = this.meter.respondToFrame(event.frame as { protocol: string }, at);
-      for (const plan of plans) {
-        this.port.reply(plan.bytes, this.bus.turnaroundMs + plan.delayMs).catch((error: unknown) => {
-          this.#onError(
-            error instanceof LinkError
-              ? error
-              : new LinkError('LINK_WRITE_FAILED', `meter ${this.meter.address}: ${String(error)}`, {
-                  cause: error,
-                }),
-          );
-        });
-      }
+      this.#respond(event.frame as { protocol: string }, at);
+    }
+  }
+
+  /** Has the meter answer a frame it heard, and puts the replies on the bus. */
+  #respond(frame: { protocol: string }, at: number): void {
+    for (const plan of this.meter.respondToFrame(frame, at)) {
+      this.port.reply(plan.bytes, this.bus.turnaroundMs + plan.delayMs).catch((error: unknown) => {
+        this.#onError(
+          error instanceof LinkError
+            ? error
+            : new LinkError('LINK_WRITE_FAILED', `meter ${this.meter.address}: ${String(error)}`, {
+                cause: error,
+              }),
+        );
+      });
     }
   }
 }
