@@ -12,7 +12,8 @@
  * JSON.stringify) of a v1 read, reading and error, and one NDJSON line through encodeLine and NdjsonDecoder.
  *
  * frames — encode and decode of the frames of one point-read: the CJ/T 188 901F read request and its reply,
- * and the Q/GDW 376.1 AFN 10 F1 forward request and reply that carry them.
+ * and the Q/GDW 376.1 AFN 10 F1 forward request and reply that carry them; and the DL/T 645 read of an
+ * electricity meter (00010000, forward active energy) with its reply.
  *
  * chain — the codec calls one point-read makes at every hop (client, relay, master, concentrator, meter and
  * back), in order, with nothing else: the codec share of a read's CPU cost.
@@ -38,7 +39,12 @@ import {
 } from '../protocols/cjt188/index.ts';
 import type { FrameDecoder } from '../protocols/decode-result.ts';
 import { dlt645FrameArb } from '../protocols/dlt645/arbitraries.ts';
-import { encodeDlt645 } from '../protocols/dlt645/index.ts';
+import {
+  buildReadReply as buildDlt645ReadReply,
+  buildReadRequest as buildDlt645ReadRequest,
+  decodeDlt645,
+  encodeDlt645,
+} from '../protocols/dlt645/index.ts';
 import { ProtocolError } from '../protocols/errors.ts';
 import { FrameAccumulator } from '../protocols/framer.ts';
 import { gdw376FrameArb } from '../protocols/gdw376/arbitraries.ts';
@@ -309,6 +315,12 @@ function framesCases(): CodecCase[] {
   const forwardReplyBytes = encodeGdw376(forwardReply);
   expectThat(decodeCjt188(replyBytes).kind === 'frame', 'CJ/T 188 reply does not decode');
   expectThat(decodeGdw376(forwardReplyBytes).kind === 'frame', 'AFN 10 F1 reply does not decode');
+  // The DL/T 645 read the master sends an electricity meter: forward active total energy.
+  const dltRequest = buildDlt645ReadRequest('000000101001', '00010000');
+  const dltRequestBytes = encodeDlt645(dltRequest);
+  const dltReply = buildDlt645ReadReply('000000101001', '00010000', 1234.56);
+  const dltReplyBytes = encodeDlt645(dltReply);
+  expectThat(decodeDlt645(dltReplyBytes).kind === 'frame', 'DL/T 645 reply does not decode');
   return [
     { name: 'CJ/T 188 read request encode', run: () => encodeCjt188(request) },
     { name: 'CJ/T 188 read request decode', run: () => decodeCjt188(requestBytes) },
@@ -318,6 +330,13 @@ function framesCases(): CodecCase[] {
     { name: '376.1 AFN 10 F1 request decode', run: () => decodeGdw376(forwardBytes) },
     { name: '376.1 AFN 10 F1 reply encode', run: () => encodeGdw376(forwardReply) },
     { name: '376.1 AFN 10 F1 reply decode', run: () => decodeGdw376(forwardReplyBytes) },
+    { name: 'DL/T 645 read request encode', run: () => encodeDlt645(dltRequest) },
+    { name: 'DL/T 645 read request decode', run: () => decodeDlt645(dltRequestBytes) },
+    {
+      name: 'DL/T 645 00010000 reply build + encode',
+      run: () => encodeDlt645(buildDlt645ReadReply('000000101001', '00010000', 1234.56)),
+    },
+    { name: 'DL/T 645 00010000 reply decode', run: () => decodeDlt645(dltReplyBytes) },
   ];
 }
 
