@@ -1,3 +1,4 @@
+import { byteToHex } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 
 /**
@@ -22,7 +23,7 @@ export function badAddressByte(bytes: Uint8Array, from = 0, to = bytes.length): 
 /** Wire bytes (low byte first) to the address string. Call only on bytes that passed {@link badAddressByte}. */
 export function addressFromBytes(bytes: Uint8Array): string {
   let out = '';
-  for (let i = bytes.length - 1; i >= 0; i--) out += bytes[i].toString(16).toUpperCase().padStart(2, '0');
+  for (let i = bytes.length - 1; i >= 0; i--) out += byteToHex(bytes[i]);
   return out;
 }
 

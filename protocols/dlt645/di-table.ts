@@ -223,6 +223,19 @@ for (let p = 0; p <= 3; p++) {
  */
 export function lookupDi(di: string): Dlt645DiLayout | undefined {
   const key = typeof di === 'string' ? di.toUpperCase() : '';
+  // Every read of a meter looks its DI up several times (building, encoding, decoding the reply); a copy
+  // of the remembered layout saves rebuilding it. Only known DIs are remembered, so the map stays bounded.
+  const known = KNOWN_LAYOUTS.get(key);
+  if (known) return { ...known };
+  const layout = findLayout(key);
+  if (layout) KNOWN_LAYOUTS.set(key, layout);
+  return layout && { ...layout };
+}
+
+/** Layouts found so far, by upper-case DI. */
+const KNOWN_LAYOUTS = new Map<string, Dlt645DiLayout>();
+
+function findLayout(key: string): Dlt645DiLayout | undefined {
   if (/^[0-9A-F]{8}$/.test(key)) {
     const fixed = FIXED_2007[key];
     if (fixed) return { di: key, version: '2007', name: fixed.name, ...fixed.row };

@@ -1,3 +1,4 @@
+import { byteToHex } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 import type { Dlt645Version } from './control.ts';
 
@@ -9,7 +10,7 @@ import type { Dlt645Version } from './control.ts';
 /** Wire bytes (DI0 first, after −33H) to the DI string in the standard's order, upper-case hex. */
 export function diFromBytes(bytes: Uint8Array): string {
   let out = '';
-  for (let i = bytes.length - 1; i >= 0; i--) out += bytes[i].toString(16).toUpperCase().padStart(2, '0');
+  for (let i = bytes.length - 1; i >= 0; i--) out += byteToHex(bytes[i]);
   return out;
 }
 

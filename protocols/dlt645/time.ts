@@ -103,5 +103,7 @@ export function bcdFields(bytes: Uint8Array): number[] | undefined {
 
 /** Numbers 0–99 to BCD bytes. @internal */
 export function toBcdFields(values: readonly number[]): Uint8Array {
-  return Uint8Array.from(values, (v) => numberToBcdByte(v));
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = numberToBcdByte(values[i]);
+  return out;
 }

@@ -57,9 +57,8 @@ export function decodeValue(layout: Dlt645DiLayout, bytes: Uint8Array): Dlt645Va
  * is out of range, or (date) has a week that is not 0–6; a date's week defaults to its real day of the week.
  */
 export function encodeValue(layout: Dlt645DiLayout, value: number | string, week?: number): Uint8Array {
-  const what = `value of DI ${layout.di} (${layout.name}, ${layout.format})`;
   if (layout.type === 'date') {
-    const { year, month, day } = parseDate(value as string, what);
+    const { year, month, day } = parseDate(value as string, valueWhat(layout));
     const ww = week ?? weekday(year, month, day);
     if (!Number.isInteger(ww) || ww < 0 || ww > 6) {
       throw new ProtocolError('BAD_FIELD', `week of DI ${layout.di} must be 0 (Sunday) to 6, got ${ww}`);
@@ -67,11 +66,14 @@ export function encodeValue(layout: Dlt645DiLayout, value: number | string, week
     return toBcdFields([ww, day, month, year - 2000]);
   }
   if (layout.type === 'time') {
-    const { hour, minute, second } = parseTime(value as string, what);
+    const { hour, minute, second } = parseTime(value as string, valueWhat(layout));
     return toBcdFields([second, minute, hour]);
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new ProtocolError('BAD_FIELD', `${what} must be a finite number, got ${JSON.stringify(value)}`);
+    throw new ProtocolError(
+      'BAD_FIELD',
+      `${valueWhat(layout)} must be a finite number, got ${JSON.stringify(value)}`,
+    );
   }
   const scaled = Math.round(Math.abs(value) * 10 ** layout.decimals);
   // Sign and magnitude: the top byte keeps 7 bits of magnitude, so its BCD digit pair is at most 79.
@@ -80,7 +82,10 @@ export function encodeValue(layout: Dlt645DiLayout, value: number | string, week
     const range = layout.signed
       ? `±${(limit - 1) / 10 ** layout.decimals}`
       : `0…${(limit - 1) / 10 ** layout.decimals}`;
-    throw new ProtocolError('BAD_FIELD', `${what} ${value} is outside ${range} ${layout.unit}`.trimEnd());
+    throw new ProtocolError(
+      'BAD_FIELD',
+      `${valueWhat(layout)} ${value} is outside ${range} ${layout.unit}`.trimEnd(),
+    );
   }
   const fields: number[] = [];
   let rest = scaled;
@@ -91,4 +96,9 @@ export function encodeValue(layout: Dlt645DiLayout, value: number | string, week
   const out = toBcdFields(fields);
   if (value < 0 && scaled !== 0) out[layout.length - 1] |= 0x80;
   return out;
+}
+
+/** "value of DI 00010000 (forward active energy total, XXXXXX.XX)", for messages (made only for one). */
+function valueWhat(layout: Dlt645DiLayout): string {
+  return `value of DI ${layout.di} (${layout.name}, ${layout.format})`;
 }
