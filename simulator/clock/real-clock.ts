@@ -22,7 +22,8 @@ export const realClock: Clock = {
   },
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const delay = normaliseDelay(ms);
-    const timer: RealTimer = delay < ROUNDING_NOISE_MS ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, delay) };
+    const timer: RealTimer =
+      delay < ROUNDING_NOISE_MS ? { immediate: setImmediate(fn) } : { timeout: setTimeout(fn, delay) };
     return timer as unknown as TimerHandle;
   },
   clearTimeout(handle: TimerHandle): void {
