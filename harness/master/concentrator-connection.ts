@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { hexToBytes } from '../../protocols/bytes.ts';
-import type { DroppedBytes, FramedFrame } from '../../protocols/framer.ts';
+import { FrameAccumulator, type FramedFrame, type FramerEvent } from '../../protocols/framer.ts';
 import {
   AFN_CONFIRM,
   AFN_FORWARD,
@@ -9,10 +9,11 @@ import {
   buildConfirm,
   buildConfirmItems,
   buildForwardRequest,
+  decodeGdw376,
   denyFor,
   encodeGdw376,
+  GDW376_DEFAULT_MAX_BUFFERED_BYTES,
   type Gdw376Frame,
-  Gdw376Framer,
   type Gdw376FrameTimeout,
   type Gdw376SerialSettings,
 } from '../../protocols/gdw376/index.ts';
@@ -132,21 +133,15 @@ export class ConcentratorConnection extends EventEmitter {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     // §8: some peers do no reassembly; every frame goes out in one write, with Nagle off so it is not held back.
     socket.setNoDelay(true);
-    const framer = new Gdw376Framer();
-    socket.on('data', (chunk: Buffer) => framer.write(chunk));
-    socket.on('end', () => framer.end());
+    // The plain accumulator rather than the Gdw376Framer stream: every read's reply passes here, and a frame is
+    // handled as soon as its bytes are in, without a stream's buffering and events in between.
+    const frames = new FrameAccumulator(decodeGdw376, {
+      maxBufferedBytes: GDW376_DEFAULT_MAX_BUFFERED_BYTES,
+    });
+    socket.on('data', (chunk: Buffer) => this.#onEvents(frames.push(chunk)));
+    socket.on('end', () => this.#onEvents(frames.flush()));
     socket.on('error', () => {}); // a reset is normal for a GPRS link; 'close' follows and handles it
     socket.on('close', () => this.#onClose());
-    framer.on('data', (event: FramedFrame<Gdw376Frame>) => {
-      // Whatever a peer's frame makes a handler do (an answer that cannot be encoded, a listener's bug), it must
-      // not escape a stream callback and crash the station (STYLE habit 4): it is reported instead.
-      try {
-        this.#onFrame(event);
-      } catch (error) {
-        this.emit('frame-error', { error, frame: event.frame });
-      }
-    });
-    framer.on('dropped', (event: DroppedBytes) => this.emit('dropped', event));
   }
 
   /** Forward requests awaiting their reply. */
@@ -294,6 +289,22 @@ export class ConcentratorConnection extends EventEmitter {
     this.#clock.clearTimeout(pending.timer);
     queueMicrotask(() => this.#startWaiting());
     return pending;
+  }
+
+  #onEvents(events: FramerEvent<Gdw376Frame>[]): void {
+    for (const event of events) {
+      if (event.kind === 'dropped') {
+        this.emit('dropped', event);
+        continue;
+      }
+      // Whatever a peer's frame makes a handler do (an answer that cannot be encoded, a listener's bug), it must
+      // not escape a socket callback and crash the station (STYLE habit 4): it is reported instead.
+      try {
+        this.#onFrame(event);
+      } catch (error) {
+        this.emit('frame-error', { error, frame: event.frame });
+      }
+    }
   }
 
   #onFrame(event: FramedFrame<Gdw376Frame>): void {
