@@ -133,6 +133,10 @@ function firstReply<T extends { direction: string }>(
   content: Uint8Array,
   what: string,
 ): T {
+  // The usual content starts with the meter's reply: that frame is what the accumulator below would find
+  // first, so take it without building one.
+  const first = decode(content);
+  if (first.kind === 'frame' && first.frame.direction === 'reply') return first.frame;
   const acc = new FrameAccumulator<T>(decode as (b: Uint8Array) => DecodeResult<T>, {
     maxBufferedBytes: Math.max(16, content.length),
   });
