@@ -47,7 +47,10 @@ export interface ClientSessionOptions {
   /** Peer address, for logs. */
   remote: string;
   socket: ClientSocketLike;
-  /** Starts or joins a field read. */
+  /**
+   * Starts or joins a field read. A reading it settles with is sent on without being validated again, so it must
+   * already be a valid message: the master link's NDJSON decoder checks every answer from the master.
+   */
   read: (req: UpstreamRead) => CoalescedRead<UpstreamAnswer>;
   /** Most reads this client may have outstanding; one more is answered QUEUE_FULL at once. */
   maxInFlight: number;
@@ -221,7 +224,9 @@ export class ClientSession {
       return;
     }
     if (answer.type === 'reading') {
-      this.#send({ ...answer, id: form.id }, 'reading');
+      // The master link validated this reading as it arrived (the codec gives its keys in the canonical order)
+      // and form.id is the client's own validated id: encoding it again would only repeat those checks.
+      if (this.#canSend('reading')) this.#o.socket.send(JSON.stringify({ ...answer, id: form.id }));
       return;
     }
     const error: ReadError = {
@@ -236,13 +241,29 @@ export class ClientSession {
   }
 
   #send(msg: PointReadMessage | ReturnType<typeof toLegacyAnswer>, what: string): void {
+    if (!this.#canSend(what)) return;
+    let text: string;
+    try {
+      text = encodePointReadMessage(msg);
+    } catch {
+      // Only a master answer the codec accepted but cannot re-encode could get here; send it as it is.
+      text = JSON.stringify(msg);
+    }
+    this.#o.socket.send(text);
+  }
+
+  /**
+   * Whether an answer (`what`, for the log) may be sent now. False when the client is gone, or when it is a slow
+   * reader, which this closes (see the module comment).
+   */
+  #canSend(what: string): boolean {
     const socket = this.#o.socket;
     if (!this.#open || socket.readyState !== OPEN) {
       this.#open = false;
       this.#log('info', 'answer-dropped', `client #${this.clientId} is gone; ${what} answer dropped`, {
         what,
       });
-      return;
+      return false;
     }
     if (socket.bufferedAmount > this.#o.maxBufferedBytes) {
       this.#open = false;
@@ -254,16 +275,9 @@ export class ClientSession {
         { buffered: socket.bufferedAmount, what },
       );
       socket.close(CLOSE_SLOW_READER, reason);
-      return;
+      return false;
     }
-    let text: string;
-    try {
-      text = encodePointReadMessage(msg);
-    } catch {
-      // Only a master answer the codec accepted but cannot re-encode could get here; send it as it is.
-      text = JSON.stringify(msg);
-    }
-    socket.send(text);
+    return true;
   }
 
   #log(level: 'info' | 'warn', event: string, message: string, fields: Record<string, unknown>): void {
