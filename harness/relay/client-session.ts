@@ -192,39 +192,38 @@ export class ClientSession {
         },
       );
     }
-    result
-      .catch(
-        (error: unknown): UpstreamAnswer => ({
-          // MasterLink never rejects; this only keeps the one-answer promise if that ever changes.
-          type: 'error',
-          code: 'BAD_REPLY',
-          message: `internal error: ${error instanceof Error ? error.message : String(error)}`,
-        }),
-      )
-      .then((answer) => {
-        this.#inFlight -= 1;
-        if (form.kind === 'v1') this.#v1InFlight.delete(form.id);
-        if (this.#logReads) {
-          const ms = this.#now() - started;
-          const outcome = answer.type === 'reading' ? `${answer.value} ${answer.unit}` : answer.code;
-          this.#log(
-            'info',
-            'read',
-            `client #${this.clientId} read ${req.concentrator}/${req.meter}${shared ? ` (shared ×${sharers})` : ''}: ${outcome} in ${ms} ms`,
-            {
-              client: this.clientId,
-              id: form.kind === 'v1' ? form.id : undefined,
-              legacy: form.kind === 'legacy',
-              concentrator: req.concentrator,
-              meter: req.meter,
-              shared,
-              outcome: answer.type === 'reading' ? 'reading' : answer.code,
-              ms,
-            },
-          );
-        }
-        this.#answer(form, req, answer);
-      });
+    const onAnswer = (answer: UpstreamAnswer): void => {
+      this.#inFlight -= 1;
+      if (form.kind === 'v1') this.#v1InFlight.delete(form.id);
+      if (this.#logReads) {
+        const ms = this.#now() - started;
+        const outcome = answer.type === 'reading' ? `${answer.value} ${answer.unit}` : answer.code;
+        this.#log(
+          'info',
+          'read',
+          `client #${this.clientId} read ${req.concentrator}/${req.meter}${shared ? ` (shared ×${sharers})` : ''}: ${outcome} in ${ms} ms`,
+          {
+            client: this.clientId,
+            id: form.kind === 'v1' ? form.id : undefined,
+            legacy: form.kind === 'legacy',
+            concentrator: req.concentrator,
+            meter: req.meter,
+            shared,
+            outcome: answer.type === 'reading' ? 'reading' : answer.code,
+            ms,
+          },
+        );
+      }
+      this.#answer(form, req, answer);
+    };
+    result.then(onAnswer, (error: unknown) =>
+      onAnswer({
+        // MasterLink never rejects; this only keeps the one-answer promise if that ever changes.
+        type: 'error',
+        code: 'BAD_REPLY',
+        message: `internal error: ${error instanceof Error ? error.message : String(error)}`,
+      }),
+    );
   }
 
   /** Sends the answer under the requester's own identity. */

@@ -65,7 +65,13 @@ export class ReadCoalescer<Req extends ReadKeyParts, R> {
       existing.sharers += 1;
       return { result: existing.result, shared: true, sharers: existing.sharers };
     }
-    const entry = { result: Promise.resolve().then(() => this.#fetch(req)), sharers: 1 };
+    let result: Promise<R>;
+    try {
+      result = this.#fetch(req);
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    const entry = { result, sharers: 1 };
     const forget = () => {
       if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
     };
