@@ -280,6 +280,22 @@ describe('MasterStation point-reads', () => {
     expect(fake.forwards[0].units[0].body).toMatchObject({ port: 3 });
   });
 
+  it('forwards the protocol the request names, even for a meter the archive knows under another', async () => {
+    const { master, port } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('000000000002', { value: 22 });
+    fake.meters.set('00000000000002', { value: 33 });
+    for (let i = 0; i < 2; i++) {
+      expect(await master.pointRead({ concentrator: '101', meter: '2' })).toMatchObject({
+        value: 22,
+        protocol: 'dlt645',
+      });
+      expect(
+        await master.pointRead({ concentrator: '101', meter: '2', protocol: 'cjt188', port: 2 }),
+      ).toMatchObject({ value: 33, protocol: 'cjt188', meter: '00000000000002' });
+    }
+  });
+
   it('correlates two reads in flight on different ports by SEQ when answered out of order', async () => {
     const { master, port } = await startMaster();
     const { fake } = await loggedIn(master, port);

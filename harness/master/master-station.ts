@@ -8,9 +8,13 @@ import {
   type Gdw376FrameTimeout,
   type Gdw376SerialSettings,
 } from '../../protocols/gdw376/index.ts';
-import { parseConcentratorId, type TextEncodingName } from '../../protocols/point-read/index.ts';
+import {
+  type MeterProtocol,
+  parseConcentratorId,
+  type TextEncodingName,
+} from '../../protocols/point-read/index.ts';
 import { type Clock, realClock, type TimerHandle } from '../../simulator/clock/index.ts';
-import { Archive, type ArchiveData, type ArchiveSerial } from './archive.ts';
+import { Archive, type ArchiveData, type ArchiveSerial, type MeterLocation } from './archive.ts';
 import { ClientApiServer } from './client-api.ts';
 import { ConcentratorConnection, type ConfirmForm } from './concentrator-connection.ts';
 import { type ConcentratorAddress, formatConcentratorId } from './concentrator-id.ts';
@@ -141,6 +145,8 @@ export class MasterStation extends EventEmitter {
   readonly #connections = new Map<number, ConcentratorConnection>();
   readonly #server: Server;
   readonly #api: ClientApiServer | undefined;
+  /** Read request bytes of archived meters, built on their first read (see #meterRequest). */
+  readonly #meterRequests = new WeakMap<MeterLocation, Uint8Array>();
   #nextConnectionId = 1;
   #expiryTimer: { handle: TimerHandle; at: number } | undefined;
   #started = false;
@@ -271,7 +277,7 @@ export class MasterStation extends EventEmitter {
       port,
       serial: serial ?? this.options.defaultSerial ?? SERIAL_2400_8E1,
       frameTimeout: frameTimeoutFor(this.meterFrameTimeoutMs),
-      content: buildMeterRequest(protocol, address, { cjt188DiOrder: this.options.cjt188DiOrder }),
+      content: this.#meterRequest(protocol, address, located),
       timeoutMs: this.forwardTimeoutMs,
       what,
     });
@@ -295,6 +301,20 @@ export class MasterStation extends EventEmitter {
     if (value.meterTime !== undefined) reading.meterTime = value.meterTime;
     if (value.status !== undefined) reading.status = value.status;
     return reading;
+  }
+
+  /**
+   * The meter frame to forward. A read request is the same bytes on every read of a meter (SER 0), so an archived
+   * meter's is built once and kept with its archive entry; a meter outside the archive, or read with another
+   * protocol than the archive's, gets a fresh one.
+   */
+  #meterRequest(protocol: MeterProtocol, address: string, located: MeterLocation | undefined): Uint8Array {
+    const archived = located?.protocol === protocol ? located : undefined;
+    const known = archived && this.#meterRequests.get(archived);
+    if (known) return known;
+    const request = buildMeterRequest(protocol, address, { cjt188DiOrder: this.options.cjt188DiOrder });
+    if (archived) this.#meterRequests.set(archived, request);
+    return request;
   }
 
   /** 9-digit id of an alias or id; UNKNOWN_CONCENTRATOR when neither the archive nor a session knows it. */
