@@ -195,31 +195,35 @@ class ClientConnection {
     const request: PointReadRequest = { concentrator: read.concentrator, meter: read.meter };
     if (read.protocol !== undefined) request.protocol = read.protocol;
     if (read.port !== undefined) request.port = read.port;
-    let answered: Promise<Reading | ReadError>;
-    try {
-      answered = this.#handler(request).then(
-        (reading) => readingAnswer(read, reading),
-        (err: unknown) => errorAnswer(read, err),
-      );
-    } catch (err) {
-      answered = Promise.resolve(errorAnswer(read, err));
-    }
-    void answered.then((answer) => {
+    const answer = (msg: Reading | ReadError): void => {
       this.#inFlight--;
-      this.#send(shape(answer), shape(errorAnswer(read, undefined)));
+      this.#send(shape(msg), () => shape(errorAnswer(read, undefined)));
       this.#maybeEnd();
-    });
+    };
+    let reading: Promise<MasterReading>;
+    try {
+      reading = this.#handler(request);
+    } catch (err) {
+      reading = Promise.reject(err);
+    }
+    void reading.then(
+      (r) => answer(readingAnswer(read, r)),
+      (err: unknown) => answer(errorAnswer(read, err)),
+    );
   }
 
-  /** Writes one line; when `msg` cannot be encoded the fallback is written instead (still one answer). */
-  #send(msg: AnyPointReadMessage, fallback?: AnyPointReadMessage): void {
+  /**
+   * Writes one line; when `msg` cannot be encoded the `fallback` message is written instead (still one answer).
+   * The fallback is built only then: nearly every answer encodes.
+   */
+  #send(msg: AnyPointReadMessage, fallback?: () => AnyPointReadMessage): void {
     if (this.#socket.destroyed || this.#socket.writableEnded) return;
     let line: Uint8Array;
     try {
       line = encodeLine(msg, this.#server.encoding);
     } catch (err) {
       if (!fallback) throw err;
-      line = encodeLine(fallback, this.#server.encoding);
+      line = encodeLine(fallback(), this.#server.encoding);
     }
     // Backpressure: stop reading requests while the client is not reading answers. One 'drain' listener at a
     // time: answers written while waiting for it must not each add another.

@@ -244,7 +244,7 @@ export class ConcentratorConnection extends EventEmitter {
     return new Promise<ForwardReply>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
         this.#pending.delete(seq);
-        queueMicrotask(() => this.#startWaiting());
+        if (this.#waiting.length > 0) queueMicrotask(() => this.#startWaiting());
         reject(
           new MasterError(
             'METER_TIMEOUT',
@@ -287,7 +287,7 @@ export class ConcentratorConnection extends EventEmitter {
     if (!pending) return undefined;
     this.#pending.delete(seq);
     this.#clock.clearTimeout(pending.timer);
-    queueMicrotask(() => this.#startWaiting());
+    if (this.#waiting.length > 0) queueMicrotask(() => this.#startWaiting());
     return pending;
   }
 

@@ -145,6 +145,8 @@ export class MasterStation extends EventEmitter {
   readonly #connections = new Map<number, ConcentratorConnection>();
   readonly #server: Server;
   readonly #api: ClientApiServer | undefined;
+  /** The AFN 10 F1 frame-wait field for {@link MasterStation.meterFrameTimeoutMs}. */
+  readonly #frameTimeout: Gdw376FrameTimeout;
   /** Read request bytes of archived meters, built on their first read (see #meterRequest). */
   readonly #meterRequests = new WeakMap<MeterLocation, Uint8Array>();
   #nextConnectionId = 1;
@@ -170,6 +172,7 @@ export class MasterStation extends EventEmitter {
         `"meterFrameTimeoutMs" must be 0–127000 (127 s is the most §3.4 can say), got ${this.meterFrameTimeoutMs}`,
       );
     }
+    this.#frameTimeout = frameTimeoutFor(this.meterFrameTimeoutMs);
     this.forwardTimeoutMs = options.forwardTimeoutMs ?? this.meterFrameTimeoutMs + 10_000;
     if (!(this.forwardTimeoutMs > 0)) {
       throw new TypeError(
@@ -276,7 +279,7 @@ export class MasterStation extends EventEmitter {
       a2: session.a2,
       port,
       serial: serial ?? this.options.defaultSerial ?? SERIAL_2400_8E1,
-      frameTimeout: frameTimeoutFor(this.meterFrameTimeoutMs),
+      frameTimeout: this.#frameTimeout,
       content: this.#meterRequest(protocol, address, located),
       timeoutMs: this.forwardTimeoutMs,
       what,
