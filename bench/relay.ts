@@ -11,7 +11,9 @@
  *   fleet child       N concentrators × M CJ/T 188 meters on one port each, wire timing off, turnaround 0
  *   load child        the K clients (PointReadClient; raw `ws` sockets for the baseline)
  * Each process reports its CPU time, so every K also prints the CPU µs one read costs in each part — the
- * figures that say where a read's time goes.
+ * figures that say where a read's time goes. From the echo's CPU per message it also estimates what the six
+ * socket messages of a read cost on their own, and so the most reads/s two cores could give with no work at all
+ * between the sockets.
  */
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -140,8 +142,13 @@ export async function main(args: string[]): Promise<void> {
       const echoCpu0 = cpuMicros();
       const baseline = await load.request<LoadResult>('echo', { url: echoUrl, k, seconds });
       const echoServerCpu = cpuMicros() - echoCpu0;
+      // A read crosses three socket links each way (ws, NDJSON, 376.1): six messages. The echo's client and
+      // server CPU per message, three times over, is roughly what the sockets alone cost one read.
+      const echoPerMessage = (baseline.cpuMicros + echoServerCpu) / Math.max(1, baseline.reads);
+      const socketFloor = round(3 * echoPerMessage, 1);
       const row = {
         clients: k,
+        socketFloorMicrosPerRead: socketFloor,
         chain: summary(chain),
         cpuMicrosPerRead: { ...cpu, total: round(cpu.clients + cpu.relay + cpu.master + cpu.fleet, 1) },
         baseline: {
@@ -158,7 +165,8 @@ export async function main(args: string[]): Promise<void> {
           `${chain.errors} errors${chain.firstError ? `, first: ${chain.firstError}` : ''}); CPU µs/read: ` +
           `clients ${cpu.clients}, relay ${cpu.relay}, master ${cpu.master}, fleet ${cpu.fleet} ` +
           `(total ${row.cpuMicrosPerRead.total}); ws echo ${row.baseline.readsPerSec}/s ` +
-          `(p50 ${row.baseline.p50} ms); echo is ${row.ratio}× faster`,
+          `(p50 ${row.baseline.p50} ms); echo is ${row.ratio}× faster; sockets alone ≈ ${socketFloor} µs/read ` +
+          `(at most ~${Math.round(2e6 / Math.max(1, socketFloor))} reads/s on 2 cores)`,
       );
       results.push(row);
     }
