@@ -25,9 +25,10 @@ export class BenchChild {
   #exited: Error | undefined;
   readonly ready: Promise<unknown>;
 
-  constructor(file: string, role: string, config: unknown) {
+  /** `execArgv`: extra Node flags for the child (a heap limit, `--cpu-prof`). */
+  constructor(file: string, role: string, config: unknown, options: { execArgv?: string[] } = {}) {
     this.#child = fork(file, ['--bench-child', role, JSON.stringify(config)], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(options.execArgv ?? [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.ready = this.#expect(0);

@@ -14,12 +14,12 @@
  *    throughput is about K / 0.3 s unless the CPU is the limit.
  * Prints a line per size and, last, one JSON line with every figure.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { MasterStation } from '../harness/master/index.ts';
 import { Fleet } from '../simulator/fleet/index.ts';
 import { generateFleet } from '../simulator/scenario/index.ts';
+import { BenchChild, type ChildRole, cpuMicros, serveBenchChild } from './child.ts';
 import { percentile, round } from './stats.ts';
 
 interface BenchOptions {
@@ -42,11 +42,18 @@ interface ChildConfig {
   wireTiming: boolean;
 }
 
-type ChildMessage =
-  | { type: 'built'; ms: number; rss: number; baseRss: number }
-  | { type: 'started' }
-  | { type: 'stats'; rss: number; cpuMs: number; online: number; forwards: number }
-  | { type: 'error'; message: string };
+interface ChildBuilt {
+  ms: number;
+  rss: number;
+  baseRss: number;
+}
+
+interface ChildStats {
+  rss: number;
+  cpuMs: number;
+  online: number;
+  forwards: number;
+}
 
 interface SizeResult {
   concentrators: number;
@@ -154,27 +161,32 @@ async function runSize(n: number, o: BenchOptions): Promise<SizeResult> {
   master.on('frame', (e: { frame: { afn: number; units: { fn: number[] }[] } }) => {
     if (e.frame.afn === 2 && e.frame.units[0]?.fn[0] === 3) heartbeats++;
   });
-  const child = new FleetChild({
-    concentrators: n,
-    meters: o.meters,
-    host: listen.address,
-    port: listen.port,
-    heartbeatSeconds: o.heartbeatSeconds,
-    wireTiming: o.wireTiming,
-  });
+  const child = new BenchChild(
+    fileURLToPath(import.meta.url),
+    'fleet',
+    {
+      concentrators: n,
+      meters: o.meters,
+      host: listen.address,
+      port: listen.port,
+      heartbeatSeconds: o.heartbeatSeconds,
+      wireTiming: o.wireTiming,
+    } satisfies ChildConfig,
+    { execArgv: ['--max-old-space-size=4096'] },
+  );
   try {
-    const built = (await child.next('built')) as Extract<ChildMessage, { type: 'built' }>;
-    await child.next('started');
+    const built = (await child.ready) as ChildBuilt;
+    await child.request('start');
     const startedAt = performance.now();
     await withTimeout(allLoggedIn, o.loginTimeoutSeconds * 1000, `${n} logins (got ${logins})`);
     const loginMs = Math.round(performance.now() - startedAt);
 
-    const fleet0 = await child.stats();
+    const fleet0 = await child.request<ChildStats>('stats');
     const masterCpu0 = process.cpuUsage();
     const hb0 = heartbeats;
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, o.cpuWindowSeconds * 1000));
-    const fleet1 = await child.stats();
+    const fleet1 = await child.request<ChildStats>('stats');
     const masterCpu1 = process.cpuUsage(masterCpu0);
     const windowMs = performance.now() - t0;
     const masterRss = process.memoryUsage().rss;
@@ -290,94 +302,50 @@ class NdjsonClient {
   }
 }
 
-/** The fleet in a child process, driven over IPC. */
-class FleetChild {
-  readonly #child: ChildProcess;
-  readonly #messages: ChildMessage[] = [];
-  #wake: (() => void) | undefined;
-  #exited = false;
-
-  constructor(config: ChildConfig) {
-    this.#child = fork(fileURLToPath(import.meta.url), ['--fleet-child', JSON.stringify(config)], {
-      execArgv: ['--import', 'tsx', '--max-old-space-size=4096'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.#child.on('message', (m: ChildMessage) => {
-      this.#messages.push(m);
-      this.#wake?.();
-    });
-    this.#child.on('exit', () => {
-      this.#exited = true;
-      this.#wake?.();
-    });
-  }
-
-  async next(type: ChildMessage['type']): Promise<ChildMessage> {
-    for (;;) {
-      const i = this.#messages.findIndex((m) => m.type === type || m.type === 'error');
-      if (i >= 0) {
-        const [m] = this.#messages.splice(i, 1);
-        if (m.type === 'error') throw new Error(`fleet process: ${m.message}`);
-        return m;
+/** The fleet, in the child process: built before it says it is ready, started on request. */
+async function fleetRole(config: ChildConfig): Promise<ChildRole> {
+  const baseRss = process.memoryUsage().rss;
+  const t = performance.now();
+  const scenario = generateFleet({
+    concentrators: config.concentrators,
+    metersPerPort: config.meters,
+    master: { host: config.host, port: config.port },
+    heartbeatSeconds: config.heartbeatSeconds,
+    wireTiming: config.wireTiming,
+    seed: 1,
+  });
+  const fleet = new Fleet({ scenario, meterDevices: 'shared' });
+  await fleet.build();
+  const built: ChildBuilt = {
+    ms: Math.round(performance.now() - t),
+    rss: process.memoryUsage().rss,
+    baseRss,
+  };
+  return {
+    ready: built,
+    handle: async ({ cmd }) => {
+      if (cmd === 'start') {
+        // Answered at once: the parent times the logins from here.
+        fleet.start().catch((error: unknown) => {
+          console.error(`fleet process: start failed: ${error instanceof Error ? error.message : error}`);
+          process.exit(1);
+        });
+        return true;
       }
-      if (this.#exited) throw new Error(`fleet process exited before '${type}'`);
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
-  }
-
-  async stats(): Promise<Extract<ChildMessage, { type: 'stats' }>> {
-    this.#child.send({ cmd: 'stats' });
-    return (await this.next('stats')) as Extract<ChildMessage, { type: 'stats' }>;
-  }
-
-  async stop(): Promise<void> {
-    if (this.#exited) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.send({ cmd: 'stop' });
-    await withTimeout(exited, 60_000, 'fleet process exit').catch(() => this.#child.kill('SIGKILL'));
-  }
-}
-
-async function runChild(config: ChildConfig): Promise<void> {
-  const send = (m: ChildMessage) => process.send?.(m);
-  try {
-    const baseRss = process.memoryUsage().rss;
-    const t = performance.now();
-    const scenario = generateFleet({
-      concentrators: config.concentrators,
-      metersPerPort: config.meters,
-      master: { host: config.host, port: config.port },
-      heartbeatSeconds: config.heartbeatSeconds,
-      wireTiming: config.wireTiming,
-      seed: 1,
-    });
-    const fleet = new Fleet({ scenario, meterDevices: 'shared' });
-    await fleet.build();
-    send({ type: 'built', ms: Math.round(performance.now() - t), rss: process.memoryUsage().rss, baseRss });
-    process.on('message', (m: { cmd: string }) => {
-      if (m.cmd === 'stats') {
-        const cpu = process.cpuUsage();
+      if (cmd === 'stats') {
         const s = fleet.status();
-        send({
-          type: 'stats',
+        const stats: ChildStats = {
           rss: process.memoryUsage().rss,
-          cpuMs: (cpu.user + cpu.system) / 1000,
+          cpuMs: cpuMicros() / 1000,
           online: s.online,
           forwards: s.forwards,
-        });
-      } else if (m.cmd === 'stop') {
-        void fleet.stop().finally(() => process.exit(0));
+        };
+        return stats;
       }
-    });
-    process.on('disconnect', () => void fleet.stop().finally(() => process.exit(0)));
-    send({ type: 'started' });
-    await fleet.start();
-  } catch (error) {
-    send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
-    process.exit(1);
-  }
+      throw new Error(`unknown command ${cmd}`);
+    },
+    stop: () => fleet.stop(),
+  };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -390,4 +358,4 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   ]);
 }
 
-if (process.argv[2] === '--fleet-child') void runChild(JSON.parse(process.argv[3]) as ChildConfig);
+serveBenchChild({ fleet: fleetRole });

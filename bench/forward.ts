@@ -13,7 +13,6 @@
  *  - this process's CPU per forward, for comparison (the master here does little: no archive, no client API).
  * Prints a line of figures and, last, one JSON line.
  */
-import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { hexToBytes } from '../protocols/bytes.ts';
@@ -31,6 +30,7 @@ import {
 } from '../protocols/gdw376/index.ts';
 import { Fleet, type MeterDevices } from '../simulator/fleet/index.ts';
 import { generateFleet } from '../simulator/scenario/index.ts';
+import { BenchChild, type ChildRole, cpuMicros, serveBenchChild } from './child.ts';
 import { percentile, round } from './stats.ts';
 
 interface BenchOptions {
@@ -51,10 +51,10 @@ interface ChildConfig {
   port: number;
 }
 
-type ChildMessage =
-  | { type: 'started' }
-  | { type: 'stats'; cpuUs: number; forwards: number }
-  | { type: 'error'; message: string };
+interface ChildStats {
+  cpuUs: number;
+  forwards: number;
+}
 
 /** A 376.1 SEQ is 4 bits: at most 16 forwards to one concentrator can be told apart. */
 const SEQS = 16;
@@ -70,16 +70,16 @@ export async function main(args: string[]): Promise<void> {
   );
   const master = new MinimalMaster(o.concentrators);
   const port = await master.listen();
-  const child = new FleetChild(
-    {
-      concentrators: o.concentrators,
-      meters: o.meters,
-      meterDevices: o.meterDevices,
-      host: '127.0.0.1',
-      port,
-    },
-    o.cpuProfDir,
-  );
+  const config: ChildConfig = {
+    concentrators: o.concentrators,
+    meters: o.meters,
+    meterDevices: o.meterDevices,
+    host: '127.0.0.1',
+    port,
+  };
+  const child = new BenchChild(fileURLToPath(import.meta.url), 'fleet', config, {
+    execArgv: o.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProfDir] : [],
+  });
   const giveUp = setTimeout(
     () => {
       console.error('forward bench: giving up (took too long)');
@@ -89,19 +89,19 @@ export async function main(args: string[]): Promise<void> {
   );
   giveUp.unref();
   try {
-    await child.next('started');
+    await child.ready;
     await master.allLoggedIn;
 
     const load = new ForwardLoad(master, o);
     const running = load.run();
     await sleep(o.warmupSeconds * 1000);
-    const fleet0 = await child.stats();
+    const fleet0 = await child.request<ChildStats>('stats');
     const master0 = process.cpuUsage();
     load.record(true);
     const t0 = performance.now();
     await sleep(o.seconds * 1000);
     load.record(false);
-    const fleet1 = await child.stats();
+    const fleet1 = await child.request<ChildStats>('stats');
     const masterCpu = process.cpuUsage(master0);
     const elapsedS = (performance.now() - t0) / 1000;
     load.stop();
@@ -338,95 +338,37 @@ function isReadingOf(answer: Gdw376Frame, address: string): boolean {
   );
 }
 
-/** The fleet in a child process, driven over IPC. */
-class FleetChild {
-  readonly #child: ChildProcess;
-  readonly #messages: ChildMessage[] = [];
-  #wake: (() => void) | undefined;
-  #exited = false;
-
-  constructor(config: ChildConfig, cpuProfDir: string | undefined) {
-    const profile = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-    this.#child = fork(fileURLToPath(import.meta.url), ['--fleet-child', JSON.stringify(config)], {
-      execArgv: ['--import', 'tsx', ...profile],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    this.#child.on('message', (m: ChildMessage) => {
-      this.#messages.push(m);
-      this.#wake?.();
-    });
-    this.#child.on('exit', () => {
-      this.#exited = true;
-      this.#wake?.();
-    });
-  }
-
-  async next(type: ChildMessage['type']): Promise<ChildMessage> {
-    for (;;) {
-      const i = this.#messages.findIndex((m) => m.type === type || m.type === 'error');
-      if (i >= 0) {
-        const [m] = this.#messages.splice(i, 1);
-        if (m.type === 'error') throw new Error(`fleet process: ${m.message}`);
-        return m;
-      }
-      if (this.#exited) throw new Error(`fleet process exited before '${type}'`);
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-    }
-  }
-
-  async stats(): Promise<Extract<ChildMessage, { type: 'stats' }>> {
-    this.#child.send({ cmd: 'stats' });
-    return (await this.next('stats')) as Extract<ChildMessage, { type: 'stats' }>;
-  }
-
-  async stop(): Promise<void> {
-    if (this.#exited) return;
-    const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-    this.#child.send({ cmd: 'stop' });
-    const timer = setTimeout(() => this.#child.kill('SIGKILL'), 30_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
-async function runChild(config: ChildConfig): Promise<void> {
-  const send = (m: ChildMessage) => process.send?.(m);
-  try {
-    const generated = generateFleet({
-      concentrators: config.concentrators,
-      metersPerPort: config.meters,
-      master: { host: config.host, port: config.port },
-      wireTiming: false,
-      seed: 1,
-    });
-    const scenario = {
-      ...generated,
-      concentrators: generated.concentrators.map((c) => ({
-        ...c,
-        ports: c.ports.map((p) => ({ ...p, turnaroundMs: 0 })),
-      })),
-    };
-    const fleet = new Fleet({ scenario, meterDevices: config.meterDevices });
-    const stop = () => void fleet.stop().finally(() => process.exit(0));
-    process.on('message', (m: { cmd: string }) => {
-      if (m.cmd === 'stats') {
-        const cpu = process.cpuUsage();
-        send({ type: 'stats', cpuUs: cpu.user + cpu.system, forwards: fleet.status().forwards });
-      } else if (m.cmd === 'stop') stop();
-    });
-    process.on('disconnect', stop);
-    await fleet.start();
-    send({ type: 'started' });
-  } catch (error) {
-    send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
-    process.exit(1);
-  }
+/** The fleet, in the child process: started before it says it is ready. */
+async function fleetRole(config: ChildConfig): Promise<ChildRole> {
+  const generated = generateFleet({
+    concentrators: config.concentrators,
+    metersPerPort: config.meters,
+    master: { host: config.host, port: config.port },
+    wireTiming: false,
+    seed: 1,
+  });
+  const scenario = {
+    ...generated,
+    concentrators: generated.concentrators.map((c) => ({
+      ...c,
+      ports: c.ports.map((p) => ({ ...p, turnaroundMs: 0 })),
+    })),
+  };
+  const fleet = new Fleet({ scenario, meterDevices: config.meterDevices });
+  await fleet.start();
+  return {
+    ready: true,
+    handle: async ({ cmd }) => {
+      if (cmd === 'stats')
+        return { cpuUs: cpuMicros(), forwards: fleet.status().forwards } satisfies ChildStats;
+      throw new Error(`unknown command ${cmd}`);
+    },
+    stop: () => fleet.stop(),
+  };
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-if (process.argv[2] === '--fleet-child') void runChild(JSON.parse(process.argv[3]) as ChildConfig);
+serveBenchChild({ fleet: fleetRole });
