@@ -34,7 +34,12 @@ export interface ClientApiOptions {
   port?: number;
   /** Character set of the lines; `gb2312` for legacy clients. @defaultValue 'utf8' */
   encoding?: TextEncodingName;
-  /** Reads in flight on one connection; more are answered BUSY at once. @defaultValue 32 */
+  /**
+   * Reads in flight on one connection; more are answered BUSY at once. A relay brings every browser's reads
+   * over one connection, and at 2400 baud a read takes ~0.3 s, so a small limit here would cap a whole
+   * platform at limit / 0.3 s reads per second however many concentrators read in parallel; the work per
+   * concentrator stays bounded by the master's own per-concentrator limits. @defaultValue 256
+   */
   maxInFlightPerConnection?: number;
   /** Client connections at once; more are refused (closed) on accept. @defaultValue 256 */
   maxConnections?: number;
@@ -66,7 +71,7 @@ export class ClientApiServer extends EventEmitter {
     this.maxInFlightPerConnection = positiveInt(
       'maxInFlightPerConnection',
       options.maxInFlightPerConnection,
-      32,
+      256,
     );
     this.maxConnections = positiveInt('maxConnections', options.maxConnections, 256);
     this.maxLineLength = options.maxLineLength;

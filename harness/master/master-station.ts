@@ -69,7 +69,7 @@ export interface MasterStationOptions {
   maxInFlightPerConcentrator?: number;
   /** Forwards queued per concentrator behind those in flight; more are answered BUSY. @defaultValue 256 */
   maxQueuedPerConcentrator?: number;
-  /** Reads in flight per client connection. @defaultValue 32 */
+  /** Reads in flight per client connection (a relay is one connection for all its users). @defaultValue 256 */
   maxInFlightPerClient?: number;
   /** Concentrator connections at once. @defaultValue 10000 */
   maxConcentratorConnections?: number;

@@ -62,8 +62,8 @@ export interface MasterLinkOptions {
   maxPending?: number;
   /**
    * Most requests outstanding at the master at once; keep it at or below the master's per-connection limit
-   * (meterlab's master station: `maxInFlightPerConnection`, 32).
-   * @defaultValue 32
+   * (meterlab's master station: `maxInFlightPerConnection`, 256).
+   * @defaultValue 256
    */
   maxInFlight?: number;
   /**
@@ -157,7 +157,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       throw new TypeError(`"encoding" must be "utf8" or "gb2312", got ${String(this.encoding)}`);
     }
     this.maxPending = positiveInteger('maxPendingUpstream', options.maxPending ?? 1000);
-    this.maxInFlight = positiveInteger('maxInFlightUpstream', options.maxInFlight ?? 32);
+    this.maxInFlight = positiveInteger('maxInFlightUpstream', options.maxInFlight ?? 256);
     this.readTimeoutMs = positiveInteger('readTimeoutMs', options.readTimeoutMs ?? 15_000);
     this.connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
     this.#maxLineLength = positiveInteger('maxLineLength', options.maxLineLength ?? 64 * 1024);

@@ -10,7 +10,7 @@
  * - `maxPayload` 64 KiB: a larger message closes the connection with 1009 (ws enforces it while receiving,
  *   so an oversized message is never buffered whole);
  * - `maxInFlightPerClient` 100, `maxPendingUpstream` 1000: the next read is answered `QUEUE_FULL` at once;
- * - `maxInFlightUpstream` 32: requests outstanding at the master; more wait in the relay (FIFO);
+ * - `maxInFlightUpstream` 256: requests outstanding at the master; more wait in the relay (FIFO);
  * - `maxBufferedBytes` 1 MiB per client: a slow reader is closed with 1013 (see `client-session.ts`);
  * - `maxClients` 1000: further upgrades get HTTP 503;
  * - `heartbeatIntervalMs` 30 s: a client that has not answered the previous ping is terminated.
@@ -65,7 +65,8 @@ export interface RelayOptions {
   maxPendingUpstream?: number;
   /**
    * Requests outstanding at the master at once (more wait in the relay's queue); at most the master's
-   * per-connection limit. @defaultValue 32
+   * per-connection limit. With reads of ~0.3 s on a 2400-baud bus, 256 lets ~850 reads/s through.
+   * @defaultValue 256
    */
   maxInFlightUpstream?: number;
   /** Unsent bytes per client before it is closed as a slow reader (1013). @defaultValue 1048576 */
