@@ -39,13 +39,6 @@ interface LoadResult {
   cpuMicros: number;
 }
 
-/**
- * Reads in flight at each hop. The chain's defaults are sized for a few browser users; the bench keeps up to
- * 256 clients' reads moving, so the relay may have them all outstanding at the master, and the master may take
- * them from one client connection.
- */
-const IN_FLIGHT = 1000;
-
 function benchScenario(
   concentrators: number,
   meters: number,
@@ -91,7 +84,6 @@ export async function main(args: string[]): Promise<void> {
     listen: { host: '127.0.0.1', port: 0 },
     api: { host: '127.0.0.1', port: 0 },
     archive: archiveFromJson(fleetSummary(planned), planned.name),
-    maxInFlightPerClient: IN_FLIGHT,
   });
   const { listen, api } = await master.start();
   let logins = 0;
@@ -240,8 +232,6 @@ async function relayRole(config: { master: number }): Promise<ChildRole> {
     host: '127.0.0.1',
     port: 0,
     master: { host: '127.0.0.1', port: config.master },
-    maxInFlightUpstream: IN_FLIGHT,
-    maxPendingUpstream: IN_FLIGHT,
   });
   const { url } = await relay.start();
   return {
