@@ -20,6 +20,7 @@ import { MasterStation } from '../harness/master/index.ts';
 import { Fleet } from '../simulator/fleet/index.ts';
 import { generateFleet } from '../simulator/scenario/index.ts';
 import { BenchChild, type ChildRole, cpuMicros, serveBenchChild } from './child.ts';
+import { readFlags } from './flags.ts';
 import { percentile, round } from './stats.ts';
 
 interface BenchOptions {
@@ -110,28 +111,18 @@ function parseArgs(args: string[]): BenchOptions {
     wireTiming: true,
     loginTimeoutSeconds: 300,
   };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new TypeError(`${flag} needs a value`);
-      return v;
-    };
-    const num = () => {
-      const n = Number(value());
-      if (!(n > 0)) throw new TypeError(`${flag} must be a positive number`);
-      return n;
-    };
-    if (flag === '--sizes') o.sizes = value().split(',').map(Number);
-    else if (flag === '--meters') o.meters = num();
-    else if (flag === '--concurrency') o.concurrency = num();
-    else if (flag === '--reads') o.reads = num();
-    else if (flag === '--heartbeat') o.heartbeatSeconds = num();
-    else if (flag === '--cpu-window') o.cpuWindowSeconds = num();
-    else if (flag === '--login-timeout') o.loginTimeoutSeconds = num();
+  readFlags(args, (flag, value) => {
+    if (flag === '--sizes') o.sizes = value.text().split(',').map(Number);
+    else if (flag === '--meters') o.meters = value.positive();
+    else if (flag === '--concurrency') o.concurrency = value.positive();
+    else if (flag === '--reads') o.reads = value.positive();
+    else if (flag === '--heartbeat') o.heartbeatSeconds = value.positive();
+    else if (flag === '--cpu-window') o.cpuWindowSeconds = value.positive();
+    else if (flag === '--login-timeout') o.loginTimeoutSeconds = value.positive();
     else if (flag === '--no-wire-timing') o.wireTiming = false;
-    else throw new TypeError(`unknown option ${flag}`);
-  }
+    else return false;
+    return true;
+  });
   if (o.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 65535)) {
     throw new TypeError('--sizes must be whole numbers 1..65535, comma-separated');
   }

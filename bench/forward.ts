@@ -31,6 +31,7 @@ import {
 import { Fleet, type MeterDevices } from '../simulator/fleet/index.ts';
 import { generateFleet } from '../simulator/scenario/index.ts';
 import { BenchChild, type ChildRole, cpuMicros, serveBenchChild } from './child.ts';
+import { readFlags } from './flags.ts';
 import { percentile, round } from './stats.ts';
 
 interface BenchOptions {
@@ -145,30 +146,20 @@ function parseArgs(args: string[]): BenchOptions {
     meterDevices: 'per-meter',
     cpuProfDir: undefined,
   };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new TypeError(`${flag} needs a value`);
-      return v;
-    };
-    const num = () => {
-      const n = Number(value());
-      if (!(n > 0)) throw new TypeError(`${flag} must be a positive number`);
-      return n;
-    };
-    if (flag === '--seconds') o.seconds = num();
-    else if (flag === '--warmup') o.warmupSeconds = num();
-    else if (flag === '--in-flight') o.inFlight = num();
-    else if (flag === '--concentrators') o.concentrators = num();
-    else if (flag === '--meters') o.meters = num();
-    else if (flag === '--cpu-prof') o.cpuProfDir = value();
+  readFlags(args, (flag, value) => {
+    if (flag === '--seconds') o.seconds = value.positive();
+    else if (flag === '--warmup') o.warmupSeconds = value.positive();
+    else if (flag === '--in-flight') o.inFlight = value.positive();
+    else if (flag === '--concentrators') o.concentrators = value.positive();
+    else if (flag === '--meters') o.meters = value.positive();
+    else if (flag === '--cpu-prof') o.cpuProfDir = value.text();
     else if (flag === '--meter-devices') {
-      const v = value();
+      const v = value.text();
       if (v !== 'per-meter' && v !== 'shared') throw new TypeError('--meter-devices is per-meter or shared');
       o.meterDevices = v;
-    } else throw new TypeError(`unknown option ${flag}`);
-  }
+    } else return false;
+    return true;
+  });
   if (!Number.isInteger(o.concentrators) || o.concentrators > 65535) {
     throw new TypeError('--concentrators must be a whole number 1..65535');
   }

@@ -23,6 +23,7 @@ import { Relay } from '../harness/relay/index.ts';
 import { Fleet } from '../simulator/fleet/index.ts';
 import { fleetSummary, generateFleet, type Scenario } from '../simulator/scenario/index.ts';
 import { BenchChild, type ChildRole, cpuMicros, serveBenchChild } from './child.ts';
+import { readFlags } from './flags.ts';
 import { round } from './stats.ts';
 
 interface Target {
@@ -61,21 +62,23 @@ function targetsOf(scenario: Scenario): Target[] {
 }
 
 export async function main(args: string[]): Promise<void> {
-  const option = (flag: string, fallback: string) =>
-    args.includes(flag) ? args[args.indexOf(flag) + 1] : fallback;
-  const seconds = Number(option('--seconds', '3'));
-  const ks = option('--clients', '1,16,256').split(',').map(Number);
-  const concentrators = Number(option('--concentrators', '64'));
-  const meters = Number(option('--meters', '16'));
-  const warmupSeconds = Number(option('--warmup', '8'));
-  if (
-    !(seconds > 0) ||
-    !(warmupSeconds >= 0) ||
-    ks.some((k) => !(k >= 1)) ||
-    !(concentrators >= 1) ||
-    !(meters >= 1)
-  ) {
-    throw new TypeError('--seconds, --warmup, --clients, --concentrators and --meters take positive numbers');
+  let seconds = 3;
+  let ks = [1, 16, 256];
+  let concentrators = 64;
+  let meters = 16;
+  let warmupSeconds = 8;
+  readFlags(args, (flag, value) => {
+    if (flag === '--seconds') seconds = value.positive();
+    else if (flag === '--warmup') warmupSeconds = Number(value.text());
+    else if (flag === '--clients') ks = value.text().split(',').map(Number);
+    else if (flag === '--concentrators') concentrators = value.positive();
+    else if (flag === '--meters') meters = value.positive();
+    else return false;
+    return true;
+  });
+  if (!(warmupSeconds >= 0)) throw new TypeError('--warmup must be 0 or more seconds');
+  if (ks.some((k) => !Number.isInteger(k) || k < 1)) {
+    throw new TypeError('--clients must be whole numbers of 1 or more, comma-separated');
   }
   const self = fileURLToPath(import.meta.url);
 

@@ -17,4 +17,11 @@ if (!load) {
   process.exit(2);
 }
 const bench = await load();
-await bench.main(args);
+try {
+  await bench.main(args);
+} catch (error) {
+  // A bad flag is the user's to fix: say which, without a stack trace.
+  if (!(error instanceof TypeError)) throw error;
+  console.error(`bench ${name}: ${error.message}`);
+  process.exit(2);
+}
