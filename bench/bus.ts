@@ -15,6 +15,7 @@ import { Rs485Bus } from '../simulator/bus/index.ts';
 import { realClock, VirtualClock } from '../simulator/clock/index.ts';
 import { createPtyPair, LinkError, SerialLink, wireTimeMs } from '../simulator/link/index.ts';
 import { Cjt188Meter, ConsumptionModel, MeterHost, MeterOnBus } from '../simulator/meter/index.ts';
+import { UsageError } from './flags.ts';
 import { percentile, round } from './stats.ts';
 
 interface Options {
@@ -38,7 +39,7 @@ function parseArgs(args: string[]): Options {
     const key = names[args[i]];
     const value = Number(args[i + 1]);
     if (!key || !Number.isInteger(value) || value < 0) {
-      throw new TypeError(`bench bus: unknown option or bad value "${args[i]} ${args[i + 1] ?? ''}"`);
+      throw new UsageError(`unknown option or bad value "${args[i]} ${args[i + 1] ?? ''}"`);
     }
     o[key] = value;
   }

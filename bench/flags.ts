@@ -1,8 +1,14 @@
+/** A benchmark was given a flag it does not know or a value it cannot use: the user's to fix. */
+export class UsageError extends Error {
+  readonly code = 'BENCH_USAGE';
+  override name = 'UsageError';
+}
+
 /** Command-line flags of a benchmark: `--name value` pairs and bare switches, read in order. */
 export interface FlagValue {
-  /** The flag's value as text; a TypeError naming the flag if it has none. */
+  /** The flag's value as text; a UsageError naming the flag if it has none. */
   text(): string;
-  /** The flag's value as a positive number; a TypeError naming the flag otherwise. */
+  /** The flag's value as a positive number; a UsageError naming the flag otherwise. */
   positive(): number;
 }
 
@@ -16,15 +22,15 @@ export function readFlags(args: readonly string[], take: (flag: string, value: F
     const value: FlagValue = {
       text() {
         const v = args[++i];
-        if (v === undefined) throw new TypeError(`${flag} needs a value`);
+        if (v === undefined) throw new UsageError(`${flag} needs a value`);
         return v;
       },
       positive() {
         const n = Number(this.text());
-        if (!(n > 0)) throw new TypeError(`${flag} must be a positive number`);
+        if (!(n > 0)) throw new UsageError(`${flag} must be a positive number`);
         return n;
       },
     };
-    if (!take(flag, value)) throw new TypeError(`unknown option ${flag}`);
+    if (!take(flag, value)) throw new UsageError(`unknown option ${flag}`);
   }
 }

@@ -20,7 +20,7 @@ import { MasterStation } from '../harness/master/index.ts';
 import { Fleet } from '../simulator/fleet/index.ts';
 import { generateFleet } from '../simulator/scenario/index.ts';
 import { BenchChild, type ChildRole, cpuMicros, serveBenchChild } from './child.ts';
-import { readFlags } from './flags.ts';
+import { readFlags, UsageError } from './flags.ts';
 import { percentile, round } from './stats.ts';
 
 interface BenchOptions {
@@ -124,7 +124,7 @@ function parseArgs(args: string[]): BenchOptions {
     return true;
   });
   if (o.sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 65535)) {
-    throw new TypeError('--sizes must be whole numbers 1..65535, comma-separated');
+    throw new UsageError('--sizes must be whole numbers 1..65535, comma-separated');
   }
   return o;
 }

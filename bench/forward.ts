@@ -31,7 +31,7 @@ import {
 import { Fleet, type MeterDevices } from '../simulator/fleet/index.ts';
 import { generateFleet } from '../simulator/scenario/index.ts';
 import { BenchChild, type ChildRole, cpuMicros, serveBenchChild } from './child.ts';
-import { readFlags } from './flags.ts';
+import { readFlags, UsageError } from './flags.ts';
 import { percentile, round } from './stats.ts';
 
 interface BenchOptions {
@@ -155,18 +155,18 @@ function parseArgs(args: string[]): BenchOptions {
     else if (flag === '--cpu-prof') o.cpuProfDir = value.text();
     else if (flag === '--meter-devices') {
       const v = value.text();
-      if (v !== 'per-meter' && v !== 'shared') throw new TypeError('--meter-devices is per-meter or shared');
+      if (v !== 'per-meter' && v !== 'shared') throw new UsageError('--meter-devices is per-meter or shared');
       o.meterDevices = v;
     } else return false;
     return true;
   });
   if (!Number.isInteger(o.concentrators) || o.concentrators > 65535) {
-    throw new TypeError('--concentrators must be a whole number 1..65535');
+    throw new UsageError('--concentrators must be a whole number 1..65535');
   }
-  if (!Number.isInteger(o.meters) || o.meters > 999) throw new TypeError('--meters must be 1..999');
+  if (!Number.isInteger(o.meters) || o.meters > 999) throw new UsageError('--meters must be 1..999');
   // A concentrator's port queues at most 16 forwards behind the one on the wire, and SEQ tells 16 apart.
   if (!Number.isInteger(o.inFlight) || o.inFlight > o.concentrators * SEQS) {
-    throw new TypeError(`--in-flight must be a whole number 1..${o.concentrators * SEQS}`);
+    throw new UsageError(`--in-flight must be a whole number 1..${o.concentrators * SEQS}`);
   }
   return o;
 }

@@ -23,7 +23,7 @@ import { Relay } from '../harness/relay/index.ts';
 import { Fleet } from '../simulator/fleet/index.ts';
 import { fleetSummary, generateFleet, type Scenario } from '../simulator/scenario/index.ts';
 import { BenchChild, type ChildRole, cpuMicros, serveBenchChild } from './child.ts';
-import { readFlags } from './flags.ts';
+import { readFlags, UsageError } from './flags.ts';
 import { round } from './stats.ts';
 
 interface Target {
@@ -76,9 +76,9 @@ export async function main(args: string[]): Promise<void> {
     else return false;
     return true;
   });
-  if (!(warmupSeconds >= 0)) throw new TypeError('--warmup must be 0 or more seconds');
+  if (!(warmupSeconds >= 0)) throw new UsageError('--warmup must be 0 or more seconds');
   if (ks.some((k) => !Number.isInteger(k) || k < 1)) {
-    throw new TypeError('--clients must be whole numbers of 1 or more, comma-separated');
+    throw new UsageError('--clients must be whole numbers of 1 or more, comma-separated');
   }
   const self = fileURLToPath(import.meta.url);
 

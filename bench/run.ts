@@ -2,6 +2,8 @@
  * `npm run bench -- <name> [options]`: runs one benchmark from bench/. Benchmarks print figures and end with
  * one JSON line; they never pass or fail on time.
  */
+import { UsageError } from './flags.ts';
+
 const BENCHES: Record<string, () => Promise<{ main: (args: string[]) => Promise<void> }>> = {
   codec: () => import('./codec.ts'),
   bus: () => import('./bus.ts'),
@@ -21,7 +23,7 @@ try {
   await bench.main(args);
 } catch (error) {
   // A bad flag is the user's to fix: say which, without a stack trace.
-  if (!(error instanceof TypeError)) throw error;
+  if (!(error instanceof UsageError)) throw error;
   console.error(`bench ${name}: ${error.message}`);
   process.exit(2);
 }
