@@ -11,9 +11,9 @@
  *   fleet child       N concentrators × M CJ/T 188 meters on one port each, wire timing off, turnaround 0
  *   load child        the K clients (PointReadClient; raw `ws` sockets for the baseline)
  * Each process reports its CPU time, so every K also prints the CPU µs one read costs in each part — the
- * figures that say where a read's time goes. From the echo's CPU per message it also estimates what the six
- * socket messages of a read cost on their own, and so the most reads/s two cores could give with no work at all
- * between the sockets.
+ * figures that say where a read's time goes. A second baseline, the "bare chain" (bare-chain.ts), passes the
+ * same messages along the same hops in the same processes with no work between them: the most this chain could
+ * reach on this machine if parsing, protocol work and simulation were free.
  */
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -22,6 +22,7 @@ import { archiveFromJson, MasterStation } from '../harness/master/index.ts';
 import { Relay } from '../harness/relay/index.ts';
 import { Fleet } from '../simulator/fleet/index.ts';
 import { fleetSummary, generateFleet, type Scenario } from '../simulator/scenario/index.ts';
+import { startBareFleet, startBareMaster, startBareRelay } from './bare-chain.ts';
 import { BenchChild, type ChildRole, cpuMicros, serveBenchChild } from './child.ts';
 import { readFlags, UsageError } from './flags.ts';
 import { round } from './stats.ts';
@@ -134,6 +135,12 @@ export async function main(args: string[]): Promise<void> {
     await new Promise((r) => echo.once('listening', r));
     const echoUrl = `ws://127.0.0.1:${(echo.address() as { port: number }).port}`;
 
+    // The second baseline: the same hops and processes passing messages along with no work between them.
+    const bareMaster = await startBareMaster();
+    await fleet.request('bare-start', { master: bareMaster.fleetPort });
+    await bareMaster.fleetIn(concentrators);
+    const bareUrl = await relay.request<string>('bare-start', { master: bareMaster.relayPort });
+
     const cpuOf = async () => ({
       master: cpuMicros(),
       relay: await relay.request<number>('cpu'),
@@ -151,18 +158,30 @@ export async function main(args: string[]): Promise<void> {
         master: perRead(after.master - before.master),
         fleet: perRead(after.fleet - before.fleet),
       };
+      const bareBefore = await cpuOf();
+      const bare = await load.request<LoadResult>('echo', { url: bareUrl, k, seconds });
+      const bareAfter = await cpuOf();
+      const barePerRead = (micros: number) => round(micros / Math.max(1, bare.reads), 1);
+      const bareCpu = {
+        clients: barePerRead(bare.cpuMicros),
+        relay: barePerRead(bareAfter.relay - bareBefore.relay),
+        master: barePerRead(bareAfter.master - bareBefore.master),
+        fleet: barePerRead(bareAfter.fleet - bareBefore.fleet),
+      };
       const echoCpu0 = cpuMicros();
       const baseline = await load.request<LoadResult>('echo', { url: echoUrl, k, seconds });
       const echoServerCpu = cpuMicros() - echoCpu0;
-      // A read crosses three socket links each way (ws, NDJSON, 376.1): six messages. The echo's client and
-      // server CPU per message, three times over, is roughly what the sockets alone cost one read.
-      const echoPerMessage = (baseline.cpuMicros + echoServerCpu) / Math.max(1, baseline.reads);
-      const socketFloor = round(3 * echoPerMessage, 1);
       const row = {
         clients: k,
-        socketFloorMicrosPerRead: socketFloor,
         chain: summary(chain),
         cpuMicrosPerRead: { ...cpu, total: round(cpu.clients + cpu.relay + cpu.master + cpu.fleet, 1) },
+        bareChain: {
+          ...summary(bare),
+          cpuMicrosPerRead: {
+            ...bareCpu,
+            total: round(bareCpu.clients + bareCpu.relay + bareCpu.master + bareCpu.fleet, 1),
+          },
+        },
         baseline: {
           ...summary(baseline),
           cpuMicrosPerMessage: {
@@ -177,12 +196,13 @@ export async function main(args: string[]): Promise<void> {
           `${chain.errors} errors${chain.firstError ? `, first: ${chain.firstError}` : ''}); CPU µs/read: ` +
           `clients ${cpu.clients}, relay ${cpu.relay}, master ${cpu.master}, fleet ${cpu.fleet} ` +
           `(total ${row.cpuMicrosPerRead.total}); ws echo ${row.baseline.readsPerSec}/s ` +
-          `(p50 ${row.baseline.p50} ms); echo is ${row.ratio}× faster; sockets alone ≈ ${socketFloor} µs/read ` +
-          `(at most ~${Math.round(2e6 / Math.max(1, socketFloor))} reads/s on 2 cores)`,
+          `(p50 ${row.baseline.p50} ms); echo is ${row.ratio}× faster; bare chain (same hops, no work) ` +
+          `${row.bareChain.readsPerSec}/s at ${row.bareChain.cpuMicrosPerRead.total} µs CPU/read`,
       );
       results.push(row);
     }
     await new Promise((r) => echo.close(r));
+    bareMaster.close();
     console.log(
       JSON.stringify({
         bench: 'relay',
@@ -220,13 +240,21 @@ async function fleetRole(config: {
     scenario: benchScenario(config.concentrators, config.meters, { host: '127.0.0.1', port: config.master }),
   });
   await fleet.start();
+  let stopBare = () => {};
   return {
     ready: fleet.status().concentrators,
-    handle: async ({ cmd }) => {
+    handle: async ({ cmd, master }) => {
       if (cmd === 'cpu') return cpuMicros();
+      if (cmd === 'bare-start') {
+        stopBare = await startBareFleet(master as number, config.concentrators);
+        return true;
+      }
       throw new Error(`unknown command ${cmd}`);
     },
-    stop: () => fleet.stop(),
+    stop: async () => {
+      stopBare();
+      await fleet.stop();
+    },
   };
 }
 
@@ -237,13 +265,21 @@ async function relayRole(config: { master: number }): Promise<ChildRole> {
     master: { host: '127.0.0.1', port: config.master },
   });
   const { url } = await relay.start();
+  let bare: { url: string; close(): void } | undefined;
   return {
     ready: url,
-    handle: async ({ cmd }) => {
+    handle: async ({ cmd, master }) => {
       if (cmd === 'cpu') return cpuMicros();
+      if (cmd === 'bare-start') {
+        bare = await startBareRelay(master as number);
+        return bare.url;
+      }
       throw new Error(`unknown command ${cmd}`);
     },
-    stop: () => relay.stop(),
+    stop: async () => {
+      bare?.close();
+      await relay.stop();
+    },
   };
 }
 
