@@ -17,8 +17,12 @@
  * | BAD_REQUEST    | the arguments do not make a valid read (bad meter address …)               |
  * | CONNECT_FAILED | `connect()` could not open the WebSocket                                   |
  * | UNAUTHORIZED   | the relay refused the connection (HTTP 401 or 403)                         |
+ *
+ * A remote METER_TIMEOUT or BAD_REPLY carries `detail` (`protocols/point-read/types.ts`, `ReadErrorDetail`):
+ * `detail.reason` is the precise failure, one of METER_TIMEOUT, ADDRESS_MISMATCH, ABNORMAL_REPLY, BAD_CHECKSUM,
+ * BAD_REPLY, with the addresses, the meter's status/error word and its reply bytes where there are some.
  */
-import type { ReadErrorCode } from '../../protocols/point-read/index.ts';
+import type { ReadErrorCode, ReadErrorDetail } from '../../protocols/point-read/index.ts';
 
 /** A point-read error code, or one of the client's own. */
 export type PointReadErrorCode = ReadErrorCode | 'DISCONNECTED' | 'CLOSED' | 'CONNECT_FAILED';
@@ -31,16 +35,25 @@ export class PointReadError extends Error {
   /** The read this error answers, when it answers one. */
   readonly concentrator?: string;
   readonly meter?: string;
+  /** Why precisely the field read failed, when the master said (remote METER_TIMEOUT and BAD_REPLY). */
+  readonly detail?: ReadErrorDetail;
 
   constructor(
     code: PointReadErrorCode,
     message: string,
-    details: { source?: 'remote' | 'local'; concentrator?: string; meter?: string; cause?: unknown } = {},
+    details: {
+      source?: 'remote' | 'local';
+      concentrator?: string;
+      meter?: string;
+      detail?: ReadErrorDetail;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     this.source = details.source ?? 'local';
     if (details.concentrator !== undefined) this.concentrator = details.concentrator;
     if (details.meter !== undefined) this.meter = details.meter;
+    if (details.detail !== undefined) this.detail = details.detail;
   }
 }

@@ -3,6 +3,7 @@ import { Relay, type RelayOptions } from '../relay/relay.ts';
 import { errorFor, FakeMaster, readingFor } from '../relay/testing/fake-master.ts';
 import { PointReadError } from './errors.ts';
 import { PointReadClient, type PointReadClientOptions } from './point-read-client.ts';
+import { formatReadTable, readAll } from './read-all.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -70,6 +71,33 @@ describe('PointReadClient', () => {
     const error = await rejection(c.read('017102082', '101001', { protocol: 'cjt188', port: 1 }));
     expect(error).toMatchObject({ code: 'METER_TIMEOUT', source: 'remote', meter: '101001' });
     expect(master.requests[0]).toMatchObject({ protocol: 'cjt188', port: 1 });
+  });
+
+  it("exposes the master's error detail, and readAll reports its reason", async () => {
+    const { master, relay } = await setup();
+    const detail = {
+      reason: 'ADDRESS_MISMATCH',
+      protocol: 'cjt188',
+      expected: '00000000101001',
+      got: '00000000999999',
+    };
+    master.handler = (req) =>
+      req.meter === '101001'
+        ? { kind: 'json', body: { type: 'error', code: 'BAD_REPLY', message: 'wrong meter', detail } }
+        : errorFor(req, 'UNKNOWN_METER', 'not archived');
+    const c = await client(relay.url);
+    const error = await rejection(c.read('101', '101001'));
+    expect(error).toMatchObject({ code: 'BAD_REPLY', source: 'remote', detail });
+    expect((await rejection(c.read('101', '7'))).detail).toBeUndefined();
+    const outcomes = await readAll(c, [
+      { concentrator: '101', meter: '101001' },
+      { concentrator: '101', meter: '7' },
+    ]);
+    expect(outcomes.map((o) => o.error)).toEqual([
+      { code: 'BAD_REPLY', message: 'wrong meter', detail },
+      { code: 'UNKNOWN_METER', message: 'not archived' },
+    ]);
+    expect(formatReadTable(outcomes)).toMatch(/ERROR BAD_REPLY\/ADDRESS_MISMATCH[\s\S]*ERROR UNKNOWN_METER/);
   });
 
   it('rejects MASTER_UNAVAILABLE when the relay has no master, and TIMEOUT after its own limit', async () => {

@@ -325,6 +325,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
         source: 'remote',
         concentrator: pending.concentrator,
         meter: pending.meter,
+        detail: msg.detail,
       }),
     );
   }

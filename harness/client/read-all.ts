@@ -1,5 +1,5 @@
 import hdr from 'hdr-histogram-js';
-import type { Reading } from '../../protocols/point-read/index.ts';
+import type { ReadErrorDetail, Reading } from '../../protocols/point-read/index.ts';
 import { PointReadError } from './errors.ts';
 import type { PointReadClient } from './point-read-client.ts';
 
@@ -13,7 +13,8 @@ export interface ReadOutcome {
   target: ReadTarget;
   latencyMs: number;
   reading?: Reading;
-  error?: { code: string; message: string };
+  /** `detail`: the master's precise reason and facts, for remote METER_TIMEOUT and BAD_REPLY. */
+  error?: { code: string; message: string; detail?: ReadErrorDetail };
 }
 
 export interface ReadAllOptions {
@@ -57,7 +58,10 @@ export async function readAll(
         const e = err instanceof PointReadError ? err : new PointReadError('BAD_REQUEST', String(err));
         outcome = {
           target,
-          error: { code: e.code, message: e.message },
+          error:
+            e.detail === undefined
+              ? { code: e.code, message: e.message }
+              : { code: e.code, message: e.message, detail: e.detail },
           latencyMs: performance.now() - start,
         };
       }
@@ -95,7 +99,7 @@ export function formatReadTable(outcomes: readonly ReadOutcome[]): string {
   const rows = outcomes.map((o) => [
     o.target.concentrator,
     o.target.meter,
-    o.reading ? o.reading.value.toFixed(2) : `ERROR ${o.error?.code}`,
+    o.reading ? o.reading.value.toFixed(2) : `ERROR ${errorName(o.error)}`,
     o.reading ? o.reading.unit : '',
     `${o.latencyMs.toFixed(1)} ms`,
   ]);
@@ -112,4 +116,10 @@ export function formatReadTable(outcomes: readonly ReadOutcome[]): string {
     '',
     `${ok.length} of ${outcomes.length} read; latency p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`,
   ].join('\n');
+}
+
+/** `BAD_REPLY`, or `BAD_REPLY/ADDRESS_MISMATCH` when the detail names a more precise reason. */
+function errorName(error: ReadOutcome['error']): string {
+  const reason = error?.detail?.reason;
+  return reason === undefined || reason === error?.code ? `${error?.code}` : `${error?.code}/${reason}`;
 }

@@ -16,7 +16,7 @@ import {
   toLegacyAnswer,
 } from '../../protocols/point-read/index.ts';
 import { writeCoalesced } from './coalesced-write.ts';
-import { MasterError } from './master-error.ts';
+import { MasterError, wireDetail } from './master-error.ts';
 import type { MasterReading, PointReadRequest } from './types.ts';
 
 /**
@@ -266,14 +266,30 @@ function readingAnswer(read: ReadRequest, reading: MasterReading): Reading {
 }
 
 function errorAnswer(read: ReadRequest, err: unknown): ReadError {
-  const { code, message } =
-    err instanceof MasterError
-      ? err
-      : {
-          code: 'BAD_REPLY',
-          message: `read of meter ${read.meter} on ${read.concentrator} failed: ${err instanceof Error ? err.message : 'the answer could not be encoded'}`,
-        };
-  return { type: 'error', id: read.id, code, message, concentrator: read.concentrator, meter: read.meter };
+  if (!(err instanceof MasterError)) {
+    const message = `read of meter ${read.meter} on ${read.concentrator} failed: ${err instanceof Error ? err.message : 'the answer could not be encoded'}`;
+    return {
+      type: 'error',
+      id: read.id,
+      code: 'BAD_REPLY',
+      message,
+      concentrator: read.concentrator,
+      meter: read.meter,
+      detail: { reason: 'BAD_REPLY' },
+    };
+  }
+  const answer: ReadError = {
+    type: 'error',
+    id: read.id,
+    code: err.code,
+    message: err.message,
+    concentrator: read.concentrator,
+    meter: read.meter,
+  };
+  // A field-read failure always says its precise reason, even when the master knew nothing more than its code.
+  if (err.detail !== undefined) answer.detail = wireDetail(err.detail);
+  else if (err.code === 'METER_TIMEOUT' || err.code === 'BAD_REPLY') answer.detail = { reason: err.code };
+  return answer;
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {

@@ -1,3 +1,11 @@
+import {
+  MAX_DETAIL_REPLY_BYTES,
+  MAX_DETAIL_TEXT_LENGTH,
+  READ_FAILURE_REASONS,
+  type ReadErrorDetail,
+  type ReadFailureReason,
+} from '../../protocols/point-read/index.ts';
+
 /**
  * Why a point-read (or another master-station operation) failed. The `code` is stable and machine-readable and
  * is what the client API puts in its `error` message; the message names the concentrator and meter.
@@ -38,25 +46,82 @@ export const MASTER_ERROR_CODES: readonly MasterErrorCode[] = [
   'STOPPED',
 ];
 
+/**
+ * What a field read failure says beyond its code: the precise reason and the facts the judge of the meter's
+ * reply found (addresses, status/error word, reply bytes) — the `detail` of the point-read `error` message
+ * (`protocols/point-read/types.ts`, `ReadErrorDetail`). {@link MasterStation.pointRead} and the client API give
+ * one of the five shared reason names ({@link failureReasonOf}); a reply decoder may give an older, finer name
+ * (TRUNCATED, NO_REPLY, …), which they fold into BAD_REPLY.
+ */
+export type MasterFailureDetail = ReadErrorDetail;
+
+/**
+ * The precise reason for a reason name the master's reply decoding gave before issue 9 (a `ProtocolError` code
+ * such as TRUNCATED, or NO_REPLY, UNEXPECTED_REPLY, …): the four named failures keep their names, everything
+ * else unusable is BAD_REPLY — one name per failure.
+ */
+export function failureReasonOf(name: string): ReadFailureReason {
+  return (READ_FAILURE_REASONS as readonly string[]).includes(name)
+    ? (name as ReadFailureReason)
+    : 'BAD_REPLY';
+}
+
 /** A master-station failure with a stable {@link MasterErrorCode}. */
 export class MasterError extends Error {
   override readonly name = 'MasterError';
+  /**
+   * For METER_TIMEOUT and BAD_REPLY from a field read: why precisely, so a report can say which way the meter's
+   * answer was bad (ADDRESS_MISMATCH with both addresses, ABNORMAL_REPLY with the meter's status word, …).
+   * The client API sends it as the `detail` of its `error` message.
+   */
+  readonly detail?: MasterFailureDetail;
+
+  /** @param detail the failure's detail; a bare reason name (the form before issue 9) is taken as `{ reason }`. */
   constructor(
     readonly code: MasterErrorCode,
     message: string,
-    /**
-     * For BAD_REPLY: the more precise reason (`ADDRESS_MISMATCH`, `ABNORMAL_REPLY`, a `ProtocolError` code such as
-     * `BAD_CHECKSUM`, …), so a report can say which way the meter's answer was bad.
-     */
-    readonly detail?: string,
+    detail?: MasterFailureDetail | string,
   ) {
     super(message);
+    if (detail !== undefined) {
+      this.detail = typeof detail === 'string' ? { reason: detail } : detail;
+    }
   }
 
-  /** The `{code, message}` pair the client API sends. */
-  toJSON(): { code: MasterErrorCode; message: string; detail?: string } {
+  /** The `{code, message, detail}` the client API sends. */
+  toJSON(): { code: MasterErrorCode; message: string; detail?: MasterFailureDetail } {
     return this.detail === undefined
       ? { code: this.code, message: this.message }
       : { code: this.code, message: this.message, detail: this.detail };
   }
+}
+
+const TEXT_KEYS = ['protocol', 'expected', 'got', 'meaning'] as const;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: replacing control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+
+/**
+ * The detail as the point-read codec accepts it (`protocols/point-read/validate.ts`): texts cut to
+ * {@link MAX_DETAIL_TEXT_LENGTH} characters with control characters made spaces, the reply cut to
+ * {@link MAX_DETAIL_REPLY_BYTES} bytes, a status/error word not in its hex form left out. Whatever a meter sent,
+ * the answer still goes out with its reason rather than failing to encode.
+ */
+export function wireDetail(detail: MasterFailureDetail): ReadErrorDetail {
+  const out: ReadErrorDetail = { reason: failureReasonOf(detail.reason) };
+  for (const key of TEXT_KEYS) {
+    const value = detail[key];
+    if (value !== undefined && value !== '') {
+      out[key] = value.replace(CONTROL, ' ').slice(0, MAX_DETAIL_TEXT_LENGTH);
+    }
+  }
+  if (detail.statusWord !== undefined && /^[0-9A-F]{4}$/.test(detail.statusWord)) {
+    out.statusWord = detail.statusWord;
+  }
+  if (detail.errorWord !== undefined && /^[0-9A-F]{2}$/.test(detail.errorWord)) {
+    out.errorWord = detail.errorWord;
+  }
+  if (detail.reply !== undefined && /^[0-9A-F]{2}( [0-9A-F]{2})*$/.test(detail.reply)) {
+    out.reply = detail.reply.slice(0, MAX_DETAIL_REPLY_BYTES * 3 - 1);
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
+import { bytesToHex } from '../../protocols/bytes.ts';
 import { buildWaterReadReply, decodeCjt188Frame, encodeCjt188 } from '../../protocols/cjt188/index.ts';
 import { buildHeartbeat, buildLogin, encodeGdw376 } from '../../protocols/gdw376/index.ts';
 import { encodeText } from '../../protocols/point-read/index.ts';
@@ -347,8 +348,62 @@ describe('MasterStation point-reads', () => {
       );
     };
     const err = await rejection(master.pointRead({ concentrator: '101', meter: '101001' }));
-    expect(err).toMatchObject({ code: 'BAD_REPLY', detail: 'ADDRESS_MISMATCH' });
+    expect(err).toMatchObject({ code: 'BAD_REPLY', detail: { reason: 'ADDRESS_MISMATCH' } });
     expect(err.message).toMatch(/00000000999999/);
+  });
+
+  it('sends the precise reason, the addresses and the reply bytes as the error detail on the client API', async () => {
+    const { master, port, apiPort } = await startMaster();
+    const { fake } = await loggedIn(master, port);
+    let reply: Uint8Array = new Uint8Array(0);
+    fake.meterReply = (request) => {
+      const req = decodeCjt188Frame(request);
+      reply = encodeCjt188(
+        buildWaterReadReply(req, { current: 1, time: null }, { address: '00000000999999' }),
+      );
+      return reply;
+    };
+    const c = await client(apiPort);
+    const answer = await c.request({ type: 'read', id: 'd1', concentrator: '101', meter: '101001' });
+    expect(answer).toEqual({
+      type: 'error',
+      id: 'd1',
+      code: 'BAD_REPLY',
+      message: expect.stringMatching(/00000000999999/),
+      concentrator: '101',
+      meter: '101001',
+      detail: {
+        reason: 'ADDRESS_MISMATCH',
+        protocol: 'cjt188',
+        expected: '00000000101001',
+        reply: bytesToHex(reply),
+      },
+    });
+    fake.meterReply = (request) => {
+      const bad = encodeCjt188(buildWaterReadReply(decodeCjt188Frame(request), { current: 1, time: null }));
+      bad[bad.length - 2] ^= 0xff;
+      return bad;
+    };
+    expect(await c.request({ type: 'read', id: 'd2', concentrator: '101', meter: '101001' })).toMatchObject({
+      code: 'BAD_REPLY',
+      detail: { reason: 'BAD_CHECKSUM', protocol: 'cjt188' },
+    });
+    fake.meterReply = (request) => request.subarray(0, 12); // a truncated frame: one name, BAD_REPLY
+    expect(await c.request({ type: 'read', id: 'd3', concentrator: '101', meter: '101001' })).toMatchObject({
+      code: 'BAD_REPLY',
+      detail: { reason: 'BAD_REPLY', protocol: 'cjt188' },
+    });
+    fake.meterReply = undefined;
+    fake.behaviour = 'silent-meter';
+    expect(await c.request({ type: 'read', id: 'd4', concentrator: '101', meter: '101001' })).toEqual({
+      type: 'error',
+      id: 'd4',
+      code: 'METER_TIMEOUT',
+      message: expect.any(String),
+      concentrator: '101',
+      meter: '101001',
+      detail: { reason: 'METER_TIMEOUT', protocol: 'cjt188' },
+    });
   });
 
   it('says DENIED when the concentrator denies the forward', async () => {

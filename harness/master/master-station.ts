@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { bytesToHex } from '../../protocols/bytes.ts';
 import type { Cjt188DiOrder } from '../../protocols/cjt188/index.ts';
 import type { DroppedBytes, FramedFrame } from '../../protocols/framer.ts';
 import {
@@ -9,6 +10,7 @@ import {
   type Gdw376SerialSettings,
 } from '../../protocols/gdw376/index.ts';
 import {
+  MAX_DETAIL_REPLY_BYTES,
   type MeterProtocol,
   parseConcentratorId,
   type TextEncodingName,
@@ -18,7 +20,7 @@ import { Archive, type ArchiveData, type ArchiveSerial, type MeterLocation } fro
 import { ClientApiServer } from './client-api.ts';
 import { ConcentratorConnection, type ConfirmForm } from './concentrator-connection.ts';
 import { type ConcentratorAddress, formatConcentratorId } from './concentrator-id.ts';
-import { MasterError } from './master-error.ts';
+import { failureReasonOf, MasterError, type MasterFailureDetail } from './master-error.ts';
 import { buildMeterRequest, decodeMeterReply, meterAddressFor } from './point-read.ts';
 import { type SessionSnapshot, SessionTable, type SessionUpdate } from './session-table.ts';
 import type { MasterReading, PointReadRequest } from './types.ts';
@@ -291,7 +293,12 @@ export class MasterStation extends EventEmitter {
         'PORT_MISMATCH',
       );
     }
-    const value = decodeMeterReply(protocol, address, reply.content, what);
+    let value: ReturnType<typeof decodeMeterReply>;
+    try {
+      value = decodeMeterReply(protocol, address, reply.content, what);
+    } catch (error) {
+      throw withReadContext(error, protocol, address, reply.content);
+    }
     const reading: MasterReading = {
       concentrator: id,
       meter: value.meter,
@@ -469,6 +476,31 @@ export class MasterStation extends EventEmitter {
   #emitError(err: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', err);
   }
+}
+
+/**
+ * A failed judgement of the meter's reply with its reason folded into the five shared names and what the master
+ * knows about the read added to its detail (the protocol, the address asked for, the reply bytes) where the
+ * judge left them out.
+ */
+function withReadContext(
+  error: unknown,
+  protocol: MeterProtocol,
+  address: string,
+  content: Uint8Array,
+): unknown {
+  if (!(error instanceof MasterError)) return error;
+  if (error.code !== 'METER_TIMEOUT' && error.code !== 'BAD_REPLY') return error;
+  const detail: MasterFailureDetail = {
+    ...error.detail,
+    reason: failureReasonOf(error.detail?.reason ?? error.code),
+  };
+  detail.protocol ??= protocol;
+  if (detail.reason === 'ADDRESS_MISMATCH') detail.expected ??= address;
+  if (content.length > 0) detail.reply ??= bytesToHex(content.subarray(0, MAX_DETAIL_REPLY_BYTES));
+  const enriched = new MasterError(error.code, error.message, detail);
+  enriched.stack = error.stack;
+  return enriched;
 }
 
 function offlineText(session: SessionSnapshot | undefined, now: number): string {

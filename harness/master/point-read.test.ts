@@ -37,7 +37,7 @@ function codeOf(fn: () => unknown): { code: string; detail?: string } {
   try {
     fn();
   } catch (err) {
-    if (err instanceof MasterError) return { code: err.code, detail: err.detail };
+    if (err instanceof MasterError) return { code: err.code, detail: err.detail?.reason };
     throw err;
   }
   throw new Error('did not throw');

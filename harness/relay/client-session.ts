@@ -246,6 +246,9 @@ export class ClientSession {
       concentrator: answer.concentrator ?? req.concentrator,
       meter: answer.meter ?? req.meter,
     };
+    // The master's precise reason (ADDRESS_MISMATCH with both addresses, ABNORMAL_REPLY with the status word …)
+    // reaches the client unchanged; the legacy form above has no room for it.
+    if (answer.detail !== undefined) error.detail = answer.detail;
     this.#send(error, answer.code);
   }
 

@@ -114,6 +114,65 @@ describe('Relay', () => {
     expect(master.requests[0]).toMatchObject({ protocol: 'dlt645', port: 2 });
   });
 
+  it("passes the master's error detail through to every sharer, and leaves it out of the legacy shape", async () => {
+    const master = await fakeMaster('gb2312');
+    const detail = {
+      reason: 'ABNORMAL_REPLY',
+      protocol: 'cjt188',
+      statusWord: '0003',
+      meaning: '阀门异常',
+      reply: '68 10 01 00 00 00 00 00 00 C1 03 1F 90 00 03 00 B7 16',
+    };
+    master.handler = (req) => ({
+      kind: 'json',
+      body: { type: 'error', id: req.id, code: 'BAD_REPLY', message: '表计异常应答', detail },
+    });
+    const { url } = await relayFor(master, { encoding: 'gb2312' });
+    const a = await probe(url);
+    const b = await probe(url);
+    a.send({ type: 'read', id: 'a1', concentrator: '101', meter: '101001' });
+    b.send({ type: 'read', id: 'b1', concentrator: '101', meter: '101001' });
+    b.send({ ModuleName: 'ClickToCopy', Content: { ConcentratorNo: '101', WaterMtrAddress: '101001' } });
+    const expected = {
+      type: 'error',
+      code: 'BAD_REPLY',
+      message: '表计异常应答',
+      concentrator: '101',
+      meter: '101001',
+      detail,
+    };
+    expect(await a.answer('a1')).toEqual({ ...expected, id: 'a1' });
+    expect(await b.answer('b1')).toEqual({ ...expected, id: 'b1' });
+    expect((await b.waitFor((m) => m.ModuleName === 'ClickToCopy')).Content).toEqual({
+      ConcentratorNo: '101',
+      WaterMtrAddress: '101001',
+      Error: '表计异常应答',
+      ErrorCode: 'BAD_REPLY',
+    });
+  });
+
+  it('answers BAD_REPLY when the master sends a detail the contract refuses', async () => {
+    const master = await fakeMaster();
+    master.handler = (req) => ({
+      kind: 'json',
+      body: {
+        type: 'error',
+        id: req.id,
+        code: 'BAD_REPLY',
+        message: 'x',
+        detail: { reason: 'BAD_REPLY', st: 3 },
+      },
+    });
+    const { url, logs } = await relayFor(master);
+    const client = await probe(url);
+    expect(await client.read('bd', '101', '1')).toMatchObject({
+      type: 'error',
+      code: 'BAD_REPLY',
+      message: /detail\.st/,
+    });
+    expect(logs.entries.some((e) => e.event === 'master-bad-line')).toBe(true);
+  });
+
   it('answers a legacy ClickToCopy request in the legacy shape, with AccumVal or an error text', async () => {
     const master = await fakeMaster();
     master.handler = (req) =>

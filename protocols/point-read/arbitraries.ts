@@ -2,12 +2,16 @@ import fc from 'fast-check';
 import {
   type LegacyAnswer,
   type LegacyClickToCopy,
+  MAX_DETAIL_REPLY_BYTES,
+  MAX_DETAIL_TEXT_LENGTH,
   METER_PROTOCOLS,
   type MeterStatus,
   type PointReadMessage,
   READ_ERROR_CODES,
+  READ_FAILURE_REASONS,
   READING_UNITS,
   type ReadError,
+  type ReadErrorDetail,
   type Reading,
   type ReadRequest,
   VALVE_STATES,
@@ -87,6 +91,41 @@ export const readingArb: fc.Arbitrary<Reading> = fc.record(
   { requiredKeys: ['type', 'id', 'concentrator', 'meter', 'value', 'unit'] },
 );
 
+/** A `detail` text field: 1–256 characters without control characters (Chinese and lone surrogates too). */
+export const detailTextArb: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('cjt188', 'dlt645', '00000000101001', '阀门异常', 'no data requested'),
+  fc
+    .string({ unit: 'binary', minLength: 1, maxLength: MAX_DETAIL_TEXT_LENGTH })
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: detail texts exclude control characters
+    .filter((s) => s.length <= MAX_DETAIL_TEXT_LENGTH && !/[\u0000-\u001f\u007f]/.test(s)),
+);
+
+const hexDigitsArb = (n: number) =>
+  fc.array(fc.constantFrom(...'0123456789ABCDEF'), { minLength: n, maxLength: n }).map((d) => d.join(''));
+
+/** A meter reply as spaced hex, 1–512 bytes (short ones mostly, the longest allowed sometimes). */
+export const replyHexArb: fc.Arbitrary<string> = fc
+  .oneof(
+    fc.uint8Array({ minLength: 1, maxLength: 40 }),
+    fc.uint8Array({ minLength: MAX_DETAIL_REPLY_BYTES, maxLength: MAX_DETAIL_REPLY_BYTES }),
+  )
+  .map((bytes) => [...bytes].map((b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' '));
+
+/** Details: the known reasons and other UPPER_SNAKE ones, with any of the optional fields. */
+export const readErrorDetailArb: fc.Arbitrary<ReadErrorDetail> = fc.record(
+  {
+    reason: fc.oneof(fc.constantFrom(...READ_FAILURE_REASONS), errorCodeArb),
+    protocol: detailTextArb,
+    expected: detailTextArb,
+    got: detailTextArb,
+    statusWord: hexDigitsArb(4),
+    errorWord: hexDigitsArb(2),
+    meaning: detailTextArb,
+    reply: replyHexArb,
+  },
+  { requiredKeys: ['reason'] },
+);
+
 export const readErrorArb: fc.Arbitrary<ReadError> = fc.record(
   {
     type: fc.constant('error' as const),
@@ -96,6 +135,7 @@ export const readErrorArb: fc.Arbitrary<ReadError> = fc.record(
     message: fc.oneof(fc.constantFrom('不要重复发送', '表计无应答', ''), fc.string({ unit: 'binary' })),
     concentrator: concentratorArb,
     meter: meterArb,
+    detail: readErrorDetailArb,
   },
   { requiredKeys: ['type', 'code', 'message'] },
 );

@@ -113,6 +113,45 @@ export function requestId(obj: JsonObject, key: string, base: string): string {
   return value;
 }
 
+/** A text of 1–`max` characters without control characters (a `detail` field: it ends up in logs and reports). */
+export function boundedText(max: number) {
+  return (obj: JsonObject, key: string, base: string): string => {
+    const value = string(obj, key, base);
+    if (value.length < 1 || value.length > max || CONTROL.test(value)) {
+      fail(join(base, key), `must be 1–${max} characters without control characters, got ${show(value)}`);
+    }
+    return value;
+  };
+}
+
+/** A word as exactly `digits` upper-case hex digits, e.g. a CJ/T 188 status word ST `"0004"`. */
+export function hexWord(digits: number) {
+  const shape = new RegExp(`^[0-9A-F]{${digits}}$`);
+  return (obj: JsonObject, key: string, base: string): string => {
+    const value = string(obj, key, base);
+    if (!shape.test(value))
+      fail(join(base, key), `must be ${digits} upper-case hex digits, got ${show(value)}`);
+    return value;
+  };
+}
+
+const SPACED_HEX = /^[0-9A-F]{2}( [0-9A-F]{2})*$/;
+
+/** Bytes as spaced upper-case hex (`"68 10 01"`), 1–`maxBytes` of them. */
+export function spacedHex(maxBytes: number) {
+  return (obj: JsonObject, key: string, base: string): string => {
+    const value = string(obj, key, base);
+    // Length first: the pattern need not scan a huge string to refuse it.
+    if (value.length > maxBytes * 3 - 1 || !SPACED_HEX.test(value)) {
+      fail(
+        join(base, key),
+        `must be 1–${maxBytes} bytes as spaced upper-case hex ("68 10 01"), got ${show(value)}`,
+      );
+    }
+    return value;
+  };
+}
+
 /** Concentrator address (A1+A2) or alias; see `concentrator-id.ts`. */
 export function concentrator(obj: JsonObject, key: string, base: string): string {
   const value = string(obj, key, base);

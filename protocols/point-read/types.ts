@@ -64,6 +64,64 @@ export type KnownReadErrorCode = (typeof READ_ERROR_CODES)[number];
  */
 export type ReadErrorCode = KnownReadErrorCode | (string & {});
 
+/**
+ * The precise reasons a field read fails, one name per failure across the master station, the relay, the
+ * client library and the poller (issue 9; the registry's judge of a meter reply, `protocols/meter-protocol.ts`
+ * `ReadFailureCode`, gives the same names). They travel in `detail.reason` of an `error` answer; the top-level
+ * `code` stays METER_TIMEOUT (silence) or BAD_REPLY (anything else) so older peers keep working.
+ *
+ * | reason           | meaning                                                                        |
+ * | ---------------- | ------------------------------------------------------------------------------ |
+ * | METER_TIMEOUT    | the meter stayed silent                                                        |
+ * | ADDRESS_MISMATCH | a meter answered, but from another address than the one asked                  |
+ * | ABNORMAL_REPLY   | the meter answered with its abnormal-reply form (with its status/error word)   |
+ * | BAD_CHECKSUM     | a frame came back whose checksum does not add up                               |
+ * | BAD_REPLY        | anything else unusable: truncated, garbled, only an echo, another kind of reply |
+ */
+export const READ_FAILURE_REASONS = [
+  'METER_TIMEOUT',
+  'ADDRESS_MISMATCH',
+  'ABNORMAL_REPLY',
+  'BAD_CHECKSUM',
+  'BAD_REPLY',
+] as const;
+export type ReadFailureReason = (typeof READ_FAILURE_REASONS)[number];
+
+/**
+ * Most bytes of a meter reply a `detail.reply` carries: 512 bytes, written as spaced hex (`"68 10 01 …"`,
+ * at most 1535 characters). A CJ/T 188 or DL/T 645 frame is far shorter (length byte ≤ 255 plus header).
+ */
+export const MAX_DETAIL_REPLY_BYTES = 512;
+/** Most characters of any other `detail` field (a text such as `meaning`, an address, a protocol name). */
+export const MAX_DETAIL_TEXT_LENGTH = 256;
+
+/**
+ * Why a read failed, in more detail than the `code` (an `error` answer's optional `detail`). Every field is a
+ * string; only the ones that apply are present.
+ *
+ * - `reason`: one of {@link READ_FAILURE_REASONS}; decoding also accepts any other UPPER_SNAKE reason of at most
+ *   64 characters, so an older peer does not reject a newer one's.
+ * - `protocol`: the meter protocol's registry name (`"cjt188"`, `"dlt645"`).
+ * - `expected` / `got`: e.g. the address asked for and the address that answered (ADDRESS_MISMATCH).
+ * - `statusWord`: CJ/T 188 status word ST as 4 hex digits, when the meter sent one.
+ * - `errorWord`: DL/T 645 error byte ERR as 2 hex digits, when the meter sent one.
+ * - `meaning`: the words for the status/error word ("valve abnormal", "no data requested").
+ * - `reply`: the meter's reply bytes as spaced upper-case hex, when there were some, at most
+ *   {@link MAX_DETAIL_REPLY_BYTES} bytes.
+ *
+ * Text fields are 1–{@link MAX_DETAIL_TEXT_LENGTH} characters without control characters.
+ */
+export interface ReadErrorDetail {
+  reason: ReadFailureReason | (string & {});
+  protocol?: string;
+  expected?: string;
+  got?: string;
+  statusWord?: string;
+  errorWord?: string;
+  meaning?: string;
+  reply?: string;
+}
+
 /** Meter state bits that come with a reading. */
 export interface MeterStatus {
   valve: ValveState;
@@ -114,7 +172,9 @@ export interface Reading {
 
 /**
  * v1 answer: the read failed. `id` is absent only when the request could not be read far enough to find one
- * (BAD_JSON, or a request whose `id` is missing). `concentrator` and `meter` may echo the request.
+ * (BAD_JSON, or a request whose `id` is missing). `concentrator` and `meter` may echo the request. `detail`
+ * says precisely why a field read failed (see {@link ReadErrorDetail}); a peer that does not know it may ignore
+ * it, and the legacy form has no room for it.
  */
 export interface ReadError {
   type: 'error';
@@ -123,6 +183,7 @@ export interface ReadError {
   message: string;
   concentrator?: string;
   meter?: string;
+  detail?: ReadErrorDetail;
 }
 
 /** Every v1 message, discriminated on `type`. */

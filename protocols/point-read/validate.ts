@@ -5,10 +5,13 @@ import {
   type LegacyAnswer,
   type LegacyClickToCopy,
   type LegacyFailure,
+  MAX_DETAIL_REPLY_BYTES,
+  MAX_DETAIL_TEXT_LENGTH,
   METER_PROTOCOLS,
   type MeterStatus,
   READING_UNITS,
   type ReadError,
+  type ReadErrorDetail,
   type Reading,
   type ReadRequest,
   VALVE_STATES,
@@ -32,7 +35,18 @@ const READING_KEYS = [
   'latencyMs',
   'readAt',
 ] as const;
-const ERROR_KEYS = ['type', 'id', 'code', 'message', 'concentrator', 'meter'] as const;
+const ERROR_KEYS = ['type', 'id', 'code', 'message', 'concentrator', 'meter', 'detail'] as const;
+/** The keys of {@link ReadErrorDetail}, in their canonical order. */
+const DETAIL_KEYS = [
+  'reason',
+  'protocol',
+  'expected',
+  'got',
+  'statusWord',
+  'errorWord',
+  'meaning',
+  'reply',
+] as const;
 
 /**
  * Checks a parsed JSON value and returns the message it is, rebuilt with its keys in the canonical order and
@@ -121,7 +135,29 @@ function validateError(o: f.JsonObject): ReadError {
       : { type: 'error', id, code: f.errorCode(o, 'code', ''), message: f.string(o, 'message', '') };
   setDefined(msg, 'concentrator', f.optional(o, 'concentrator', '', f.concentrator));
   setDefined(msg, 'meter', f.optional(o, 'meter', '', f.meter));
+  setDefined(msg, 'detail', f.optional(o, 'detail', '', validateDetail));
   return msg;
+}
+
+const text = f.boundedText(MAX_DETAIL_TEXT_LENGTH);
+
+/**
+ * The `detail` of an `error`: known keys only (a misspelt one is refused like any v1 field), every value a
+ * string of bounded length, the words and reply bytes in their hex forms.
+ */
+function validateDetail(o: f.JsonObject, key: string, base: string): ReadErrorDetail {
+  const detail = f.object(o, key, base);
+  const path = f.join(base, key);
+  f.rejectUnknownKeys(detail, path, DETAIL_KEYS, '"detail"');
+  const out: ReadErrorDetail = { reason: f.errorCode(detail, 'reason', path) };
+  setDefined(out, 'protocol', f.optional(detail, 'protocol', path, text));
+  setDefined(out, 'expected', f.optional(detail, 'expected', path, text));
+  setDefined(out, 'got', f.optional(detail, 'got', path, text));
+  setDefined(out, 'statusWord', f.optional(detail, 'statusWord', path, f.hexWord(4)));
+  setDefined(out, 'errorWord', f.optional(detail, 'errorWord', path, f.hexWord(2)));
+  setDefined(out, 'meaning', f.optional(detail, 'meaning', path, text));
+  setDefined(out, 'reply', f.optional(detail, 'reply', path, f.spacedHex(MAX_DETAIL_REPLY_BYTES)));
+  return out;
 }
 
 function validateLegacy(o: f.JsonObject): LegacyClickToCopy | LegacyAnswer {
