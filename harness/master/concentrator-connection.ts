@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
 import { hexToBytes } from '../../protocols/bytes.ts';
 import { FrameAccumulator, type FramedFrame, type FramerEvent } from '../../protocols/framer.ts';
 import {
@@ -17,17 +16,23 @@ import {
   type Gdw376FrameTimeout,
   type Gdw376SerialSettings,
 } from '../../protocols/gdw376/index.ts';
-import { type Clock, realClock, type TimerHandle } from '../../simulator/clock/index.ts';
+import { type Clock, realClock } from '../../simulator/clock/index.ts';
+import type { Link } from '../../simulator/link/index.ts';
+import { RequestWindow, RequestWindowError, sequenceIds } from '../../simulator/window/index.ts';
 import type { ConcentratorAddress } from './concentrator-id.ts';
 import { MasterError } from './master-error.ts';
 
 /**
- * One concentrator's TCP socket on the master station: 376.1 framing, confirms, and AFN 10 F1 forward requests
+ * One concentrator's connection on the master station — any open {@link Link}: an accepted TCP socket, an
+ * in-memory pair in tests, a tap around either — with 376.1 framing, confirms, and AFN 10 F1 forward requests
  * correlated by SEQ. It knows nothing of sessions: the master station decides what a login means.
  *
- * SEQ policy (REFERENCE §3.1, §8): master-initiated frames take PSEQ from a per-connection counter 0–15 that skips
- * numbers still awaiting a reply, so two forwards in flight never share a SEQ and a reply is matched by its RSEQ
- * alone, as real masters do. Answers (confirm/deny) echo the uplink's SEQ.
+ * SEQ policy (REFERENCE §3.1, §8): master-initiated frames take PSEQ from a per-connection counter 0–15, and a
+ * reply is matched by its RSEQ alone, as real masters do. The counter and the matching are a request window
+ * (`simulator/window`): it skips numbers still awaiting a reply *and* numbers whose forward timed out, which stay
+ * quarantined until their late reply arrives or `seqQuarantineMs` passes — so a late reply can never settle a newer
+ * forward that reused its SEQ (issue 9: a re-read of the same meter returned the stale reading). Answers
+ * (confirm/deny) echo the uplink's SEQ.
  */
 
 /** How the master confirms a login/heartbeat/logout (REFERENCE §3.5, open question §7). */
@@ -48,8 +53,19 @@ export interface ConcentratorConnectionOptions {
    * @defaultValue 256
    */
   maxQueued?: number;
-  /** Most bytes queued for writing before the peer counts as stuck and the socket is closed. @defaultValue 65536 */
+  /**
+   * Most bytes written and not yet taken by the link (a TCP link: handed to the OS) before the peer counts as
+   * stuck and the connection is closed. @defaultValue 65536
+   */
   maxWriteBuffer?: number;
+  /**
+   * How long the SEQ of a timed-out forward stays unused when its late reply never comes. A concentrator that
+   * serves forwards one at a time per port may answer long after the master gave up (each forward ahead of it
+   * waits up to its own frame timeout), so this is generous; while SEQs are quarantined fewer forwards can be in
+   * flight, never fewer than zero for longer than this.
+   * @defaultValue 30000
+   */
+  seqQuarantineMs?: number;
   /** @defaultValue realClock */
   clock?: Clock;
 }
@@ -77,17 +93,20 @@ export interface ForwardReply {
   frame: Gdw376Frame;
 }
 
-interface Pending {
-  resolve: (reply: ForwardReply) => void;
-  reject: (err: MasterError) => void;
-  timer: TimerHandle;
-  sentAt: number;
-  options: ForwardOptions;
+/** What the window settles a forward with: the reply's port, content and frame (latency comes from the window). */
+interface ForwardAnswer {
+  port: number;
+  content: Uint8Array;
+  frame: Gdw376Frame;
 }
+
+/** The concentrator denied the forward that had this SEQ; turned into DENIED naming the read. */
+class DeniedAnswer extends Error {}
 
 /**
  * Events: `'frame'` (FramedFrame of every uplink frame, after confirms), `'dropped'` (DroppedBytes the framer
- * threw away), `'unmatched'` (an AFN 10 reply or deny whose SEQ matches nothing in flight), `'frame-error'`
+ * threw away), `'unmatched'` (an AFN 10 reply or deny whose SEQ matches nothing in flight: a stray, or the late
+ * reply to a forward that timed out, which releases its quarantined SEQ), `'frame-error'`
  * (`{error, frame}`: handling a frame threw; the connection carries on), `'close'`.
  * Never emits `'error'`: socket errors end in `'close'`.
  */
@@ -97,22 +116,24 @@ export class ConcentratorConnection extends EventEmitter {
   readonly msa: number;
   readonly maxInFlight: number;
   readonly maxQueued: number;
-  readonly #waiting: {
-    options: ForwardOptions;
-    resolve: (r: ForwardReply) => void;
-    reject: (e: Error) => void;
-  }[] = [];
   readonly maxWriteBuffer: number;
+  readonly seqQuarantineMs: number;
   readonly remote: string;
   /** A1/A2 of the concentrator, known after its first login or heartbeat. */
   address: ConcentratorAddress | undefined;
-  readonly #socket: Socket;
+  readonly #link: Link;
   readonly #clock: Clock;
-  readonly #pending = new Map<number, Pending>();
-  #nextSeq = 0;
+  /** Bytes handed to `link.write()` whose promise has not settled yet. */
+  #unsent = 0;
+  /** Forwards by SEQ: queue, window of `maxInFlight`, timeouts, quarantine of timed-out SEQs. */
+  readonly #window: RequestWindow<number, ForwardAnswer>;
   #closed = false;
 
-  constructor(socket: Socket, options: ConcentratorConnectionOptions) {
+  /**
+   * @param link an open link to the concentrator; its `remote` (an accepted TCP link's peer address) or else its
+   * `description` names it in messages. The connection owns it from now on and closes it in {@link close}.
+   */
+  constructor(link: Link & { readonly remote?: string }, options: ConcentratorConnectionOptions) {
     super();
     this.id = options.id;
     this.confirmForm = options.confirmForm ?? 'F1';
@@ -128,25 +149,41 @@ export class ConcentratorConnection extends EventEmitter {
       );
     }
     this.maxWriteBuffer = options.maxWriteBuffer ?? 65536;
+    this.seqQuarantineMs = options.seqQuarantineMs ?? 30_000;
     this.#clock = options.clock ?? realClock;
-    this.#socket = socket;
-    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
-    // §8: some peers do no reassembly; every frame goes out in one write, with Nagle off so it is not held back.
-    socket.setNoDelay(true);
+    this.#window = new RequestWindow<number, ForwardAnswer>({
+      ids: sequenceIds(16),
+      window: this.maxInFlight,
+      maxQueued: this.maxQueued,
+      quarantineMs: this.seqQuarantineMs,
+      clock: this.#clock,
+    });
+    this.#link = link;
+    this.remote = link.remote ?? link.description;
+    // §8: some peers do no reassembly; every frame goes out in one write() (the TCP link has Nagle off, and
+    // paces frames apart when asked: see the master station's `minFrameGapMs`).
     // The plain accumulator rather than the Gdw376Framer stream: every read's reply passes here, and a frame is
     // handled as soon as its bytes are in, without a stream's buffering and events in between.
     const frames = new FrameAccumulator(decodeGdw376, {
       maxBufferedBytes: GDW376_DEFAULT_MAX_BUFFERED_BYTES,
     });
-    socket.on('data', (chunk: Buffer) => this.#onEvents(frames.push(chunk)));
-    socket.on('end', () => this.#onEvents(frames.flush()));
-    socket.on('error', () => {}); // a reset is normal for a GPRS link; 'close' follows and handles it
-    socket.on('close', () => this.#onClose());
+    link.on('data', (chunk) => this.#onEvents(frames.push(chunk)));
+    link.on('error', () => {}); // a reset is normal for a GPRS link; 'close' follows and handles it
+    link.on('close', () => {
+      this.#onEvents(frames.flush());
+      this.#onClose();
+    });
+    if (!link.isOpen) queueMicrotask(() => this.#onClose());
   }
 
   /** Forward requests awaiting their reply. */
   get inFlight(): number {
-    return this.#pending.size;
+    return this.#window.inFlight;
+  }
+
+  /** SEQs of timed-out forwards still waiting for their late reply (or for `seqQuarantineMs`). */
+  get quarantinedSeqs(): number {
+    return this.#window.quarantined;
   }
 
   get closed(): boolean {
@@ -155,9 +192,20 @@ export class ConcentratorConnection extends EventEmitter {
 
   /** Encodes and writes one frame in one write; false when the connection is closed. */
   send(frame: Gdw376Frame): boolean {
-    if (this.#closed || this.#socket.destroyed) return false;
-    this.#socket.write(encodeGdw376(frame));
-    if (this.#socket.writableLength > this.maxWriteBuffer) {
+    if (this.#closed || !this.#link.isOpen) return false;
+    const bytes = encodeGdw376(frame);
+    this.#unsent += bytes.length;
+    this.#link.write(bytes).then(
+      () => {
+        this.#unsent -= bytes.length;
+      },
+      () => {
+        // The link refused or lost the write (closed, reset, its own queue full): the connection is unusable.
+        this.#unsent -= bytes.length;
+        this.close();
+      },
+    );
+    if (this.#unsent > this.maxWriteBuffer) {
       // A peer that stopped reading would make the queue grow without bound (DESIGN "every queue is bounded").
       this.close();
       return false;
@@ -190,105 +238,84 @@ export class ConcentratorConnection extends EventEmitter {
 
   /**
    * Sends an AFN 10 F1 transparent forward and resolves with the concentrator's reply; beyond `maxInFlight`
-   * forwards it waits in a bounded queue. Rejects with BUSY when that queue is full, METER_TIMEOUT when no reply comes within `timeoutMs`, DENIED
-   * when the concentrator answers AFN 00 F2, CONCENTRATOR_OFFLINE when the connection closes first.
+   * forwards (or while every free SEQ is quarantined) it waits in a bounded queue. Rejects with BUSY when that
+   * queue is full, METER_TIMEOUT when no reply comes within `timeoutMs` of sending, DENIED when the concentrator
+   * answers AFN 00 F2, BAD_REQUEST when the forward cannot be encoded, CONCENTRATOR_OFFLINE when the connection
+   * closes first.
    */
-  forward(options: ForwardOptions): Promise<ForwardReply> {
+  async forward(options: ForwardOptions): Promise<ForwardReply> {
     if (this.#closed) {
-      return Promise.reject(
-        new MasterError(
+      throw new MasterError(
+        'CONCENTRATOR_OFFLINE',
+        `connection to the concentrator closed; ${options.what} not sent`,
+      );
+    }
+    let sentSeq: number | undefined;
+    const send = (seq: number): void => {
+      let frame: Gdw376Frame;
+      try {
+        frame = buildForwardRequest({
+          a1: options.a1,
+          a2: options.a2,
+          msa: this.msa,
+          seq,
+          port: options.port,
+          serial: options.serial,
+          frameTimeout: options.frameTimeout,
+          content: options.content,
+        });
+      } catch (error) {
+        // e.g. an archived baud rate the control word cannot express (§3.4 has 300–19200 only)
+        const why = error instanceof Error ? error.message : String(error);
+        throw new MasterError('BAD_REQUEST', `cannot forward ${options.what}: ${why}`);
+      }
+      if (!this.send(frame)) {
+        throw new MasterError(
           'CONCENTRATOR_OFFLINE',
           `connection to the concentrator closed; ${options.what} not sent`,
-        ),
-      );
-    }
-    if (this.#pending.size < this.maxInFlight) return this.#sendForward(options);
-    if (this.#waiting.length >= this.maxQueued) {
-      return Promise.reject(
-        new MasterError(
-          'BUSY',
-          `${this.#pending.size} forwards in flight and ${this.#waiting.length} queued on the concentrator's connection; ${options.what} refused`,
-        ),
-      );
-    }
-    return new Promise<ForwardReply>((resolve, reject) => this.#waiting.push({ options, resolve, reject }));
-  }
-
-  /** Starts queued forwards while slots are free. */
-  #startWaiting(): void {
-    while (!this.#closed && this.#waiting.length > 0 && this.#pending.size < this.maxInFlight) {
-      const next = this.#waiting.shift()!;
-      this.#sendForward(next.options).then(next.resolve, next.reject);
-    }
-  }
-
-  #sendForward(options: ForwardOptions): Promise<ForwardReply> {
-    const seq = this.#allocateSeq();
-    let frame: Gdw376Frame;
+        );
+      }
+      sentSeq = seq;
+    };
     try {
-      frame = buildForwardRequest({
-        a1: options.a1,
-        a2: options.a2,
-        msa: this.msa,
-        seq,
-        port: options.port,
-        serial: options.serial,
-        frameTimeout: options.frameTimeout,
-        content: options.content,
-      });
+      const { reply, latencyMs } = await this.#window.request(send, { timeoutMs: options.timeoutMs });
+      return { port: reply.port, content: reply.content, latencyMs, frame: reply.frame };
     } catch (error) {
-      // e.g. an archived baud rate the control word cannot express (§3.4 has 300–19200 only)
-      const why = error instanceof Error ? error.message : String(error);
-      return Promise.reject(new MasterError('BAD_REQUEST', `cannot forward ${options.what}: ${why}`));
+      throw this.#forwardError(error, options, sentSeq);
     }
-    return new Promise<ForwardReply>((resolve, reject) => {
-      const timer = this.#clock.setTimeout(() => {
-        this.#pending.delete(seq);
-        if (this.#waiting.length > 0) queueMicrotask(() => this.#startWaiting());
-        reject(
-          new MasterError(
-            'METER_TIMEOUT',
-            `no AFN 10 reply from the concentrator within ${options.timeoutMs} ms for ${options.what} (SEQ ${seq})`,
-          ),
-        );
-      }, options.timeoutMs);
-      this.#pending.set(seq, { resolve, reject, timer, sentAt: this.#clock.now(), options });
-      if (!this.send(frame)) {
-        this.#settle(seq)?.reject(
-          new MasterError(
-            'CONCENTRATOR_OFFLINE',
-            `connection to the concentrator closed; ${options.what} not sent`,
-          ),
-        );
-      }
-    });
   }
 
-  /** Closes the socket; forwards in flight fail with CONCENTRATOR_OFFLINE. */
+  /** The window's failures in the master's terms, naming the read. */
+  #forwardError(error: unknown, options: ForwardOptions, seq: number | undefined): unknown {
+    if (error instanceof DeniedAnswer) {
+      return new MasterError('DENIED', `the concentrator denied the forward request for ${options.what}`);
+    }
+    if (!(error instanceof RequestWindowError)) return error;
+    switch (error.code) {
+      case 'WINDOW_FULL':
+        return new MasterError(
+          'BUSY',
+          `${this.#window.inFlight} forwards in flight and ${this.#window.queued} queued on the concentrator's connection; ${options.what} refused`,
+        );
+      case 'WINDOW_TIMEOUT':
+        return new MasterError(
+          'METER_TIMEOUT',
+          `no AFN 10 reply from the concentrator within ${options.timeoutMs} ms for ${options.what} (SEQ ${seq})`,
+        );
+      case 'WINDOW_CLOSED':
+        return new MasterError(
+          'CONCENTRATOR_OFFLINE',
+          seq === undefined
+            ? `connection to the concentrator closed; ${options.what} not sent`
+            : `connection to the concentrator closed before the reply for ${options.what}`,
+        );
+    }
+  }
+
+  /** Closes the link; forwards in flight fail with CONCENTRATOR_OFFLINE. */
   close(): void {
-    this.#socket.destroy();
+    void this.#link.close().catch(() => {});
     this.#onClose();
-  }
-
-  #allocateSeq(): number {
-    for (let i = 0; i < 16; i++) {
-      const seq = (this.#nextSeq + i) & 0x0f;
-      if (!this.#pending.has(seq)) {
-        this.#nextSeq = (seq + 1) & 0x0f;
-        return seq;
-      }
-    }
-    // Unreachable: maxInFlight ≤ 16 leaves a free number.
-    throw new Error('no free SEQ');
-  }
-
-  #settle(seq: number): Pending | undefined {
-    const pending = this.#pending.get(seq);
-    if (!pending) return undefined;
-    this.#pending.delete(seq);
-    this.#clock.clearTimeout(pending.timer);
-    if (this.#waiting.length > 0) queueMicrotask(() => this.#startWaiting());
-    return pending;
   }
 
   #onEvents(events: FramerEvent<Gdw376Frame>[]): void {
@@ -321,17 +348,11 @@ export class ConcentratorConnection extends EventEmitter {
 
   #onForwardReply(frame: Gdw376Frame): void {
     const body = frame.units.find((u) => u.body.kind === 'forward-reply')?.body;
-    const pending = body?.kind === 'forward-reply' ? this.#settle(frame.seq.seq) : undefined;
-    if (!pending || body?.kind !== 'forward-reply') {
-      this.emit('unmatched', frame);
-      return;
-    }
-    pending.resolve({
-      port: body.port,
-      content: hexToBytes(body.content),
-      latencyMs: this.#clock.now() - pending.sentAt,
-      frame,
-    });
+    const match =
+      body?.kind === 'forward-reply'
+        ? this.#window.settle(frame.seq.seq, { port: body.port, content: hexToBytes(body.content), frame })
+        : 'unknown';
+    if (match !== 'settled') this.emit('unmatched', frame);
   }
 
   #onConfirmOrDeny(frame: Gdw376Frame): void {
@@ -340,36 +361,13 @@ export class ConcentratorConnection extends EventEmitter {
         u.body.kind === 'deny-all' || (u.body.kind === 'confirm-items' && u.body.items.some((i) => !i.ok)),
     );
     if (!denied) return; // a confirm of a forward means nothing to us; the reply is what counts
-    const pending = this.#settle(frame.seq.seq);
-    if (!pending) {
-      this.emit('unmatched', frame);
-      return;
-    }
-    pending.reject(
-      new MasterError('DENIED', `the concentrator denied the forward request for ${pending.options.what}`),
-    );
+    if (this.#window.fail(frame.seq.seq, new DeniedAnswer()) !== 'settled') this.emit('unmatched', frame);
   }
 
   #onClose(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const waiting of this.#waiting.splice(0)) {
-      waiting.reject(
-        new MasterError(
-          'CONCENTRATOR_OFFLINE',
-          `connection to the concentrator closed; ${waiting.options.what} not sent`,
-        ),
-      );
-    }
-    for (const seq of [...this.#pending.keys()]) {
-      const pending = this.#settle(seq);
-      pending?.reject(
-        new MasterError(
-          'CONCENTRATOR_OFFLINE',
-          `connection to the concentrator closed before the reply for ${pending.options.what}`,
-        ),
-      );
-    }
+    this.#window.close(); // every forward fails CONCENTRATOR_OFFLINE (see #forwardError)
     this.emit('close');
   }
 }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../protocols/bytes.ts';
 import { buildWaterReadReply, decodeCjt188Frame, encodeCjt188 } from '../../protocols/cjt188/index.ts';
-import { buildHeartbeat, buildLogin, encodeGdw376 } from '../../protocols/gdw376/index.ts';
+import { buildHeartbeat, buildLogin, encodeGdw376, type Gdw376Frame } from '../../protocols/gdw376/index.ts';
 import { encodeText } from '../../protocols/point-read/index.ts';
 import { VirtualClock } from '../../simulator/clock/index.ts';
 import type { ArchiveData } from './archive.ts';
@@ -427,6 +427,34 @@ describe('MasterStation point-reads', () => {
     await unmatched;
     fake.holdReplies = false;
     expect((await master.pointRead({ concentrator: '101', meter: '101001' })).value).toBe(8);
+  });
+
+  it('never settles a re-read of the same meter with the late reply to an earlier, timed-out read', async () => {
+    // Issue 9: SEQ is 4 bits. A timed-out SEQ that is handed out again before the late reply arrives must not
+    // let that reply settle the newer forward — same meter, so the address check cannot catch it.
+    const { master, port } = await startMaster({ forwardTimeoutMs: 100 });
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('00000000101001', { value: 8 });
+    fake.holdReplies = true;
+    const first = rejection(master.pointRead({ concentrator: '101', meter: '101001' }));
+    await waitForEvent(fake, 'frame', () => fake.held.length === 1);
+    expect((await first).code).toBe('METER_TIMEOUT');
+    const staleSeq = fake.forwards[0].seq.seq;
+    // The meter's reading moves on; reads go round the whole SEQ space until the next forward would reuse the
+    // timed-out SEQ.
+    fake.meters.set('00000000101001', { value: 9 });
+    fake.holdReplies = false;
+    for (let i = 0; i < 15; i++) {
+      expect((await master.pointRead({ concentrator: '101', meter: '101001' })).value).toBe(9);
+    }
+    fake.holdReplies = true;
+    const reread = master.pointRead({ concentrator: '101', meter: '101001' });
+    await waitForEvent(fake, 'frame', () => fake.held.length === 2);
+    const unmatched: Gdw376Frame[] = [];
+    master.on('unmatched', (frame: Gdw376Frame) => unmatched.push(frame));
+    fake.releaseHeld([0, 1]); // the stale reply (value 8) first, then the re-read's own
+    expect((await reread).value).toBe(9);
+    expect(unmatched.map((f) => f.seq.seq)).toEqual([staleSeq]);
   });
 
   it('queues beyond the in-flight limit and answers BUSY when the queue is full', async () => {

@@ -23,6 +23,7 @@ import { type ConcentratorAddress, formatConcentratorId } from './concentrator-i
 import { failureReasonOf, MasterError, type MasterFailureDetail } from './master-error.ts';
 import { buildMeterRequest, decodeMeterReply, meterAddressFor } from './point-read.ts';
 import { type SessionSnapshot, SessionTable, type SessionUpdate } from './session-table.ts';
+import { AcceptedSocketLink } from './socket-link.ts';
 import type { MasterReading, PointReadRequest } from './types.ts';
 
 /**
@@ -67,6 +68,11 @@ export interface MasterStationOptions {
   defaultSerial?: Gdw376SerialSettings;
   /** CJ/T 188 DI byte order in read requests (§1.6). @defaultValue 'low-first' */
   cjt188DiOrder?: Cjt188DiOrder;
+  /**
+   * How long the SEQ of a timed-out forward stays unused unless its late reply arrives first, so that the late
+   * reply cannot settle a newer forward (see ConcentratorConnection). @defaultValue max(30000, forwardTimeoutMs)
+   */
+  seqQuarantineMs?: number;
   /** Forwards in flight per concentrator (≤ 16, the SEQ space); more are answered BUSY. @defaultValue 8 */
   maxInFlightPerConcentrator?: number;
   /** Forwards queued per concentrator behind those in flight; more are answered BUSY. @defaultValue 256 */
@@ -347,12 +353,17 @@ export class MasterStation extends EventEmitter {
   }
 
   #accept(socket: Socket): void {
-    const conn = new ConcentratorConnection(socket, {
+    void AcceptedSocketLink.accept(socket).then((link) => this.#acceptLink(link));
+  }
+
+  #acceptLink(link: AcceptedSocketLink): void {
+    const conn = new ConcentratorConnection(link, {
       id: this.#nextConnectionId++,
       confirmForm: this.options.confirmForm,
       msa: this.options.msa,
       maxInFlight: this.options.maxInFlightPerConcentrator,
       maxQueued: this.options.maxQueuedPerConcentrator,
+      seqQuarantineMs: this.options.seqQuarantineMs ?? Math.max(30_000, this.forwardTimeoutMs),
       clock: this.clock,
     });
     this.#connections.set(conn.id, conn);
