@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { realClock } from './real-clock.ts';
+import { realClock, unrefClock } from './real-clock.ts';
 
 describe('realClock', () => {
   it('gives epoch milliseconds close to Date.now()', () => {
@@ -27,5 +27,22 @@ describe('realClock', () => {
     // setTimeout would not have (the check phase comes before the next timers phase).
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(order).toEqual(['zero']);
+  });
+
+  it('unrefClock keeps real time but its timers do not hold the process open', async () => {
+    const { spawnSync } = await import('node:child_process');
+    // A child that sets a one-hour timer on each clock: the unref'd one must let it exit at once.
+    const script = (name: string) =>
+      `import('${new URL('./real-clock.ts', import.meta.url).pathname}').then((m) => { m.${name}.setTimeout(() => {}, 3600000); m.${name}.setTimeout(() => {}, 0); });`;
+    const run = (name: string, timeout: number) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '-e', script(name)], { timeout, encoding: 'utf8' });
+    const unrefd = run('unrefClock', 15_000);
+    expect(unrefd.status).toBe(0);
+    const held = run('realClock', 2500);
+    expect(held.error?.message ?? '').toMatch(/ETIMEDOUT/);
+    expect(Math.abs(unrefClock.now() - realClock.now())).toBeLessThan(50);
+    const t0 = unrefClock.now();
+    await unrefClock.sleep(10);
+    expect(unrefClock.now() - t0).toBeGreaterThanOrEqual(9);
   });
 });

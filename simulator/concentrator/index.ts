@@ -33,6 +33,7 @@ export {
 } from './poll-schedule.ts';
 export {
   type BackoffOptions,
+  UPSTREAM_BACKOFF,
   UpstreamSession,
   type UpstreamSessionEvents,
   type UpstreamSessionOptions,

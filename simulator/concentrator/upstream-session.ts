@@ -10,7 +10,13 @@ import {
   encodeGdw376,
   type Gdw376Frame,
 } from '../../protocols/gdw376/index.ts';
-import { type Clock, realClock, type TimerHandle } from '../clock/index.ts';
+import {
+  Backoff,
+  type Clock,
+  type BackoffOptions as ClockBackoffOptions,
+  realClock,
+  type TimerHandle,
+} from '../clock/index.ts';
 import { SeededRandom } from '../random.ts';
 import type { UpstreamSpec } from '../scenario/index.ts';
 import { ConcentratorError } from './errors.ts';
@@ -28,15 +34,21 @@ import { ConcentratorError } from './errors.ts';
  * do no stream reassembly).
  */
 
-/** Exponential back-off between reconnects: attempt n waits `min(maxMs, initialMs·2^(n−1))·(1 − jitter·u)`. */
-export interface BackoffOptions {
-  /** @defaultValue 1000 */
-  initialMs?: number;
-  /** @defaultValue 60000 */
-  maxMs?: number;
-  /** Fraction of the nominal delay taken off at random (u uniform in [0, 1)). @defaultValue 0.5 */
-  jitter?: number;
-}
+/**
+ * Back-off between reconnects: the code base's one {@link Backoff} (simulator/clock), with the concentrator's
+ * defaults — 1 s doubling to 60 s, the nominal delay an upper bound and up to half of it taken off at random
+ * (`jitterDirection: 'down'`, jitter 0.5), drawn from the session's seeded generator so a run is reproducible.
+ */
+export type BackoffOptions = Omit<ClockBackoffOptions, 'random'>;
+
+/** The concentrator's back-off defaults (see {@link BackoffOptions}). */
+export const UPSTREAM_BACKOFF = {
+  initialMs: 1000,
+  maxMs: 60_000,
+  factor: 2,
+  jitter: 0.5,
+  jitterDirection: 'down',
+} as const satisfies BackoffOptions;
 
 export interface UpstreamSessionOptions {
   /** Area code A1, 4 digits. */
@@ -160,7 +172,7 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
   readonly maxMissedConfirms: number;
   readonly connectTimeoutMs: number;
   readonly clock: Clock;
-  readonly #backoff: Required<BackoffOptions>;
+  readonly #backoff: Backoff;
   readonly #random: SeededRandom;
   readonly #heartbeatClock: boolean;
   readonly #maxWriteBuffer: number;
@@ -192,16 +204,9 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
       );
     }
     this.connectTimeoutMs = positive(options.connectTimeoutMs ?? 10_000, 'connectTimeoutMs');
-    const b = options.backoff ?? {};
-    this.#backoff = {
-      initialMs: positive(b.initialMs ?? 1000, 'backoff.initialMs'),
-      maxMs: positive(b.maxMs ?? 60_000, 'backoff.maxMs'),
-      jitter: b.jitter ?? 0.5,
-    };
-    if (!(this.#backoff.jitter >= 0 && this.#backoff.jitter < 1)) {
-      throw new TypeError(`"backoff.jitter" must be in [0, 1), got ${String(b.jitter)}`);
-    }
     this.#random = options.random ?? new SeededRandom(`${this.a1}:${this.a2}`);
+    const random = this.#random;
+    this.#backoff = new Backoff({ ...UPSTREAM_BACKOFF, ...options.backoff, random: () => random.next() });
     this.#heartbeatClock = options.heartbeatClock ?? false;
     this.#maxWriteBuffer = options.maxWriteBufferBytes ?? 1024 * KIB;
     this.clock = options.clock ?? realClock;
@@ -297,15 +302,12 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
 
   /** Back-off delay before reconnect attempt `attempt` (1-based), drawing the jitter. */
   backoffDelay(attempt: number): number {
-    const { initialMs, maxMs, jitter } = this.#backoff;
-    const nominal = Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
-    return nominal * (1 - jitter * this.#random.next());
+    return this.#backoff.delayFor(attempt);
   }
 
   /** The nominal (un-jittered) delay of attempt `attempt`: the upper bound of {@link backoffDelay}. */
   nominalBackoff(attempt: number): number {
-    const { initialMs, maxMs } = this.#backoff;
-    return Math.min(maxMs, initialMs * 2 ** Math.min(attempt - 1, 30));
+    return this.#backoff.nominal(attempt);
   }
 
   // ---- client mode -------------------------------------------------------------------------------------
