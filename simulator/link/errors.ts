@@ -22,6 +22,7 @@
  * | SOCAT_MISSING        | `socat` is not installed or not on PATH: `apt-get install socat`                  |
  * | SOCAT_FAILED         | `socat` exited or did not create the pty pair; its stderr is in the text          |
  * | QUEUE_FULL           | a bounded transmit queue is full (the bus port's `maxQueuedTransmissions`)        |
+ * | LINK_QUEUE_FULL      | a TCP link's paced writes (`maxQueuedWrites`) or unsent bytes (`maxBufferedBytes`) are at their limit |
  * | FRAME_TOO_LONG       | a transmission longer than the bus's `maxTransmissionBytes`                        |
  * | BUS_FULL             | more devices than the bus's `maxDevices`                                          |
  */
@@ -44,6 +45,7 @@ export type LinkErrorCode =
   | 'SOCAT_MISSING'
   | 'SOCAT_FAILED'
   | 'QUEUE_FULL'
+  | 'LINK_QUEUE_FULL'
   | 'FRAME_TOO_LONG'
   | 'BUS_FULL';
 

@@ -3,7 +3,8 @@
  * serial settings, wire-time arithmetic and one error class with stable codes.
  */
 export { LinkError, type LinkErrorCode } from './errors.ts';
-export type { Link, LinkEvents } from './link.ts';
+export { type Link, LinkBase, type LinkEvents } from './link.ts';
+export { LinkWrapper } from './link-wrapper.ts';
 export { createMemoryPair, MemoryLink, type MemoryPair, type MemoryPairOptions } from './memory-pair.ts';
 export { createLink, type LinkFor, type LinkSpec, openLink } from './open-link.ts';
 export { createPtyPair, type PtyPair, type PtyPairEvents, type PtyPairOptions } from './pty-pair.ts';
@@ -23,9 +24,16 @@ export {
   wireTimeMs,
 } from './serial-settings.ts';
 export {
+  GDW376_FRAME_GAP_MS,
+  listenTcp,
   TcpClientLink,
   type TcpClientLinkOptions,
+  TcpListener,
+  type TcpListenerEvents,
+  type TcpListenOptions,
   type TcpServerEvents,
   TcpServerLink,
   type TcpServerLinkOptions,
+  TcpSocketLink,
+  type TcpWriteOptions,
 } from './tcp-link.ts';

@@ -1,12 +1,53 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
-import type { Clock } from '../clock/clock.ts';
+import type { Clock, TimerHandle } from '../clock/clock.ts';
 import { realClock } from '../clock/real-clock.ts';
 import { LinkError, messageOf } from './errors.ts';
 import { LinkBase } from './link.ts';
 
+/**
+ * Frame pacing default for links that carry Q/GDW 376.1 frames (the concentrator uplink, the master's socket
+ * toward a concentrator): 20 ms between two frames on one connection. Some master stations treat each TCP read
+ * as exactly one frame and close the connection when a read holds two (seen in the field: a heartbeat written
+ * right after a forward reply). Nagle off and one `write()` per frame are not enough — the receiver's kernel
+ * merges segments that arrive before the application reads. 20 ms is several scheduler slices of a busy host, so
+ * a master that reads promptly has taken the first frame before the second lands, and it costs nothing at
+ * 376.1 rates (a heartbeat a minute, a forward reply per meter read, each read itself ≥ 100 ms on the bus).
+ * Hops carrying NDJSON (client API, relay ↔ master) need no pacing: their framing is the newline.
+ */
+export const GDW376_FRAME_GAP_MS = 20;
+
+/** Write options every TCP link (client, server, accepted socket) shares. */
+export interface TcpWriteOptions {
+  /**
+   * Frame pacing: the least time, in ms, between two `write()` calls reaching the socket (each write is one
+   * frame for callers that pace). Measured from the moment the previous write was handed to the OS. Writes wait
+   * in a queue, in order. 0 writes at once. Use {@link GDW376_FRAME_GAP_MS} for 376.1 links.
+   * @defaultValue 0
+   */
+  minFrameGapMs?: number;
+  /**
+   * Writes that may wait for their pacing slot; one more rejects at once with `LINK_QUEUE_FULL`.
+   * @defaultValue 1024
+   */
+  maxQueuedWrites?: number;
+  /**
+   * Backpressure: when this many bytes are already unsent (pacing queue plus the socket's own buffer), a write
+   * rejects at once with `LINK_QUEUE_FULL` — a peer that stopped reading must not make memory grow without bound.
+   * {@link TcpClientLink.bufferedBytes} gives the figure for callers that prefer to check it themselves.
+   * @defaultValue 1048576 (1 MiB)
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Clock for pacing (and the connect timeout of a client link). The byte path is a real socket, so keep real
+   * time here even when the protocol above runs on a virtual clock.
+   * @defaultValue realClock
+   */
+  clock?: Clock;
+}
+
 /** Options for {@link TcpClientLink}. */
-export interface TcpClientLinkOptions {
+export interface TcpClientLinkOptions extends TcpWriteOptions {
   /** Host name or address to connect to. */
   host: string;
   /** TCP port, 1…65535. */
@@ -16,11 +57,6 @@ export interface TcpClientLinkOptions {
    * @defaultValue 5000
    */
   connectTimeoutMs?: number;
-  /**
-   * Clock for the connect timeout.
-   * @defaultValue realClock
-   */
-  clock?: Clock;
 }
 
 /**
@@ -37,12 +73,15 @@ export class TcpClientLink extends LinkBase {
   readonly port: number;
   readonly #connectTimeoutMs: number;
   readonly #clock: Clock;
+  readonly #write: Required<TcpWriteOptions>;
   #socket: net.Socket | undefined;
+  #writer: SocketWriter | undefined;
 
   constructor(options: TcpClientLinkOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw new TypeError('"options" must be an object');
     const { host, port, connectTimeoutMs = 5000, clock = realClock } = options;
+    this.#write = writeOptions(options);
     if (typeof host !== 'string' || host.length === 0)
       throw new TypeError('"host" must be a non-empty string');
     validatePort(port, 'port', false);
@@ -82,6 +121,7 @@ export class TcpClientLink extends LinkBase {
         this.#clock.clearTimeout(timer);
         socket.off('error', onError);
         this.#socket = socket;
+        this.#writer = new SocketWriter(socket, this.description, this.#write);
         wireSocket(socket, this.description, {
           data: (bytes) => this.deliver(bytes),
           lost: (error) => {
@@ -93,21 +133,28 @@ export class TcpClientLink extends LinkBase {
     });
   }
 
+  /** Bytes written but not yet handed to the peer: the pacing queue plus the socket's own buffer. */
+  get bufferedBytes(): number {
+    return this.#writer?.bufferedBytes ?? 0;
+  }
+
   protected doWrite(bytes: Uint8Array): Promise<void> {
-    const socket = this.#socket;
-    if (!socket) return Promise.reject(new LinkError('LINK_CLOSED', `${this.description} is not connected`));
-    return writeSocket(socket, bytes, this.description);
+    const writer = this.#writer;
+    if (!writer) return Promise.reject(new LinkError('LINK_CLOSED', `${this.description} is not connected`));
+    return writer.write(bytes);
   }
 
   protected async doClose(): Promise<void> {
     const socket = this.#socket;
     this.#socket = undefined;
+    this.#writer?.stop();
+    this.#writer = undefined;
     if (socket) await endSocket(socket);
   }
 }
 
 /** Options for {@link TcpServerLink}. */
-export interface TcpServerLinkOptions {
+export interface TcpServerLinkOptions extends TcpWriteOptions {
   /**
    * Address to listen on. Use `0.0.0.0` to accept connections from other machines.
    * @defaultValue '127.0.0.1'
@@ -145,8 +192,10 @@ export class TcpServerLink extends LinkBase {
   readonly events = new EventEmitter<TcpServerEvents>();
   readonly #port: number;
   readonly #policy: 'replace' | 'reject';
+  readonly #write: Required<TcpWriteOptions>;
   #server: net.Server | undefined;
   #socket: net.Socket | undefined;
+  #writer: SocketWriter | undefined;
   #remote = '';
 
   constructor(options: TcpServerLinkOptions) {
@@ -162,6 +211,12 @@ export class TcpServerLink extends LinkBase {
     this.host = host;
     this.#port = port;
     this.#policy = onNewConnection;
+    this.#write = writeOptions(options);
+  }
+
+  /** Bytes written to the current connection but not yet handed to the peer. */
+  get bufferedBytes(): number {
+    return this.#writer?.bufferedBytes ?? 0;
   }
 
   /** `host:port` being listened on (the real port once open, when 0 was asked for). */
@@ -252,10 +307,12 @@ export class TcpServerLink extends LinkBase {
     const old = this.#socket;
     if (old) {
       this.#socket = undefined;
+      this.#writer?.stop();
       old.destroy();
       this.events.emit('disconnect', this.#remote);
     }
     this.#socket = socket;
+    this.#writer = new SocketWriter(socket, remote, this.#write);
     this.#remote = remote;
     wireSocket(socket, remote, {
       data: (bytes) => {
@@ -265,6 +322,8 @@ export class TcpServerLink extends LinkBase {
         // A dial-in peer going away is routine: the link keeps listening for the next connection.
         if (this.#socket !== socket) return;
         this.#socket = undefined;
+        this.#writer?.stop();
+        this.#writer = undefined;
         this.events.emit('disconnect', remote);
       },
     });
@@ -272,8 +331,8 @@ export class TcpServerLink extends LinkBase {
   }
 
   protected doWrite(bytes: Uint8Array): Promise<void> {
-    const socket = this.#socket;
-    if (!socket) {
+    const writer = this.#writer;
+    if (!writer) {
       return Promise.reject(
         new LinkError(
           'LINK_NOT_CONNECTED',
@@ -281,13 +340,15 @@ export class TcpServerLink extends LinkBase {
         ),
       );
     }
-    return writeSocket(socket, bytes, this.#remote);
+    return writer.write(bytes);
   }
 
   protected async doClose(): Promise<void> {
     const server = this.#server;
     const socket = this.#socket;
     this.#socket = undefined;
+    this.#writer?.stop();
+    this.#writer = undefined;
     if (socket) {
       socket.destroy();
       this.events.emit('disconnect', this.#remote);
@@ -296,6 +357,313 @@ export class TcpServerLink extends LinkBase {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       this.#server = undefined;
     }
+  }
+}
+
+/** Options for {@link listenTcp}; the write options apply to every accepted connection. */
+export interface TcpListenOptions extends TcpWriteOptions {
+  /**
+   * Address to listen on. Use `0.0.0.0` to accept connections from other machines.
+   * @defaultValue '127.0.0.1'
+   */
+  host?: string;
+  /** TCP port; 0 picks a free one (read it back with `address()`). */
+  port: number;
+  /**
+   * Connections open at once; one more is closed at once (and counted in `refused`).
+   * @defaultValue 10000
+   */
+  maxConnections?: number;
+}
+
+/** Events of {@link TcpListener}. */
+export interface TcpListenerEvents {
+  /** A connection was accepted: an open Link whose `remote` is the peer's `host:port`. */
+  connection: [link: TcpSocketLink];
+  /** The listening socket failed after it started listening (rare: e.g. too many open files). */
+  error: [error: LinkError];
+}
+
+/**
+ * One accepted TCP connection as a Link — already open when the {@link TcpListener} hands it out. `open()` on it
+ * rejects with `LINK_ALREADY_OPEN`; once closed (by either side) it stays closed.
+ */
+export class TcpSocketLink extends LinkBase {
+  readonly settings = undefined;
+  /** The peer's `host:port`. */
+  readonly remote: string;
+  readonly description: string;
+  readonly #socket: net.Socket;
+  readonly #writer: SocketWriter;
+  #used = false;
+
+  /** @internal Made by {@link TcpListener}. */
+  constructor(socket: net.Socket, options: Required<TcpWriteOptions>) {
+    super();
+    this.#socket = socket;
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.description = this.remote;
+    this.#writer = new SocketWriter(socket, this.remote, options);
+  }
+
+  /** Bytes written but not yet handed to the peer: the pacing queue plus the socket's own buffer. */
+  get bufferedBytes(): number {
+    return this.#writer.bufferedBytes;
+  }
+
+  protected async doOpen(): Promise<void> {
+    // An accepted socket can be opened exactly once, by the listener; a closed one is gone for good.
+    if (this.#used || this.#socket.destroyed) {
+      throw new LinkError('LINK_CLOSED', `${this.description}: an accepted connection cannot be reopened`);
+    }
+    this.#used = true;
+  }
+
+  /** @internal Starts reading once the link counts as open, so no byte arrives before anyone can hear it. */
+  startReading(): void {
+    wireSocket(this.#socket, this.remote, {
+      data: (bytes) => this.deliver(bytes),
+      lost: (error) => this.lost(error),
+    });
+    if (this.#socket.destroyed) this.lost();
+  }
+
+  protected doWrite(bytes: Uint8Array): Promise<void> {
+    return this.#writer.write(bytes);
+  }
+
+  protected async doClose(): Promise<void> {
+    this.#writer.stop();
+    await endSocket(this.#socket);
+  }
+}
+
+/**
+ * A listening TCP socket whose accepted connections are Links ({@link TcpSocketLink}, already open): the master
+ * station's concentrator port, its client API, anything that serves many peers at once. Make one with
+ * {@link listenTcp}.
+ */
+export class TcpListener extends EventEmitter<TcpListenerEvents> {
+  readonly host: string;
+  readonly #server: net.Server;
+  readonly #links = new Set<TcpSocketLink>();
+  readonly #maxConnections: number;
+  #refused = 0;
+  #closing: Promise<void> | undefined;
+
+  /** @internal Made by {@link listenTcp}. */
+  constructor(server: net.Server, host: string, options: Required<TcpWriteOptions>, maxConnections: number) {
+    super();
+    this.host = host;
+    this.#server = server;
+    this.#maxConnections = maxConnections;
+    server.on('connection', (socket) => void this.#accept(socket, options));
+    server.on('error', (error) => {
+      if (this.listenerCount('error') > 0) {
+        this.emit(
+          'error',
+          new LinkError('LISTEN_FAILED', `${this.description}: ${messageOf(error)}`, { cause: error }),
+        );
+      }
+    });
+  }
+
+  /** The address listened on (the real port when 0 was asked for). */
+  address(): { host: string; port: number } {
+    const a = this.#server.address();
+    return { host: this.host, port: a && typeof a === 'object' ? a.port : 0 };
+  }
+
+  /** `host:port` listened on. */
+  get description(): string {
+    const { host, port } = this.address();
+    return `${host}:${port}`;
+  }
+
+  /** Accepted connections still open. */
+  get connections(): number {
+    return this.#links.size;
+  }
+
+  /** Connections closed at once because `maxConnections` were open. */
+  get refused(): number {
+    return this.#refused;
+  }
+
+  /** Stops listening and closes every accepted connection; resolves when all are closed. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      await Promise.all([...this.#links].map((link) => link.close()));
+      await stopped;
+    })();
+    return this.#closing;
+  }
+
+  async #accept(socket: net.Socket, options: Required<TcpWriteOptions>): Promise<void> {
+    if (this.#closing || this.#links.size >= this.#maxConnections) {
+      if (!this.#closing) this.#refused += 1;
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    // Errors before the link is open would otherwise be unhandled; 'close' follows and is seen by startReading.
+    socket.on('error', () => undefined);
+    const link = new TcpSocketLink(socket, options);
+    this.#links.add(link);
+    link.once('close', () => this.#links.delete(link));
+    await link.open();
+    link.startReading();
+    this.emit('connection', link);
+  }
+}
+
+/**
+ * Listens on `host:port` (port 0 picks a free one); each accepted connection is emitted as an open Link.
+ * @throws LinkError `LISTEN_FAILED` (address in use, no permission), TypeError for bad options.
+ */
+export async function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
+  if (typeof options !== 'object' || options === null) throw new TypeError('"options" must be an object');
+  const { host = '127.0.0.1', port, maxConnections = 10_000 } = options;
+  if (typeof host !== 'string' || host.length === 0) throw new TypeError('"host" must be a non-empty string');
+  validatePort(port, 'port', true);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) {
+    throw new TypeError(`"maxConnections" must be an integer >= 1, got ${String(maxConnections)}`);
+  }
+  const write = writeOptions(options);
+  const server = net.createServer({ noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) =>
+      reject(
+        new LinkError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${messageOf(error)}`, {
+          cause: error,
+        }),
+      );
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  return new TcpListener(server, host, write, maxConnections);
+}
+
+/** Validated write options with their defaults. */
+function writeOptions(options: TcpWriteOptions): Required<TcpWriteOptions> {
+  const {
+    minFrameGapMs = 0,
+    maxQueuedWrites = 1024,
+    maxBufferedBytes = 1024 * 1024,
+    clock = realClock,
+  } = options;
+  if (!Number.isFinite(minFrameGapMs) || minFrameGapMs < 0) {
+    throw new TypeError(`"minFrameGapMs" must be a finite number >= 0, got ${String(minFrameGapMs)}`);
+  }
+  if (!Number.isInteger(maxQueuedWrites) || maxQueuedWrites < 1) {
+    throw new TypeError(`"maxQueuedWrites" must be an integer >= 1, got ${String(maxQueuedWrites)}`);
+  }
+  if (!Number.isInteger(maxBufferedBytes) || maxBufferedBytes < 1) {
+    throw new TypeError(`"maxBufferedBytes" must be an integer >= 1, got ${String(maxBufferedBytes)}`);
+  }
+  return { minFrameGapMs, maxQueuedWrites, maxBufferedBytes, clock };
+}
+
+interface QueuedWrite {
+  readonly bytes: Uint8Array;
+  readonly resolve: () => void;
+  readonly reject: (error: LinkError) => void;
+}
+
+/**
+ * @internal Writes to one socket: at once when there is no pacing, otherwise one write at a time with at least
+ * `minFrameGapMs` between the moment one is handed to the OS and the next one starts. Bounded by count
+ * (`maxQueuedWrites`) and by bytes (`maxBufferedBytes`).
+ */
+class SocketWriter {
+  readonly #socket: net.Socket;
+  readonly #description: string;
+  readonly #options: Required<TcpWriteOptions>;
+  readonly #queue: QueuedWrite[] = [];
+  #queuedBytes = 0;
+  #writing = false;
+  #timer: TimerHandle | undefined;
+  #nextAt = Number.NEGATIVE_INFINITY;
+  #stopped = false;
+
+  constructor(socket: net.Socket, description: string, options: Required<TcpWriteOptions>) {
+    this.#socket = socket;
+    this.#description = description;
+    this.#options = options;
+  }
+
+  get bufferedBytes(): number {
+    return this.#queuedBytes + this.#socket.writableLength;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    const { minFrameGapMs, maxQueuedWrites, maxBufferedBytes } = this.#options;
+    if (this.bufferedBytes >= maxBufferedBytes) {
+      return Promise.reject(
+        new LinkError(
+          'LINK_QUEUE_FULL',
+          `${this.bufferedBytes} bytes are still unsent to ${this.#description} (maxBufferedBytes ${maxBufferedBytes}): the peer is not reading`,
+        ),
+      );
+    }
+    if (minFrameGapMs === 0) return writeSocket(this.#socket, bytes, this.#description);
+    if (this.#queue.length >= maxQueuedWrites) {
+      return Promise.reject(
+        new LinkError(
+          'LINK_QUEUE_FULL',
+          `${this.#queue.length} writes already wait for their ${minFrameGapMs} ms slot on ${this.#description} (maxQueuedWrites)`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({ bytes, resolve, reject });
+      this.#queuedBytes += bytes.length;
+      this.#pump();
+    });
+  }
+
+  /** The socket is going away: fail what still waits (LINK_CLOSED) and write nothing more. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#options.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const waiting = this.#queue.splice(0);
+    this.#queuedBytes = 0;
+    for (const w of waiting) {
+      w.reject(new LinkError('LINK_CLOSED', `write to ${this.#description} cut short: the link closed`));
+    }
+  }
+
+  #pump(): void {
+    if (this.#stopped || this.#writing || this.#timer !== undefined || this.#queue.length === 0) return;
+    const clock = this.#options.clock;
+    const wait = this.#nextAt - clock.now();
+    if (wait > 0) {
+      this.#timer = clock.setTimeout(() => {
+        this.#timer = undefined;
+        this.#pump();
+      }, wait);
+      return;
+    }
+    const head = this.#queue.shift()!;
+    this.#queuedBytes -= head.bytes.length;
+    this.#writing = true;
+    writeSocket(this.#socket, head.bytes, this.#description).then(
+      () => this.#written(head, undefined),
+      (error: LinkError) => this.#written(head, error),
+    );
+  }
+
+  #written(head: QueuedWrite, error: LinkError | undefined): void {
+    this.#writing = false;
+    this.#nextAt = this.#options.clock.now() + this.#options.minFrameGapMs;
+    if (error) head.reject(error);
+    else head.resolve();
+    this.#pump();
   }
 }
 
