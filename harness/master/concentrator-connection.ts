@@ -41,6 +41,8 @@ export type ConfirmForm = 'F1' | 'F3';
 export interface ConcentratorConnectionOptions {
   /** Opaque number naming this connection in the session table. */
   id: number;
+  /** The peer's address for messages and session reports. @defaultValue the link's `remote`, else its `description` */
+  remote?: string;
   /** @defaultValue 'F1' */
   confirmForm?: ConfirmForm;
   /** Master station address written into A3 of master-initiated frames (0–127). @defaultValue 0 */
@@ -159,7 +161,7 @@ export class ConcentratorConnection extends EventEmitter {
       clock: this.#clock,
     });
     this.#link = link;
-    this.remote = link.remote ?? link.description;
+    this.remote = options.remote ?? link.remote ?? link.description;
     // §8: some peers do no reassembly; every frame goes out in one write() (the TCP link has Nagle off, and
     // paces frames apart when asked: see the master station's `minFrameGapMs`).
     // The plain accumulator rather than the Gdw376Framer stream: every read's reply passes here, and a frame is

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { bytesToHex } from '../../protocols/bytes.ts';
 import type { Cjt188DiOrder } from '../../protocols/cjt188/index.ts';
 import type { DroppedBytes, FramedFrame } from '../../protocols/framer.ts';
@@ -16,6 +15,13 @@ import {
   type TextEncodingName,
 } from '../../protocols/point-read/index.ts';
 import { type Clock, realClock, type TimerHandle } from '../../simulator/clock/index.ts';
+import {
+  GDW376_FRAME_GAP_MS,
+  type Link,
+  listenTcp,
+  type TcpListener,
+  type TcpSocketLink,
+} from '../../simulator/link/index.ts';
 import { Archive, type ArchiveData, type ArchiveSerial, type MeterLocation } from './archive.ts';
 import { ClientApiServer } from './client-api.ts';
 import { ConcentratorConnection, type ConfirmForm } from './concentrator-connection.ts';
@@ -23,7 +29,6 @@ import { type ConcentratorAddress, formatConcentratorId } from './concentrator-i
 import { failureReasonOf, MasterError, type MasterFailureDetail } from './master-error.ts';
 import { buildMeterRequest, decodeMeterReply, meterAddressFor } from './point-read.ts';
 import { type SessionSnapshot, SessionTable, type SessionUpdate } from './session-table.ts';
-import { AcceptedSocketLink } from './socket-link.ts';
 import type { MasterReading, PointReadRequest } from './types.ts';
 
 /**
@@ -90,6 +95,19 @@ export interface MasterStationOptions {
   loginTimeoutMs?: number;
   /** Master station address MSA in A3 (0–127). @defaultValue 0 */
   msa?: number;
+  /**
+   * Frame pacing toward concentrators: the least time between two frames written on one connection (a confirm
+   * right after a forward, say), so that a concentrator which takes each TCP read as one frame never gets two in
+   * one read (issue 9; `GDW376_FRAME_GAP_MS` in simulator/link says why 20 ms). 0 turns pacing off.
+   * @defaultValue 20
+   */
+  minFrameGapMs?: number;
+  /**
+   * Wraps each accepted concentrator link before the station uses it: a tap, a recorder, a byte counter, a fault
+   * injector (`LinkWrapper` in simulator/link). The station sees only the returned Link.
+   * @defaultValue none
+   */
+  wrapConcentratorLink?: (link: TcpSocketLink) => Link;
 }
 
 /** A session as {@link MasterStation.sessions} reports it. */
@@ -124,10 +142,16 @@ export interface ConcentratorDroppedEvent {
   dropped: DroppedBytes;
 }
 
+/** An address listened on: the host as given (e.g. `127.0.0.1`) and the real port (when 0 was asked for). */
+export interface ListenedAddress {
+  address: string;
+  port: number;
+}
+
 /** Bound addresses after {@link MasterStation.start}. */
 export interface MasterAddresses {
-  listen: AddressInfo;
-  api?: AddressInfo;
+  listen: ListenedAddress;
+  api?: ListenedAddress;
 }
 
 const SERIAL_2400_8E1: Gdw376SerialSettings = { baud: 2400, parity: 'even', dataBits: 8, stopBits: 1 };
@@ -151,7 +175,7 @@ export class MasterStation extends EventEmitter {
   readonly loginTimeoutMs: number;
   readonly #table: SessionTable;
   readonly #connections = new Map<number, ConcentratorConnection>();
-  readonly #server: Server;
+  #listener: TcpListener | undefined;
   readonly #api: ClientApiServer | undefined;
   /** The AFN 10 F1 frame-wait field for {@link MasterStation.meterFrameTimeoutMs}. */
   readonly #frameTimeout: Gdw376FrameTimeout;
@@ -191,9 +215,11 @@ export class MasterStation extends EventEmitter {
     if (options.confirmForm !== undefined && options.confirmForm !== 'F1' && options.confirmForm !== 'F3') {
       throw new TypeError(`"confirmForm" must be 'F1' or 'F3', got ${String(options.confirmForm)}`);
     }
-    this.#server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
-    this.#server.maxConnections = options.maxConcentratorConnections ?? 10_000;
-    this.#server.on('error', (err) => this.#emitError(err));
+    if (options.minFrameGapMs !== undefined && !(options.minFrameGapMs >= 0)) {
+      throw new TypeError(
+        `"minFrameGapMs" must be a number of ms >= 0, got ${String(options.minFrameGapMs)}`,
+      );
+    }
     if (options.api !== false) {
       this.#api = new ClientApiServer((req) => this.pointRead(req), {
         host: options.api?.host,
@@ -207,13 +233,17 @@ export class MasterStation extends EventEmitter {
 
   /** Starts both listeners; resolves with their bound addresses. */
   async start(): Promise<MasterAddresses> {
-    const listen = await new Promise<AddressInfo>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.options.listen?.port ?? 9093, this.options.listen?.host ?? '127.0.0.1', () => {
-        this.#server.off('error', reject);
-        resolve(this.#server.address() as AddressInfo);
-      });
+    const listener = await listenTcp({
+      host: this.options.listen?.host ?? '127.0.0.1',
+      port: this.options.listen?.port ?? 9093,
+      maxConnections: this.options.maxConcentratorConnections ?? 10_000,
+      minFrameGapMs: this.options.minFrameGapMs ?? GDW376_FRAME_GAP_MS,
     });
+    listener.on('connection', (link) => this.#accept(link));
+    listener.on('error', (err) => this.#emitError(err));
+    this.#listener = listener;
+    const { host, port } = listener.address();
+    const listen = { address: host, port };
     this.#started = true;
     const api = this.#api ? await this.#api.listen() : undefined;
     return api ? { listen, api } : { listen };
@@ -225,12 +255,9 @@ export class MasterStation extends EventEmitter {
     if (this.#expiryTimer) this.clock.clearTimeout(this.#expiryTimer.handle);
     this.#expiryTimer = undefined;
     for (const conn of this.#connections.values()) conn.close();
-    await Promise.all([
-      new Promise<void>((resolve) =>
-        this.#server.listening ? this.#server.close(() => resolve()) : resolve(),
-      ),
-      this.#api?.close(),
-    ]);
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await Promise.all([listener?.close(), this.#api?.close()]);
   }
 
   /** Every session the master knows, online or not. */
@@ -352,13 +379,11 @@ export class MasterStation extends EventEmitter {
     throw new MasterError('BAD_REQUEST', `concentrator "${text}" ${parsed.problem}`);
   }
 
-  #accept(socket: Socket): void {
-    void AcceptedSocketLink.accept(socket).then((link) => this.#acceptLink(link));
-  }
-
-  #acceptLink(link: AcceptedSocketLink): void {
+  #accept(accepted: TcpSocketLink): void {
+    const link = this.options.wrapConcentratorLink?.(accepted) ?? accepted;
     const conn = new ConcentratorConnection(link, {
       id: this.#nextConnectionId++,
+      remote: accepted.remote,
       confirmForm: this.options.confirmForm,
       msa: this.options.msa,
       maxInFlight: this.options.maxInFlightPerConcentrator,
