@@ -21,10 +21,10 @@ import {
 import {
   Backoff,
   type BackoffOptions,
-  REAL_TIMERS,
+  type Clock,
   type TimerHandle,
-  type Timers,
-} from '../relay/backoff.ts';
+  unrefClock,
+} from '../../simulator/clock/index.ts';
 import { PointReadError } from './errors.ts';
 
 export interface PointReadClientOptions {
@@ -54,8 +54,11 @@ export interface PointReadClientOptions {
   handshakeTimeoutMs?: number;
   /** Extra `ws` client options (e.g. `ca` for a relay with a self-signed certificate). */
   wsOptions?: ClientOptions;
-  /** Timer seam for tests. @defaultValue real timers */
-  timers?: Timers;
+  /**
+   * Time for read timeouts and reconnect delays: real time whose timers do not keep a script alive once its reads
+   * are done; tests pass a VirtualClock. @defaultValue unrefClock
+   */
+  clock?: Clock;
 }
 
 /** Per-read options. */
@@ -98,7 +101,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
   readonly maxInFlight: number;
   readonly #options: PointReadClientOptions;
   readonly #backoff: Backoff;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #pending = new Map<string, Pending>();
   #ws: WebSocketType | undefined;
   #state: 'idle' | 'connecting' | 'open' | 'waiting' | 'closed' = 'idle';
@@ -120,7 +123,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     positiveInteger('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000);
     this.#options = options;
     this.#backoff = new Backoff(options.backoff);
-    this.#timers = options.timers ?? REAL_TIMERS;
+    this.#clock = options.clock ?? unrefClock;
   }
 
   /** True while reads can be sent. */
@@ -188,7 +191,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
       return fail('BAD_REQUEST', error instanceof Error ? error.message : String(error), error);
     }
     return new Promise<Reading>((resolve, reject) => {
-      const timer = this.#timers.setTimeout(() => {
+      const timer = this.#clock.setTimeout(() => {
         if (this.#pending.delete(id)) {
           reject(new PointReadError('TIMEOUT', `no answer within ${timeoutMs} ms`, { concentrator, meter }));
         }
@@ -202,7 +205,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    if (this.#retryTimer !== undefined) this.#timers.clearTimeout(this.#retryTimer);
+    if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     this.#failAll('CLOSED', 'the client was closed');
     const ws = this.#ws;
@@ -299,7 +302,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     this.#state = 'waiting';
     const delay = this.#backoff.next();
     this.emit('reconnecting', delay, reason);
-    this.#retryTimer = this.#timers.setTimeout(() => {
+    this.#retryTimer = this.#clock.setTimeout(() => {
       this.#retryTimer = undefined;
       if (this.#state !== 'waiting') return;
       // Failures are handled by the close handler (which schedules the next attempt); nothing to catch here.
@@ -315,7 +318,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     const pending = this.#pending.get(msg.id);
     if (!pending) return; // the answer to a read that already timed out here
     this.#pending.delete(msg.id);
-    this.#timers.clearTimeout(pending.timer);
+    this.#clock.clearTimeout(pending.timer);
     if (msg.type === 'reading') {
       pending.resolve(msg);
       return;
@@ -333,7 +336,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
   #failAll(code: 'DISCONNECTED' | 'CLOSED', message: string): void {
     for (const [id, pending] of [...this.#pending]) {
       this.#pending.delete(id);
-      this.#timers.clearTimeout(pending.timer);
+      this.#clock.clearTimeout(pending.timer);
       pending.reject(
         new PointReadError(code, message, { concentrator: pending.concentrator, meter: pending.meter }),
       );

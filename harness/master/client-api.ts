@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import {
   type AnyPointReadMessage,
   encodeLine,
@@ -15,7 +14,8 @@ import {
   type TextEncodingName,
   toLegacyAnswer,
 } from '../../protocols/point-read/index.ts';
-import { writeCoalesced } from './coalesced-write.ts';
+import { listenTcp, type TcpListener, type TcpSocketLink } from '../../simulator/link/index.ts';
+import { CoalescedWriter } from './coalesced-write.ts';
 import { MasterError, wireDetail } from './master-error.ts';
 import type { MasterReading, PointReadRequest } from './types.ts';
 
@@ -45,12 +45,20 @@ export interface ClientApiOptions {
   maxConnections?: number;
   /** Longest request line, bytes. @defaultValue 65536 */
   maxLineLength?: number;
+  /**
+   * Answer bytes a client may leave unread; at this many the client is closed as a slow reader (it keeps asking
+   * but does not read its answers, so they would pile up without bound). @defaultValue 1048576 (1 MiB)
+   */
+  maxUnsentBytes?: number;
 }
 
 /** Performs one read; rejects with a {@link MasterError} (or anything else, answered as BAD_REPLY). */
 export type PointReadHandler = (request: PointReadRequest) => Promise<MasterReading>;
 
-/** Events: `'connection'` (socket), `'bad-line'` (BadLine), `'error'` (server error). */
+/**
+ * Events: `'connection'` (the accepted link), `'bad-line'` (BadLine), `'slow-reader'` (remote: a client closed
+ * for leaving `maxUnsentBytes` of answers unread), `'error'` (server error).
+ */
 export class ClientApiServer extends EventEmitter {
   readonly host: string;
   readonly port: number;
@@ -58,9 +66,9 @@ export class ClientApiServer extends EventEmitter {
   readonly maxInFlightPerConnection: number;
   readonly maxConnections: number;
   readonly maxLineLength: number | undefined;
+  readonly maxUnsentBytes: number;
   readonly #handler: PointReadHandler;
-  readonly #server: Server;
-  readonly #sockets = new Set<Socket>();
+  #listener: TcpListener | undefined;
 
   constructor(handler: PointReadHandler, options: ClientApiOptions = {}) {
     super();
@@ -75,72 +83,78 @@ export class ClientApiServer extends EventEmitter {
     );
     this.maxConnections = positiveInt('maxConnections', options.maxConnections, 256);
     this.maxLineLength = options.maxLineLength;
-    // allowHalfOpen: a client may send its request and end its side; it still gets its answers.
-    this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket));
-    this.#server.on('error', (err) => this.emit('error', err));
+    this.maxUnsentBytes = positiveInt('maxUnsentBytes', options.maxUnsentBytes, 1024 * 1024);
   }
 
   /** Starts listening; resolves with the bound address. */
-  listen(): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.#server.once('error', onError);
-      this.#server.listen(this.port, this.host, () => {
-        this.#server.off('error', onError);
-        resolve(this.#server.address() as AddressInfo);
-      });
+  async listen(): Promise<{ address: string; port: number }> {
+    const listener = await listenTcp({
+      host: this.host,
+      port: this.port,
+      maxConnections: this.maxConnections,
+      // A client may send its request and end its side; it still gets its answers.
+      allowHalfOpen: true,
+      // NDJSON is framed by its newlines: no pacing; answers of one turn leave in one write (CoalescedWriter).
+      maxBufferedBytes: this.maxUnsentBytes,
     });
+    listener.on('connection', (link) => this.#accept(link));
+    listener.on('error', (err) => this.emit('error', err));
+    this.#listener = listener;
+    const { host, port } = listener.address();
+    return { address: host, port };
   }
 
   /** Stops listening and closes every client connection. */
-  close(): Promise<void> {
-    for (const socket of this.#sockets) socket.destroy();
-    return new Promise((resolve) => {
-      if (!this.#server.listening) resolve();
-      else this.#server.close(() => resolve());
-    });
+  async close(): Promise<void> {
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.close();
   }
 
   /** Open client connections. */
   get connections(): number {
-    return this.#sockets.size;
+    return this.#listener?.connections ?? 0;
   }
 
-  #accept(socket: Socket): void {
-    if (this.#sockets.size >= this.maxConnections) {
-      socket.destroy();
-      return;
-    }
-    this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
-    // A client that resets mid-answer is normal; the socket's 'error' must not become an uncaught one.
-    socket.on('error', () => {});
-    this.emit('connection', socket);
-    new ClientConnection(this, socket, this.#handler);
+  #accept(link: TcpSocketLink): void {
+    link.on('error', () => {}); // a client that resets mid-answer is normal; 'close' follows
+    this.emit('connection', link);
+    new ClientConnection(this, link, this.#handler);
   }
 }
 
-/** One client socket: frames lines, runs reads, writes exactly one answer per request. @internal */
+/** One client connection: frames lines, runs reads, writes exactly one answer per request. @internal */
 class ClientConnection {
   readonly #server: ClientApiServer;
-  readonly #socket: Socket;
+  readonly #link: TcpSocketLink;
   readonly #handler: PointReadHandler;
+  readonly #writer: CoalescedWriter;
   #inFlight = 0;
   #inputEnded = false;
-  #waitingForDrain = false;
+  #closed = false;
 
-  constructor(server: ClientApiServer, socket: Socket, handler: PointReadHandler) {
+  constructor(server: ClientApiServer, link: TcpSocketLink, handler: PointReadHandler) {
     this.#server = server;
-    this.#socket = socket;
+    this.#link = link;
     this.#handler = handler;
+    // Backpressure: answers a client leaves unread pile up in the link up to `maxUnsentBytes`; then the link
+    // refuses the write and the client is closed as a slow reader (a link cannot stop reading requests).
+    this.#writer = new CoalescedWriter(link, () => {
+      if (this.#closed) return;
+      server.emit('slow-reader', link.remote);
+      this.#close();
+    });
     // The plain decoder rather than the NdjsonFramer stream: the end of input must be seen after the last
     // line's answer is queued, which is simpler to order without a pipe in between.
     const decoder = new NdjsonDecoder({ charset: server.encoding, maxLineLength: server.maxLineLength });
-    socket.on('data', (chunk: Buffer) => this.#onEvents(decoder.push(chunk)));
-    socket.on('end', () => {
+    link.on('data', (chunk) => this.#onEvents(decoder.push(chunk)));
+    link.events.on('end', () => {
       this.#onEvents(decoder.flush());
       this.#inputEnded = true;
       this.#maybeEnd();
+    });
+    link.on('close', () => {
+      this.#closed = true;
     });
   }
 
@@ -222,7 +236,7 @@ class ClientConnection {
    * The fallback is built only then: nearly every answer encodes.
    */
   #send(msg: AnyPointReadMessage, fallback?: () => AnyPointReadMessage): void {
-    if (this.#socket.destroyed || this.#socket.writableEnded) return;
+    if (this.#closed) return;
     let line: Uint8Array;
     try {
       line = encodeLine(msg, this.#server.encoding);
@@ -230,20 +244,19 @@ class ClientConnection {
       if (!fallback) throw err;
       line = encodeLine(fallback(), this.#server.encoding);
     }
-    // Backpressure: stop reading requests while the client is not reading answers. One 'drain' listener at a
-    // time: answers written while waiting for it must not each add another.
-    if (!writeCoalesced(this.#socket, line) && !this.#waitingForDrain) {
-      this.#waitingForDrain = true;
-      this.#socket.pause();
-      this.#socket.once('drain', () => {
-        this.#waitingForDrain = false;
-        this.#socket.resume();
-      });
-    }
+    this.#writer.write(line);
   }
 
+  /** After the client ended its side: close once every answer is written. */
   #maybeEnd(): void {
-    if (this.#inputEnded && this.#inFlight === 0 && !this.#socket.destroyed) this.#socket.end();
+    if (this.#inputEnded && this.#inFlight === 0) this.#close();
+  }
+
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#writer.flush(); // the last answers go out before the FIN (the link ends after pending writes)
+    void this.#link.close().catch(() => {});
   }
 }
 

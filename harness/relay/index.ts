@@ -3,14 +3,6 @@
  * master station's client API over TCP as NDJSON. See `relay.ts` for the server and its limits.
  */
 export { type AuthOptions, type AuthResult, checkUpgrade } from './auth.ts';
-export {
-  Backoff,
-  type BackoffOptions,
-  DEFAULT_BACKOFF,
-  REAL_TIMERS,
-  type TimerHandle,
-  type Timers,
-} from './backoff.ts';
 export { CLOSE_SLOW_READER } from './client-session.ts';
 export { RelayError, type RelayErrorCode } from './errors.ts';
 export type { RelayLogEntry, RelayLogger } from './log.ts';

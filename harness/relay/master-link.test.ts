@@ -1,20 +1,28 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Timers } from './backoff.ts';
+import { type TimerHandle, VirtualClock } from '../../simulator/clock/index.ts';
 import { MasterLink } from './master-link.ts';
 import { FakeMaster, readingFor } from './testing/fake-master.ts';
 
-/** Timers the test fires by hand: reconnect delays are observed, never slept. */
-class ManualTimers implements Timers {
-  readonly scheduled: { fn: () => void; ms: number; done: boolean }[] = [];
+/** A VirtualClock that records what is scheduled on it: reconnect delays are observed, never slept. */
+class ManualTimers extends VirtualClock {
+  readonly scheduled: { ms: number; at: number; done: boolean }[] = [];
+  readonly #byHandle = new Map<TimerHandle, { done: boolean }>();
   #waiters: (() => void)[] = [];
-  setTimeout(fn: () => void, ms: number) {
-    const t = { fn, ms, done: false };
+  override setTimeout(fn: () => void, ms: number): TimerHandle {
+    const t = { ms, at: this.now() + ms, done: false };
     this.scheduled.push(t);
+    const handle = super.setTimeout(() => {
+      t.done = true;
+      fn();
+    }, ms);
+    this.#byHandle.set(handle, t);
     for (const w of this.#waiters.splice(0)) w();
-    return t;
+    return handle;
   }
-  clearTimeout(handle: unknown) {
-    (handle as { done: boolean }).done = true;
+  override clearTimeout(handle: TimerHandle): void {
+    const t = this.#byHandle.get(handle);
+    if (t) t.done = true;
+    super.clearTimeout(handle);
   }
   /** Waits until a timer of at least `count` has been scheduled (the link's retries), then returns it. */
   async nth(count: number, filter: (ms: number) => boolean = () => true) {
@@ -24,11 +32,9 @@ class ManualTimers implements Timers {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
   }
-  fire(t: { fn: () => void; done: boolean }) {
-    if (!t.done) {
-      t.done = true;
-      t.fn();
-    }
+  /** Moves the clock to the timer's time, so it fires (with anything else due by then). */
+  fire(t: { at: number; done: boolean }) {
+    if (!t.done) this.advance(Math.max(0, t.at - this.now()));
   }
 }
 
@@ -48,7 +54,7 @@ describe('MasterLink', () => {
       port: master.port,
       backoff: { initialMs: 100, maxMs: 1000, jitter: 0 },
       readTimeoutMs: 60_000,
-      timers,
+      clock: timers,
     });
     cleanups.push(
       () => link.stop(),

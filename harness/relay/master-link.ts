@@ -1,16 +1,18 @@
 /**
- * The relay's one TCP connection to the master station's client API.
+ * The relay's one connection to the master station's client API.
  *
  * Contract (DESIGN.md, "Relay"): newline-delimited JSON, one message per line, in UTF-8 or GB2312; every
  * `read` request gets exactly one `reading` or `error` line with the same `id`. This module owns the ids on
  * that connection (clients' ids can collide, so they never go upstream), the bounded table of reads waiting
- * for an answer, the per-read timeout, and reconnection with back-off.
+ * for an answer, the per-read timeout, and reconnection with back-off. The connection is a Link (a TCP link to
+ * `host:port` unless `link` says otherwise), the time a Clock.
  *
- * Flow control: at most `maxInFlight` requests are outstanding at the master at once (the master station
- * answers BUSY beyond its own per-connection limit, 32 by default); further reads wait in a FIFO queue here,
- * their timeout already running, up to `maxPending` reads in all. A request that timed out here still holds
- * its slot until the master's late answer arrives (the master is still working on it), or for one more
- * `readTimeoutMs` at most, so a master that never answers cannot shrink the window for ever.
+ * Flow control is a request window (`simulator/window`): at most `maxInFlight` requests are outstanding at the
+ * master at once (the master station answers BUSY beyond its own per-connection limit); further reads wait in a
+ * FIFO queue here, their timeout already running, up to `maxPending` reads in all. A request that timed out here
+ * still holds its slot until the master's late answer arrives (the master is still working on it), or for one
+ * more `readTimeoutMs` at most (its id is quarantined), so a master that never answers cannot shrink the window
+ * for ever.
  *
  * Every call to {@link MasterLink.read} settles exactly once and never rejects: with the master's answer, or
  * with a local `error` message — `MASTER_UNAVAILABLE` at once while the master is away (a read must not hang
@@ -19,7 +21,6 @@
  * message.
  */
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import {
   type AnyPointReadMessage,
   encodeLine,
@@ -29,8 +30,21 @@ import {
   type Reading,
   type TextEncodingName,
 } from '../../protocols/point-read/index.ts';
-import { writeCoalesced } from '../master/coalesced-write.ts';
-import { Backoff, type BackoffOptions, REAL_TIMERS, type TimerHandle, type Timers } from './backoff.ts';
+import {
+  Backoff,
+  type BackoffOptions,
+  type Clock,
+  type TimerHandle,
+  unrefClock,
+} from '../../simulator/clock/index.ts';
+import { type Link, TcpClientLink } from '../../simulator/link/index.ts';
+import {
+  type IdSpace,
+  RequestWindow,
+  RequestWindowError,
+  type WindowReply,
+} from '../../simulator/window/index.ts';
+import { CoalescedWriter } from '../master/coalesced-write.ts';
 import { type RelayLogger, SILENT } from './log.ts';
 
 /** What the relay asks the master for: a v1 `read` without its id (the link assigns one). */
@@ -83,10 +97,20 @@ export interface MasterLinkOptions {
    * @defaultValue 5000
    */
   connectTimeoutMs?: number;
-  /** Reconnect schedule. @defaultValue {@link DEFAULT_BACKOFF} (250 ms doubling to 10 s, ±20 %) */
+  /** Reconnect schedule. @defaultValue `DEFAULT_BACKOFF` of simulator/clock (250 ms doubling to 10 s, ±20 %) */
   backoff?: BackoffOptions;
-  /** Timer seam for tests. @defaultValue {@link REAL_TIMERS} */
-  timers?: Timers;
+  /**
+   * Time for read timeouts, slot quarantine and reconnect delays. Real time whose timers do not keep the process
+   * alive by default (the relay may be embedded in someone else's process); tests pass a VirtualClock.
+   * @defaultValue unrefClock
+   */
+  clock?: Clock;
+  /**
+   * Makes the (closed) link to the master for each connection attempt. A test or a tool may return a wrapped link
+   * (a tap, a byte counter) here; the master link only sees a Link.
+   * @defaultValue a TcpClientLink to `host:port` with `connectTimeoutMs`, no frame pacing (NDJSON needs none)
+   */
+  link?: () => Link;
   /** Log sink. @defaultValue silent */
   log?: RelayLogger;
 }
@@ -101,12 +125,51 @@ export interface MasterLinkEvents {
   down: [reason: string];
 }
 
-interface Pending {
-  resolve: (answer: UpstreamAnswer) => void;
-  timer: TimerHandle;
-  /** The request line, sent when a window slot is free. */
-  line: Uint8Array;
-  sent: boolean;
+/** The link went down (or the relay stopped) while the read waited: answered MASTER_UNAVAILABLE. */
+class LinkDown extends Error {}
+
+/**
+ * Upstream request ids "1", "2", … (never repeated on one link) with a cap: a new id only while fewer than `max`
+ * ids are still busy in the window — in flight *or* quarantined after a timeout — so a request the master is still
+ * working on keeps its slot (see the module comment). Ids answered by the master are let go at once
+ * ({@link CappedIds.release}); the rest are found free (quarantine over) when the cap is reached.
+ */
+class CappedIds implements IdSpace<string> {
+  readonly size = Number.POSITIVE_INFINITY;
+  readonly description = 'request ids 1, 2, …';
+  readonly #max: number;
+  readonly #issued = new Set<string>();
+  readonly #onExpired: (id: string) => void;
+  #n = 0;
+
+  constructor(max: number, onExpired: (id: string) => void) {
+    this.#max = max;
+    this.#onExpired = onExpired;
+  }
+
+  /** Ids handed out and not yet known to be free: requests outstanding at the master. */
+  get outstanding(): number {
+    return this.#issued.size;
+  }
+
+  take(busy: (id: string) => boolean): string | undefined {
+    if (this.#issued.size >= this.#max) {
+      for (const id of this.#issued) {
+        if (busy(id)) continue;
+        this.#issued.delete(id);
+        this.#onExpired(id);
+      }
+      if (this.#issued.size >= this.#max) return undefined;
+    }
+    const id = String(++this.#n);
+    this.#issued.add(id);
+    return id;
+  }
+
+  /** The master answered `id` (or it was never sent): its slot is free. */
+  release(id: string): void {
+    this.#issued.delete(id);
+  }
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -126,19 +189,18 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
   readonly connectTimeoutMs: number;
   readonly #maxLineLength: number;
   readonly #backoff: Backoff;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #log: RelayLogger;
-  /** Reads waiting for their answer, queued or sent. */
-  readonly #pending = new Map<string, Pending>();
-  /** Ids of pending reads not yet sent, oldest first. */
-  #queue: string[] = [];
-  /** Ids sent and not yet answered by the master (the window), with the stale timer of timed-out ones. */
-  readonly #outstanding = new Map<string, TimerHandle | undefined>();
+  readonly #makeLink: () => Link;
   #state: MasterLinkState = 'idle';
-  #socket: net.Socket | undefined;
+  /** The current connection's link, window and ids; a new set for each connection. */
+  #link: Link | undefined;
+  #window: RequestWindow<string, UpstreamAnswer> | undefined;
+  #ids: CappedIds | undefined;
+  #writer: CoalescedWriter | undefined;
   #retryTimer: TimerHandle | undefined;
   #retryAt = 0;
-  #seq = 0;
+  #localSeq = 0;
   #lastProblem = 'not connected yet';
 
   /** @throws TypeError naming the first bad option. */
@@ -162,8 +224,12 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     this.connectTimeoutMs = positiveInteger('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
     this.#maxLineLength = positiveInteger('maxLineLength', options.maxLineLength ?? 64 * 1024);
     this.#backoff = new Backoff(options.backoff);
-    this.#timers = options.timers ?? REAL_TIMERS;
+    this.#clock = options.clock ?? unrefClock;
     this.#log = options.log ?? SILENT;
+    this.#makeLink =
+      options.link ??
+      (() =>
+        new TcpClientLink({ host: this.host, port: this.port, connectTimeoutMs: this.connectTimeoutMs }));
   }
 
   get state(): MasterLinkState {
@@ -177,12 +243,12 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
 
   /** Reads waiting for an answer (queued here or sent). */
   get pending(): number {
-    return this.#pending.size;
+    return this.#window ? this.#window.inFlight + this.#window.queued : 0;
   }
 
-  /** Requests sent and not yet answered by the master. */
+  /** Requests sent and not yet answered by the master (timed-out ones included until their slot is freed). */
   get outstanding(): number {
-    return this.#outstanding.size;
+    return this.#ids?.outstanding ?? 0;
   }
 
   /** `host:port`, for messages. */
@@ -202,205 +268,211 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
   stop(): void {
     if (this.#state === 'stopped') return;
     this.#state = 'stopped';
-    if (this.#retryTimer !== undefined) this.#timers.clearTimeout(this.#retryTimer);
+    if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
-    this.#socket?.destroy();
-    this.#socket = undefined;
-    this.#failAll('the relay is stopping');
+    const link = this.#link;
+    this.#link = undefined;
+    this.#window?.close(new LinkDown('the relay is stopping'));
+    void link?.close().catch(() => {});
   }
 
   /** Asks the master for one reading. Settles exactly once; never rejects (see the module comment). */
-  read(req: UpstreamRead): Promise<UpstreamAnswer> {
-    const id = `u${++this.#seq}`;
-    if (this.#state !== 'up' || this.#socket === undefined) {
-      return Promise.resolve(this.#localError(id, req, 'MASTER_UNAVAILABLE', this.#unavailableText()));
+  async read(req: UpstreamRead): Promise<UpstreamAnswer> {
+    const window = this.#window;
+    const ids = this.#ids;
+    const writer = this.#writer;
+    if (this.#state !== 'up' || !window || !ids || !writer) {
+      return this.#localError(undefined, req, 'MASTER_UNAVAILABLE', this.#unavailableText());
     }
-    if (this.#pending.size >= this.maxPending) {
-      return Promise.resolve(
-        this.#localError(
-          id,
-          req,
-          'QUEUE_FULL',
-          `${this.#pending.size} reads are already waiting for the master (maxPendingUpstream); try again later`,
-        ),
+    if (window.inFlight + window.queued >= this.maxPending) {
+      return this.#localError(
+        undefined,
+        req,
+        'QUEUE_FULL',
+        `${window.inFlight + window.queued} reads are already waiting for the master (maxPendingUpstream); try again later`,
       );
     }
-    let line: Uint8Array;
+    let sentId: string | undefined;
+    const send = (id: string): void => {
+      let line: Uint8Array;
+      try {
+        line = encodeLine({ type: 'read', id, ...req }, this.encoding);
+      } catch (error) {
+        // Requests were validated by the codec on the way in, so this means a bug, but the read still gets
+        // its one answer rather than an exception in the relay's message handler.
+        ids.release(id);
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new UnsendableRead(`cannot forward the read: ${reason}`);
+      }
+      sentId = id;
+      writer.write(line);
+    };
+    let answer: WindowReply<string, UpstreamAnswer>;
     try {
-      line = encodeLine({ type: 'read', id, ...req }, this.encoding);
+      answer = await window.request(send, { timeoutMs: this.readTimeoutMs, timeoutFrom: 'request' });
     } catch (error) {
-      // Requests were validated by the codec on the way in, so this means a bug, but the read still gets
-      // its one answer rather than an exception in the relay's message handler.
-      const reason = error instanceof Error ? error.message : String(error);
-      return Promise.resolve(this.#localError(id, req, 'BAD_REQUEST', `cannot forward the read: ${reason}`));
+      return this.#failure(error, req, sentId, window);
     }
-    return new Promise<UpstreamAnswer>((resolve) => {
-      const timer = this.#timers.setTimeout(() => this.#timeout(id, req), this.readTimeoutMs);
-      this.#pending.set(id, { resolve, timer, line, sent: false });
-      this.#queue.push(id);
-      this.#pump();
-    });
+    return answer.reply;
   }
 
-  /** Sends queued requests while the window has room. */
-  #pump(): void {
-    const socket = this.#socket;
-    if (this.#state !== 'up' || socket === undefined) return;
-    while (this.#outstanding.size < this.maxInFlight && this.#queue.length > 0) {
-      const id = this.#queue.shift()!;
-      const pending = this.#pending.get(id);
-      if (!pending) continue;
-      pending.sent = true;
-      this.#outstanding.set(id, undefined);
-      writeCoalesced(socket, pending.line);
-    }
-  }
-
-  #timeout(id: string, req: UpstreamRead): void {
-    const pending = this.#pending.get(id);
-    if (!pending) return;
-    this.#pending.delete(id);
-    if (pending.sent) {
-      // The master is still on it: keep the slot until its answer, or one more readTimeoutMs at most.
-      this.#outstanding.set(
+  /** A read's failure as its one local `error` answer. */
+  #failure(
+    error: unknown,
+    req: UpstreamRead,
+    id: string | undefined,
+    window: RequestWindow<string, UpstreamAnswer>,
+  ): ReadError {
+    if (error instanceof UnsendableRead) return this.#localError(id, req, 'BAD_REQUEST', error.message);
+    if (error instanceof LinkDown) {
+      return this.#localError(
         id,
-        this.#timers.setTimeout(() => {
-          if (this.#outstanding.delete(id)) {
-            this.#log({
-              level: 'warn',
-              event: 'master-no-answer',
-              message: `the master never answered read ${id}; its slot is freed`,
-              fields: { id },
-            });
-            this.#pump();
-          }
-        }, this.readTimeoutMs),
+        req,
+        'MASTER_UNAVAILABLE',
+        `lost the master station at ${this.address} before it answered (${error.message})`,
       );
-    } else {
-      this.#queue.splice(this.#queue.indexOf(id), 1);
     }
-    const where = pending.sent
-      ? 'from the master'
-      : `(queued behind ${this.maxInFlight} reads at the master)`;
-    pending.resolve(
-      this.#localError(id, req, 'TIMEOUT', `no answer ${where} within ${this.readTimeoutMs} ms`),
-    );
+    if (error instanceof RequestWindowError && error.code === 'WINDOW_TIMEOUT') {
+      const where =
+        id !== undefined ? 'from the master' : `(queued behind ${window.inFlight} reads at the master)`;
+      return this.#localError(id, req, 'TIMEOUT', `no answer ${where} within ${this.readTimeoutMs} ms`);
+    }
+    if (error instanceof RequestWindowError && error.code === 'WINDOW_FULL') {
+      return this.#localError(id, req, 'QUEUE_FULL', `${error.message} (maxPendingUpstream)`);
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    return this.#localError(id, req, 'MASTER_UNAVAILABLE', `the master link failed: ${reason}`);
   }
 
-  #localError(id: string, req: UpstreamRead, code: string, message: string): ReadError {
-    return { type: 'error', id, code, message, concentrator: req.concentrator, meter: req.meter };
+  #localError(id: string | undefined, req: UpstreamRead, code: string, message: string): ReadError {
+    return {
+      type: 'error',
+      id: id ?? `local-${++this.#localSeq}`,
+      code,
+      message,
+      concentrator: req.concentrator,
+      meter: req.meter,
+    };
   }
 
   #unavailableText(): string {
     const retry =
       this.#state === 'waiting'
-        ? `; retrying in ${Math.max(0, Math.ceil((this.#retryAt - Date.now()) / 1000))} s`
+        ? `; retrying in ${Math.max(0, Math.ceil((this.#retryAt - this.#clock.now()) / 1000))} s`
         : this.#state === 'connecting'
           ? '; connecting'
           : '';
     return `the master station at ${this.address} is not connected (${this.#lastProblem}${retry})`;
   }
 
-  /** The master answered `id`: frees its slot and delivers the answer if the read still waits. */
-  #settle(id: string, answer: UpstreamAnswer): boolean {
-    if (this.#outstanding.has(id)) {
-      const stale = this.#outstanding.get(id);
-      if (stale !== undefined) this.#timers.clearTimeout(stale);
-      this.#outstanding.delete(id);
-      // Deferred so the answer below is delivered before the next request goes out.
-      queueMicrotask(() => this.#pump());
-    }
-    const pending = this.#pending.get(id);
-    if (!pending) return false;
-    this.#pending.delete(id);
-    this.#timers.clearTimeout(pending.timer);
-    pending.resolve(answer);
-    return true;
-  }
-
-  #failAll(reason: string): void {
-    this.#queue = [];
-    for (const stale of this.#outstanding.values()) if (stale !== undefined) this.#timers.clearTimeout(stale);
-    this.#outstanding.clear();
-    for (const [id, pending] of [...this.#pending]) {
-      this.#pending.delete(id);
-      this.#timers.clearTimeout(pending.timer);
-      pending.resolve({
-        type: 'error',
-        id,
-        code: 'MASTER_UNAVAILABLE',
-        message: `lost the master station at ${this.address} before it answered (${reason})`,
-      });
-    }
-  }
-
   #connect(): void {
     this.#state = 'connecting';
     this.#retryTimer = undefined;
-    const socket = net.connect({ host: this.host, port: this.port });
-    this.#socket = socket;
-    const decoder = new NdjsonDecoder({ maxLineLength: this.#maxLineLength, charset: this.encoding });
-    let wasUp = false;
+    const link = this.#makeLink();
+    this.#link = link;
     let problem = '';
-    socket.setTimeout(this.connectTimeoutMs);
-    socket.on('timeout', () => {
-      problem = `no connection after ${this.connectTimeoutMs} ms`;
-      socket.destroy();
+    link.on('error', (error) => {
+      problem = error.message;
     });
-    socket.on('connect', () => {
-      if (this.#socket !== socket) return;
-      socket.setTimeout(0);
-      socket.setNoDelay(true);
-      // TCP keep-alive finds a master that vanished without a FIN (pulled cable, VM paused) eventually;
-      // the per-read timeout covers the reads in flight meanwhile.
-      socket.setKeepAlive(true, 10_000);
-      wasUp = true;
-      this.#state = 'up';
-      this.#backoff.reset();
-      this.#log({
-        level: 'info',
-        event: 'master-up',
-        message: `connected to the master station at ${this.address} (${this.encoding})`,
-        fields: { master: this.address, encoding: this.encoding },
-      });
-      this.emit('up');
-    });
-    socket.on('data', (chunk: Buffer) => {
-      for (const event of decoder.push(chunk)) {
-        if (event.kind === 'message') this.#message(event.message);
-        else this.#badLine(event.error.code, event.error.message, event.id);
-      }
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      problem = error.code ? `${error.code}: ${error.message}` : error.message;
-    });
-    socket.on('close', () => {
-      if (this.#socket !== socket) return;
-      this.#socket = undefined;
-      const reason = problem || (wasUp ? 'the master closed the connection' : 'connection closed');
-      this.#lastProblem = reason;
-      if (this.#state === 'stopped') return;
-      this.#failAll(reason);
-      const delay = this.#backoff.next();
-      this.#state = 'waiting';
-      this.#retryAt = Date.now() + delay;
-      this.#log({
-        level: wasUp ? 'warn' : 'info',
-        event: wasUp ? 'master-down' : 'master-retry',
-        message: `${wasUp ? 'lost' : 'cannot reach'} the master station at ${this.address} (${reason}); retrying in ${delay} ms`,
-        fields: { master: this.address, reason, retryInMs: delay, attempt: this.#backoff.attempt },
-      });
-      this.emit('down', reason);
-      this.#retryTimer = this.#timers.setTimeout(() => this.#connect(), delay);
-    });
+    link.open().then(
+      () => this.#up(link, () => problem),
+      (error: unknown) => {
+        if (this.#link !== link) return;
+        this.#down(link, error instanceof Error ? error.message : String(error), false);
+      },
+    );
   }
 
-  #message(msg: AnyPointReadMessage): void {
-    if (!('type' in msg) || msg.type === 'read' || msg.id === undefined) {
-      this.#badLine('BAD_MESSAGE', 'the master sent something that is not an answer with an id', undefined);
+  #up(link: Link, problem: () => string): void {
+    if (this.#link !== link) {
+      void link.close().catch(() => {}); // stopped while connecting
       return;
     }
-    if (!this.#settle(msg.id, msg)) {
+    const ids = new CappedIds(this.maxInFlight, (id) =>
+      this.#log({
+        level: 'warn',
+        event: 'master-no-answer',
+        message: `the master never answered read ${id}; its slot is freed`,
+        fields: { id },
+      }),
+    );
+    const window = new RequestWindow<string, UpstreamAnswer>({
+      ids,
+      window: this.maxInFlight,
+      maxQueued: this.maxPending,
+      // A timed-out request keeps its slot for one more readTimeoutMs unless the master answers it first.
+      quarantineMs: this.readTimeoutMs,
+      clock: this.#clock,
+    });
+    const decoder = new NdjsonDecoder({ maxLineLength: this.#maxLineLength, charset: this.encoding });
+    link.on('data', (chunk) => {
+      for (const event of decoder.push(chunk)) {
+        if (event.kind === 'message') this.#message(window, ids, event.message);
+        else this.#badLine(window, ids, event.error.code, event.error.message, event.id);
+      }
+    });
+    link.once('close', () => this.#down(link, problem() || 'the master closed the connection', true));
+    // A write the link refuses (its buffer full: the master stopped reading) or loses ends the connection.
+    this.#writer = new CoalescedWriter(link, () => void link.close().catch(() => {}));
+    this.#window = window;
+    this.#ids = ids;
+    this.#state = 'up';
+    this.#backoff.reset();
+    this.#log({
+      level: 'info',
+      event: 'master-up',
+      message: `connected to the master station at ${this.address} (${this.encoding})`,
+      fields: { master: this.address, encoding: this.encoding },
+    });
+    this.emit('up');
+  }
+
+  #down(link: Link, reason: string, wasUp: boolean): void {
+    if (this.#link !== link) return;
+    this.#link = undefined;
+    const window = this.#window;
+    this.#window = undefined;
+    this.#ids = undefined;
+    this.#writer = undefined;
+    this.#lastProblem = reason;
+    window?.close(new LinkDown(reason));
+    if (this.#state === 'stopped') return;
+    const delay = this.#backoff.next();
+    this.#state = 'waiting';
+    this.#retryAt = this.#clock.now() + delay;
+    this.#log({
+      level: wasUp ? 'warn' : 'info',
+      event: wasUp ? 'master-down' : 'master-retry',
+      message: `${wasUp ? 'lost' : 'cannot reach'} the master station at ${this.address} (${reason}); retrying in ${delay} ms`,
+      fields: { master: this.address, reason, retryInMs: delay, attempt: this.#backoff.attempt },
+    });
+    this.emit('down', reason);
+    this.#retryTimer = this.#clock.setTimeout(() => this.#connect(), delay);
+  }
+
+  /** The master answered `id`: frees its slot and delivers the answer if the read still waits. */
+  #settle(
+    window: RequestWindow<string, UpstreamAnswer>,
+    ids: CappedIds,
+    id: string,
+    answer: UpstreamAnswer,
+  ): boolean {
+    ids.release(id); // the master is done with it, whether the read still waits or timed out here
+    return window.settle(id, answer) === 'settled';
+  }
+
+  #message(window: RequestWindow<string, UpstreamAnswer>, ids: CappedIds, msg: AnyPointReadMessage): void {
+    if (!('type' in msg) || msg.type === 'read' || msg.id === undefined) {
+      this.#badLine(
+        window,
+        ids,
+        'BAD_MESSAGE',
+        'the master sent something that is not an answer with an id',
+        undefined,
+      );
+      return;
+    }
+    if (!this.#settle(window, ids, msg.id, msg)) {
       // Usually the answer to a read that already timed out here; harmless, but worth seeing in the log.
       this.#log({
         level: 'warn',
@@ -412,10 +484,16 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
   }
 
   /** A line that is not a valid answer. If it names a waiting read, that read is answered BAD_REPLY. */
-  #badLine(code: string, problem: string, id: string | undefined): void {
+  #badLine(
+    window: RequestWindow<string, UpstreamAnswer>,
+    ids: CappedIds,
+    code: string,
+    problem: string,
+    id: string | undefined,
+  ): void {
     const settled =
       id !== undefined &&
-      this.#settle(id, {
+      this.#settle(window, ids, id, {
         type: 'error',
         id,
         code: 'BAD_REPLY',
@@ -429,3 +507,6 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     });
   }
 }
+
+/** A read that cannot be encoded (a bug: requests are validated on the way in): answered BAD_REQUEST. */
+class UnsendableRead extends Error {}

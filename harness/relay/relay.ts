@@ -19,12 +19,17 @@ import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { TextEncodingName } from '../../protocols/point-read/index.ts';
+import {
+  type BackoffOptions,
+  type Clock,
+  type TimerHandle,
+  unrefClock,
+} from '../../simulator/clock/index.ts';
+import type { Link } from '../../simulator/link/index.ts';
 import { checkUpgrade, redactUrl } from './auth.ts';
-import { type BackoffOptions, REAL_TIMERS, type TimerHandle, type Timers } from './backoff.ts';
 import { ClientSession } from './client-session.ts';
 import { RelayError } from './errors.ts';
 import { type RelayLogger, SILENT } from './log.ts';
@@ -75,8 +80,16 @@ export interface RelayOptions {
   maxClients?: number;
   /** Master reconnect schedule. @defaultValue 250 ms doubling to 10 s, ±20 % */
   masterBackoff?: BackoffOptions;
-  /** Timer seam (master reconnect, read timeouts, heartbeat). @defaultValue real timers */
-  timers?: Timers;
+  /**
+   * Time for the master reconnect, read timeouts and the heartbeat: real time whose timers do not keep the process
+   * alive; tests pass a VirtualClock. @defaultValue unrefClock
+   */
+  clock?: Clock;
+  /**
+   * Makes the link to the master for each connection attempt, e.g. a wrapped one (a tap, a byte counter); the
+   * relay sees only a Link. @defaultValue a TCP link to `master.host:master.port`
+   */
+  masterLink?: () => Link;
   /** Receives the startup line, the per-read lines and everything else worth knowing. @defaultValue silent */
   log?: RelayLogger;
 }
@@ -128,7 +141,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly maxClients: number;
   readonly #options: RelayOptions;
   readonly #log: RelayLogger;
-  readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #master: MasterLink;
   readonly #coalescer: ReadCoalescer<UpstreamRead, UpstreamAnswer>;
   readonly #clients = new Map<number, Client>();
@@ -171,7 +184,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       throw new TypeError('"allowedOrigins" must be an array of origins');
     }
     this.#log = options.log ?? SILENT;
-    this.#timers = options.timers ?? REAL_TIMERS;
+    this.#clock = options.clock ?? unrefClock;
     this.#master = new MasterLink({
       host: options.master.host,
       port: options.master.port,
@@ -180,7 +193,8 @@ export class Relay extends EventEmitter<RelayEvents> {
       maxInFlight: options.maxInFlightUpstream,
       readTimeoutMs: options.readTimeoutMs,
       backoff: options.masterBackoff,
-      timers: this.#timers,
+      clock: this.#clock,
+      link: options.masterLink,
       log: this.#log,
     });
     this.#master.on('up', () => this.emit('master-up'));
@@ -249,7 +263,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       });
     }
     this.#server = server;
-    const { port } = server.address() as net.AddressInfo;
+    const { port } = server.address() as { port: number }; // a TCP server: never a pipe name
     this.#url = `${this.#options.tls ? 'wss' : 'ws'}://${urlHost(this.host)}:${port}`;
     this.#state = 'running';
     this.#logStartup();
@@ -268,7 +282,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       return;
     }
     this.#state = 'stopped';
-    if (this.#heartbeat !== undefined) this.#timers.clearTimeout(this.#heartbeat);
+    if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
     const clients = [...this.#clients.values()];
     for (const client of clients) {
@@ -441,7 +455,7 @@ export class Relay extends EventEmitter<RelayEvents> {
    * without this their sessions and reads would be held for ever.
    */
   #scheduleHeartbeat(): void {
-    this.#heartbeat = this.#timers.setTimeout(() => {
+    this.#heartbeat = this.#clock.setTimeout(() => {
       if (this.#state !== 'running') return;
       for (const [clientId, client] of this.#clients) {
         if (!client.alive) {

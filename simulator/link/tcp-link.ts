@@ -374,6 +374,13 @@ export interface TcpListenOptions extends TcpWriteOptions {
    * @defaultValue 10000
    */
   maxConnections?: number;
+  /**
+   * Keep an accepted link open for writing after its peer has finished sending (TCP half-close): the link emits
+   * `'end'` on its `events` instead of ending too, and closes when its owner closes it — for a server that must
+   * still answer requests sent just before the peer's FIN (the master's client API).
+   * @defaultValue false
+   */
+  allowHalfOpen?: boolean;
 }
 
 /** Events of {@link TcpListener}. */
@@ -393,14 +400,18 @@ export class TcpSocketLink extends LinkBase {
   /** The peer's `host:port`. */
   readonly remote: string;
   readonly description: string;
+  /** `'end'`: the peer finished sending (only with `allowHalfOpen`; otherwise the link closes). */
+  readonly events = new EventEmitter<{ end: [] }>();
   readonly #socket: net.Socket;
   readonly #writer: SocketWriter;
+  readonly #allowHalfOpen: boolean;
   #used = false;
 
   /** @internal Made by {@link TcpListener}. */
-  constructor(socket: net.Socket, options: Required<TcpWriteOptions>) {
+  constructor(socket: net.Socket, options: Required<TcpWriteOptions>, allowHalfOpen = false) {
     super();
     this.#socket = socket;
+    this.#allowHalfOpen = allowHalfOpen;
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.description = this.remote;
     this.#writer = new SocketWriter(socket, this.remote, options);
@@ -424,6 +435,7 @@ export class TcpSocketLink extends LinkBase {
     wireSocket(this.#socket, this.remote, {
       data: (bytes) => this.deliver(bytes),
       lost: (error) => this.lost(error),
+      end: this.#allowHalfOpen ? () => this.events.emit('end') : undefined,
     });
     if (this.#socket.destroyed) this.lost();
   }
@@ -452,12 +464,18 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
   #closing: Promise<void> | undefined;
 
   /** @internal Made by {@link listenTcp}. */
-  constructor(server: net.Server, host: string, options: Required<TcpWriteOptions>, maxConnections: number) {
+  constructor(
+    server: net.Server,
+    host: string,
+    options: Required<TcpWriteOptions>,
+    maxConnections: number,
+    allowHalfOpen = false,
+  ) {
     super();
     this.host = host;
     this.#server = server;
     this.#maxConnections = maxConnections;
-    server.on('connection', (socket) => void this.#accept(socket, options));
+    server.on('connection', (socket) => void this.#accept(socket, options, allowHalfOpen));
     server.on('error', (error) => {
       if (this.listenerCount('error') > 0) {
         this.emit(
@@ -500,7 +518,11 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
     return this.#closing;
   }
 
-  async #accept(socket: net.Socket, options: Required<TcpWriteOptions>): Promise<void> {
+  async #accept(
+    socket: net.Socket,
+    options: Required<TcpWriteOptions>,
+    allowHalfOpen: boolean,
+  ): Promise<void> {
     if (this.#closing || this.#links.size >= this.#maxConnections) {
       if (!this.#closing) this.#refused += 1;
       socket.destroy();
@@ -509,7 +531,7 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
     socket.setNoDelay(true);
     // Errors before the link is open would otherwise be unhandled; 'close' follows and is seen by startReading.
     socket.on('error', () => undefined);
-    const link = new TcpSocketLink(socket, options);
+    const link = new TcpSocketLink(socket, options, allowHalfOpen);
     this.#links.add(link);
     link.once('close', () => this.#links.delete(link));
     await link.open();
@@ -524,14 +546,14 @@ export class TcpListener extends EventEmitter<TcpListenerEvents> {
  */
 export async function listenTcp(options: TcpListenOptions): Promise<TcpListener> {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" must be an object');
-  const { host = '127.0.0.1', port, maxConnections = 10_000 } = options;
+  const { host = '127.0.0.1', port, maxConnections = 10_000, allowHalfOpen = false } = options;
   if (typeof host !== 'string' || host.length === 0) throw new TypeError('"host" must be a non-empty string');
   validatePort(port, 'port', true);
   if (!Number.isInteger(maxConnections) || maxConnections < 1) {
     throw new TypeError(`"maxConnections" must be an integer >= 1, got ${String(maxConnections)}`);
   }
   const write = writeOptions(options);
-  const server = net.createServer({ noDelay: true });
+  const server = net.createServer({ noDelay: true, allowHalfOpen });
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error) =>
       reject(
@@ -545,7 +567,7 @@ export async function listenTcp(options: TcpListenOptions): Promise<TcpListener>
       resolve();
     });
   });
-  return new TcpListener(server, host, write, maxConnections);
+  return new TcpListener(server, host, write, maxConnections, allowHalfOpen);
 }
 
 /** Validated write options with their defaults. */
@@ -678,7 +700,7 @@ function validatePort(port: number, name: string, allowZero: boolean): void {
 function wireSocket(
   socket: net.Socket,
   description: string,
-  on: { data: (bytes: Uint8Array) => void; lost: (error?: LinkError) => void },
+  on: { data: (bytes: Uint8Array) => void; lost: (error?: LinkError) => void; end?: () => void },
 ): void {
   let ended = false;
   let failure: LinkError | undefined;
@@ -688,8 +710,9 @@ function wireSocket(
       cause: error,
     });
   });
-  // Half-open sockets are not useful to a byte link: when the peer ends, we end too.
-  socket.on('end', () => socket.end());
+  // Half-open sockets are not useful to a byte link: when the peer ends, we end too — unless the owner asked to
+  // hear about it and answer first (`allowHalfOpen`).
+  socket.on('end', () => (on.end ? on.end() : socket.end()));
   socket.on('close', () => {
     if (ended) return;
     ended = true;
