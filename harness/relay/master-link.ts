@@ -147,11 +147,6 @@ class CappedIds implements IdSpace<string> {
     this.#onExpired = onExpired;
   }
 
-  /** Ids handed out and not yet known to be free: requests outstanding at the master. */
-  get outstanding(): number {
-    return this.#issued.size;
-  }
-
   take(busy: (id: string) => boolean): string | undefined {
     if (this.#issued.size >= this.#max) {
       for (const id of this.#issued) {
@@ -248,7 +243,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
 
   /** Requests sent and not yet answered by the master (timed-out ones included until their slot is freed). */
   get outstanding(): number {
-    return this.#ids?.outstanding ?? 0;
+    return this.#window ? this.#window.inFlight + this.#window.quarantined : 0;
   }
 
   /** `host:port`, for messages. */
