@@ -7,6 +7,7 @@ import { buildWaterReadReply, decodeCjt188Frame, encodeCjt188 } from '../../prot
 import { buildHeartbeat, buildLogin, encodeGdw376, type Gdw376Frame } from '../../protocols/gdw376/index.ts';
 import { encodeText } from '../../protocols/point-read/index.ts';
 import { VirtualClock } from '../../simulator/clock/index.ts';
+import { LinkWrapper } from '../../simulator/link/index.ts';
 import type { ArchiveData } from './archive.ts';
 import { MasterError } from './master-error.ts';
 import {
@@ -33,6 +34,20 @@ const ARCHIVE: ArchiveData = {
     },
   ],
 };
+
+/** A tap that counts bytes each way; the master station only sees a Link. */
+class ByteCounter extends LinkWrapper {
+  transmitted = 0;
+  received = 0;
+  protected override transmit(bytes: Uint8Array): Promise<void> {
+    this.transmitted += bytes.length;
+    return super.transmit(bytes);
+  }
+  protected override receive(bytes: Uint8Array): void {
+    this.received += bytes.length;
+    super.receive(bytes);
+  }
+}
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -455,6 +470,51 @@ describe('MasterStation point-reads', () => {
     fake.releaseHeld([0, 1]); // the stale reply (value 8) first, then the re-read's own
     expect((await reread).value).toBe(9);
     expect(unmatched.map((f) => f.seq.seq)).toEqual([staleSeq]);
+  });
+
+  it('paces its frames so a concentrator that takes each TCP read as one frame keeps its link under load', async () => {
+    // Issue 9: two frames written back to back (a confirm right after a forward, forwards of concurrent reads)
+    // reached the peer in one read. The master writes them minFrameGapMs (20 ms by default) apart.
+    const { master, port } = await startMaster({ heartbeatPeriodMs: 2000 });
+    const { fake } = await loggedIn(master, port);
+    fake.oneFramePerRead = true;
+    for (let i = 1; i <= 12; i++) fake.meters.set(`000000001010${String(i).padStart(2, '0')}`, { value: i });
+    let heartbeats = 0;
+    const beat = setInterval(() => {
+      heartbeats += 1;
+      fake.heartbeat();
+    }, 25);
+    cleanup.push(() => clearInterval(beat));
+    const meters = Array.from({ length: 12 }, (_, i) => `1010${String(i + 1).padStart(2, '0')}`);
+    const readings = await Promise.all(
+      meters.map((meter) => master.pointRead({ concentrator: '101', meter, protocol: 'cjt188', port: 1 })),
+    );
+    clearInterval(beat);
+    expect(readings.map((r) => r.value)).toEqual(meters.map((_, i) => i + 1));
+    expect(heartbeats).toBeGreaterThan(3);
+    expect(fake.readsNotOneFrame).toBe(0);
+    expect(master.sessions()[0].state).toBe('online');
+  });
+
+  it('counts every byte of the exchange in a wrapper around the concentrator link, over real TCP', async () => {
+    const counters: ByteCounter[] = [];
+    const { master, port } = await startMaster({
+      wrapConcentratorLink: (link) => {
+        const counter = new ByteCounter(link);
+        counters.push(counter);
+        return counter;
+      },
+    });
+    const { fake } = await loggedIn(master, port);
+    fake.meters.set('00000000101001', { value: 4.5 });
+    const reading = await master.pointRead({ concentrator: '101', meter: '101001' });
+    expect(reading).toMatchObject({ value: 4.5, meter: '00000000101001' });
+    expect(master.sessions()[0].remote).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(counters).toHaveLength(1);
+    // Login + forward reply up, confirm + forward down: exactly what the concentrator's socket saw.
+    expect(counters[0].received).toBe(fake.socket.bytesWritten);
+    expect(counters[0].transmitted).toBe(fake.socket.bytesRead);
+    expect(counters[0].received).toBeGreaterThan(0);
   });
 
   it('queues beyond the in-flight limit and answers BUSY when the queue is full', async () => {

@@ -19,6 +19,7 @@ import {
   buildHeartbeat,
   buildLogin,
   buildLogout,
+  decodeGdw376,
   denyFor,
   encodeGdw376,
   type ForwardRequestBody,
@@ -61,6 +62,13 @@ export class FakeConcentrator extends EventEmitter {
   /** When set, forward replies are held here instead of sent; `releaseHeld` sends them (in any order). */
   holdReplies = false;
   readonly held: Uint8Array[] = [];
+  /**
+   * Behave like the strict peers of issue 9, which take each TCP read as exactly one frame: a read that is not
+   * exactly one whole frame (two merged, or a frame and part of the next) closes the connection.
+   */
+  oneFramePerRead = false;
+  /** Reads that were not exactly one frame (counted whether or not `oneFramePerRead` is set). */
+  readsNotOneFrame = 0;
   #seq = 0;
 
   private constructor(socket: Socket, a1: string, a2: number) {
@@ -70,6 +78,12 @@ export class FakeConcentrator extends EventEmitter {
     this.a2 = a2;
     socket.setNoDelay(true);
     const framer = new Gdw376Framer();
+    socket.on('data', (chunk: Buffer) => {
+      const one = decodeGdw376(new Uint8Array(chunk));
+      if (one.kind === 'frame' && one.consumed === chunk.length) return;
+      this.readsNotOneFrame += 1;
+      if (this.oneFramePerRead) socket.destroy();
+    });
     socket.pipe(framer);
     framer.on('data', (event: FramedFrame<Gdw376Frame>) => this.#onFrame(event.frame));
     socket.on('error', () => {});
