@@ -4,10 +4,26 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeLine } from '../../protocols/point-read/index.ts';
+import { LinkWrapper, TcpClientLink } from '../../simulator/link/index.ts';
 import type { RelayLogEntry } from './log.ts';
 import { Relay, type RelayOptions } from './relay.ts';
 import { errorFor, FakeMaster, readingFor } from './testing/fake-master.ts';
 import { WsProbe } from './testing/ws-probe.ts';
+
+/** A tap that counts bytes each way; the relay only sees a Link. */
+class ByteCounter extends LinkWrapper {
+  transmitted = 0;
+  received = 0;
+  protected override transmit(bytes: Uint8Array): Promise<void> {
+    this.transmitted += bytes.length;
+    return super.transmit(bytes);
+  }
+  protected override receive(bytes: Uint8Array): void {
+    this.received += bytes.length;
+    super.receive(bytes);
+  }
+}
 
 /** Log collector that tests can wait on. */
 class LogTap extends EventEmitter<{ entry: [RelayLogEntry] }> {
@@ -95,6 +111,31 @@ describe('Relay', () => {
     const line = logs.entries.find((e) => e.event === 'listening');
     expect(line?.message).toMatch(/^meterlab relay listening on ws:\/\/127\.0\.0\.1:\d+ — auth: OFF/);
     expect(logs.entries.some((e) => e.event === 'read' && e.fields?.outcome === 'reading')).toBe(true);
+  });
+
+  it('runs its master connection through a wrapper it does not know about, every byte counted, over real TCP', async () => {
+    const master = await fakeMaster();
+    const counters: ByteCounter[] = [];
+    const { url } = await relayFor(master, {
+      masterLink: () => {
+        const counter = new ByteCounter(new TcpClientLink({ host: '127.0.0.1', port: master.port }));
+        counters.push(counter);
+        return counter;
+      },
+    });
+    const client = await probe(url);
+    expect(await client.read('w1', '101', '101001')).toMatchObject({ type: 'reading', value: 123.45 });
+    expect(await client.read('w2', '101', '101002')).toMatchObject({ type: 'reading', value: 123.45 });
+    expect(counters).toHaveLength(1);
+    const sent = master.requests.map((r) =>
+      encodeLine({ type: 'read', id: r.id, concentrator: '101', meter: r.meter }),
+    );
+    const answers = master.requests.map(
+      (r) =>
+        `${JSON.stringify({ id: r.id, type: 'reading', concentrator: '101', meter: r.meter, value: 123.45, unit: 'm3' })}\n`,
+    );
+    expect(counters[0].transmitted).toBe(sent.reduce((n, line) => n + line.length, 0));
+    expect(counters[0].received).toBe(answers.reduce((n, line) => n + Buffer.byteLength(line), 0));
   });
 
   it('passes protocol and port upstream and master errors back with the client id', async () => {
