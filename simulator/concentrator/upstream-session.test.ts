@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildConfirm, buildDeny, encodeGdw376 } from '../../protocols/gdw376/index.ts';
+import { buildConfirm, buildDeny, encodeGdw376, type Gdw376Frame } from '../../protocols/gdw376/index.ts';
 import { VirtualClock } from '../clock/index.ts';
+import { LinkWrapper } from '../link/index.ts';
 import { SeededRandom } from '../random.ts';
 import { FakeMaster, once } from './testing/fake-master.ts';
 import { UpstreamSession, type UpstreamSessionOptions } from './upstream-session.ts';
@@ -194,6 +195,45 @@ describe('UpstreamSession (client mode)', () => {
     master.send(confirm.subarray(7));
     await online;
     expect(dropped.length).toBeGreaterThan(0);
+  });
+});
+
+/** A tap counting the bytes each way: the session does not know it is there. */
+class ByteCounter extends LinkWrapper {
+  sent = 0;
+  received = 0;
+  protected override transmit(b: Uint8Array): Promise<void> {
+    this.sent += b.length;
+    return super.transmit(b);
+  }
+  protected override receive(b: Uint8Array): void {
+    this.received += b.length;
+    super.receive(b);
+  }
+}
+
+describe('UpstreamSession link', () => {
+  it('runs through a byte-counting wrapper around its TCP link, login and heartbeat included', async () => {
+    const counters: ByteCounter[] = [];
+    const { master, session, clock } = await setup({
+      wrapLink: (link) => {
+        const counter = new ByteCounter(link);
+        counters.push(counter);
+        return counter;
+      },
+    });
+    const online = once(session, 'online');
+    await session.start();
+    await online;
+    clock.advance(HEARTBEAT_MS);
+    const heartbeat = await master.next(isHeartbeat);
+    await once(session, 'frame', () => true);
+    const login = master.frames.find(isLogin)!;
+    expect(counters).toHaveLength(1);
+    const frameBytes = (f: Gdw376Frame) => encodeGdw376(f).length;
+    expect(counters[0].sent).toBe(frameBytes(login) + frameBytes(heartbeat));
+    const confirm = encodeConfirm(login.a1, login.a2, login.seq.seq).length;
+    expect(counters[0].received).toBe(2 * confirm);
   });
 });
 
