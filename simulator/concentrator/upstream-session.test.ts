@@ -180,6 +180,31 @@ describe('UpstreamSession (client mode)', () => {
     expect(nominal.map((_, i) => twin.backoffDelay(i + 1))).toEqual(delays);
   });
 
+  it('keeps the link with a 2 s heartbeat when the master holds each confirm for 10 s (confirm timeout is its own)', async () => {
+    const { master, session, clock } = await setup({ heartbeatMs: 2000, confirmTimeoutMs: undefined });
+    const online = once(session, 'online');
+    await session.start();
+    await online;
+    master.confirm = 'none';
+    const offline: string[] = [];
+    session.on('offline', (reason) => offline.push(reason));
+    let from = master.frames.length;
+    for (let round = 0; round < 5; round++) {
+      clock.advance(2000);
+      const heartbeat = await master.next(isHeartbeat, 5000, from);
+      from = master.frames.indexOf(heartbeat) + 1;
+      // A master busy with a forward answers the heartbeat 10 s later.
+      clock.advance(9_999);
+      expect(offline).toEqual([]);
+      const confirmed = once(session, 'frame', () => true);
+      master.send(encodeConfirm(heartbeat.a1, heartbeat.a2, heartbeat.seq.seq));
+      await confirmed;
+      expect(session.online).toBe(true);
+    }
+    expect(offline).toEqual([]);
+    expect(session.confirmTimeoutMs).toBe(30_000);
+  });
+
   it('survives garbage and half frames from the master and still takes the confirm', async () => {
     const { master, session } = await setup();
     master.confirm = 'none';

@@ -40,7 +40,7 @@ import { ConcentratorError } from './errors.ts';
  * All protocol timing runs on the {@link Clock}. The bytes go through a Link ({@link TcpClientLink} or
  * {@link TcpServerLink}, optionally wrapped by `wrapLink`): every frame is one `write`, Nagle off, and at least
  * `minFrameGapMs` after the previous frame (frame pacing, see {@link GDW376_FRAME_GAP_MS}) — some masters do no
- * stream reassembly and take each TCP read as one frame (docs: 376.1 quirks; REFERENCE §8).
+ * stream reassembly and take each TCP read as one frame (a field defect, issue 9).
  */
 
 /**
@@ -67,7 +67,14 @@ export interface UpstreamSessionOptions {
   upstream: UpstreamSpec;
   /** Heartbeat period. Below 5 minutes: some masters drop sockets idle that long (§8). @defaultValue 60000 */
   heartbeatMs?: number;
-  /** How long to wait for a login or heartbeat confirm. @defaultValue min(30000, heartbeatMs) */
+  /**
+   * How long to wait for a login or heartbeat confirm: the terminal's own response timeout (the "response timeout
+   * seconds" of the Q/GDW 376.1 AFN 04 F1 parameters), not tied to the heartbeat period. Real master stations hold a
+   * heartbeat confirm while a forward is in flight, for up to 10 s (issue 9): with a 2 s heartbeat, a timeout of
+   * min(30 s, heartbeat) dropped the link after three such holds and failed the read in flight. 30 s outlasts
+   * that with room to spare and still finds a dead link within `maxMissedConfirms` × 30 s.
+   * @defaultValue DEFAULT_CONFIRM_TIMEOUT_MS (30000)
+   */
   confirmTimeoutMs?: number;
   /** Heartbeat confirms missed in a row before the link is taken as dead. @defaultValue 3 */
   maxMissedConfirms?: number;
@@ -129,6 +136,8 @@ export interface UpstreamSessionEvents {
 }
 
 const KIB = 1024;
+/** The default login/heartbeat confirm timeout; see {@link UpstreamSessionOptions.confirmTimeoutMs}. */
+export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
 /** How many of the latest received bytes a session keeps to look back at a rejected frame. */
 export const RECENT_BYTES = 1024;
 
@@ -223,7 +232,7 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
     this.upstream = options.upstream;
     this.heartbeatMs = positive(options.heartbeatMs ?? 60_000, 'heartbeatMs');
     this.confirmTimeoutMs = positive(
-      options.confirmTimeoutMs ?? Math.min(30_000, this.heartbeatMs),
+      options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS,
       'confirmTimeoutMs',
     );
     this.maxMissedConfirms = options.maxMissedConfirms ?? 3;
