@@ -47,7 +47,10 @@ export interface ConcentratorOptions {
   clock?: Clock;
   /** Scenario seed: the back-off jitter is drawn from it and the concentrator id. @defaultValue 1 */
   seed?: number;
-  /** Upstream options beyond the spec (confirm timeout, back-off, missed confirms, heartbeat clock). */
+  /**
+   * Upstream options beyond the spec (confirm timeout, back-off, missed confirms, heartbeat clock, frame pacing,
+   * a wrapper around the upstream link).
+   */
   session?: Pick<
     UpstreamSessionOptions,
     | 'confirmTimeoutMs'
@@ -56,6 +59,8 @@ export interface ConcentratorOptions {
     | 'connectTimeoutMs'
     | 'heartbeatClock'
     | 'maxWriteBufferBytes'
+    | 'minFrameGapMs'
+    | 'wrapLink'
   >;
   /** Master requests being worked on at once; more are denied. @defaultValue 64 */
   maxRequestsInFlight?: number;

@@ -33,6 +33,7 @@ export {
 } from './poll-schedule.ts';
 export {
   type BackoffOptions,
+  DEFAULT_CONFIRM_TIMEOUT_MS,
   UPSTREAM_BACKOFF,
   UpstreamSession,
   type UpstreamSessionEvents,

@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildConfirm, buildDeny, encodeGdw376 } from '../../protocols/gdw376/index.ts';
+import { buildConfirm, buildDeny, encodeGdw376, type Gdw376Frame } from '../../protocols/gdw376/index.ts';
 import { VirtualClock } from '../clock/index.ts';
+import { LinkWrapper } from '../link/index.ts';
 import { SeededRandom } from '../random.ts';
 import { FakeMaster, once } from './testing/fake-master.ts';
 import { UpstreamSession, type UpstreamSessionOptions } from './upstream-session.ts';
@@ -179,6 +180,31 @@ describe('UpstreamSession (client mode)', () => {
     expect(nominal.map((_, i) => twin.backoffDelay(i + 1))).toEqual(delays);
   });
 
+  it('keeps the link with a 2 s heartbeat when the master holds each confirm for 10 s (confirm timeout is its own)', async () => {
+    const { master, session, clock } = await setup({ heartbeatMs: 2000, confirmTimeoutMs: undefined });
+    const online = once(session, 'online');
+    await session.start();
+    await online;
+    master.confirm = 'none';
+    const offline: string[] = [];
+    session.on('offline', (reason) => offline.push(reason));
+    let from = master.frames.length;
+    for (let round = 0; round < 5; round++) {
+      clock.advance(2000);
+      const heartbeat = await master.next(isHeartbeat, 5000, from);
+      from = master.frames.indexOf(heartbeat) + 1;
+      // A master busy with a forward answers the heartbeat 10 s later.
+      clock.advance(9_999);
+      expect(offline).toEqual([]);
+      const confirmed = once(session, 'frame', () => true);
+      master.send(encodeConfirm(heartbeat.a1, heartbeat.a2, heartbeat.seq.seq));
+      await confirmed;
+      expect(session.online).toBe(true);
+    }
+    expect(offline).toEqual([]);
+    expect(session.confirmTimeoutMs).toBe(30_000);
+  });
+
   it('survives garbage and half frames from the master and still takes the confirm', async () => {
     const { master, session } = await setup();
     master.confirm = 'none';
@@ -194,6 +220,45 @@ describe('UpstreamSession (client mode)', () => {
     master.send(confirm.subarray(7));
     await online;
     expect(dropped.length).toBeGreaterThan(0);
+  });
+});
+
+/** A tap counting the bytes each way: the session does not know it is there. */
+class ByteCounter extends LinkWrapper {
+  sent = 0;
+  received = 0;
+  protected override transmit(b: Uint8Array): Promise<void> {
+    this.sent += b.length;
+    return super.transmit(b);
+  }
+  protected override receive(b: Uint8Array): void {
+    this.received += b.length;
+    super.receive(b);
+  }
+}
+
+describe('UpstreamSession link', () => {
+  it('runs through a byte-counting wrapper around its TCP link, login and heartbeat included', async () => {
+    const counters: ByteCounter[] = [];
+    const { master, session, clock } = await setup({
+      wrapLink: (link) => {
+        const counter = new ByteCounter(link);
+        counters.push(counter);
+        return counter;
+      },
+    });
+    const online = once(session, 'online');
+    await session.start();
+    await online;
+    clock.advance(HEARTBEAT_MS);
+    const heartbeat = await master.next(isHeartbeat);
+    await once(session, 'frame', () => true);
+    const login = master.frames.find(isLogin)!;
+    expect(counters).toHaveLength(1);
+    const frameBytes = (f: Gdw376Frame) => encodeGdw376(f).length;
+    expect(counters[0].sent).toBe(frameBytes(login) + frameBytes(heartbeat));
+    const confirm = encodeConfirm(login.a1, login.a2, login.seq.seq).length;
+    expect(counters[0].received).toBe(2 * confirm);
   });
 });
 

@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { type AddressInfo, createConnection, createServer, type Server, type Socket } from 'node:net';
 import { type DroppedBytes, FrameAccumulator, type FramedFrame } from '../../protocols/framer.ts';
 import {
   AFN_CONFIRM,
@@ -16,7 +15,15 @@ import {
   type BackoffOptions as ClockBackoffOptions,
   realClock,
   type TimerHandle,
+  unrefClock,
 } from '../clock/index.ts';
+import {
+  GDW376_FRAME_GAP_MS,
+  type Link,
+  type LinkError,
+  TcpClientLink,
+  TcpServerLink,
+} from '../link/index.ts';
 import { SeededRandom } from '../random.ts';
 import type { UpstreamSpec } from '../scenario/index.ts';
 import { ConcentratorError } from './errors.ts';
@@ -30,8 +37,10 @@ import { ConcentratorError } from './errors.ts';
  * Server mode: listen and serve one master connection at a time (a new connection replaces the old one, as a
  * master reconnecting after a half-open link expects); no login or heartbeat.
  *
- * All timing runs on the {@link Clock}; every frame is written with one `write` and Nagle off (§8: some masters
- * do no stream reassembly).
+ * All protocol timing runs on the {@link Clock}. The bytes go through a Link ({@link TcpClientLink} or
+ * {@link TcpServerLink}, optionally wrapped by `wrapLink`): every frame is one `write`, Nagle off, and at least
+ * `minFrameGapMs` after the previous frame (frame pacing, see {@link GDW376_FRAME_GAP_MS}) — some masters do no
+ * stream reassembly and take each TCP read as one frame (a field defect, issue 9).
  */
 
 /**
@@ -58,7 +67,14 @@ export interface UpstreamSessionOptions {
   upstream: UpstreamSpec;
   /** Heartbeat period. Below 5 minutes: some masters drop sockets idle that long (§8). @defaultValue 60000 */
   heartbeatMs?: number;
-  /** How long to wait for a login or heartbeat confirm. @defaultValue min(30000, heartbeatMs) */
+  /**
+   * How long to wait for a login or heartbeat confirm: the terminal's own response timeout (the "response timeout
+   * seconds" of the Q/GDW 376.1 AFN 04 F1 parameters), not tied to the heartbeat period. Real master stations hold a
+   * heartbeat confirm while a forward is in flight, for up to 10 s (issue 9): with a 2 s heartbeat, a timeout of
+   * min(30 s, heartbeat) dropped the link after three such holds and failed the read in flight. 30 s outlasts
+   * that with room to spare and still finds a dead link within `maxMissedConfirms` × 30 s.
+   * @defaultValue DEFAULT_CONFIRM_TIMEOUT_MS (30000)
+   */
   confirmTimeoutMs?: number;
   /** Heartbeat confirms missed in a row before the link is taken as dead. @defaultValue 3 */
   maxMissedConfirms?: number;
@@ -73,6 +89,17 @@ export interface UpstreamSessionOptions {
   clock?: Clock;
   /** Bytes the socket may hold unsent before further frames are refused. @defaultValue 1 MiB */
   maxWriteBufferBytes?: number;
+  /**
+   * Least time between two frames written to the master, in ms, on real time (the socket is real even when the
+   * protocol runs on a virtual clock). 0 turns pacing off.
+   * @defaultValue GDW376_FRAME_GAP_MS (20)
+   */
+  minFrameGapMs?: number;
+  /**
+   * Wraps the session's link before use: a tap, a recorder, a fault injector (see LinkWrapper). The session
+   * neither knows nor cares. @defaultValue none
+   */
+  wrapLink?: (link: Link) => Link;
 }
 
 /** Where the session is. */
@@ -109,13 +136,18 @@ export interface UpstreamSessionEvents {
 }
 
 const KIB = 1024;
+/** The default login/heartbeat confirm timeout; see {@link UpstreamSessionOptions.confirmTimeoutMs}. */
+export const DEFAULT_CONFIRM_TIMEOUT_MS = 30_000;
 /** How many of the latest received bytes a session keeps to look back at a rejected frame. */
 export const RECENT_BYTES = 1024;
 
 interface Connection {
-  readonly socket: Socket;
+  /** The link frames are written to (wrapped, when `wrapLink` is given). */
+  readonly link: Link;
   readonly frames: FrameAccumulator<Gdw376Frame>;
   readonly recent: RecentBytes;
+  /** Lets go of this connection's socket (client: closes the link; server: the next master replaces it). */
+  readonly drop: () => void;
   closeReason?: string;
 }
 
@@ -176,9 +208,15 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
   readonly #random: SeededRandom;
   readonly #heartbeatClock: boolean;
   readonly #maxWriteBuffer: number;
+  readonly #minFrameGapMs: number;
+  readonly #wrapLink: (link: Link) => Link;
   #state: UpstreamState = 'idle';
   #conn: Connection | undefined;
-  #server: Server | undefined;
+  /** The unwrapped link of the current connection (client) or the listening link (server), for its buffer. */
+  #tcp: TcpClientLink | TcpServerLink | undefined;
+  #server: TcpServerLink | undefined;
+  /** The listening link as the session uses it (wrapped, when `wrapLink` is given). */
+  #serverLink: Link | undefined;
   #timer: TimerHandle | undefined;
   #confirmTimer: TimerHandle | undefined;
   #pending: 'login' | 'heartbeat' | undefined;
@@ -194,7 +232,7 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
     this.upstream = options.upstream;
     this.heartbeatMs = positive(options.heartbeatMs ?? 60_000, 'heartbeatMs');
     this.confirmTimeoutMs = positive(
-      options.confirmTimeoutMs ?? Math.min(30_000, this.heartbeatMs),
+      options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS,
       'confirmTimeoutMs',
     );
     this.maxMissedConfirms = options.maxMissedConfirms ?? 3;
@@ -209,6 +247,13 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
     this.#backoff = new Backoff({ ...UPSTREAM_BACKOFF, ...options.backoff, random: () => random.next() });
     this.#heartbeatClock = options.heartbeatClock ?? false;
     this.#maxWriteBuffer = options.maxWriteBufferBytes ?? 1024 * KIB;
+    this.#minFrameGapMs = options.minFrameGapMs ?? GDW376_FRAME_GAP_MS;
+    if (!Number.isFinite(this.#minFrameGapMs) || this.#minFrameGapMs < 0) {
+      throw new TypeError(
+        `"minFrameGapMs" must be a finite number ≥ 0, got ${String(options.minFrameGapMs)}`,
+      );
+    }
+    this.#wrapLink = options.wrapLink ?? ((link) => link);
     this.clock = options.clock ?? realClock;
   }
 
@@ -227,9 +272,9 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
   }
 
   /** The listening address in server mode (after `start()`). */
-  address(): AddressInfo | undefined {
+  address(): { address: string; port: number } | undefined {
     const a = this.#server?.address();
-    return a && typeof a === 'object' ? a : undefined;
+    return a ? { address: a.address, port: a.port } : undefined;
   }
 
   /** Client: starts connecting now. Server: resolves once listening (rejects `LISTEN_FAILED`). */
@@ -239,65 +284,103 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
       this.#connect();
       return;
     }
-    const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
-    this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error) =>
-        reject(
-          new ConcentratorError(
-            'LISTEN_FAILED',
-            `concentrator ${this.a1}/${this.a2} cannot listen on ${this.upstream.host}:${this.upstream.port}: ${error.message}`,
-            { cause: error },
-          ),
-        ),
-      );
-      server.listen(this.upstream.port, this.upstream.host, () => resolve());
+    const server = new TcpServerLink({
+      host: this.upstream.host,
+      port: this.upstream.port,
+      onNewConnection: 'replace',
+      ...this.#linkOptions(),
     });
-    server.on('error', () => undefined);
+    this.#server = server;
+    this.#tcp = server;
+    const link = this.#wrapLink(server);
+    this.#serverLink = link;
+    link.on('error', () => undefined); // a listening error is rare and changes nothing here
+    link.on('data', (chunk) => {
+      const conn = this.#conn;
+      if (conn) this.#receive(conn, chunk);
+    });
+    server.events.on('connection', () => this.#accept(link));
+    server.events.on('disconnect', () => {
+      // A replacement announces the old peer's disconnect just before the new connection: let it land first, so
+      // that a master reconnecting after a half-open link does not flap the session offline and online.
+      const conn = this.#conn;
+      if (conn)
+        queueMicrotask(() => this.#lose(conn, conn.closeReason ?? 'the master closed the connection'));
+    });
+    try {
+      await link.open();
+    } catch (error) {
+      this.#server = undefined;
+      this.#serverLink = undefined;
+      throw new ConcentratorError(
+        'LISTEN_FAILED',
+        `concentrator ${this.a1}/${this.a2} cannot listen on ${this.upstream.host}:${this.upstream.port}: ${messageOf(error)}`,
+        { cause: error },
+      );
+    }
     this.#state = 'listening';
   }
 
-  /** Logs out when online, closes the socket (and the server), cancels every timer. */
+  /** Logs out when online, closes the link (and the listener), cancels every timer. */
   async stop(): Promise<void> {
     if (this.#state === 'stopped') return;
-    if (this.#state === 'online' && this.upstream.mode === 'client') {
-      this.send(buildLogout({ a1: this.a1, a2: this.a2, seq: this.#nextSeq() }));
-    }
+    const logout =
+      this.#state === 'online' && this.upstream.mode === 'client'
+        ? this.#write(buildLogout({ a1: this.a1, a2: this.a2, seq: this.#nextSeq() }))
+        : undefined;
     const wasOnline = this.#state === 'online';
     this.#state = 'stopped';
     this.#clearTimers();
     const conn = this.#conn;
     this.#conn = undefined;
-    if (conn) {
-      // end() lets the logout leave; destroy() shortly after in case the master never closes its side.
-      conn.socket.end();
-      setTimeout(() => conn.socket.destroy(), 1000).unref();
-    }
     if (wasOnline) this.emit('offline', 'stopped');
-    const server = this.#server;
+    // Let the logout leave (it may wait for its pacing slot), but never wait long for it.
+    if (logout) await Promise.race([logout.catch(() => undefined), unrefClock.sleep(1000)]);
+    const closing =
+      this.upstream.mode === 'client' ? conn?.link.close() : (this.#serverLink ?? this.#server)?.close();
+    // A link still connecting settles only at its connect timeout: do not hold stop() up for that long.
+    if (closing) await Promise.race([closing.catch(() => undefined), unrefClock.sleep(1500)]);
     this.#server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#serverLink = undefined;
+    this.#tcp = undefined;
   }
 
   /**
    * Sends one frame with one write. Returns false (and emits `'send-failed'`) when there is no connection or
-   * its unsent buffer is over `maxWriteBufferBytes`.
+   * its unsent buffer is over `maxWriteBufferBytes`; a write that fails later (the link closed, its pacing queue
+   * full) emits `'send-failed'` then.
    */
   send(frame: Gdw376Frame): boolean {
-    const socket = this.#conn?.socket;
+    return this.#write(frame) !== undefined;
+  }
+
+  /** The write behind {@link send}: its promise, or undefined when refused at once. */
+  #write(frame: Gdw376Frame): Promise<void> | undefined {
+    const link = this.#conn?.link;
+    const buffered = this.#tcp?.bufferedBytes ?? 0;
     const reason =
-      !socket || socket.destroyed || !socket.writable
+      !link?.isOpen || (this.#server && !this.#server.connected)
         ? 'no connection to the master'
-        : socket.writableLength > this.#maxWriteBuffer
-          ? `the socket holds ${socket.writableLength} unsent bytes (maxWriteBufferBytes ${this.#maxWriteBuffer})`
+        : buffered > this.#maxWriteBuffer
+          ? `the socket holds ${buffered} unsent bytes (maxWriteBufferBytes ${this.#maxWriteBuffer})`
           : undefined;
-    if (reason !== undefined || !socket) {
+    if (reason !== undefined || !link) {
       this.emit('send-failed', { frame, reason: reason ?? 'no connection to the master' });
-      return false;
+      return undefined;
     }
-    const bytes = encodeGdw376(frame);
-    socket.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    return true;
+    const written = link.write(encodeGdw376(frame));
+    written.catch((error: unknown) => this.emit('send-failed', { frame, reason: messageOf(error) }));
+    return written;
+  }
+
+  /** Options of the TCP links the session makes. */
+  #linkOptions() {
+    return {
+      minFrameGapMs: this.#minFrameGapMs,
+      maxBufferedBytes: this.#maxWriteBuffer + 1,
+      // The socket is real: pacing runs on real time even when the protocol's clock is virtual.
+      clock: realClock,
+    };
   }
 
   /** Back-off delay before reconnect attempt `attempt` (1-based), drawing the jitter. */
@@ -315,20 +398,36 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
   #connect(): void {
     this.#state = 'connecting';
     this.emit('connecting', { attempt: this.#attempt });
-    const socket = createConnection({ host: this.upstream.host, port: this.upstream.port, noDelay: true });
-    const conn = this.#wire(socket);
+    const tcp = new TcpClientLink({
+      host: this.upstream.host,
+      port: this.upstream.port,
+      connectTimeoutMs: this.connectTimeoutMs,
+      ...this.#linkOptions(),
+    });
+    const link = this.#wrapLink(tcp);
+    const conn = this.#wire(link, () => void link.close().catch(() => undefined));
+    this.#tcp = tcp;
+    link.on('data', (chunk) => {
+      if (this.#conn === conn) this.#receive(conn, chunk);
+    });
+    link.on('close', () => this.#lose(conn, conn.closeReason ?? 'the master closed the connection'));
     this.#timer = this.clock.setTimeout(() => {
       this.#lose(conn, `connect to ${this.upstream.host}:${this.upstream.port} timed out`);
     }, this.connectTimeoutMs);
-    socket.once('connect', () => {
-      if (this.#conn !== conn) return;
-      this.#clearTimers();
-      socket.setNoDelay(true);
-      this.#state = 'logging-in';
-      this.#pending = 'login';
-      this.send(buildLogin({ a1: this.a1, a2: this.a2, seq: this.#nextSeq() }));
-      this.#armConfirm();
-    });
+    link.open().then(
+      () => {
+        if (this.#conn !== conn) {
+          void link.close().catch(() => undefined);
+          return;
+        }
+        this.#clearTimers();
+        this.#state = 'logging-in';
+        this.#pending = 'login';
+        this.send(buildLogin({ a1: this.a1, a2: this.a2, seq: this.#nextSeq() }));
+        this.#armConfirm();
+      },
+      (error: unknown) => this.#lose(conn, messageOf(error)),
+    );
   }
 
   #armConfirm(): void {
@@ -419,18 +518,13 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
 
   // ---- server mode -------------------------------------------------------------------------------------
 
-  #accept(socket: Socket): void {
-    if (this.#state === 'stopped') {
-      socket.destroy();
-      return;
-    }
-    socket.setNoDelay(true);
+  /** A master connected (server mode): a fresh connection replaces whatever was current. */
+  #accept(link: Link): void {
+    if (this.#state === 'stopped') return;
     const old = this.#conn;
-    this.#wire(socket);
-    if (old) {
-      old.closeReason = 'replaced by a new master connection';
-      old.socket.destroy();
-    }
+    if (old) old.closeReason = 'replaced by a new master connection';
+    // The TcpServerLink already closed the old socket; nothing to drop.
+    this.#wire(link, () => undefined);
     if (this.#state !== 'online') {
       this.#state = 'online';
       this.emit('online');
@@ -439,35 +533,36 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
 
   // ---- both --------------------------------------------------------------------------------------------
 
-  /** Hooks a socket up as the current connection. */
-  #wire(socket: Socket): Connection {
+  /** Makes `link` the current connection, with a fresh framer. */
+  #wire(link: Link, drop: () => void): Connection {
     const conn: Connection = {
-      socket,
+      link,
       frames: new FrameAccumulator(decodeGdw376, { maxBufferedBytes: 16_391 }),
       recent: new RecentBytes(),
+      drop,
     };
     this.#conn = conn;
-    socket.on('data', (chunk: Buffer) => {
-      if (this.#conn !== conn) return;
-      conn.recent.push(chunk);
-      for (const event of conn.frames.push(chunk)) {
-        if (event.kind === 'dropped') {
-          this.emit('dropped', event, conn.recent.from(event.offset));
-          continue;
-        }
-        const frame = event.frame;
-        if (frame.afn === AFN_CONFIRM && frame.control.dir === 'down' && this.#addressed(frame)) {
-          this.#onConfirmFrame(frame);
-        }
-        this.emit('frame', event);
-        if (this.#conn !== conn) return;
-      }
-    });
-    socket.on('error', (error) => {
+    link.on('error', (error: LinkError) => {
       conn.closeReason ??= error.message;
     });
-    socket.on('close', () => this.#lose(conn, conn.closeReason ?? 'the master closed the connection'));
     return conn;
+  }
+
+  /** Bytes from the master on `conn`: frame them, take confirms, pass every frame and drop on. */
+  #receive(conn: Connection, chunk: Uint8Array): void {
+    conn.recent.push(chunk);
+    for (const event of conn.frames.push(chunk)) {
+      if (event.kind === 'dropped') {
+        this.emit('dropped', event, conn.recent.from(event.offset));
+        continue;
+      }
+      const frame = event.frame;
+      if (frame.afn === AFN_CONFIRM && frame.control.dir === 'down' && this.#addressed(frame)) {
+        this.#onConfirmFrame(frame);
+      }
+      this.emit('frame', event);
+      if (this.#conn !== conn) return;
+    }
   }
 
   #addressed(frame: Gdw376Frame): boolean {
@@ -478,7 +573,7 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
   #lose(conn: Connection, reason: string): void {
     if (this.#conn !== conn) return;
     this.#conn = undefined;
-    conn.socket.destroy();
+    conn.drop();
     this.#clearTimers();
     this.#pending = undefined;
     this.#missed = 0;
@@ -501,6 +596,10 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
     this.#pseq = (this.#pseq + 1) & 0x0f;
     return seq;
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function positive(value: number, name: string): number {

@@ -117,6 +117,16 @@ describe('RequestWindow limits', () => {
     expect((await first).latencyMs).toBe(100);
   });
 
+  it('starts the timeout when send resolves with timeoutFrom "sent" (a frame timeout after the bytes are out)', async () => {
+    const { clock, window } = seqWindow({ window: 1 });
+    const p = codeOf(window.request(() => clock.sleep(70), { timeoutMs: 100, timeoutFrom: 'sent' }));
+    await clock.advanceAsync(70);
+    await clock.advanceAsync(99);
+    expect(window.inFlight).toBe(1);
+    await clock.advanceAsync(1);
+    expect(await p).toBe('WINDOW_TIMEOUT');
+  });
+
   it('frees the id at once when send throws or rejects, and rejects with that error', async () => {
     const { window } = seqWindow({ size: 1, window: 1 });
     const boom = window.request(

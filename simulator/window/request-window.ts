@@ -44,12 +44,13 @@ export interface RequestOptions {
   /** How long (ms, > 0) to wait for the answer. */
   timeoutMs: number;
   /**
-   * Where `timeoutMs` starts: `'send'` (default) when the request gets its id and is sent — a frame timeout;
-   * `'request'` when `request()` is called, so time spent queued counts too — a caller's whole deadline. A request
-   * that times out while still queued was never sent: it fails with WINDOW_TIMEOUT and no id is quarantined.
+   * Where `timeoutMs` starts: `'send'` (default) when the request gets its id and `send` is called; `'sent'` when
+   * `send` has returned (or its promise resolved) — the bytes are out, as a bus's frame timeout counts; `'request'`
+   * when `request()` is called, so time spent queued counts too — a caller's whole deadline. A request that times
+   * out while still queued was never sent: it fails with WINDOW_TIMEOUT and no id is quarantined.
    * @defaultValue 'send'
    */
-  timeoutFrom?: 'send' | 'request';
+  timeoutFrom?: 'send' | 'sent' | 'request';
   /** Withdraws the request: queued, it is dropped; in flight, its id is quarantined. Rejects with `signal.reason`. */
   signal?: AbortSignal;
 }
@@ -257,9 +258,8 @@ export class RequestWindow<Id, Reply> {
     entry.id = id;
     entry.sentAt = this.#clock.now();
     this.#inFlight.set(id, entry);
-    if (entry.timer === undefined) {
-      entry.timer = this.#clock.setTimeout(() => this.#timedOut(entry), entry.options.timeoutMs);
-    }
+    const afterSend = entry.options.timeoutFrom === 'sent';
+    if (entry.timer === undefined && !afterSend) this.#armTimeout(entry);
     let sent: void | Promise<void>;
     try {
       sent = entry.send(id);
@@ -267,8 +267,20 @@ export class RequestWindow<Id, Reply> {
       this.#sendFailed(entry, error);
       return;
     }
-    if (sent && typeof sent.then === 'function')
-      sent.then(undefined, (error) => this.#sendFailed(entry, error));
+    if (sent && typeof sent.then === 'function') {
+      sent.then(
+        () => {
+          if (afterSend) this.#armTimeout(entry);
+        },
+        (error) => this.#sendFailed(entry, error),
+      );
+    } else if (afterSend) this.#armTimeout(entry);
+  }
+
+  /** Starts the request's timeout, unless it already ended (answered while `send` was still running). */
+  #armTimeout(entry: Waiting<Id, Reply>): void {
+    if (entry.timer !== undefined || entry.id === undefined || this.#inFlight.get(entry.id) !== entry) return;
+    entry.timer = this.#clock.setTimeout(() => this.#timedOut(entry), entry.options.timeoutMs);
   }
 
   /** Nothing went out (or the caller says so): the id is free again at once, no quarantine. */
