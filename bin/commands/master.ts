@@ -23,6 +23,12 @@ export function registerMaster(program: Command): void {
     )
     .option('--heartbeat <seconds>', 'expected heartbeat period', (v) => Number(v), 60)
     .option('--missed <n>', 'missed heartbeats before a concentrator is offline', (v) => Number(v), 3)
+    .option(
+      '--frame-gap <ms>',
+      'least time between two frames written to one concentrator (0 = no pacing)',
+      (v) => Number(v),
+      20,
+    )
     .action(async (o) => {
       const master = new MasterStation({
         listen: parseEndpoint(o.listen, '--listen'),
@@ -31,6 +37,7 @@ export function registerMaster(program: Command): void {
         encoding: o.encoding,
         heartbeatPeriodMs: o.heartbeat * 1000,
         missedHeartbeats: o.missed,
+        minFrameGapMs: o.frameGap,
         archive: o.scenario ? loadArchiveFile(o.scenario) : undefined,
       });
       master.on('login', ({ session, replaced }) =>
