@@ -1,25 +1,24 @@
 import { hexToBytes } from './bytes.ts';
 import type { Cjt188Frame } from './cjt188/index.ts';
-import { decodeCjt188 } from './cjt188/index.ts';
 import type { DecodeResult } from './decode-result.ts';
 import type { Dlt645Frame } from './dlt645/index.ts';
-import { decodeDlt645 } from './dlt645/index.ts';
 import { ProtocolError } from './errors.ts';
 import type { Gdw376Frame } from './gdw376/index.ts';
 import { decodeGdw376 } from './gdw376/index.ts';
+import { METER_PROTOCOLS, meterProtocol, meterProtocolNames } from './registry.ts';
 
 /** Any frame meterlab speaks, keyed by `protocol`. */
 export type AnyFrame = Cjt188Frame | Dlt645Frame | Gdw376Frame;
 /** A frame on a meter bus. */
 export type MeterFrame = Cjt188Frame | Dlt645Frame;
 export type ProtocolName = AnyFrame['protocol'];
-export const PROTOCOL_NAMES: readonly ProtocolName[] = ['cjt188', 'dlt645', 'gdw376'];
+/** The meter protocols of the registry, then Q/GDW 376.1 (the concentrator ↔ master protocol). */
+export const PROTOCOL_NAMES: readonly ProtocolName[] = [...meterProtocolNames, 'gdw376'];
 
-const DECODERS: Record<ProtocolName, (buf: Uint8Array) => DecodeResult<AnyFrame>> = {
+const DECODERS = {
   gdw376: decodeGdw376,
-  dlt645: decodeDlt645,
-  cjt188: decodeCjt188,
-};
+  ...Object.fromEntries(METER_PROTOCOLS.map((p) => [p.name, p.decode])),
+} as Record<ProtocolName, (buf: Uint8Array) => DecodeResult<AnyFrame>>;
 
 /**
  * Decodes whichever protocol the bytes are in. All three start with 68H, so the layouts decide:
@@ -67,21 +66,18 @@ export function decodeAuto(
   return { kind: 'error', error: lastError!, skip: Math.max(1, skip) };
 }
 
-const SPECIFICITY: readonly ProtocolName[] = ['gdw376', 'dlt645', 'cjt188'];
+/** 376.1's doubled header first, then the meter protocols from the strictest layout (registry `specificity`). */
+const SPECIFICITY: readonly ProtocolName[] = [
+  'gdw376',
+  ...[...METER_PROTOCOLS].sort((a, b) => b.specificity - a.specificity).map((p) => p.name),
+];
+const METER_NAMES: readonly ProtocolName[] = SPECIFICITY.filter((p) => p !== 'gdw376');
 
 /** Whether the first bytes fit the protocol's header layout (as far as they go). */
 function fitsLayout(protocol: ProtocolName, buf: Uint8Array): boolean {
-  let p = 0;
-  if (protocol !== 'gdw376') while (p < buf.length && buf[p] === 0xfe) p++;
-  if (p >= buf.length || buf[p] !== 0x68) return false;
-  switch (protocol) {
-    case 'gdw376':
-      return byteIs(buf, p + 3, buf[p + 1]) && byteIs(buf, p + 4, buf[p + 2]) && byteIs(buf, p + 5, 0x68);
-    case 'dlt645':
-      return byteIs(buf, p + 7, 0x68);
-    case 'cjt188':
-      return true;
-  }
+  if (protocol !== 'gdw376') return meterProtocol(protocol).fitsHeader(buf);
+  if (buf.length === 0 || buf[0] !== 0x68) return false;
+  return byteIs(buf, 3, buf[1]) && byteIs(buf, 4, buf[2]) && byteIs(buf, 5, 0x68);
 }
 
 /** True when byte `i` is `value`, or is not there yet (a prefix fits as far as it goes). */
@@ -91,7 +87,7 @@ function byteIs(buf: Uint8Array, i: number, value: number): boolean {
 
 /** Decodes a meter frame (CJ/T 188 or DL/T 645), e.g. the content of a 376.1 forward. */
 export function decodeMeterAuto(buf: Uint8Array): DecodeResult<MeterFrame> {
-  return decodeAuto(buf, ['dlt645', 'cjt188']) as DecodeResult<MeterFrame>;
+  return decodeAuto(buf, METER_NAMES) as DecodeResult<MeterFrame>;
 }
 
 /**

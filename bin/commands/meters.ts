@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type MeterProtocolName, meterProtocol, meterProtocolNames } from '../../protocols/registry.ts';
 import type { Clock } from '../../simulator/clock/clock.ts';
 import { SerialLink } from '../../simulator/link/serial-link.ts';
 import {
@@ -81,7 +82,7 @@ export function serialLinkFromFlags(port: string, flags: SerialFlags, clock?: Cl
 /** Flags of `meterlab meters`. */
 export interface MetersFlags extends SerialFlags {
   port: string;
-  protocol: 'cjt188' | 'dlt645';
+  protocol: MeterProtocolName;
   meters: string;
   seed: number;
   faults?: string;
@@ -111,8 +112,8 @@ export const METERS_DEFAULTS: Omit<MetersFlags, 'port' | 'protocol' | 'meters'> 
 };
 
 /** `101001,101002` → the addresses, checked. Throws TypeError naming the bad one. */
-export function parseMeterList(list: string, protocol: 'cjt188' | 'dlt645'): string[] {
-  const max = protocol === 'cjt188' ? 14 : 12;
+export function parseMeterList(list: string, protocol: MeterProtocolName): string[] {
+  const max = meterProtocol(protocol).addressDigits;
   const addresses = list
     .split(',')
     .map((a) => a.trim())
@@ -189,7 +190,7 @@ export function registerMeters(program: Command): void {
     )
     .requiredOption('--port <path>', 'serial device: an RS-485 adapter or one end of a `meterlab vport` pair')
     .addOption(
-      new Option('--protocol <p>', 'meter protocol').choices(['cjt188', 'dlt645']).makeOptionMandatory(),
+      new Option('--protocol <p>', 'meter protocol').choices([...meterProtocolNames]).makeOptionMandatory(),
     )
     .requiredOption('--meters <list>', 'comma-separated addresses; short ones are left-padded with zeros')
     .option('--seed <n>', 'seed of the consumption model and the faults', intArg(0), 1)

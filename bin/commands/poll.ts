@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { MeterPoller, PollError, type PollProtocol } from '../../harness/poller/index.ts';
+import { meterProtocolNames } from '../../protocols/registry.ts';
 import type { Clock } from '../../simulator/clock/clock.ts';
 import type { Link } from '../../simulator/link/link.ts';
 import { addSerialOptions, intArg, type SerialFlags, serialLinkFromFlags } from './meters.ts';
@@ -106,7 +107,7 @@ export function registerPoll(program: Command): void {
     )
     .requiredOption('--port <path>', 'serial device: an RS-485 adapter or one end of a `meterlab vport` pair')
     .addOption(
-      new Option('--protocol <p>', 'meter protocol').choices(['cjt188', 'dlt645']).makeOptionMandatory(),
+      new Option('--protocol <p>', 'meter protocol').choices([...meterProtocolNames]).makeOptionMandatory(),
     )
     .option('--meter <addr>', 'meter address; short ones are left-padded with zeros')
     .option('--di <di>', 'data identifier (default 901F for CJ/T 188, 00010000 for DL/T 645)')

@@ -121,7 +121,7 @@ describe('meterlab meters + meterlab poll over a pty pair at 2400 8E1', () => {
     const cases: [string, string][] = [
       ['bad-checksum', 'BAD_CHECKSUM'],
       ['truncated', 'BAD_REPLY'],
-      ['wrong-address', 'WRONG_ADDRESS'],
+      ['wrong-address', 'ADDRESS_MISMATCH'],
       ['error-reply', 'ABNORMAL_REPLY'],
     ];
     for (const [fault, code] of cases) {

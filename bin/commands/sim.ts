@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { meterProtocolNames } from '../../protocols/registry.ts';
 import { Fleet, type FleetStatus, type MeterDevices } from '../../simulator/fleet/index.ts';
 import {
   fleetSummary,
@@ -27,7 +28,7 @@ export function registerSim(program: Command): void {
     .option('--meters-per-port <m>', 'meters on each port', (v) => int(v, '--meters-per-port'))
     .option('--ports <p>', 'RS-485 ports per concentrator', (v) => int(v, '--ports'), 1)
     .addOption(
-      new Option('--protocol <name>', 'meter protocol').choices(['cjt188', 'dlt645']).default('cjt188'),
+      new Option('--protocol <name>', 'meter protocol').choices([...meterProtocolNames]).default('cjt188'),
     )
     .option(
       '--master <host:port>',

@@ -76,4 +76,24 @@ describe('Archive', () => {
     expect(where?.protocol).toBe('dlt645');
     expect(where?.serial?.baudRate).toBe(2400);
   });
+
+  it('carries each meter kind from a scenario or a fleet summary, and refuses a kind the protocol lacks', () => {
+    const scenario = {
+      concentrators: [
+        {
+          a1: '0171',
+          a2: 8,
+          ports: [{ port: 1, meters: [{ address: '1', kind: 'heat' }, { address: '2' }] }],
+        },
+      ],
+    };
+    const archive = archiveFromJson(scenario, 'scenario.json');
+    expect(archive.meter('017100008', '1')?.kind).toBe('heat');
+    expect(archive.meter('017100008', '2')?.kind).toBeUndefined();
+    const again = new Archive(JSON.parse(JSON.stringify(archive.data)));
+    expect(again.meter('017100008', '1')?.kind).toBe('heat');
+    const bad = structuredClone(fleet);
+    Object.assign(bad.concentrators[0].ports[0].meters[0], { kind: 'electricity' });
+    expect(() => new Archive(bad)).toThrow(/meters\/0\/kind "electricity" is not a cjt188 meter/);
+  });
 });

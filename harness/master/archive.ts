@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { METER_KINDS, type MeterKind, type MeterKindEntry } from '../../protocols/meter-protocol.ts';
 import type { MeterProtocol } from '../../protocols/point-read/index.ts';
+import { isMeterProtocolName, meterProtocol, meterProtocolList } from '../../protocols/registry.ts';
 import { fleetSummary, parseScenario } from '../../simulator/scenario/index.ts';
 import { formatConcentratorId } from './concentrator-id.ts';
 
@@ -21,6 +23,11 @@ export interface ArchiveMeter {
   /** Decimal digits in human order; compared without leading zeros, so "101001" matches "00000000101001". */
   address: string;
   protocol: MeterProtocol;
+  /**
+   * What the meter measures; decides the CJ/T 188 meter type T of its read request (a meter answers only its
+   * own T, REFERENCE §1.3). @defaultValue the protocol's default kind (cold water for CJ/T 188)
+   */
+  kind?: MeterKind;
 }
 
 export interface ArchivePort {
@@ -51,6 +58,8 @@ export interface MeterLocation {
   concentratorId: string;
   port: number;
   protocol: MeterProtocol;
+  /** The archived kind, when the archive gives one (else the protocol's default kind applies). */
+  kind?: MeterKind;
   serial?: ArchiveSerial;
 }
 
@@ -65,8 +74,6 @@ export class ArchiveError extends Error {
     super(`${source}: ${problems.join('; ')}`);
   }
 }
-
-const PROTOCOLS: readonly string[] = ['cjt188', 'dlt645'];
 
 /** Indexed, read-only view of {@link ArchiveData}. */
 export class Archive {
@@ -91,6 +98,7 @@ export class Archive {
             concentratorId: c.id,
             port: p.port,
             protocol: m.protocol,
+            ...(m.kind !== undefined ? { kind: m.kind } : {}),
             ...(p.serial ? { serial: p.serial } : {}),
           });
         }
@@ -199,8 +207,18 @@ export function validateArchive(data: unknown): string[] {
         if (typeof m?.address !== 'string' || !/^\d{1,14}$/.test(m.address)) {
           problems.push(`${mat}/address must be 1–14 decimal digits`);
         }
-        if (!PROTOCOLS.includes(m?.protocol as string))
-          problems.push(`${mat}/protocol must be cjt188 or dlt645`);
+        if (!isMeterProtocolName(m?.protocol)) {
+          problems.push(`${mat}/protocol must be ${meterProtocolList()}`);
+        } else if (m.kind !== undefined) {
+          const kinds = meterProtocol(m.protocol).kinds as readonly MeterKindEntry[];
+          if (!(METER_KINDS as readonly unknown[]).includes(m.kind)) {
+            problems.push(`${mat}/kind must be one of ${METER_KINDS.join(', ')}`);
+          } else if (!kinds.some((k) => k.kind === m.kind)) {
+            problems.push(
+              `${mat}/kind "${m.kind}" is not a ${m.protocol} meter (${kinds.map((k) => k.kind).join(', ')})`,
+            );
+          }
+        }
       });
     });
   });

@@ -46,6 +46,7 @@ export {
   CJT188_READ_DI,
   DLT645_READ_DI,
   decodeMeterReply,
+  MeterReadError,
   type MeterRequestOptions,
   type MeterValue,
   meterAddressFor,

@@ -14,6 +14,7 @@ import {
   parseConcentratorId,
   type TextEncodingName,
 } from '../../protocols/point-read/index.ts';
+import { isMeterProtocolName, meterProtocolList } from '../../protocols/registry.ts';
 import { type Clock, realClock, type TimerHandle } from '../../simulator/clock/index.ts';
 import {
   GDW376_FRAME_GAP_MS,
@@ -290,8 +291,8 @@ export class MasterStation extends EventEmitter {
         `meter ${request.meter} is not in the archive of concentrator ${id} and the request gives no ${missing}`,
       );
     }
-    if (protocol !== 'cjt188' && protocol !== 'dlt645') {
-      throw new MasterError('BAD_REQUEST', `protocol "${String(protocol)}" is not cjt188 or dlt645`);
+    if (!isMeterProtocolName(protocol)) {
+      throw new MasterError('BAD_REQUEST', `protocol "${String(protocol)}" is not ${meterProtocolList()}`);
     }
     if (!Number.isInteger(port) || port < 1 || port > 31) {
       throw new MasterError('BAD_REQUEST', `port ${port} is not a concentrator port 1–31`);
@@ -355,7 +356,10 @@ export class MasterStation extends EventEmitter {
     const archived = located?.protocol === protocol ? located : undefined;
     const known = archived && this.#meterRequests.get(archived);
     if (known) return known;
-    const request = buildMeterRequest(protocol, address, { cjt188DiOrder: this.options.cjt188DiOrder });
+    const request = buildMeterRequest(protocol, address, {
+      cjt188DiOrder: this.options.cjt188DiOrder,
+      kind: archived?.kind,
+    });
     if (archived) this.#meterRequests.set(archived, request);
     return request;
   }

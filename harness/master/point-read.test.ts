@@ -13,7 +13,7 @@ import {
   encodeDlt645,
 } from '../../protocols/dlt645/index.ts';
 import { MasterError } from './master-error.ts';
-import { buildMeterRequest, decodeMeterReply, meterAddressFor } from './point-read.ts';
+import { buildMeterRequest, decodeMeterReply, MeterReadError, meterAddressFor } from './point-read.ts';
 
 const CJ = '00000000101001';
 const DL = '123456789012';
@@ -61,6 +61,13 @@ describe('buildMeterRequest', () => {
     ).toContain('01 03 90 1F 00');
   });
 
+  it('asks with the meter type T of the archived kind (REFERENCE §1.3): a heat meter answers only T=20H', () => {
+    expect(bytesToHex(buildMeterRequest('cjt188', CJ, { kind: 'heat' }))).toMatch(/^FE FE FE FE 68 20 /);
+    expect(bytesToHex(buildMeterRequest('cjt188', CJ, { kind: 'hot-water' }))).toMatch(/^FE FE FE FE 68 11 /);
+    expect(bytesToHex(buildMeterRequest('cjt188', CJ, { kind: 'gas' }))).toMatch(/^FE FE FE FE 68 30 /);
+    expect(codeOf(() => buildMeterRequest('dlt645', DL, { kind: 'heat' })).code).toBe('BAD_REQUEST');
+  });
+
   it('builds the DL/T 645 read of 00010000 (D4)', () => {
     expect(bytesToHex(buildMeterRequest('dlt645', DL))).toBe(
       'FE FE FE FE 68 12 90 78 56 34 12 68 11 04 33 33 34 33 68 16',
@@ -87,6 +94,26 @@ describe('decodeMeterReply', () => {
       value: 1234.56,
       unit: 'kWh',
     });
+  });
+
+  it('carries the structured failure detail beside the legacy detail string', () => {
+    const req = decodeCjt188Frame(buildMeterRequest('cjt188', CJ));
+    const abnormal = encodeCjt188(buildErrorReply(req, { valve: 'closed' }));
+    try {
+      decodeMeterReply('cjt188', CJ, abnormal, 'm');
+      throw new Error('accepted');
+    } catch (err) {
+      expect(err).toBeInstanceOf(MeterReadError);
+      expect((err as MeterReadError).failure).toEqual({
+        reason: 'ABNORMAL_REPLY',
+        protocol: 'cjt188',
+        expected: CJ,
+        got: CJ,
+        statusWord: '0100',
+        meaning: 'valve closed',
+        reply: bytesToHex(abnormal),
+      });
+    }
   });
 
   it('says METER_TIMEOUT for empty content', () => {

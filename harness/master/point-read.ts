@@ -1,38 +1,29 @@
-import {
-  buildReadRequest as buildCjt188Read,
-  type Cjt188DiOrder,
-  type Cjt188Frame,
-  decodeCjt188,
-  encodeCjt188,
-} from '../../protocols/cjt188/index.ts';
-import type { DecodeResult, FrameDecoder } from '../../protocols/decode-result.ts';
-import {
-  buildReadRequest as buildDlt645Read,
-  type Dlt645Frame,
-  decodeDlt645,
-  encodeDlt645,
-} from '../../protocols/dlt645/index.ts';
-import { FrameAccumulator } from '../../protocols/framer.ts';
+import type { Cjt188DiOrder } from '../../protocols/cjt188/index.ts';
+import type { MeterKind, ReadFailureDetail, ReplyJudgement } from '../../protocols/meter-protocol.ts';
 import {
   type MeterProtocol,
   type MeterStatus,
   READING_UNITS,
   type ReadingUnit,
 } from '../../protocols/point-read/index.ts';
-import { MasterError } from './master-error.ts';
+import { METER_PROTOCOLS, meterProtocol } from '../../protocols/registry.ts';
+import { MasterError, type MasterErrorCode } from './master-error.ts';
 
 /**
- * The meter side of a point-read, as pure functions: the meter frame to forward (CJ/T 188 read 901F or DL/T 645
- * read 00010000), and the reading decoded from what the concentrator brought back. No I/O.
+ * The meter side of a point-read, as pure functions over the meter-protocol registry (protocols/registry.ts):
+ * the meter frame to forward (the descriptor's read request for the archived meter's address and kind), and the
+ * reading judged from what the concentrator brought back (the descriptor's judgeReply). No I/O.
  */
 
-/** CJ/T 188 addresses are 14 digits (REFERENCE §1.4), DL/T 645 addresses 12 (§2.1). */
-export const ADDRESS_DIGITS: Readonly<Record<MeterProtocol, number>> = { cjt188: 14, dlt645: 12 };
+/** Address width of each meter protocol, from the registry (CJ/T 188 14 digits, DL/T 645 12). */
+export const ADDRESS_DIGITS: Readonly<Record<MeterProtocol, number>> = Object.fromEntries(
+  METER_PROTOCOLS.map((p) => [p.name, p.addressDigits]),
+) as Record<MeterProtocol, number>;
 
 /** CJ/T 188 DI of current metering data (§1.7). */
-export const CJT188_READ_DI = '901F';
+export const CJT188_READ_DI = meterProtocol('cjt188').readDi;
 /** DL/T 645-2007 DI of forward active total energy (§2.3). */
-export const DLT645_READ_DI = '00010000';
+export const DLT645_READ_DI = meterProtocol('dlt645').readDi;
 
 export interface MeterRequestOptions {
   /**
@@ -41,8 +32,11 @@ export interface MeterRequestOptions {
    * @defaultValue 'low-first'
    */
   cjt188DiOrder?: Cjt188DiOrder;
-  /** CJ/T 188 meter type byte T (§1.3). @defaultValue 0x10 (cold water) */
-  cjt188MeterType?: number;
+  /**
+   * The meter's kind (from the archive): decides the CJ/T 188 meter type T (§1.3), which a meter must see as its
+   * own to answer. @defaultValue the protocol's default kind (cold water for CJ/T 188)
+   */
+  kind?: MeterKind;
   /** CJ/T 188 SER (§1.6); the meter echoes it. @defaultValue 0 */
   ser?: number;
 }
@@ -63,170 +57,107 @@ export interface MeterValue {
  * beyond the width are dropped. Throws BAD_REQUEST when it is not digits or has too many significant digits.
  */
 export function meterAddressFor(protocol: MeterProtocol, meter: string): string {
-  const width = ADDRESS_DIGITS[protocol];
   if (!/^\d{1,14}$/.test(meter)) {
     throw new MasterError('BAD_REQUEST', `meter address "${meter}" must be 1–14 decimal digits`);
   }
-  const significant = meter.replace(/^0+/, '');
-  if (significant.length > width) {
-    throw new MasterError(
-      'BAD_REQUEST',
-      `meter address "${meter}" has more than the ${width} digits of ${protocol}`,
-    );
+  try {
+    return meterProtocol(protocol).normaliseAddress(meter);
+  } catch (error) {
+    throw new MasterError('BAD_REQUEST', (error as Error).message);
   }
-  return significant.padStart(width, '0');
 }
 
-/** The read request for the meter at `address` (already padded), as bytes to forward. */
+/**
+ * The read request for the meter at `address` (already padded), as bytes to forward. Throws BAD_REQUEST for a
+ * kind the protocol does not cover.
+ */
 export function buildMeterRequest(
   protocol: MeterProtocol,
   address: string,
   options: MeterRequestOptions = {},
 ): Uint8Array {
-  if (protocol === 'cjt188') {
-    return encodeCjt188(
-      buildCjt188Read(address, CJT188_READ_DI, {
-        diOrder: options.cjt188DiOrder ?? 'low-first',
-        meterType: options.cjt188MeterType,
-        ser: options.ser,
-      }),
-    );
+  try {
+    return meterProtocol(protocol).buildReadRequest({
+      address,
+      kind: options.kind,
+      diOrder: options.cjt188DiOrder ?? 'low-first',
+      ser: options.ser,
+    });
+  } catch (error) {
+    if (error instanceof TypeError) throw new MasterError('BAD_REQUEST', error.message);
+    throw error;
   }
-  return encodeDlt645(buildDlt645Read(address, DLT645_READ_DI));
 }
 
 /**
- * Decodes the forward content the concentrator returned for a read of the meter at `address`.
+ * A point-read that failed at the meter: the {@link MasterError} the client API sends (code METER_TIMEOUT for
+ * silence, BAD_REPLY for anything else; `detail` the finer cause as a string, as before) plus `failure`, the
+ * structured {@link ReadFailureDetail} of protocols/meter-protocol.ts.
+ * MASTER (issue 9, interfaces D): when MasterError's `detail` becomes the object, build it from `failure`.
+ */
+export class MeterReadError extends MasterError {
+  constructor(
+    code: MasterErrorCode,
+    message: string,
+    readonly failure: ReadFailureDetail,
+    detail?: string,
+  ) {
+    super(code, message, detail);
+  }
+}
+
+/**
+ * Judges the forward content the concentrator returned for a read of the meter at `address`, with the
+ * registry's one rule (protocols/meter-protocol.ts `judgeReplyBytes`):
  *
  * - Empty content: the meter stayed silent → METER_TIMEOUT (§3.4: the terminal answers with k = 0).
- * - Junk around the frame and echoes of the request (some RS-485 adapters echo, §simulator notes) are skipped.
- * - No frame at all → BAD_REPLY with `detail` the ProtocolError code (BAD_CHECKSUM, TRUNCATED, …).
- * - A reply from another address → BAD_REPLY `ADDRESS_MISMATCH`; an abnormal reply → BAD_REPLY
- *   `ABNORMAL_REPLY`; another kind of reply → BAD_REPLY `UNEXPECTED_REPLY`; a unit a reading cannot carry →
- *   BAD_REPLY `UNSUPPORTED_UNIT`.
- * `what` names the read in messages ("meter 00000000101001 on 017102082").
+ * - Junk around the frame, echoes of the request (some RS-485 adapters echo) and stale replies are skipped.
+ * - Anything else unusable → BAD_REPLY, with `detail` the finer cause (ADDRESS_MISMATCH, ABNORMAL_REPLY,
+ *   UNEXPECTED_REPLY, NO_REPLY, a ProtocolError code such as BAD_CHECKSUM or TRUNCATED; UNSUPPORTED_UNIT for a
+ *   unit a reading cannot carry) and `failure` the structured detail ({@link MeterReadError}).
+ * `what` names the read in messages ("meter 00000000101001 on 017102082"); `request` is the request that was
+ * forwarded (rebuilt for the address when not given: SER 0, the DI of the current reading).
  */
 export function decodeMeterReply(
   protocol: MeterProtocol,
   address: string,
   content: Uint8Array,
   what: string,
+  request: Uint8Array = buildMeterRequest(protocol, address),
 ): MeterValue {
-  if (content.length === 0) {
-    throw new MasterError('METER_TIMEOUT', `${what} did not answer (the concentrator forwarded no reply)`);
-  }
-  return protocol === 'cjt188'
-    ? fromCjt188(
-        firstReply<Cjt188Frame>((b) => decodeCjt188(b), content, what),
-        address,
-        what,
-      )
-    : fromDlt645(
-        firstReply<Dlt645Frame>((b) => decodeDlt645(b), content, what),
-        address,
-        what,
-      );
-}
-
-function firstReply<T extends { direction: string }>(
-  decode: FrameDecoder<T>,
-  content: Uint8Array,
-  what: string,
-): T {
-  // The usual content starts with the meter's reply: that frame is what the accumulator below would find
-  // first, so take it without building one.
-  const first = decode(content);
-  if (first.kind === 'frame' && first.frame.direction === 'reply') return first.frame;
-  const acc = new FrameAccumulator<T>(decode as (b: Uint8Array) => DecodeResult<T>, {
-    maxBufferedBytes: Math.max(16, content.length),
-  });
-  const events = [...acc.push(content), ...acc.flush()];
-  for (const e of events) if (e.kind === 'frame' && e.frame.direction === 'reply') return e.frame;
-  const dropped =
-    events.find((e) => e.kind === 'dropped' && e.error.code !== 'NO_START') ??
-    events.find((e) => e.kind === 'dropped');
-  if (dropped?.kind === 'dropped') {
-    throw new MasterError(
-      'BAD_REPLY',
-      `${what} answered with an unusable frame: ${dropped.error.message}`,
-      dropped.error.code,
+  const judged = meterProtocol(protocol).judgeReply(request, content) as ReplyJudgement;
+  if (!judged.ok) {
+    const code: MasterErrorCode = judged.failure.reason === 'METER_TIMEOUT' ? 'METER_TIMEOUT' : 'BAD_REPLY';
+    const message =
+      judged.cause === 'SILENCE'
+        ? `${what} did not answer (the concentrator forwarded no reply)`
+        : `${what}: ${judged.message}`;
+    throw new MeterReadError(
+      code,
+      message,
+      judged.failure,
+      judged.cause === 'SILENCE' ? undefined : judged.cause,
     );
   }
-  throw new MasterError(
-    'BAD_REPLY',
-    `${what} answered with no reply frame (only an echo of the request)`,
-    'NO_REPLY',
-  );
-}
-
-function checkAddress(got: string, address: string, what: string): void {
-  if (got !== address) {
-    throw new MasterError('BAD_REPLY', `${what}: the reply came from address ${got}`, 'ADDRESS_MISMATCH');
-  }
-}
-
-function readingUnit(unit: string, what: string): ReadingUnit {
-  if ((READING_UNITS as readonly string[]).includes(unit)) return unit as ReadingUnit;
-  throw new MasterError(
-    'BAD_REPLY',
-    `${what} reported its reading in "${unit}", which a reading cannot carry`,
-    'UNSUPPORTED_UNIT',
-  );
-}
-
-function fromCjt188(frame: Cjt188Frame, address: string, what: string): MeterValue {
-  checkAddress(frame.address, address, what);
-  const body = frame.body;
-  if (frame.abnormal || body.kind === 'error-reply') {
-    const st = body.kind === 'error-reply' ? ` (ST ${body.st.raw}, valve ${body.st.valve})` : '';
-    throw new MasterError(
+  const r = judged.reading;
+  if (typeof r.value !== 'number') {
+    throw new MeterReadError(
       'BAD_REPLY',
-      `${what} gave an abnormal reply, C=${hex2(frame.control)}${st}`,
-      'ABNORMAL_REPLY',
-    );
-  }
-  if (body.kind !== 'read-reply' || (body.data.type !== 'water' && body.data.type !== 'heat')) {
-    throw new MasterError(
-      'BAD_REPLY',
-      `${what} answered with a ${body.kind} instead of 901F metering data`,
+      `${what} answered without a numeric reading for DI ${r.di}`,
+      { reason: 'BAD_REPLY', protocol, expected: address, got: r.address },
       'UNEXPECTED_REPLY',
     );
   }
-  const data = body.data;
-  const quantity = data.type === 'water' ? data.current : data.currentHeat;
-  const out: MeterValue = {
-    meter: frame.address,
-    value: quantity.value,
-    unit: readingUnit(quantity.unit, what),
-    status: { valve: data.status.valve, batteryLow: data.status.batteryLow },
-  };
-  if (data.time !== null) out.meterTime = data.time.replace(' ', 'T');
+  if (!(READING_UNITS as readonly string[]).includes(r.unit)) {
+    throw new MeterReadError(
+      'BAD_REPLY',
+      `${what} reported its reading in "${r.unit}", which a reading cannot carry`,
+      { reason: 'BAD_REPLY', protocol, expected: address, got: r.address },
+      'UNSUPPORTED_UNIT',
+    );
+  }
+  const out: MeterValue = { meter: r.address, value: r.value, unit: r.unit as ReadingUnit };
+  if (r.meterTime !== undefined) out.meterTime = r.meterTime.replace(' ', 'T');
+  if (r.status !== undefined) out.status = r.status;
   return out;
-}
-
-function fromDlt645(frame: Dlt645Frame, address: string, what: string): MeterValue {
-  checkAddress(frame.address, address, what);
-  const body = frame.body;
-  if (frame.abnormal || body.kind === 'abnormal-reply') {
-    const errors =
-      body.kind === 'abnormal-reply' ? ` (${body.errors.join(', ') || `ERR ${hex2(body.error)}`})` : '';
-    throw new MasterError(
-      'BAD_REPLY',
-      `${what} gave an abnormal reply, C=${hex2(frame.control)}${errors}`,
-      'ABNORMAL_REPLY',
-    );
-  }
-  if (body.kind !== 'read-reply' || body.di !== DLT645_READ_DI || typeof body.value !== 'number') {
-    const di = body.kind === 'read-reply' ? ` for DI ${body.di}` : '';
-    throw new MasterError(
-      'BAD_REPLY',
-      `${what} answered with a ${body.kind}${di} instead of DI ${DLT645_READ_DI}`,
-      'UNEXPECTED_REPLY',
-    );
-  }
-  return { meter: frame.address, value: body.value, unit: readingUnit(body.unit, what) };
-}
-
-function hex2(n: number): string {
-  return n.toString(16).toUpperCase().padStart(2, '0');
 }

@@ -1,6 +1,7 @@
 import { bytesToHex, concatBytes } from '../../protocols/bytes.ts';
 import type { FrameDecoder } from '../../protocols/decode-result.ts';
 import { FrameAccumulator, type FramerEvent } from '../../protocols/framer.ts';
+import { type ReadFailureCode, replyHex } from '../../protocols/meter-protocol.ts';
 import type { Clock } from '../../simulator/clock/clock.ts';
 import { realClock } from '../../simulator/clock/real-clock.ts';
 import type { Link } from '../../simulator/link/link.ts';
@@ -116,6 +117,7 @@ export class FrameExchange<F> {
         received: error.received,
         protocolCode: error.protocolCode,
         frame: error.frame,
+        detail: error.detail,
         attempts,
       });
     };
@@ -168,6 +170,7 @@ export class FrameExchange<F> {
                   sent: sentHex,
                   received: bytesToHex(event.bytes),
                   protocolCode: event.error.code,
+                  detail: { reason: code, reply: replyHex(event.bytes) },
                 },
               ),
             });
@@ -193,6 +196,10 @@ export class FrameExchange<F> {
                 received: verdict.received ?? bytesToHex(event.raw),
                 protocolCode: verdict.protocolCode,
                 frame: verdict.frame ?? event.frame,
+                detail: verdict.detail ?? {
+                  reason: verdict.code as ReadFailureCode,
+                  reply: replyHex(event.raw),
+                },
               }),
             });
           }
@@ -203,6 +210,7 @@ export class FrameExchange<F> {
         finish({
           error: new PollError('METER_TIMEOUT', `${link.description} closed while waiting for ${target}`, {
             sent: sentHex,
+            detail: { reason: 'METER_TIMEOUT' },
           }),
         });
       const onTimeout = () => {
@@ -216,7 +224,12 @@ export class FrameExchange<F> {
             error: new PollError(
               'BAD_REPLY',
               `no valid reply from ${target} within ${timeoutMs} ms, only ${junk} bytes that form no frame (line noise or a collision): ${received}${junk > 64 ? ' …' : ''}; sent ${sentHex}`,
-              { sent: sentHex, received, protocolCode: 'NO_START' },
+              {
+                sent: sentHex,
+                received,
+                protocolCode: 'NO_START',
+                detail: { reason: 'BAD_REPLY', reply: received },
+              },
             ),
           });
           return;
@@ -226,7 +239,7 @@ export class FrameExchange<F> {
           error: new PollError(
             'METER_TIMEOUT',
             `no reply from ${target} within ${timeoutMs} ms${partial}; sent ${sentHex}`,
-            { sent: sentHex },
+            { sent: sentHex, detail: { reason: 'METER_TIMEOUT' } },
           ),
         });
       };

@@ -170,13 +170,19 @@ describe('MeterPoller over a simulated bus (virtual clock)', () => {
     expect(r.attempts).toBe(1);
   });
 
-  it('wrong address: WRONG_ADDRESS', async () => {
+  it('wrong address: ADDRESS_MISMATCH', async () => {
     const { poller, run } = await rig(cjt('101001', [{ kind: 'wrong-address', when: { always: true } }]), {
       retries: 0,
     });
     const error = await failure(run(poller.read('101001')));
-    expect(error.code).toBe('WRONG_ADDRESS');
+    expect(error.code).toBe('ADDRESS_MISMATCH');
     expect(error.message).toMatch(/00000000101002/);
+    expect(error.detail).toMatchObject({
+      reason: 'ADDRESS_MISMATCH',
+      protocol: 'cjt188',
+      expected: '00000000101001',
+      got: '00000000101002',
+    });
   });
 
   it('duplicate: the read succeeds and the copy does not disturb the next read', async () => {
@@ -197,6 +203,7 @@ describe('MeterPoller over a simulated bus (virtual clock)', () => {
     expect(error.code).toBe('ABNORMAL_REPLY');
     expect(error.attempts).toBe(1);
     expect(error.message).toMatch(/ST 0000/);
+    expect(error.detail).toMatchObject({ reason: 'ABNORMAL_REPLY', statusWord: '0000', meaning: 'valve open' });
   });
 
   it('reads a DL/T 645 meter, scans it, and refuses valve control', async () => {

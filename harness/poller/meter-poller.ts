@@ -7,7 +7,6 @@ import {
   type Cjt188DiOrder,
   type Cjt188Frame,
   type Cjt188Status,
-  controlFunction,
   decodeCjt188,
   encodeCjt188,
   parseDi,
@@ -15,11 +14,13 @@ import {
 import {
   buildReadRequest as buildDltRead,
   buildReadAddressRequest as buildDltReadAddress,
-  DLT645_FUNCTION_MASK,
   type Dlt645Frame,
   decodeDlt645,
+  decodeDlt645Frame,
   encodeDlt645,
 } from '../../protocols/dlt645/index.ts';
+import type { FrameVerdict } from '../../protocols/meter-protocol.ts';
+import { meterProtocol } from '../../protocols/registry.ts';
 import type { Clock } from '../../simulator/clock/clock.ts';
 import type { Link } from '../../simulator/link/link.ts';
 import { type ExchangeResult, FrameExchange, type ReplyVerdict } from './exchange.ts';
@@ -115,7 +116,7 @@ export const DEFAULT_DI: Record<PollProtocol, string> = { cjt188: '901F', dlt645
 
 /**
  * A master for one meter at a time on a link. Frames that are not replies to the current request (echoes,
- * other traffic, stale replies) are ignored; a reply from another address is WRONG_ADDRESS; an error reply is
+ * other traffic, stale replies) are ignored; a reply from another address is ADDRESS_MISMATCH; an error reply is
  * ABNORMAL_REPLY (not retried); timeouts and bad replies are retried.
  */
 export class MeterPoller {
@@ -150,7 +151,7 @@ export class MeterPoller {
 
   /**
    * Reads `di` (default {@link DEFAULT_DI}) from the meter at `address` (short addresses are left-padded).
-   * @throws PollError (METER_TIMEOUT naming the hex sent, BAD_CHECKSUM, BAD_REPLY, WRONG_ADDRESS, ABNORMAL_REPLY).
+   * @throws PollError (METER_TIMEOUT naming the hex sent, BAD_CHECKSUM, BAD_REPLY, ADDRESS_MISMATCH, ABNORMAL_REPLY).
    */
   async read(address: string, options: { di?: string } = {}): Promise<PollReading> {
     const di = (options.di ?? DEFAULT_DI[this.protocol]).toUpperCase();
@@ -167,7 +168,7 @@ export class MeterPoller {
     }
     const addr = padAddress(address, 12);
     const request = encodeDlt645(buildDltRead(addr, di, { preamble: this.#options.preamble }));
-    const result = await this.#dltExchange(addr, request, di);
+    const result = await this.#dltExchange(addr, request);
     const body = result.frame.body;
     const reading: MeterReading =
       body.kind === 'read-reply'
@@ -189,7 +190,7 @@ export class MeterPoller {
       return { ...this.#common(result), protocol: 'cjt188', address: result.frame.address };
     }
     const request = encodeDlt645(buildDltReadAddress({ preamble: this.#options.preamble }));
-    const result = await this.#dltExchange('AAAAAAAAAAAA', request, undefined);
+    const result = await this.#dltExchange('AAAAAAAAAAAA', request);
     const body = result.frame.body;
     const address = body.kind === 'read-address-reply' ? body.address : result.frame.address;
     return { ...this.#common(result), protocol: 'dlt645', address };
@@ -255,21 +256,17 @@ export class MeterPoller {
         this.#ser = (this.#ser + 1) & 0xff;
         const request = build(ser);
         const bytes = encodeCjt188(request);
-        return { bytes, judge: (frame) => judgeCjt188(request, frame, ser, checkSer, target) };
+        return { bytes, judge: (frame, raw) => judgeCjt188(request, frame, ser, checkSer, target, raw) };
       },
       { timeoutMs: this.timeoutMs, retries: this.retries, target },
     );
   }
 
-  #dltExchange(
-    address: string,
-    bytes: Uint8Array,
-    di: string | undefined,
-  ): Promise<ExchangeResult<Dlt645Frame>> {
+  #dltExchange(address: string, bytes: Uint8Array): Promise<ExchangeResult<Dlt645Frame>> {
     const target = `meter ${address}`;
-    const fn = bytes[bytes.indexOf(0x68) + 8] & DLT645_FUNCTION_MASK;
+    const request = decodeDlt645Frame(bytes);
     return this.#dlt.exchange(
-      () => ({ bytes, judge: (frame) => judgeDlt645(address, fn, di, frame, target) }),
+      () => ({ bytes, judge: (frame, raw) => judgeDlt645(request, frame, target, raw) }),
       {
         timeoutMs: this.timeoutMs,
         retries: this.retries,
@@ -286,70 +283,44 @@ function padAddress(address: string, length: number): string {
   return /^[0-9]+$/.test(address) ? address.padStart(length, '0') : address.toUpperCase();
 }
 
-/** True when `actual` is an address `requested` (with wildcard pairs/nibbles) reaches. */
-function matches(requested: string, actual: string, wildcard: 'pair' | 'nibble'): boolean {
-  if (requested.length !== actual.length) return false;
-  const step = wildcard === 'pair' ? 2 : 1;
-  for (let i = 0; i < requested.length; i += step) {
-    const part = requested.slice(i, i + step);
-    if (part !== 'A'.repeat(step) && part !== actual.slice(i, i + step)) return false;
-  }
-  return true;
+const cjt188Protocol = meterProtocol('cjt188');
+const dlt645Protocol = meterProtocol('dlt645');
+
+/** A registry judgement of one frame as the exchange's verdict. */
+function verdictOf<F>(verdict: FrameVerdict<F>, target: string): ReplyVerdict {
+  if (verdict === 'ignore') return 'ignore';
+  if (verdict.ok) return 'accept';
+  return new PollError(verdict.failure.reason, `${target}: ${verdict.message}`, {
+    frame: verdict.frame,
+    detail: verdict.failure,
+    ...(verdict.failure.reply === undefined ? {} : { received: verdict.failure.reply }),
+  });
 }
 
-/** @internal Whether `frame` answers CJ/T 188 request `req` sent with `ser`. */
+/**
+ * @internal Whether `frame` answers CJ/T 188 request `req` sent with `ser`: the registry's judge
+ * (protocols/cjt188/descriptor.ts), the same rule the master and the concentrator's poll use.
+ */
 export function judgeCjt188(
   req: Cjt188Frame,
   frame: Cjt188Frame,
   ser: number,
   checkSer: boolean,
   target: string,
+  raw: Uint8Array = encodeCjt188(frame),
 ): ReplyVerdict {
-  if (frame.direction !== 'reply' || controlFunction(frame.control) !== controlFunction(req.control))
-    return 'ignore';
-  const body = frame.body;
-  if ('ser' in body && checkSer && body.ser !== ser) return 'ignore';
-  if (!matches(req.address, frame.address, 'pair')) {
-    return new PollError('WRONG_ADDRESS', `reply to ${target} came from address ${frame.address}`);
-  }
-  if (body.kind === 'error-reply') {
-    return new PollError(
-      'ABNORMAL_REPLY',
-      `${target} refused the request: error reply C=${frame.control.toString(16).toUpperCase()} ST ${body.st.raw} (valve ${body.st.valve}${body.st.batteryLow ? ', battery low' : ''})`,
-    );
-  }
-  if (body.kind === 'opaque')
-    return new PollError('BAD_REPLY', `reply from ${target} has DATA this codec cannot read: ${body.data}`);
-  if ('di' in req.body && 'di' in body && body.di !== req.body.di) {
-    return new PollError('BAD_REPLY', `reply from ${target} answers DI ${body.di}, not ${req.body.di}`);
-  }
-  return 'accept';
+  const request = 'ser' in req.body && req.body.ser !== ser ? { ...req, body: { ...req.body, ser } } : req;
+  return verdictOf(cjt188Protocol.judgeFrame(request, frame, raw, { checkSer }), target);
 }
 
-/** @internal Whether `frame` answers a DL/T 645 request with function `fn` (and `di`) to `address`. */
+/** @internal Whether `frame` answers the DL/T 645 request `req`: the registry's judge. */
 export function judgeDlt645(
-  address: string,
-  fn: number,
-  di: string | undefined,
+  req: Dlt645Frame,
   frame: Dlt645Frame,
   target: string,
+  raw: Uint8Array,
 ): ReplyVerdict {
-  if (frame.direction !== 'reply' || (frame.control & DLT645_FUNCTION_MASK) !== fn) return 'ignore';
-  if (!matches(address, frame.address, 'nibble')) {
-    return new PollError('WRONG_ADDRESS', `reply to ${target} came from address ${frame.address}`);
-  }
-  const body = frame.body;
-  if (body.kind === 'abnormal-reply') {
-    const names = body.errors.length > 0 ? body.errors.join(', ') : 'no bits set';
-    return new PollError(
-      'ABNORMAL_REPLY',
-      `${target} refused the request: abnormal reply C=${frame.control.toString(16).toUpperCase()} error word ${body.error.toString(16).toUpperCase().padStart(2, '0')}H (${names})`,
-    );
-  }
-  if (di !== undefined && body.kind === 'read-reply' && body.di !== di) {
-    return new PollError('BAD_REPLY', `reply from ${target} answers DI ${body.di}, not ${di}`);
-  }
-  return 'accept';
+  return verdictOf(dlt645Protocol.judgeFrame(req, frame, raw), target);
 }
 
 function cjtReading(frame: Cjt188Frame): MeterReading {

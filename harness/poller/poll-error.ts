@@ -1,3 +1,5 @@
+import type { ReadFailureCode, ReadFailureDetail } from '../../protocols/meter-protocol.ts';
+
 /**
  * Errors of a meter read. The `code` is stable and machine-readable; the message names the meter, what was
  * sent (hex) and what came back.
@@ -7,17 +9,11 @@
  * | METER_TIMEOUT   | no reply to the request within the timeout, on every attempt                              |
  * | BAD_CHECKSUM    | a reply arrived but its checksum was wrong                                                |
  * | BAD_REPLY       | a reply arrived but was cut short, malformed, or answers another DI                        |
- * | WRONG_ADDRESS   | a reply to the request came from another address                                          |
+ * | ADDRESS_MISMATCH | a reply to the request came from another address (called WRONG_ADDRESS before issue 9)   |
  * | ABNORMAL_REPLY  | the meter refused: CJ/T 188 error reply (ST word), DL/T 645 abnormal reply (error word)    |
  * | UNSUPPORTED     | the protocol has no such operation (DL/T 645 valve control)                                 |
  */
-export type PollErrorCode =
-  | 'METER_TIMEOUT'
-  | 'BAD_CHECKSUM'
-  | 'BAD_REPLY'
-  | 'WRONG_ADDRESS'
-  | 'ABNORMAL_REPLY'
-  | 'UNSUPPORTED';
+export type PollErrorCode = ReadFailureCode | 'UNSUPPORTED';
 
 /** Details a {@link PollError} carries besides its message. */
 export interface PollErrorDetails {
@@ -29,8 +25,10 @@ export interface PollErrorDetails {
   protocolCode?: string;
   /** How many requests were sent. */
   attempts?: number;
-  /** The decoded reply, for WRONG_ADDRESS and ABNORMAL_REPLY. */
+  /** The decoded reply, for ADDRESS_MISMATCH and ABNORMAL_REPLY. */
   frame?: unknown;
+  /** The structured detail every read failure carries (protocols/meter-protocol.ts). */
+  detail?: ReadFailureDetail;
 }
 
 /** A meter read that failed. */
@@ -41,6 +39,7 @@ export class PollError extends Error {
   readonly protocolCode?: string;
   readonly attempts: number;
   readonly frame?: unknown;
+  readonly detail?: ReadFailureDetail;
 
   constructor(
     readonly code: PollErrorCode,
@@ -53,6 +52,7 @@ export class PollError extends Error {
     this.protocolCode = details.protocolCode;
     this.attempts = details.attempts ?? 1;
     this.frame = details.frame;
+    this.detail = details.detail;
   }
 
   /** True for failures a retry may cure (not an abnormal reply, which is the meter's answer). */
@@ -61,13 +61,21 @@ export class PollError extends Error {
   }
 
   /** The shape `meterlab poll --json` prints. */
-  toJSON(): { code: PollErrorCode; message: string; sent?: string; received?: string; attempts: number } {
+  toJSON(): {
+    code: PollErrorCode;
+    message: string;
+    sent?: string;
+    received?: string;
+    attempts: number;
+    detail?: ReadFailureDetail;
+  } {
     return {
       code: this.code,
       message: this.message,
       ...(this.sent === undefined ? {} : { sent: this.sent }),
       ...(this.received === undefined ? {} : { received: this.received }),
       attempts: this.attempts,
+      ...(this.detail === undefined ? {} : { detail: this.detail }),
     };
   }
 }

@@ -9,8 +9,10 @@
  *   It has no request id; the relay converts it to and from v1 (see `legacy.ts`).
  */
 
+import { type MeterProtocolName, meterProtocolNames } from '../registry.ts';
+
 /** Meter protocols a read can name. The master picks one from its archive when the request names none. */
-export const METER_PROTOCOLS = ['cjt188', 'dlt645'] as const;
+export const METER_PROTOCOLS: readonly MeterProtocolName[] = meterProtocolNames;
 export type MeterProtocol = (typeof METER_PROTOCOLS)[number];
 
 /**

@@ -137,7 +137,9 @@ export class Concentrator extends EventEmitter<ConcentratorEvents> {
     });
     const meters: PolledMeter[] = [];
     for (const p of spec.ports) {
-      for (const m of p.meters) meters.push({ address: m.address, protocol: m.protocol, port: p.port });
+      for (const m of p.meters) {
+        meters.push({ address: m.address, protocol: m.protocol, kind: m.kind, port: p.port });
+      }
     }
     this.poll = new PollSchedule({
       clock: this.clock,

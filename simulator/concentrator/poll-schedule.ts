@@ -1,8 +1,7 @@
-import { decodeMeterAuto } from '../../protocols/auto.ts';
-import { buildReadRequest as buildCjt188Read, encodeCjt188 } from '../../protocols/cjt188/index.ts';
-import { buildReadRequest as buildDlt645Read, encodeDlt645 } from '../../protocols/dlt645/index.ts';
+import type { ReplyJudgement } from '../../protocols/meter-protocol.ts';
+import { METER_PROTOCOLS, meterProtocol } from '../../protocols/registry.ts';
 import type { Clock, TimerHandle } from '../clock/index.ts';
-import type { MeterProtocol } from '../scenario/index.ts';
+import type { MeterKind, MeterProtocol } from '../scenario/index.ts';
 import type { MeterPort, PortForwardOutcome } from './meter-port.ts';
 
 /**
@@ -18,12 +17,14 @@ import type { MeterPort, PortForwardOutcome } from './meter-port.ts';
 export interface PolledMeter {
   address: string;
   protocol: MeterProtocol;
+  /** Decides the CJ/T 188 meter type T of the read. @defaultValue the protocol's default kind */
+  kind?: MeterKind;
   port: number;
 }
 
 /** What the concentrator knows about one meter. Kept small: one object per meter, made at its first read. */
 export interface MeterRecord {
-  /** Last reading: m³ (CJ/T 188 901F current flow) or kWh (DL/T 645 00010000). */
+  /** Last reading: m³ (CJ/T 188 901F current flow), kWh (heat meters' current heat, DL/T 645 00010000). */
   value?: number;
   unit?: string;
   /** Clock time of the last good reading. */
@@ -157,8 +158,9 @@ export class PollSchedule {
       this.#records.set(meter.address, record);
     }
     let result: Awaited<ReturnType<MeterPort['forward']>>;
+    const request = readRequest(meter);
     try {
-      result = await port.forward(readRequest(meter), {
+      result = await port.forward(request, {
         frameTimeoutMs: this.#options.frameTimeoutMs ?? 2000,
       });
     } catch {
@@ -166,7 +168,7 @@ export class PollSchedule {
       record.lastOutcome = 'queue-full';
       return false;
     }
-    const value = result.outcome === 'frame' ? readingOf(result.reply) : undefined;
+    const value = result.outcome === 'frame' ? readingFor(meter, request, result.reply) : undefined;
     if (!value) {
       record.failures++;
       record.lastOutcome = result.outcome === 'frame' ? 'bad-reply' : result.outcome;
@@ -184,29 +186,50 @@ export class PollSchedule {
   }
 }
 
-/** The read request the poll sends: CJ/T 188 901F (DI low byte first, §1.6) or DL/T 645-2007 00010000. */
-export function readRequest(meter: { address: string; protocol: MeterProtocol }): Uint8Array {
-  const address = meter.address.padStart(meter.protocol === 'cjt188' ? 14 : 12, '0');
-  return meter.protocol === 'cjt188'
-    ? encodeCjt188(buildCjt188Read(address, '901F', { diOrder: 'low-first' }))
-    : encodeDlt645(buildDlt645Read(address, '00010000'));
+/**
+ * The read request the poll sends: the registry's read of the current reading for the meter's protocol and
+ * kind (CJ/T 188 901F with DI low byte first, §1.6, and the kind's T; DL/T 645-2007 00010000).
+ */
+export function readRequest(meter: {
+  address: string;
+  protocol: MeterProtocol;
+  kind?: MeterKind;
+}): Uint8Array {
+  return meterProtocol(meter.protocol).buildReadRequest({ address: meter.address, kind: meter.kind });
 }
 
-/** The reading in a meter's reply, or undefined when the reply carries none. */
+/** The numeric reading of the reply to `request`, judged by the protocol's one rule, or undefined. */
+function readingFor(
+  meter: { protocol: MeterProtocol },
+  request: Uint8Array,
+  reply: Uint8Array,
+): { value: number; unit: string } | undefined {
+  const judged = meterProtocol(meter.protocol).judgeReply(request, reply) as ReplyJudgement;
+  if (!judged.ok || typeof judged.reading.value !== 'number') return undefined;
+  return { value: judged.reading.value, unit: judged.reading.unit };
+}
+
+/** Stricter layouts first, as auto-detect does (a DL/T 645 frame can also read as a CJ/T 188 one). */
+const BY_SPECIFICITY = [...METER_PROTOCOLS].sort((a, b) => b.specificity - a.specificity);
+
+/**
+ * The reading in a meter's reply, or undefined when the reply carries none: the reply is judged as the answer
+ * to a read of the current reading from its own address (whatever SER it carries).
+ */
 export function readingOf(reply: Uint8Array): { value: number; unit: string } | undefined {
-  const decoded = decodeMeterAuto(reply);
-  if (decoded.kind !== 'frame') return undefined;
-  const frame = decoded.frame;
-  if (frame.protocol === 'cjt188') {
-    const body = frame.body;
-    if (body.kind === 'read-reply' && body.data.type === 'water') {
-      return { value: body.data.current.value, unit: body.data.current.unit };
+  for (const protocol of BY_SPECIFICITY) {
+    const decoded = protocol.decode(reply);
+    if (decoded.kind !== 'frame' || decoded.frame.direction !== 'reply') continue;
+    let request: Uint8Array;
+    try {
+      request = protocol.buildReadRequest({ address: decoded.frame.address });
+    } catch {
+      return undefined;
     }
-    return undefined;
+    const judged = protocol.judgeReply(request, reply, { checkSer: false }) as ReplyJudgement;
+    if (!judged.ok || typeof judged.reading.value !== 'number') return undefined;
+    return { value: judged.reading.value, unit: judged.reading.unit };
   }
-  const body = frame.body;
-  if (body.kind === 'read-reply' && typeof body.value === 'number')
-    return { value: body.value, unit: body.unit };
   return undefined;
 }
 

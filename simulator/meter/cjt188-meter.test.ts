@@ -10,6 +10,7 @@ import {
   type Cjt188Frame,
   decodeCjt188Frame,
   encodeCjt188,
+  makeCjt188Frame,
 } from '../../protocols/cjt188/index.ts';
 import { VirtualClock } from '../clock/index.ts';
 import { Cjt188Meter, HEAT_KWH_PER_M3 } from './cjt188-meter.ts';
@@ -135,6 +136,19 @@ describe('Cjt188Meter', () => {
     if (day.body.kind !== 'read-reply') throw new Error('not a reply');
     expect(day.body.data).toEqual({ type: 'settlement-day', day: 1 });
     expect(only(m.respond(wire(buildReadRequest('101001', '8102')), START)).control).toBe(0xc1);
+  });
+
+  it("echoes the request's SER in the abnormal reply to a DI it does not know", () => {
+    // DATA of a read is DI(2) SER(1) (§1.6); an unknown DI decodes as opaque, but its SER is still the third byte.
+    const request = makeCjt188Frame({
+      meterType: 0x10,
+      address: '00000000101001',
+      control: 0x01,
+      body: { kind: 'opaque', data: '341207' },
+    });
+    const reply = only(meter().respond(wire(request), START));
+    expect(reply.control).toBe(0xc1);
+    expect(reply.body).toMatchObject({ kind: 'error-reply', ser: 0x07 });
   });
 
   it('serves heat meters with the heat layout', () => {

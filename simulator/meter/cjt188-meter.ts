@@ -205,7 +205,7 @@ export class Cjt188Meter extends MeterBase<Cjt188Frame> {
    * with the status at the time it is built.
    */
   #errorReplyTo(req: Cjt188Frame, opts: Cjt188ReplyOptions): () => Cjt188Frame {
-    return () => buildErrorReply(req, this.#status(), opts);
+    return () => buildErrorReply(req, this.#status(), { ...opts, ser: serOf(req) });
   }
 
   /** The payload of a read of `di` at `now`, or undefined for a DI this meter does not serve. */
@@ -251,6 +251,17 @@ function m3(value: number): Cjt188Quantity {
 /** A heat meter's energy for `volume` m³ of measured water, kWh (unit code 05H). */
 function kwh(volume: number): Cjt188Quantity {
   return { value: round2(volume * HEAT_KWH_PER_M3), unit: 'kWh', unitCode: 0x05 };
+}
+
+/**
+ * The SER of a request: its head's, or for DATA the codec keeps opaque (an unknown DI) the third byte, where
+ * `DI(2) SER(1)` puts it (§1.6), so an abnormal reply echoes it as every reply does.
+ */
+function serOf(req: Cjt188Frame): number {
+  const body = req.body;
+  if ('ser' in body) return body.ser;
+  if (body.kind === 'opaque' && body.data.length >= 6) return Number.parseInt(body.data.slice(4, 6), 16);
+  return 0;
 }
 
 /** A refused request's answer: the error reply, sent as the reply. */

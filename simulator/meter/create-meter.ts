@@ -1,6 +1,14 @@
+import {
+  coversKind,
+  isMeterProtocolName,
+  type MeterProtocolName,
+  meterProtocol,
+  meterProtocolList,
+  protocolsForKind,
+} from '../../protocols/registry.ts';
 import type { Clock } from '../clock/clock.ts';
 import type { MeterSpec } from '../scenario/types.ts';
-import { Cjt188Meter, type Cjt188MeterKind } from './cjt188-meter.ts';
+import { Cjt188Meter, type Cjt188MeterKind, type Cjt188MeterOptions } from './cjt188-meter.ts';
 import type { ConsumptionModel } from './consumption.ts';
 import { Dlt645Meter } from './dlt645-meter.ts';
 
@@ -36,14 +44,26 @@ export function createMeter(spec: MeterSpec, context: CreateMeterContext): Simul
     valve: spec.valve,
     batteryLow: spec.batteryLow,
   };
-  if (spec.protocol === 'dlt645') return new Dlt645Meter(common);
-  if (spec.protocol !== 'cjt188') {
-    throw new TypeError(`"protocol" must be 'cjt188' or 'dlt645', got ${String(spec.protocol)}`);
+  if (!isMeterProtocolName(spec.protocol)) {
+    throw new TypeError(`"protocol" must be ${meterProtocolList()}, got ${String(spec.protocol)}`);
   }
-  if (spec.kind === 'electricity') {
+  if (!coversKind(spec.protocol, spec.kind)) {
+    const others = protocolsForKind(spec.kind).map((p) => `'${p.name}'`);
     throw new TypeError(
-      `meter ${spec.address}: CJ/T 188 has no electricity meter type; use protocol 'dlt645'`,
+      `meter ${spec.address}: ${meterProtocol(spec.protocol).title} has no ${spec.kind} meter type${others.length > 0 ? `; use protocol ${others.join(' or ')}` : ''}`,
     );
   }
-  return new Cjt188Meter({ ...common, kind: spec.kind as Cjt188MeterKind, diOrder: spec.quirks?.diOrder });
+  return SIMULATORS[spec.protocol](spec, common);
 }
+
+type CommonOptions = Omit<Cjt188MeterOptions, 'kind' | 'diOrder'>;
+
+/**
+ * The simulated meter of each registered protocol. Keyed by the registry's names: a protocol added to the
+ * registry without a simulator here is a type error.
+ */
+const SIMULATORS: Record<MeterProtocolName, (spec: MeterSpec, common: CommonOptions) => SimulatedMeter> = {
+  cjt188: (spec, common) =>
+    new Cjt188Meter({ ...common, kind: spec.kind as Cjt188MeterKind, diOrder: spec.quirks?.diOrder }),
+  dlt645: (_spec, common) => new Dlt645Meter(common),
+};

@@ -1,5 +1,6 @@
 import { bytesToHex } from '../../protocols/bytes.ts';
 import type { DecodeResult } from '../../protocols/decode-result.ts';
+import { METER_PROTOCOLS } from '../../protocols/registry.ts';
 import type { Clock } from '../clock/clock.ts';
 import { realClock } from '../clock/real-clock.ts';
 import { SeededRandom } from '../random.ts';
@@ -129,7 +130,14 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
    */
   decodeHeard(buf: Uint8Array): DecodeResult<F | IgnoredFrame> {
     const consumed = this.skipNotForMe(buf);
-    return consumed > 0 ? { kind: 'frame', frame: IGNORED_FRAME, consumed } : this.decode(buf);
+    if (consumed > 0) return { kind: 'frame', frame: IGNORED_FRAME, consumed };
+    const own = this.decode(buf);
+    if (own.kind === 'frame') return own;
+    // On a bus shared by several protocols, a whole valid frame of another one (by its envelope in the
+    // registry) is skipped as a whole: read with this protocol's layout it can look like the start of a longer
+    // frame (a DL/T 645 data byte where CJ/T 188 has its L), and holding it would swallow the next request.
+    const foreign = foreignFrameLength(this.protocol, buf);
+    return foreign > 0 ? { kind: 'frame', frame: IGNORED_FRAME, consumed: foreign } : own;
   }
 
   /**
@@ -335,4 +343,14 @@ export function summarise(frame: { protocol: string; address: string }): string 
   const control =
     typeof f.control === 'number' ? f.control.toString(16).toUpperCase().padStart(2, '0') : '??';
   return `${frame.protocol} C=${control} A=${frame.address} ${JSON.stringify(f.body ?? {})}`;
+}
+
+/** Length of a whole frame with a valid checksum of another registered protocol at the start of `buf`, or 0. */
+function foreignFrameLength(own: string, buf: Uint8Array): number {
+  for (const protocol of METER_PROTOCOLS) {
+    if (protocol.name === own) continue;
+    const env = protocol.envelope(buf);
+    if (env.kind === 'envelope' && env.envelope.checksumOk) return env.envelope.length;
+  }
+  return 0;
 }

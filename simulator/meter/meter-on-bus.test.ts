@@ -132,4 +132,27 @@ describe('MeterOnBus', () => {
       for (const m of meters) expect(m.clockOffsetMs).not.toBe(0);
     });
   });
+
+  it('a CJ/T 188 meter on a mixed bus answers a request that follows DL/T 645 traffic at once', async () => {
+    // A DL/T 645 frame can read as the start of a long CJ/T 188 frame (its L byte is a DL/T 645 data byte): a
+    // CJ/T 188 meter that held it as a partial frame would swallow the next request sent within its idle gap.
+    const clock = new VirtualClock({ start: START });
+    const bus = new Rs485Bus({ clock, turnaroundMs: 0 });
+    const model = new ConsumptionModel({ seed: 3 });
+    const heard: Uint8Array[] = [];
+    const master = bus.attach({ name: 'master', onReceive: (bytes) => heard.push(bytes) });
+    const water = new Cjt188Meter({ address: '401001', model, clock });
+    const power = new Dlt645Meter({ address: '401005', model, clock });
+    new MeterOnBus(water, bus);
+    new MeterOnBus(power, bus);
+    void master.transmit(encodeDlt645(buildDlt645Read('401005', '00010000')));
+    for (let ms = 0; ms < 1000 && heard.length === 0; ms++) await clock.advanceAsync(1);
+    expect(heard).toHaveLength(1);
+    // The next request starts right after the reply, well within the meter's 100 ms idle reset.
+    void master.transmit(encodeCjt188(buildReadRequest('401001', '901F')));
+    await clock.advanceAsync(400);
+    expect(heard).toHaveLength(2);
+    expect(decodeCjt188Frame(heard[1]).address).toBe('00000000401001');
+    expect(water.events.ofKind('dropped')).toEqual([]);
+  });
 });

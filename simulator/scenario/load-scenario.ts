@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
+import type { MeterKindEntry } from '../../protocols/meter-protocol.ts';
+import { meterProtocol, protocolsForKind } from '../../protocols/registry.ts';
 import type { FaultRule } from '../meter/fault-plan.ts';
 import { SCENARIO_SCHEMA } from './schema.ts';
 import {
@@ -109,10 +111,11 @@ function normalisePort(p: RawPort): PortSpec {
 
 function normaliseMeter(m: RawMeter, portProtocol: MeterProtocol): MeterSpec {
   const protocol = m.protocol ?? portProtocol;
+  const descriptor = meterProtocol(protocol);
   return {
-    address: m.address.padStart(protocol === 'cjt188' ? 14 : 12, '0'),
+    address: m.address.padStart(descriptor.addressDigits, '0'),
     protocol,
-    kind: m.kind ?? (protocol === 'cjt188' ? 'cold-water' : 'electricity'),
+    kind: m.kind ?? descriptor.defaultKind,
     quirks: { diOrder: 'low-first', preamble: 2, replyDelayMs: 0, ...m.quirks },
     faults: (m.faults ?? []).map((f) => ({ ...f, when: f.when ?? { always: true } })),
     valve: m.valve ?? 'open',
@@ -142,14 +145,18 @@ function crossCheck(scenario: Scenario): string[] {
       const addresses = new Set<string>();
       p.meters.forEach((m, mi) => {
         const mAt = `${at}/ports/${pi}/meters/${mi}`;
-        if (m.protocol === 'dlt645' && m.address.length > 12) {
-          problems.push(`${mAt}/address: a DL/T 645 address has at most 12 digits, got "${m.address}"`);
+        const descriptor = meterProtocol(m.protocol);
+        const title = descriptor.title.replace(/-\d{4}$/, '');
+        if (m.address.length > descriptor.addressDigits) {
+          problems.push(
+            `${mAt}/address: a ${title} address has at most ${descriptor.addressDigits} digits, got "${m.address}"`,
+          );
         }
-        if (m.protocol === 'dlt645' && m.kind !== 'electricity') {
-          problems.push(`${mAt}/kind: a DL/T 645 meter is an electricity meter, not "${m.kind}"`);
-        }
-        if (m.protocol === 'cjt188' && m.kind === 'electricity') {
-          problems.push(`${mAt}/kind: "electricity" meters speak DL/T 645, not CJ/T 188`);
+        if (!(descriptor.kinds as readonly MeterKindEntry[]).some((k) => k.kind === m.kind)) {
+          const others = protocolsForKind(m.kind).map((p) => p.title.replace(/-\d{4}$/, ''));
+          problems.push(
+            `${mAt}/kind: a ${title} meter is ${(descriptor.kinds as readonly MeterKindEntry[]).map((k) => `"${k.kind}"`).join(', ')}, not "${m.kind}"${others.length > 0 ? ` ("${m.kind}" meters speak ${others.join(' or ')})` : ''}`,
+          );
         }
         if (addresses.has(m.address)) problems.push(`${mAt}/address: ${m.address} is already on this port`);
         addresses.add(m.address);

@@ -1,3 +1,6 @@
+import { METER_KINDS } from '../../protocols/meter-protocol.ts';
+import { meterProtocolNames } from '../../protocols/registry.ts';
+
 /**
  * JSON Schema (draft 2020-12 subset, checked with ajv) of a scenario file as a user writes it. Defaults are
  * filled in by load-scenario.ts, not here, so the schema states only what a file may contain.
@@ -63,8 +66,10 @@ const meter = {
   additionalProperties: false,
   properties: {
     address: { type: 'string', pattern: '^[0-9]{1,14}$' },
-    protocol: { enum: ['cjt188', 'dlt645'] },
-    kind: { enum: ['cold-water', 'hot-water', 'gas', 'heat', 'electricity'] },
+    // Protocols and kinds come from the meter-protocol registry; which kinds a protocol covers is checked in
+    // load-scenario.ts (crossCheck), with a message naming both.
+    protocol: { enum: [...meterProtocolNames] },
+    kind: { enum: [...METER_KINDS] },
     quirks: {
       type: 'object',
       additionalProperties: false,
@@ -118,7 +123,7 @@ const port = {
     link,
     wireTiming: { type: 'boolean' },
     turnaroundMs: { type: 'integer', minimum: 0 },
-    protocol: { enum: ['cjt188', 'dlt645'] },
+    protocol: { enum: [...meterProtocolNames] },
     meters: { type: 'array', items: meter },
   },
 };

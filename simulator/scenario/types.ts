@@ -1,10 +1,15 @@
+import type { MeterKind } from '../../protocols/meter-protocol.ts';
+import { type MeterProtocolName, meterProtocol } from '../../protocols/registry.ts';
 import type { FaultRule } from '../meter/fault-plan.ts';
 
-/** Meter protocols on the RS-485 side. */
-export type MeterProtocol = 'cjt188' | 'dlt645';
+/** Meter protocols on the RS-485 side: the names of the meter-protocol registry (protocols/registry.ts). */
+export type MeterProtocol = MeterProtocolName;
 
-/** CJ/T 188 meter kinds a scenario can ask for (REFERENCE §1.3); DL/T 645 meters are electricity meters. */
-export type MeterKind = 'cold-water' | 'hot-water' | 'gas' | 'heat' | 'electricity';
+/**
+ * Meter kinds a scenario can ask for (protocols/meter-protocol.ts); each protocol covers some of them (CJ/T 188
+ * water, heat and gas with their meter type T, REFERENCE §1.3; DL/T 645 electricity).
+ */
+export type { MeterKind };
 
 export interface SerialSettingsSpec {
   baudRate: number;
@@ -32,7 +37,7 @@ export interface MeterQuirks {
 }
 
 export interface MeterSpec {
-  /** Digits in human order, padded: 14 for CJ/T 188, 12 for DL/T 645. */
+  /** Digits in human order, padded to the protocol's width: 14 for CJ/T 188, 12 for DL/T 645. */
   address: string;
   protocol: MeterProtocol;
   kind: MeterKind;
@@ -88,7 +93,8 @@ export interface FleetSummary {
     alias?: string;
     a1: string;
     a2: number;
-    ports: { port: number; meters: { address: string; protocol: MeterProtocol }[] }[];
+    /** `kind` is there when it is not the protocol's default kind (cold water for CJ/T 188). */
+    ports: { port: number; meters: { address: string; protocol: MeterProtocol; kind?: MeterKind }[] }[];
   }[];
 }
 
@@ -102,7 +108,11 @@ export function fleetSummary(scenario: Scenario): FleetSummary {
       a2: c.a2,
       ports: c.ports.map((p) => ({
         port: p.port,
-        meters: p.meters.map((m) => ({ address: m.address, protocol: m.protocol })),
+        meters: p.meters.map((m) => ({
+          address: m.address,
+          protocol: m.protocol,
+          ...(m.kind === meterProtocol(m.protocol).defaultKind ? {} : { kind: m.kind }),
+        })),
       })),
     })),
   };

@@ -1,0 +1,247 @@
+import { bytesToHex, sum8 } from '../bytes.ts';
+import {
+  addressReaches,
+  type EnvelopeResult,
+  type FrameVerdict,
+  type JudgeOptions,
+  judgeReplyBytes,
+  type MeterKind,
+  type MeterProtocolDescriptor,
+  type MeterReading,
+  padMeterAddress,
+  type ReadFailureCode,
+  type ReadRequestSpec,
+  type ReplyJudgement,
+  replyHex,
+} from '../meter-protocol.ts';
+import { buildReadRequest } from './builders.ts';
+import {
+  CJT188_END,
+  CJT188_MAX_DATA_LENGTH,
+  CJT188_MAX_PREAMBLE,
+  CJT188_PREAMBLE_BYTE,
+  CJT188_START,
+} from './constants.ts';
+import { controlAbnormal, controlDirection, controlFunction } from './control.ts';
+import { decodeCjt188 } from './decode.ts';
+import { encodeCjt188 } from './encode.ts';
+import type { Cjt188Frame } from './frame.ts';
+import { CJT188_METER_TYPES } from './meter-type.ts';
+
+/**
+ * CJ/T 188-2004 as a registry entry (REFERENCE §1): 14-digit addresses, a meter type T per kind, 901F the
+ * current reading, SER echoed by the meter.
+ * @packageDocumentation
+ */
+
+/** The kinds CJ/T 188 covers and their type byte T (§1.3): cold water 10H, hot water 11H, heat 20H, gas 30H. */
+const KINDS = [
+  { kind: 'cold-water', meterType: CJT188_METER_TYPES.coldWater },
+  { kind: 'hot-water', meterType: CJT188_METER_TYPES.hotWater },
+  { kind: 'heat', meterType: CJT188_METER_TYPES.heat },
+  { kind: 'gas', meterType: CJT188_METER_TYPES.gas },
+] as const satisfies readonly { kind: MeterKind; meterType: number }[];
+
+/** 68 T A0…A6 C L: offsets after the preamble (§1.2). */
+const AT = { type: 1, address: 2, control: 9, length: 10, data: 11 } as const;
+
+const ADDRESS_DIGITS = 14;
+const TITLE = 'CJ/T 188';
+
+function meterTypeOf(kind: MeterKind): number {
+  const entry = KINDS.find((k) => k.kind === kind);
+  if (!entry) {
+    throw new TypeError(
+      `${TITLE} has no meter type for kind "${String(kind)}"; it covers ${KINDS.map((k) => k.kind).join(', ')}`,
+    );
+  }
+  return entry.meterType;
+}
+
+function envelope(buf: Uint8Array): EnvelopeResult {
+  let p = 0;
+  while (p < buf.length && buf[p] === CJT188_PREAMBLE_BYTE && p <= CJT188_MAX_PREAMBLE) p++;
+  if (p > CJT188_MAX_PREAMBLE) return { kind: 'none' };
+  if (p === buf.length) return { kind: 'need-more' };
+  if (buf[p] !== CJT188_START) return { kind: 'none' };
+  if (buf.length <= p + AT.length) return { kind: 'need-more' };
+  const l = buf[p + AT.length];
+  if (l > CJT188_MAX_DATA_LENGTH) return { kind: 'none' };
+  const length = p + AT.data + l + 2;
+  if (buf.length < length) return { kind: 'need-more' };
+  if (buf[length - 1] !== CJT188_END) return { kind: 'none' };
+  const control = buf[p + AT.control];
+  return {
+    kind: 'envelope',
+    envelope: {
+      length,
+      start: p,
+      address: bytesToHex(buf.slice(p + AT.address, p + AT.control).reverse(), ''),
+      control,
+      direction: controlDirection(control),
+      abnormal: controlAbnormal(control),
+      meterType: buf[p + AT.type],
+      checksumOk: sum8(buf, p, length - 2) === buf[length - 2],
+    },
+  };
+}
+
+function buildRequest(spec: ReadRequestSpec): Uint8Array {
+  const address = /^\d+$/.test(spec.address)
+    ? padMeterAddress(spec.address, ADDRESS_DIGITS, TITLE)
+    : spec.address.toUpperCase();
+  return encodeCjt188(
+    buildReadRequest(address, spec.di ?? '901F', {
+      meterType: meterTypeOf(spec.kind ?? 'cold-water'),
+      diOrder: spec.diOrder ?? 'low-first',
+      ser: spec.ser ?? 0,
+      preamble: spec.preamble,
+    }),
+  );
+}
+
+/**
+ * Whether `frame` answers `request`, and how (§1.5, §1.6): replies of another function, and (with `checkSer`)
+ * replies whose SER is not the request's, are not answers; an answer from an address the request does not
+ * reach is ADDRESS_MISMATCH; an error reply (D6) is ABNORMAL_REPLY with its ST word; DATA the codec cannot
+ * read, or another DI, is BAD_REPLY.
+ */
+export function judgeCjt188Frame(
+  request: Cjt188Frame,
+  frame: Cjt188Frame,
+  raw: Uint8Array,
+  options: JudgeOptions = {},
+): FrameVerdict<Cjt188Frame> {
+  if (frame.direction !== 'reply' || controlFunction(frame.control) !== controlFunction(request.control)) {
+    return 'ignore';
+  }
+  const body = frame.body;
+  const reqSer = 'ser' in request.body ? request.body.ser : undefined;
+  if ((options.checkSer ?? true) && 'ser' in body && reqSer !== undefined && body.ser !== reqSer)
+    return 'ignore';
+  const fail = (
+    reason: ReadFailureCode,
+    cause: 'ADDRESS_MISMATCH' | 'ABNORMAL_REPLY' | 'UNEXPECTED_REPLY',
+    message: string,
+    extra: { statusWord?: string; meaning?: string } = {},
+  ): FrameVerdict<Cjt188Frame> => ({
+    ok: false,
+    cause,
+    message,
+    frame,
+    failure: {
+      reason,
+      protocol: 'cjt188',
+      expected: request.address,
+      got: frame.address,
+      ...extra,
+      reply: replyHex(raw),
+    },
+  });
+  if (!addressReaches(request.address, frame.address, 'pair')) {
+    return fail('ADDRESS_MISMATCH', 'ADDRESS_MISMATCH', `the reply came from address ${frame.address}`);
+  }
+  const control = frame.control.toString(16).toUpperCase().padStart(2, '0');
+  if (body.kind === 'error-reply') {
+    const meaning = `valve ${body.st.valve}${body.st.batteryLow ? ', battery low' : ''}`;
+    return fail(
+      'ABNORMAL_REPLY',
+      'ABNORMAL_REPLY',
+      `an abnormal reply, C=${control} ST ${body.st.raw} (${meaning})`,
+      { statusWord: body.st.raw, meaning },
+    );
+  }
+  if (frame.abnormal) {
+    return fail('ABNORMAL_REPLY', 'ABNORMAL_REPLY', `an abnormal reply, C=${control}`);
+  }
+  if (body.kind === 'opaque') {
+    return fail('BAD_REPLY', 'UNEXPECTED_REPLY', `a reply with DATA this codec cannot read: ${body.data}`);
+  }
+  if ('di' in request.body && body.di !== request.body.di) {
+    return fail('BAD_REPLY', 'UNEXPECTED_REPLY', `a reply for DI ${body.di} instead of ${request.body.di}`);
+  }
+  return { ok: true, reading: readingOf(frame), frame, raw };
+}
+
+/** The convenient part of an accepted reply. */
+function readingOf(frame: Cjt188Frame): MeterReading {
+  const body = frame.body;
+  const base = { address: frame.address, di: 'di' in body ? body.di : '' };
+  if (
+    body.kind !== 'read-reply' &&
+    body.kind !== 'read-address-reply' &&
+    body.kind !== 'read-key-version-reply'
+  ) {
+    const status = 'status' in body && body.status ? statusBits(body.status) : undefined;
+    return { ...base, value: null, unit: '', ...(status ? { status } : {}) };
+  }
+  const data = body.data;
+  switch (data.type) {
+    case 'water':
+      return {
+        ...base,
+        value: data.current.value,
+        unit: data.current.unit,
+        ...(data.time !== null ? { meterTime: data.time } : {}),
+        status: statusBits(data.status),
+        settlement: data.settlement.value,
+      };
+    case 'heat':
+      return {
+        ...base,
+        value: data.currentHeat.value,
+        unit: data.currentHeat.unit,
+        ...(data.time !== null ? { meterTime: data.time } : {}),
+        status: statusBits(data.status),
+      };
+    case 'history':
+      return { ...base, value: data.value, unit: data.unit };
+    case 'settlement-day':
+    case 'reading-day':
+      return { ...base, value: data.day, unit: 'day' };
+    case 'key-version':
+      return { ...base, value: data.keyVersion, unit: '' };
+    case 'address':
+      return { ...base, value: data.address ?? frame.address, unit: '' };
+    default:
+      return { ...base, value: null, unit: '' };
+  }
+}
+
+function statusBits(st: { valve: 'open' | 'closed' | 'abnormal'; batteryLow: boolean }) {
+  return { valve: st.valve, batteryLow: st.batteryLow };
+}
+
+/** What the shared judging rule needs (meter-protocol.ts `judgeReplyBytes`). */
+const PARTS = {
+  name: 'cjt188',
+  decode: (buf: Uint8Array) => decodeCjt188(buf),
+  judgeFrame: judgeCjt188Frame,
+} as const;
+
+/** The CJ/T 188 registry entry. */
+export const cjt188Protocol = {
+  name: 'cjt188',
+  title: 'CJ/T 188-2004',
+  addressDigits: ADDRESS_DIGITS,
+  kinds: KINDS,
+  defaultKind: 'cold-water',
+  readDi: '901F',
+  // One 68H and a type byte: the loosest layout, so the last one auto-detect tries (see protocols/auto.ts).
+  specificity: 0,
+  decode: (buf: Uint8Array) => decodeCjt188(buf),
+  encode: encodeCjt188,
+  fitsHeader(buf: Uint8Array): boolean {
+    let p = 0;
+    while (p < buf.length && buf[p] === CJT188_PREAMBLE_BYTE) p++;
+    return p < buf.length && buf[p] === CJT188_START;
+  },
+  envelope,
+  normaliseAddress: (address: string) => padMeterAddress(address, ADDRESS_DIGITS, TITLE),
+  meterTypeOf,
+  buildReadRequest: buildRequest,
+  judgeFrame: judgeCjt188Frame,
+  judgeReply(request: Uint8Array, reply: Uint8Array, options?: JudgeOptions): ReplyJudgement<Cjt188Frame> {
+    return judgeReplyBytes(PARTS, request, reply, options);
+  },
+} as const satisfies MeterProtocolDescriptor<'cjt188', Cjt188Frame>;

@@ -1,0 +1,195 @@
+import { bytesToHex, sum8 } from '../bytes.ts';
+import {
+  addressReaches,
+  type EnvelopeResult,
+  type FrameVerdict,
+  type JudgeOptions,
+  judgeReplyBytes,
+  type MeterKind,
+  type MeterProtocolDescriptor,
+  type MeterReading,
+  padMeterAddress,
+  type ReadFailureCode,
+  type ReadRequestSpec,
+  type ReplyJudgement,
+  replyHex,
+} from '../meter-protocol.ts';
+import { buildReadRequest } from './builders.ts';
+import {
+  DLT645_END,
+  DLT645_MAX_DATA_LENGTH,
+  DLT645_MAX_PREAMBLE,
+  DLT645_PREAMBLE_BYTE,
+  DLT645_START,
+} from './constants.ts';
+import { controlFlags, DLT645_FUNCTION_MASK } from './control.ts';
+import { decodeDlt645 } from './decode.ts';
+import { encodeDlt645 } from './encode.ts';
+import type { Dlt645Frame } from './frame.ts';
+
+/**
+ * DL/T 645-2007 (and 1997) as a registry entry (REFERENCE §2): 12-digit addresses, electricity meters only (the
+ * frame has no meter type), 00010000 forward active total energy the current reading.
+ * @packageDocumentation
+ */
+
+const KINDS = [{ kind: 'electricity' }] as const satisfies readonly { kind: MeterKind }[];
+
+/** 68 A0…A5 68 C L: offsets after the preamble (§2.1). */
+const AT = { address: 1, secondStart: 7, control: 8, length: 9, data: 10 } as const;
+
+const ADDRESS_DIGITS = 12;
+const TITLE = 'DL/T 645';
+
+function meterTypeOf(kind: MeterKind): undefined {
+  if (kind !== 'electricity') {
+    throw new TypeError(`${TITLE} meters are electricity meters, not "${String(kind)}"`);
+  }
+  return undefined;
+}
+
+function envelope(buf: Uint8Array): EnvelopeResult {
+  let p = 0;
+  while (p < buf.length && buf[p] === DLT645_PREAMBLE_BYTE && p <= DLT645_MAX_PREAMBLE) p++;
+  if (p > DLT645_MAX_PREAMBLE) return { kind: 'none' };
+  if (p === buf.length) return { kind: 'need-more' };
+  if (buf[p] !== DLT645_START) return { kind: 'none' };
+  if (buf.length > p + AT.secondStart && buf[p + AT.secondStart] !== DLT645_START) return { kind: 'none' };
+  if (buf.length <= p + AT.length) return { kind: 'need-more' };
+  const l = buf[p + AT.length];
+  if (l > DLT645_MAX_DATA_LENGTH) return { kind: 'none' };
+  const length = p + AT.data + l + 2;
+  if (buf.length < length) return { kind: 'need-more' };
+  if (buf[length - 1] !== DLT645_END) return { kind: 'none' };
+  const control = buf[p + AT.control];
+  const flags = controlFlags(control);
+  return {
+    kind: 'envelope',
+    envelope: {
+      length,
+      start: p,
+      address: bytesToHex(buf.slice(p + AT.address, p + AT.secondStart).reverse(), ''),
+      control,
+      direction: flags.direction,
+      abnormal: flags.abnormal,
+      checksumOk: sum8(buf, p, length - 2) === buf[length - 2],
+    },
+  };
+}
+
+function buildRequest(spec: ReadRequestSpec): Uint8Array {
+  if (spec.kind !== undefined) meterTypeOf(spec.kind);
+  const address = /^\d+$/.test(spec.address)
+    ? padMeterAddress(spec.address, ADDRESS_DIGITS, TITLE)
+    : spec.address.toUpperCase();
+  return encodeDlt645(buildReadRequest(address, spec.di ?? '00010000', { preamble: spec.preamble }));
+}
+
+/**
+ * Whether `frame` answers `request`, and how (§2.2, §2.3): replies of another function are not answers; an
+ * answer from an address the request does not reach (nibble wildcards 'A') is ADDRESS_MISMATCH; an abnormal
+ * reply (D6) is ABNORMAL_REPLY with its error word; a reply for another DI is BAD_REPLY.
+ */
+export function judgeDlt645Frame(
+  request: Dlt645Frame,
+  frame: Dlt645Frame,
+  raw: Uint8Array,
+  _options: JudgeOptions = {},
+): FrameVerdict<Dlt645Frame> {
+  if (
+    frame.direction !== 'reply' ||
+    (frame.control & DLT645_FUNCTION_MASK) !== (request.control & DLT645_FUNCTION_MASK)
+  ) {
+    return 'ignore';
+  }
+  const fail = (
+    reason: ReadFailureCode,
+    cause: 'ADDRESS_MISMATCH' | 'ABNORMAL_REPLY' | 'UNEXPECTED_REPLY',
+    message: string,
+    extra: { errorWord?: string; meaning?: string } = {},
+  ): FrameVerdict<Dlt645Frame> => ({
+    ok: false,
+    cause,
+    message,
+    frame,
+    failure: {
+      reason,
+      protocol: 'dlt645',
+      expected: request.address,
+      got: frame.address,
+      ...extra,
+      reply: replyHex(raw),
+    },
+  });
+  if (!addressReaches(request.address, frame.address, 'nibble')) {
+    return fail('ADDRESS_MISMATCH', 'ADDRESS_MISMATCH', `the reply came from address ${frame.address}`);
+  }
+  const body = frame.body;
+  const control = frame.control.toString(16).toUpperCase().padStart(2, '0');
+  if (body.kind === 'abnormal-reply') {
+    const errorWord = body.error.toString(16).toUpperCase().padStart(2, '0');
+    const meaning = body.errors.length > 0 ? body.errors.join(', ') : 'no bits set';
+    return fail(
+      'ABNORMAL_REPLY',
+      'ABNORMAL_REPLY',
+      `an abnormal reply, C=${control} error word ${errorWord}H (${meaning})`,
+      { errorWord, meaning },
+    );
+  }
+  if (frame.abnormal) return fail('ABNORMAL_REPLY', 'ABNORMAL_REPLY', `an abnormal reply, C=${control}`);
+  const reqDi = request.body.kind === 'read' ? request.body.di : undefined;
+  if (reqDi !== undefined && body.kind === 'read-reply' && body.di !== reqDi) {
+    return fail('BAD_REPLY', 'UNEXPECTED_REPLY', `a reply for DI ${body.di} instead of ${reqDi}`);
+  }
+  // DATA of a DI outside the codec's table decodes as opaque: kept, as hex (the poller reads any DI).
+  if (reqDi !== undefined && body.kind !== 'read-reply' && body.kind !== 'opaque') {
+    return fail('BAD_REPLY', 'UNEXPECTED_REPLY', `a ${body.kind} instead of the data of DI ${reqDi}`);
+  }
+  return { ok: true, reading: readingOf(frame), frame, raw };
+}
+
+function readingOf(frame: Dlt645Frame): MeterReading {
+  const body = frame.body;
+  const base = { address: frame.address };
+  switch (body.kind) {
+    case 'read-reply':
+      return { ...base, di: body.di, value: body.value, unit: body.unit };
+    case 'read-address-reply':
+      return { ...base, di: '', value: body.address, unit: '' };
+    case 'opaque':
+      return { ...base, di: '', value: body.data, unit: '' };
+    default:
+      return { ...base, di: '', value: null, unit: '' };
+  }
+}
+
+/** What the shared judging rule needs (meter-protocol.ts `judgeReplyBytes`). */
+const PARTS = { name: 'dlt645', decode: decodeDlt645, judgeFrame: judgeDlt645Frame } as const;
+
+/** The DL/T 645 registry entry. */
+export const dlt645Protocol = {
+  name: 'dlt645',
+  title: 'DL/T 645-2007',
+  addressDigits: ADDRESS_DIGITS,
+  kinds: KINDS,
+  defaultKind: 'electricity',
+  readDi: '00010000',
+  // Its second 68H after a 6-byte address is a stricter layout than CJ/T 188's: tried first.
+  specificity: 1,
+  decode: decodeDlt645,
+  encode: encodeDlt645,
+  fitsHeader(buf: Uint8Array): boolean {
+    let p = 0;
+    while (p < buf.length && buf[p] === DLT645_PREAMBLE_BYTE) p++;
+    if (p >= buf.length || buf[p] !== DLT645_START) return false;
+    return p + AT.secondStart >= buf.length || buf[p + AT.secondStart] === DLT645_START;
+  },
+  envelope,
+  normaliseAddress: (address: string) => padMeterAddress(address, ADDRESS_DIGITS, TITLE),
+  meterTypeOf,
+  buildReadRequest: buildRequest,
+  judgeFrame: judgeDlt645Frame,
+  judgeReply(request: Uint8Array, reply: Uint8Array, options?: JudgeOptions): ReplyJudgement<Dlt645Frame> {
+    return judgeReplyBytes(PARTS, request, reply, options);
+  },
+} as const satisfies MeterProtocolDescriptor<'dlt645', Dlt645Frame>;

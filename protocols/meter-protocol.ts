@@ -1,0 +1,328 @@
+import { bytesToHex } from './bytes.ts';
+import type { DecodeResult, FrameDecoder } from './decode-result.ts';
+import type { ProtocolErrorCode } from './errors.ts';
+import { FrameAccumulator } from './framer.ts';
+
+/**
+ * What every meter protocol (the RS-485 side: CJ/T 188, DL/T 645, …) tells the rest of meterlab about itself:
+ * a {@link MeterProtocolDescriptor}. The registry (`registry.ts`) lists the descriptors; the master station, the
+ * concentrator's poll, the poller, the simulated meters, the scenario schema and the CLI iterate it instead of
+ * naming protocols by hand. Building a read request and judging the reply live here, once, for all of them.
+ * @packageDocumentation
+ */
+
+/**
+ * What a meter measures, in the project's words. A protocol covers some kinds (CJ/T 188: water, heat, gas;
+ * DL/T 645: electricity) and, where its frames carry a meter type (CJ/T 188 T, REFERENCE §1.3), maps each kind
+ * to that type: a meter answers only requests with its own type or the wildcard.
+ */
+export const METER_KINDS = ['cold-water', 'hot-water', 'gas', 'heat', 'electricity'] as const;
+export type MeterKind = (typeof METER_KINDS)[number];
+
+/**
+ * Why a meter read failed, one name everywhere (master, relay, client, poller):
+ *
+ * | code             | meaning                                                                               |
+ * | ---------------- | ------------------------------------------------------------------------------------- |
+ * | METER_TIMEOUT    | no reply at all                                                                       |
+ * | ADDRESS_MISMATCH | a reply to the request came from another address                                      |
+ * | ABNORMAL_REPLY   | the meter refused: CJ/T 188 error reply (ST word), DL/T 645 abnormal reply (ERR byte)  |
+ * | BAD_CHECKSUM     | a frame arrived whose checksum is wrong                                               |
+ * | BAD_REPLY        | anything else unusable: noise, a malformed frame, a reply to another DI, no reply frame |
+ */
+export const READ_FAILURE_CODES = [
+  'METER_TIMEOUT',
+  'ADDRESS_MISMATCH',
+  'ABNORMAL_REPLY',
+  'BAD_CHECKSUM',
+  'BAD_REPLY',
+] as const;
+export type ReadFailureCode = (typeof READ_FAILURE_CODES)[number];
+
+/** The structured detail of a failed read; every field a string so it crosses JSON hops unchanged. */
+export interface ReadFailureDetail {
+  /** The precise reason. */
+  reason: ReadFailureCode;
+  /** Registry name of the protocol, e.g. 'cjt188'. */
+  protocol?: string;
+  /** E.g. the address asked for. */
+  expected?: string;
+  /** E.g. the address that answered. */
+  got?: string;
+  /** CJ/T 188 ST as 4 hex digits (2 for a one-byte ST), when the meter sent one. */
+  statusWord?: string;
+  /** DL/T 645 ERR byte as 2 hex digits, when the meter sent one. */
+  errorWord?: string;
+  /** The words for the status or error word. */
+  meaning?: string;
+  /** The meter's reply bytes, spaced hex, when there were some; at most {@link MAX_REPLY_DETAIL_BYTES}. */
+  reply?: string;
+}
+
+/** Bound of {@link ReadFailureDetail.reply}: longer replies are cut (a meter frame is far shorter). */
+export const MAX_REPLY_DETAIL_BYTES = 512;
+
+/**
+ * The finer cause behind a failure, for logs and the master's legacy `detail` string: a codec's
+ * {@link ProtocolErrorCode} for a frame that broke (BAD_CHECKSUM, TRUNCATED, BAD_END, NO_START = noise …), or:
+ *
+ * | cause            | meaning                                                                           |
+ * | ---------------- | --------------------------------------------------------------------------------- |
+ * | SILENCE          | no bytes at all                                                                   |
+ * | NO_REPLY         | frames, but none answers the request (an echo of it, other traffic, a stale SER)  |
+ * | ADDRESS_MISMATCH | see {@link ReadFailureCode}                                                       |
+ * | ABNORMAL_REPLY   | see {@link ReadFailureCode}                                                       |
+ * | UNEXPECTED_REPLY | the answer carries another DI, or DATA the codec cannot read                      |
+ */
+export type ReplyCause =
+  | 'SILENCE'
+  | 'NO_REPLY'
+  | 'ADDRESS_MISMATCH'
+  | 'ABNORMAL_REPLY'
+  | 'UNEXPECTED_REPLY'
+  | ProtocolErrorCode;
+
+/** A meter's valve and battery as its status word says (CJ/T 188 ST D1 D0, D2). */
+export interface MeterStatusBits {
+  valve: 'open' | 'closed' | 'abnormal';
+  batteryLow: boolean;
+}
+
+/** The convenient part of an accepted reply. */
+export interface MeterReading {
+  /** The address that answered, in the protocol's width. */
+  address: string;
+  /** The DI the reply answers ('' when the reply has none, e.g. a DL/T 645 read-address reply). */
+  di: string;
+  /**
+   * The main value: current flow (water, gas), current heat (heat), the DI's value (DL/T 645), a day number,
+   * an address; null when the reply carries no value (a write reply).
+   */
+  value: number | string | null;
+  /** Unit of `value` ('m3', 'kWh', …, 'day'; '' when it has none). */
+  unit: string;
+  /** The meter's clock, "YYYY-MM-DD hh:mm:ss", when the reply carries one set. */
+  meterTime?: string;
+  status?: MeterStatusBits;
+  /** CJ/T 188 settlement-day flow (901F water layout). */
+  settlement?: number;
+}
+
+/** A reply judged against its request: a reading, or a failure with its detail. */
+export type ReplyJudgement<F = unknown> =
+  | { ok: true; reading: MeterReading; frame: F; raw: Uint8Array }
+  | {
+      ok: false;
+      failure: ReadFailureDetail;
+      cause: ReplyCause;
+      /** One sentence for people, without the meter's name (callers add it). */
+      message: string;
+      /** The answering frame, when the failure is about one (ADDRESS_MISMATCH, ABNORMAL_REPLY, …). */
+      frame?: F;
+    };
+
+/** What a protocol's frame judge says of one decoded frame: not an answer to the request, or a judgement. */
+export type FrameVerdict<F> = 'ignore' | ReplyJudgement<F>;
+
+/** Options of judging. */
+export interface JudgeOptions {
+  /**
+   * CJ/T 188: a reply whose SER is not the request's is ignored (a late or duplicated reply to an earlier
+   * request). Turn off for meters that do not echo SER. @defaultValue true
+   */
+  checkSer?: boolean;
+}
+
+/** What a read request needs: the archived meter. */
+export interface ReadRequestSpec {
+  /** Decimal digits (short addresses are left-padded) or, for a wildcard read, the protocol's wildcard form. */
+  address: string;
+  /** The meter's kind; decides the CJ/T 188 meter type T. @defaultValue the protocol's `defaultKind` */
+  kind?: MeterKind;
+  /** @defaultValue the protocol's `readDi` (the current reading) */
+  di?: string;
+  /** CJ/T 188 SER (§1.6), echoed by the meter. @defaultValue 0 */
+  ser?: number;
+  /** CJ/T 188 DI byte order on the wire (§1.6). @defaultValue 'low-first' (most field meters) */
+  diOrder?: 'low-first' | 'high-first';
+  /** Wake-up FE bytes before the frame. @defaultValue 4 */
+  preamble?: number;
+}
+
+/** The outer layer of a meter frame, read without decoding its body. */
+export interface MeterEnvelope {
+  /** Bytes the frame takes from the start of the input, preamble included. */
+  length: number;
+  /** Index of the start byte 68H (after the preamble). */
+  start: number;
+  /** Address as the codec writes it (human order, wildcard bytes as 'AA'). */
+  address: string;
+  control: number;
+  direction: 'request' | 'reply';
+  abnormal: boolean;
+  /** The meter type byte, for protocols whose frames carry one. */
+  meterType?: number;
+  /** Whether the checksum byte matches. */
+  checksumOk: boolean;
+}
+
+/** {@link MeterProtocolDescriptor.envelope}'s answer. */
+export type EnvelopeResult =
+  | { kind: 'envelope'; envelope: MeterEnvelope }
+  | { kind: 'need-more' }
+  | { kind: 'none' };
+
+/** A kind a protocol covers, with the wire meter type where the protocol has one. */
+export interface MeterKindEntry {
+  kind: MeterKind;
+  meterType?: number;
+}
+
+/** The fields every meter frame has. */
+export interface MeterFrameBase {
+  protocol: string;
+  address: string;
+  direction: 'request' | 'reply';
+}
+
+/**
+ * One meter protocol. Adding a protocol = one folder under protocols/ with its codec and a `descriptor.ts`
+ * exporting one of these, plus one entry in `registry.ts`.
+ */
+export interface MeterProtocolDescriptor<
+  Name extends string = string,
+  F extends MeterFrameBase = MeterFrameBase,
+> {
+  /** Registry name, as scenarios, archives and the CLI spell it. */
+  readonly name: Name;
+  /** The standard's name for people ("CJ/T 188-2004"). */
+  readonly title: string;
+  /** Address width in decimal digits. */
+  readonly addressDigits: number;
+  /** The kinds of meter it covers; the first is the default. */
+  readonly kinds: readonly MeterKindEntry[];
+  readonly defaultKind: MeterKind;
+  /** The DI of the current reading. */
+  readonly readDi: string;
+  /**
+   * Auto-detect rank among meter protocols: a higher one is tried first, because its layout is the stricter
+   * (DL/T 645's second 68H is a stronger sign than CJ/T 188's single one).
+   */
+  readonly specificity: number;
+  readonly decode: FrameDecoder<F>;
+  encode(frame: F): Uint8Array;
+  /** Whether the first bytes fit this protocol's header (as far as they go): auto-detect's cheap test. */
+  fitsHeader(buf: Uint8Array): boolean;
+  /** Length, address and direction of the frame at the start of `buf`, without decoding its body. */
+  envelope(buf: Uint8Array): EnvelopeResult;
+  /**
+   * The address in the protocol's width: "101001" → "00000000101001" (CJ/T 188). Leading zeros beyond the width
+   * are dropped. Throws TypeError naming the address when it is not 1–`addressDigits` significant digits.
+   */
+  normaliseAddress(address: string): string;
+  /** The wire meter type of `kind`, when the protocol carries one. Throws TypeError for a kind it does not cover. */
+  meterTypeOf(kind: MeterKind): number | undefined;
+  /** The read request for a meter, as bytes to send or forward. Throws TypeError/ProtocolError for bad input. */
+  buildReadRequest(spec: ReadRequestSpec): Uint8Array;
+  /** Judges one decoded frame heard after `request` (see {@link judgeReplyBytes} for the rules). */
+  judgeFrame(request: F, frame: F, raw: Uint8Array, options?: JudgeOptions): FrameVerdict<F>;
+  /**
+   * Judges everything that came back for `request` (junk, echoes and preambles included). Total: for any
+   * `reply` bytes it returns a judgement, never throws. Throws TypeError only when `request` is not a request
+   * frame of this protocol.
+   */
+  judgeReply(request: Uint8Array, reply: Uint8Array, options?: JudgeOptions): ReplyJudgement<F>;
+}
+
+/** A descriptor whose frame type is not known here. */
+// biome-ignore lint/suspicious/noExplicitAny: the registry holds descriptors of different frame types
+export type AnyMeterProtocol = MeterProtocolDescriptor<string, any>;
+
+/** Spaced hex of at most {@link MAX_REPLY_DETAIL_BYTES} bytes. */
+export function replyHex(bytes: Uint8Array): string {
+  return bytesToHex(bytes.subarray(0, MAX_REPLY_DETAIL_BYTES));
+}
+
+/**
+ * The one rule for judging what came back for a request, shared by every protocol:
+ * 1. no bytes → METER_TIMEOUT (cause SILENCE);
+ * 2. the first decoded frame the protocol's judge does not ignore decides: a reading, ADDRESS_MISMATCH,
+ *    ABNORMAL_REPLY or BAD_REPLY (frames it ignores: echoes of the request, other functions, stale SERs);
+ * 3. no such frame: a frame that broke decides (BAD_CHECKSUM, or BAD_REPLY with the codec's code);
+ *    an unfinished frame at the end is BAD_REPLY too (cause TRUNCATED: the meter stopped mid-reply);
+ *    only noise → BAD_REPLY (cause NO_START); only ignored frames → BAD_REPLY (cause NO_REPLY).
+ * Request and reply are decoded, so this never throws for any `reply`.
+ */
+export function judgeReplyBytes<F extends MeterFrameBase>(
+  protocol: Pick<MeterProtocolDescriptor<string, F>, 'name' | 'decode' | 'judgeFrame'>,
+  request: Uint8Array,
+  reply: Uint8Array,
+  options: JudgeOptions = {},
+): ReplyJudgement<F> {
+  const req = protocol.decode(request);
+  if (req.kind !== 'frame' || req.frame.direction !== 'request') {
+    throw new TypeError(`the request to judge a reply against is not a ${protocol.name} request frame`);
+  }
+  const fail = (reason: ReadFailureCode, cause: ReplyCause, message: string): ReplyJudgement<F> => ({
+    ok: false,
+    cause,
+    message,
+    failure: {
+      reason,
+      protocol: protocol.name,
+      expected: req.frame.address,
+      ...(reply.length > 0 ? { reply: replyHex(reply) } : {}),
+    },
+  });
+  if (reply.length === 0) return fail('METER_TIMEOUT', 'SILENCE', 'no reply');
+  const acc = new FrameAccumulator<F>(protocol.decode as (b: Uint8Array) => DecodeResult<F>, {
+    maxBufferedBytes: Math.max(16, reply.length),
+  });
+  const events = [...acc.push(reply), ...acc.flush()];
+  let broken: { code: ProtocolErrorCode; message: string } | undefined;
+  let noise = false;
+  for (const e of events) {
+    if (e.kind === 'frame') {
+      const verdict = protocol.judgeFrame(req.frame, e.frame, e.raw, options);
+      if (verdict !== 'ignore') return verdict;
+    } else if (e.error.code === 'NO_START') {
+      noise = true;
+    } else {
+      broken ??= { code: e.error.code, message: e.error.message };
+    }
+  }
+  if (broken?.code === 'BAD_CHECKSUM') return fail('BAD_CHECKSUM', 'BAD_CHECKSUM', broken.message);
+  if (broken) return fail('BAD_REPLY', broken.code, `an unusable frame: ${broken.message}`);
+  if (noise)
+    return fail('BAD_REPLY', 'NO_START', 'only bytes that form no frame (line noise or a collision)');
+  return fail('BAD_REPLY', 'NO_REPLY', 'no reply frame (only an echo of the request or other traffic)');
+}
+
+/**
+ * True when `actual` is an address `requested` reaches: equal, or equal outside the wildcard parts
+ * (CJ/T 188 wildcards whole bytes 'AA', DL/T 645 single nibbles 'A').
+ */
+export function addressReaches(requested: string, actual: string, wildcard: 'pair' | 'nibble'): boolean {
+  if (requested.length !== actual.length) return false;
+  const step = wildcard === 'pair' ? 2 : 1;
+  for (let i = 0; i < requested.length; i += step) {
+    const part = requested.slice(i, i + step).toUpperCase();
+    if (part !== 'A'.repeat(step) && part !== actual.slice(i, i + step).toUpperCase()) return false;
+  }
+  return true;
+}
+
+/**
+ * `address` padded to `digits`: leading zeros beyond the width are dropped. Throws TypeError naming the
+ * address and the protocol when it is not decimal digits or has too many significant ones.
+ */
+export function padMeterAddress(address: string, digits: number, title: string): string {
+  if (typeof address !== 'string' || !/^\d{1,16}$/.test(address)) {
+    throw new TypeError(`meter address "${String(address)}" must be 1–${digits} decimal digits`);
+  }
+  const significant = address.replace(/^0+/, '');
+  if (significant.length > digits) {
+    throw new TypeError(`meter address "${address}" has more than the ${digits} digits of ${title}`);
+  }
+  return significant.padStart(digits, '0');
+}
