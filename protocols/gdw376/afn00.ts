@@ -1,6 +1,6 @@
 import { concatBytes } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
-import { byte } from './aux.ts';
+import { byte } from './auxiliary-field.ts';
 import { decodeDaDt, encodeDaDt } from './dadt.ts';
 import type { ConfirmItemsBody, Gdw376ConfirmItem } from './types.ts';
 

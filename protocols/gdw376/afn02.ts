@@ -1,6 +1,6 @@
 import { bcdByteToNumber, numberToBcdByte } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
-import { p2 } from './aux.ts';
+import { p2 } from './auxiliary-field.ts';
 import { hex2 } from './control.ts';
 import type { HeartbeatBody } from './types.ts';
 

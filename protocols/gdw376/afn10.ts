@@ -1,6 +1,6 @@
 import { bytesToHex, concatBytes, hexToBytes } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
-import { byte } from './aux.ts';
+import { byte } from './auxiliary-field.ts';
 import { hex2 } from './control.ts';
 import type {
   ForwardReplyBody,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { bytesToHex } from '../bytes.ts';
 import { encodeForwardControl } from './afn10.ts';
-import { auxLayout } from './aux.ts';
+import { auxLayout } from './auxiliary-field.ts';
 import { makeControl } from './control.ts';
 import type {
   Gdw376Aux,

@@ -3,7 +3,7 @@ import { ProtocolError } from '../errors.ts';
 import { AFN_CONFIRM } from './afn00.ts';
 import { AFN_LINK_CHECK, dayOfWeek } from './afn02.ts';
 import { AFN_FORWARD, decodeByteTimeout, encodeForwardControl } from './afn10.ts';
-import { GDW376_PW_LENGTH } from './aux.ts';
+import { GDW376_PW_LENGTH } from './auxiliary-field.ts';
 import { makeControl } from './control.ts';
 import type {
   Gdw376Aux,

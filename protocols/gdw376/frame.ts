@@ -2,7 +2,7 @@ import { concatBytes, indexOfAny, sum8 } from '../bytes.ts';
 import type { DecodeResult } from '../decode-result.ts';
 import { ProtocolError } from '../errors.ts';
 import { decodeAddress, encodeAddress } from './address.ts';
-import { auxLayout, decodeAux, encodeAux } from './aux.ts';
+import { auxLayout, decodeAux, encodeAux } from './auxiliary-field.ts';
 import { decodeControl, encodeControl, hex2 } from './control.ts';
 import { decodeSeq, encodeSeq } from './seq.ts';
 import type { Gdw376Frame } from './types.ts';

@@ -40,7 +40,7 @@ export {
   GDW376_PW_LENGTH,
   GDW376_TP_LENGTH,
   type Gdw376AuxLayout,
-} from './aux.ts';
+} from './auxiliary-field.ts';
 export {
   buildConfirm,
   buildConfirmItems,
