@@ -1,6 +1,7 @@
 import { concatBytes, indexOfAny, sum8 } from '../bytes.ts';
 import type { DecodeResult } from '../decode-result.ts';
 import { ProtocolError } from '../errors.ts';
+import type { DecodeContext } from '../framer.ts';
 import { decodeAddress, encodeAddress } from './address.ts';
 import { auxLayout, decodeAux, encodeAux } from './aux.ts';
 import { decodeControl, encodeControl, hex2 } from './control.ts';
@@ -36,10 +37,12 @@ const START_BYTES: readonly number[] = [GDW376_START];
  * error is BAD_LENGTH (the length is the likelier culprit, as in Q22); one of them alone is BAD_CHECKSUM or
  * BAD_END.
  *
- * `skip` on error is always the distance to the next `68` after byte 0 (or the whole input), so a valid frame
- * that starts inside rejected bytes is never lost.
+ * `skip` on error is the distance to the next `68` after byte 0 (or the whole input), so a valid frame that
+ * starts inside rejected bytes is never lost; but a frame whose L, second 68 and end byte agree and whose
+ * checksum is wrong is skipped whole (one drop, issue 14 item 6) unless a whole frame starts and ends inside it.
+ * With a {@link DecodeContext} (a FrameAccumulator gives one) the checksum costs O(1) whatever L says.
  */
-export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
+export function decodeGdw376(buf: Uint8Array, context?: DecodeContext): DecodeResult<Gdw376Frame> {
   if (buf.length === 0) return { kind: 'need-more' };
   if (buf[0] !== GDW376_START) {
     const next = indexOfAny(buf, START_BYTES, 1);
@@ -72,7 +75,7 @@ export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
   const total = userLength + GDW376_OVERHEAD;
   if (buf.length < total) return { kind: 'need-more', atLeast: total };
   const csAt = total - 2;
-  const cs = sum8(buf, 6, csAt);
+  const cs = context?.sum8 ? context.sum8(6, csAt) : sum8(buf, 6, csAt);
   const csOk = buf[csAt] === cs;
   const endOk = buf[total - 1] === GDW376_END;
   if (!csOk && !endOk) {
@@ -97,10 +100,13 @@ export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
     );
   }
   if (!csOk) {
-    return rejected(
-      buf,
-      new ProtocolError('BAD_CHECKSUM', `checksum 0x${hex2(buf[csAt])}, computed 0x${hex2(cs)}`, csAt),
-    );
+    // L, the second 68 and the end byte agree: this is one frame with a bad checksum, dropped whole (issue 14,
+    // item 6) unless a whole frame starts inside it (a 376.1 forward carries other frames).
+    return {
+      kind: 'error',
+      error: new ProtocolError('BAD_CHECKSUM', `checksum 0x${hex2(buf[csAt])}, computed 0x${hex2(cs)}`, csAt),
+      skip: firstFrameWithin(buf.subarray(0, total)),
+    };
   }
   try {
     return { kind: 'frame', frame: parseUserData(buf, (l1 & 3) as 1 | 2, csAt), consumed: total };
@@ -172,6 +178,45 @@ export function encodeGdw376(frame: Gdw376Frame): Uint8Array {
   out[out.length - 2] = sum8(user);
   out[out.length - 1] = GDW376_END;
   return out;
+}
+
+/**
+ * Where the next 376.1 frame could start in `buf`, from `from` on (see StartFinder in ../framer.ts): a 68 whose
+ * header is valid as far as it goes (L's protocol id and length, both L copies, the second 68); such a header
+ * is distinctive enough to be reported as a frame (bad or not) by the decoder. `buf.length` when there is none.
+ * No allocation: a run of junk — 68H included — costs one pass.
+ */
+export function nextGdw376Start(buf: Uint8Array, from: number): number {
+  for (let i = buf.indexOf(GDW376_START, from); i >= 0; i = buf.indexOf(GDW376_START, i + 1)) {
+    if (couldStartAt(buf, i)) return i;
+  }
+  return buf.length;
+}
+
+decodeGdw376.nextStart = nextGdw376Start;
+decodeGdw376.takesContext = true;
+
+/** Whether a frame could start at `i` (see {@link nextGdw376Start}); only the bytes present are judged. */
+function couldStartAt(buf: Uint8Array, i: number): boolean {
+  const n = buf.length;
+  if (i + 2 >= n) return true;
+  const l = buf[i + 1] | (buf[i + 2] << 8);
+  const id = l & 3;
+  if ((id !== 1 && id !== 2) || l >> 2 < GDW376_MIN_USER_DATA) return false;
+  // The decoder compares the L copies only once both bytes of the second copy are there.
+  if (i + 4 < n && (buf[i + 3] !== buf[i + 1] || buf[i + 4] !== buf[i + 2])) return false;
+  if (i + 5 < n && buf[i + 5] !== GDW376_START) return false;
+  // A whole header (68 L L 68 with a legal L) is a candidate frame even when its checksum and end byte are
+  // wrong: the decoder reports it with its reason (BAD_LENGTH, BAD_CHECKSUM, BAD_END) rather than as junk.
+  return true;
+}
+
+/** Offset of the first whole frame that starts after byte 0 of `frame` and ends within it; else its length. */
+function firstFrameWithin(frame: Uint8Array): number {
+  for (let i = nextGdw376Start(frame, 1); i < frame.length; i = nextGdw376Start(frame, i + 1)) {
+    if (decodeGdw376(frame.subarray(i)).kind === 'frame') return i;
+  }
+  return frame.length;
 }
 
 /** The error result for a frame at the start of `buf`: skip to the next `68` after byte 0. */
