@@ -7,7 +7,13 @@ console.log(`fast-check seed: FC_SEED=${process.env.FC_SEED}`);
 
 export default defineConfig({
   test: {
-    include: ['protocols/**/*.test.ts', 'simulator/**/*.test.ts', 'harness/**/*.test.ts', 'bin/**/*.test.ts'],
+    include: [
+      'protocols/**/*.test.ts',
+      'simulator/**/*.test.ts',
+      'harness/**/*.test.ts',
+      'bin/**/*.test.ts',
+      'bench/**/*.test.ts',
+    ],
     setupFiles: ['./vitest.setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
