@@ -43,7 +43,9 @@ const RESYNC = [CJT188_START, CJT188_PREAMBLE_BYTE];
  *   arrive (address BCD, L bound), the checksum and end byte once the frame is complete.
  * - After a framing error (BAD_BCD in the address, BAD_LENGTH, BAD_CHECKSUM, BAD_END) `skip` goes to the next
  *   `68`/`FE` after the start byte, so a valid frame that begins inside the bad bytes is never lost. A frame
- *   whose checksum and end byte are right but whose DATA is invalid (BAD_BCD in a value) is skipped whole.
+ *   whose checksum and end byte are right but whose DATA does not fit its layout is still a frame: the body is
+ *   opaque with the DI, SER and a warning (or, with `strict`, the error, skipping the whole frame). A frame whose
+ *   L and end byte agree but whose checksum is wrong is one BAD_CHECKSUM over the whole frame (issue 14, item 6).
  */
 export function decodeCjt188(buf: Uint8Array, options: Cjt188DecodeOptions = {}): DecodeResult<Cjt188Frame> {
   const maxData = options.maxDataLength ?? CJT188_MAX_DATA_LENGTH;
