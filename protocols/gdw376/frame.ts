@@ -1,4 +1,4 @@
-import { concatBytes, indexOfAny, sum8 } from '../bytes.ts';
+import { bytesToHex, concatBytes, hexToBytes, indexOfAny, sum8 } from '../bytes.ts';
 import type { DecodeResult } from '../decode-result.ts';
 import { ProtocolError } from '../errors.ts';
 import type { DecodeContext } from '../framer.ts';
@@ -7,7 +7,7 @@ import { auxLayout, decodeAux, encodeAux } from './aux.ts';
 import { decodeControl, encodeControl, hex2 } from './control.ts';
 import { decodeSeq, encodeSeq } from './seq.ts';
 import type { Gdw376Frame } from './types.ts';
-import { decodeUnits, encodeUnits } from './units.ts';
+import { decodeUnits, encodeUnits, runsToEnd } from './units.ts';
 
 /** Start byte, at index 0 and again at index 5. */
 export const GDW376_START = 0x68;
@@ -166,6 +166,7 @@ export function encodeGdw376(frame: Gdw376Frame): Uint8Array {
     encodeAddress(frame),
     Uint8Array.of(frame.afn, encodeSeq(frame.seq)),
     encodeUnits(frame.units, frame.afn, dir),
+    encodePadding(frame),
     encodeAux(frame.aux, layout),
   ]);
   if (user.length > GDW376_MAX_USER_DATA) {
@@ -219,6 +220,23 @@ function firstFrameWithin(frame: Uint8Array): number {
   return frame.length;
 }
 
+/** The zero bytes of `frame.padding`; BAD_FIELD when they are not zeros or follow no unit. */
+function encodePadding(frame: Gdw376Frame): Uint8Array {
+  if (frame.padding === undefined) return new Uint8Array(0);
+  const bytes = typeof frame.padding === 'string' ? hexToBytes(frame.padding) : undefined;
+  const last = frame.units[frame.units.length - 1];
+  if (!bytes || bytes.length === 0 || bytes.some((b) => b !== 0) || !last) {
+    throw new ProtocolError('BAD_FIELD', 'padding must be one or more 00 bytes after at least one data unit');
+  }
+  if (runsToEnd(last.body.kind, frame.afn)) {
+    throw new ProtocolError(
+      'BAD_FIELD',
+      `padding cannot follow a '${last.body.kind}' unit, whose data runs to the end`,
+    );
+  }
+  return bytes;
+}
+
 /** The error result for a frame at the start of `buf`: skip to the next `68` after byte 0. */
 function rejected(buf: Uint8Array, error: ProtocolError): DecodeResult<Gdw376Frame> {
   return { kind: 'error', error, skip: Math.max(1, indexOfAny(buf, START_BYTES, 1)) };
@@ -261,9 +279,17 @@ function parseUserData(buf: Uint8Array, protocolId: 1 | 2, end: number): Gdw376F
       1,
     );
   }
-  const units = decodeUnits(buf, 14, dataEnd, afn, control.dir);
+  const found: { padding?: number } = {};
+  const units = decodeUnits(buf, 14, dataEnd, afn, control.dir, found);
   const aux = decodeAux(buf.subarray(dataEnd, end), layout);
-  return { protocol: 'gdw376', protocolId, control, a1, a2, a3, afn, seq, units, aux };
+  const frame: Gdw376Frame = { protocol: 'gdw376', protocolId, control, a1, a2, a3, afn, seq, units, aux };
+  if (found.padding !== undefined) {
+    frame.padding = bytesToHex(new Uint8Array(found.padding));
+    frame.warnings = [
+      `${found.padding} zero byte(s) after the last data unit cannot form another unit; kept as padding`,
+    ];
+  }
+  return frame;
 }
 
 function auxNames(layout: { pw: boolean; ec: boolean; tp: boolean }): string {
