@@ -103,3 +103,41 @@ describe('meterlab decode on large input (issue 13, item 6)', () => {
     expect(decodeStream(hexToBytes(C8), 'cjt188')).toHaveLength(1);
   });
 });
+
+describe('meterlab decode shows frames whose body does not fit (issue 14, item 4)', () => {
+  it('prints a 376.1 frame with a sound envelope but bad data units as its header, data and a warning', () => {
+    // Q2 (KSY `heartBeat.3761`) with 5 data bytes after its F3 unit (L and checksum fixed): a heartbeat carries
+    // none or a 6-byte clock, so the units do not fit; the address, control, AFN and SEQ are still shown.
+    const lines = decodeStream(
+      hexToBytes('68 46 00 46 00 68 C9 71 01 22 08 00 02 79 00 00 04 00 01 02 03 04 05 F3 16 00'),
+      'auto',
+    );
+    expect(lines[0]).toMatchObject({
+      protocol: 'gdw376',
+      a1: '0171',
+      a2: 2082,
+      afn: 2,
+      seq: { seq: 9 },
+      data: '00 00 04 00 01 02 03 04 05',
+      warnings: [expect.stringMatching(/heartbeat data must be empty or a 6-byte A.1 clock/)],
+    });
+    expect(lines[1]).toMatchObject({ error: { code: 'NO_START', offset: 25 }, hex: '00' });
+    const session = new DecodeSession('auto');
+    session.push(hexToBytes('68 46 00 46 00 68 C9 71 01 22 08 00 02 79 00 00 04 00 01 02 03 04 05 F3 16'));
+    session.end();
+    expect(session.exitCode).toBe(0);
+  });
+
+  it('prints the JY heat reply (BLOG-JY) as the unit-first variant', () => {
+    const [line] = decodeStream(
+      hexToBytes(
+        'FE FE FE FE 68 20 32 41 31 40 00 00 00 81 2E 90 1F 01 08 02 00 00 00 08 02 00 00 00 17 00 00 00 00 35 00 00 00 00 2C 34 10 00 00 35 25 00 66 25 00 00 00 00 53 00 12 10 07 15 20 00 00 31 16',
+      ),
+      'auto',
+    );
+    expect(line).toMatchObject({
+      protocol: 'cjt188',
+      body: { data: { type: 'heat', variant: 'unit-first' } },
+    });
+  });
+});

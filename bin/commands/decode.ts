@@ -15,7 +15,7 @@ import {
   type StartFinder,
   withStartFinder,
 } from '../../protocols/framer.ts';
-import { GDW376_MAX_FRAME_LENGTH, nextGdw376Start } from '../../protocols/gdw376/frame.ts';
+import { GDW376_MAX_FRAME_LENGTH, gdw376Header, nextGdw376Start } from '../../protocols/gdw376/frame.ts';
 import { HexTextDecoder, HexTextError } from './hex-text.ts';
 
 interface DecodeFlags {
@@ -115,11 +115,13 @@ const START_FINDERS: Record<ProtocolName, StartFinder> = {
  */
 export class DecodeSession {
   readonly #accumulator: FrameAccumulator<AnyFrame>;
+  readonly #gdw376: boolean;
   #frames = 0;
   #corrupt = 0;
 
   constructor(protocol: 'auto' | ProtocolName) {
     const only = protocol === 'auto' ? PROTOCOL_NAMES : [protocol];
+    this.#gdw376 = only.includes('gdw376');
     // A frame of any of the protocols could start where the first of their start finders says.
     const nextStart: StartFinder = (buf, from) => {
       let next = buf.length;
@@ -146,18 +148,35 @@ export class DecodeSession {
   }
 
   #lines(events: FramerEvent<AnyFrame>[]): DecodeLine[] {
-    return events.map((event) => {
+    const lines: DecodeLine[] = [];
+    for (const event of events) {
       if (event.kind === 'frame') {
         this.#frames++;
-        return { ...describeFrame(event.frame), hex: bytesToHex(event.raw) };
+        lines.push({ ...describeFrame(event.frame), hex: bytesToHex(event.raw) });
+        continue;
+      }
+      const { error, bytes, offset } = event;
+      // A 376.1 frame with a sound envelope whose user data does not fit the layout is still a frame: show its
+      // header and data with a warning naming what did not fit (issue 14, item 4); bytes after it are junk.
+      const header = this.#gdw376 && error.code !== 'NO_START' ? gdw376Header(bytes) : undefined;
+      if (header) {
+        this.#frames++;
+        const { length, ...fields } = header;
+        const warning = `the user data does not fit the expected layout (${error.code}): ${error.message}`;
+        const hex = bytesToHex(bytes.subarray(0, length));
+        lines.push({ protocol: 'gdw376', ...fields, units: [], warnings: [warning], hex });
+        if (length < bytes.length) {
+          const message = 'bytes after a frame where no frame can start';
+          const junk = bytesToHex(bytes.subarray(length));
+          lines.push({ error: { code: 'NO_START', message, offset: offset + length }, hex: junk });
+        }
+        continue;
       }
       // NO_START is junk: bytes where no frame can start (line noise, stray bytes, surplus preamble).
-      if (event.error.code !== 'NO_START') this.#corrupt++;
-      return {
-        error: { code: event.error.code, message: event.error.message, offset: event.offset },
-        hex: bytesToHex(event.bytes),
-      };
-    });
+      if (error.code !== 'NO_START') this.#corrupt++;
+      lines.push({ error: { code: error.code, message: error.message, offset }, hex: bytesToHex(bytes) });
+    }
+    return lines;
   }
 }
 

@@ -111,8 +111,55 @@ export function decodeGdw376(buf: Uint8Array, context?: DecodeContext): DecodeRe
   try {
     return { kind: 'frame', frame: parseUserData(buf, (l1 & 3) as 1 | 2, csAt), consumed: total };
   } catch (e) {
-    if (e instanceof ProtocolError) return rejected(buf, e);
-    throw e;
+    if (!(e instanceof ProtocolError)) throw e;
+    // Length, checksum and end byte vouch for the frame: drop it whole (one report; `meterlab decode` shows its
+    // header with gdw376Header), unless a whole frame starts inside it.
+    return { kind: 'error', error: e, skip: firstFrameWithin(buf.subarray(0, total)) };
+  }
+}
+
+/** The header fields of a frame whose envelope is sound but whose user data does not parse (issue 14, item 4). */
+export interface Gdw376Header {
+  protocolId: 1 | 2;
+  control: Gdw376Frame['control'];
+  a1: string;
+  a2: number;
+  a3: Gdw376Frame['a3'];
+  afn: number;
+  seq: Gdw376Frame['seq'];
+  /** Everything after SEQ up to the checksum (data units and AUX), spaced hex. */
+  data: string;
+  /** Bytes of the frame (the input may go on after it). */
+  length: number;
+}
+
+/**
+ * The header of the frame at the start of `frame` when its envelope is sound (start bytes, both L, checksum,
+ * end) whatever its user data holds; undefined otherwise. Lets a tool show the address, control, AFN and SEQ of a
+ * frame whose data units do not fit the layout the decoder expects, instead of only an error.
+ */
+export function gdw376Header(frame: Uint8Array): Gdw376Header | undefined {
+  if (frame.length < GDW376_OVERHEAD + GDW376_MIN_USER_DATA) return undefined;
+  if (frame[0] !== GDW376_START || frame[5] !== GDW376_START) return undefined;
+  const l = frame[1] | (frame[2] << 8);
+  const n = (l >> 2) + GDW376_OVERHEAD;
+  if (checkL(l) || l !== (frame[3] | (frame[4] << 8)) || n > frame.length) return undefined;
+  if (frame[n - 1] !== GDW376_END || sum8(frame, 6, n - 2) !== frame[n - 2]) return undefined;
+  try {
+    const { a1, a2, a3 } = decodeAddress(frame.subarray(7, 12));
+    return {
+      protocolId: (l & 3) as 1 | 2,
+      control: decodeControl(frame[6]),
+      a1,
+      a2,
+      a3,
+      afn: frame[12],
+      seq: decodeSeq(frame[13]),
+      data: bytesToHex(frame.subarray(14, n - 2)),
+      length: n,
+    };
+  } catch {
+    return undefined;
   }
 }
 
