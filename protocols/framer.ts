@@ -67,8 +67,8 @@ export function withStartFinder<T>(
 export interface FrameAccumulatorOptions {
   /**
    * Most bytes held while waiting for the rest of a frame. Must be at least the protocol's longest frame.
-   * A partial frame that says it needs more is dropped at once, from its first byte to the next place a frame
-   * could start (reported as BUFFER_FULL); so is a run of bytes that fills the buffer without saying.
+   * When a partial frame fills it, its first byte and everything up to the next place a frame could start are
+   * dropped (reported as BUFFER_FULL).
    * @defaultValue 4096
    */
   maxBufferedBytes?: number;
@@ -97,9 +97,9 @@ export interface FramerCounts {
  *
  * Cost: a small constant per input byte whatever the bytes (issue 13, item 1). After every rejected candidate
  * the accumulator asks the decoder's {@link StartFinder} (when it has one) where the next frame could start and
- * drops everything before it as one NO_START run, so a run of junk — even one made of start bytes — costs one
- * decoder call, not one per byte; a length that cannot fit the buffer is rejected as soon as it is read;
- * and runs of dropped bytes are copied once into one growing buffer.
+ * drops everything before it with the same report, so a run of junk — even one made of start bytes — costs one
+ * decoder call, not one per byte; checksums of any length cost O(1) (see {@link DecodeContext}); and runs of
+ * dropped bytes are copied once into one growing buffer.
  *
  * Memory: the bytes of the current candidate frame (never more than `maxBufferedBytes`, in a buffer of at most
  * twice that, so compaction copies each byte O(1) times) plus the run of dropped bytes being built, which is
@@ -213,12 +213,12 @@ export class FrameAccumulator<T> {
         const next = this.#nextWholeFrame(view);
         const error = new ProtocolError('TRUNCATED', `stream ended inside a frame (${next} bytes held)`);
         this.#drop(view.subarray(0, next), error);
-      } else if ((result.atLeast ?? 0) > this.maxBufferedBytes || view.length >= this.maxBufferedBytes) {
-        // A length that cannot fit is impossible here: reject it now rather than hold bytes for it.
-        const why =
-          (result.atLeast ?? 0) > this.maxBufferedBytes
-            ? `a frame header asks for ${result.atLeast} bytes, more than the ${this.maxBufferedBytes}-byte buffer holds`
-            : `a partial frame filled the ${this.maxBufferedBytes}-byte buffer`;
+      } else if (view.length >= this.maxBufferedBytes) {
+        // The candidate cannot fit: drop its first byte and, in the same step, everything up to the next place a
+        // frame could start. (Rejecting a too-long L as soon as it is read would be quicker still, but a stream
+        // that simply ends there must keep reporting the frame as TRUNCATED, as callers sizing the bound to a
+        // whole message rely on.)
+        const why = `a partial frame filled the ${this.maxBufferedBytes}-byte buffer`;
         this.#drop(view.subarray(0, 1), new ProtocolError('BUFFER_FULL', `${why}; dropped to resynchronise`));
         this.#dropJunk();
       } else {

@@ -81,13 +81,15 @@ describe('framers spend a small constant per input byte (issue 13, item 1)', () 
     expect(decodeGdw376(bad, lying).kind).toBe('frame');
   });
 
-  it('rejects at once a length that cannot fit the buffer, and finds the frame behind it', () => {
+  it('drops a length that cannot fit the buffer in one step once it is full, and finds the frame behind it', () => {
     const acc = new FrameAccumulator(decodeGdw376, { maxBufferedBytes: 64 });
-    const events = acc.push(concatBytes([hexToBytes('68 FD FF FD FF 68'), Q1]));
+    const events = acc.push(concatBytes([hexToBytes('68 FD FF FD FF 68'), Q1, new Uint8Array(64)]));
     expect(events.map((e) => (e.kind === 'frame' ? 'frame' : e.error.code))).toEqual([
       'BUFFER_FULL',
       'frame',
+      'NO_START',
     ]);
+    expect(events[0]).toMatchObject({ bytes: hexToBytes('68 FD FF FD FF 68') });
   });
 
   it('counts framed and dropped bytes per stream, and bytes dropped since the last frame', () => {
