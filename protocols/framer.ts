@@ -157,7 +157,7 @@ export class FrameAccumulator<T> {
     const limit = quietErrors();
     try {
       while (at < chunk.length) {
-        const room = this.#makeRoom();
+        const room = this.#makeRoom(chunk.length - at);
         const n = Math.min(room, chunk.length - at);
         this.#buf.set(chunk.subarray(at, at + n), this.#end);
         const sums = this.#sums;
@@ -261,22 +261,27 @@ export class FrameAccumulator<T> {
     return view.length;
   }
 
+  /** Drops `bytes` with `error`, joining the open run when it has the same reason; runs stay within the cap. */
   #drop(bytes: Uint8Array, error: ProtocolError): void {
-    const run = this.#run;
-    if (
-      run &&
-      run.error.code === error.code &&
-      run.offset + run.length === this.#position &&
-      run.length + bytes.length <= this.#maxDropRun
-    ) {
-      run.append(bytes);
-    } else {
-      this.#closeDropRun();
-      this.#run = new DropRun(bytes, error, this.#position);
+    for (let at = 0; at < bytes.length; ) {
+      const run = this.#run;
+      const joins =
+        run !== undefined &&
+        run.error.code === error.code &&
+        run.offset + run.length === this.#position &&
+        run.length < this.#maxDropRun;
+      const piece = bytes.subarray(at, at + this.#maxDropRun - (joins ? run.length : 0));
+      if (joins) {
+        run.append(piece);
+      } else {
+        this.#closeDropRun();
+        this.#run = new DropRun(piece, run?.error.code === error.code ? run.error : error, this.#position);
+      }
+      this.#counts.droppedBytes += piece.length;
+      this.#counts.droppedSinceFrame += piece.length;
+      this.#advance(piece.length);
+      at += piece.length;
     }
-    this.#counts.droppedBytes += bytes.length;
-    this.#counts.droppedSinceFrame += bytes.length;
-    this.#advance(bytes.length);
   }
 
   /** Ends the current run of dropped bytes: adjacent drops with the same reason are reported as one run. */
@@ -305,28 +310,27 @@ export class FrameAccumulator<T> {
   }
 
   /**
-   * Free space after `#end`, compacting or growing first. The buffer grows up to twice the bound, so that a
-   * compaction (which copies the held bytes, at most the bound) happens only after at least the bound's worth
-   * of bytes was consumed: each byte is copied a constant number of times, whatever the chunking.
+   * Free space after `#end`, compacting or growing first. The buffer grows (up to twice the bound) while the
+   * bytes waiting to come in do not fit, so that a big chunk is decoded in big views: the end of a view is where
+   * a candidate waits for more bytes, so few views means few waits. A compaction copies the held bytes (at most
+   * the bound) only once at least as many were consumed, so each byte is copied a constant number of times.
    */
-  #makeRoom(): number {
-    const held = this.#end - this.#start;
+  #makeRoom(wanted: number): number {
     if (this.#end < this.#buf.length) return this.#buf.length - this.#end;
-    if (this.#start >= held || this.#buf.length >= 2 * this.maxBufferedBytes) {
+    const held = this.#end - this.#start;
+    const cap = 2 * this.maxBufferedBytes;
+    if (this.#buf.length < cap && (held + wanted > this.#buf.length || this.#start < held)) {
+      const size = Math.min(cap, Math.max(this.#buf.length * 2, held + wanted));
+      const grown = new Uint8Array(size);
+      grown.set(this.#buf.subarray(this.#start, this.#end));
+      const sums = new Uint8Array(size + 1);
+      sums.set(this.#sums.subarray(this.#start, this.#end + 1));
+      this.#buf = grown;
+      this.#sums = sums;
+    } else {
       this.#buf.copyWithin(0, this.#start, this.#end);
       this.#sums.copyWithin(0, this.#start, this.#end + 1);
-      this.#start = 0;
-      this.#end = held;
-      if (this.#end < this.#buf.length) return this.#buf.length - this.#end;
     }
-    // Room is always left for one more byte beyond the bound, so a full bound can be tested and dropped.
-    const size = Math.min(2 * this.maxBufferedBytes, this.#buf.length * 2);
-    const grown = new Uint8Array(size);
-    grown.set(this.#buf.subarray(this.#start, this.#end));
-    this.#buf = grown;
-    const sums = new Uint8Array(size + 1);
-    sums.set(this.#sums.subarray(this.#start, this.#end + 1));
-    this.#sums = sums;
     this.#start = 0;
     this.#end = held;
     return this.#buf.length - this.#end;

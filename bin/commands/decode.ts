@@ -123,9 +123,9 @@ export class DecodeSession {
     const only = protocol === 'auto' ? PROTOCOL_NAMES : [protocol];
     this.#gdw376 = only.includes('gdw376');
     // A frame of any of the protocols could start where the first of their start finders says.
-    const nextStart: StartFinder = (buf, from) => {
+    const nextStart: StartFinder = (buf, from, context) => {
       let next = buf.length;
-      for (const p of only) next = Math.min(next, START_FINDERS[p](buf, from));
+      for (const p of only) next = Math.min(next, START_FINDERS[p](buf, from, context));
       return next;
     };
     this.#accumulator = new FrameAccumulator(
