@@ -27,9 +27,10 @@ export type FramerEvent<T> = FramedFrame<T> | DroppedBytes;
  * would not reject the bytes at once (a frame, a valid beginning of one, or a candidate this function cannot
  * disprove), or `buf.length` when there is none. Pure; it must never pass over a real frame start. It lets a
  * framer skip a run of junk — bytes that only look like start bytes included — in one step instead of one
- * decoder call (and one error) per byte.
+ * decoder call (and one error) per byte. With `limit`, only offsets below it are looked at (`limit` is returned
+ * when none of them can start a frame), so that the first of several finders bounds the others' scans.
  */
-export type StartFinder = (buf: Uint8Array, from: number, context?: DecodeContext) => number;
+export type StartFinder = (buf: Uint8Array, from: number, context?: DecodeContext, limit?: number) => number;
 
 /**
  * What a {@link FrameAccumulator} offers the decoder it drives, besides the bytes: `sum8(from, to)` is the sum of

@@ -129,6 +129,9 @@ describe('start finders never pass over a frame start', () => {
           expect(next).toBeGreaterThanOrEqual(start);
           expect(next).toBeLessThanOrEqual(buf.length);
           for (let j = start; j < next; j++) expect(decode(buf.subarray(j)).kind).toBe('error');
+          // A limit only bounds the scan.
+          const limit = start + (from % 17);
+          expect(decode.nextStart?.(buf, start, undefined, limit)).toBe(Math.min(next, limit, buf.length));
         }),
       );
     });

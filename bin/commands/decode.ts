@@ -125,7 +125,7 @@ export class DecodeSession {
     // A frame of any of the protocols could start where the first of their start finders says.
     const nextStart: StartFinder = (buf, from, context) => {
       let next = buf.length;
-      for (const p of only) next = Math.min(next, START_FINDERS[p](buf, from, context));
+      for (const p of only) next = Math.min(next, START_FINDERS[p](buf, from, context, next));
       return next;
     };
     this.#accumulator = new FrameAccumulator(

@@ -143,10 +143,11 @@ export function decodeCjt188(buf: Uint8Array, options: Cjt188DecodeOptions = {})
  * a run of junk (68H included) costs one pass.
  */
 export function cjt188StartFinder(maxData: number = CJT188_MAX_DATA_LENGTH): StartFinder {
-  return (buf, from, context) => {
+  return (buf, from, context, limit = buf.length) => {
     const n = buf.length;
+    const end = Math.min(limit, n);
     let i = from;
-    while (i < n) {
+    while (i < end) {
       const b = buf[i];
       if (b === CJT188_PREAMBLE_BYTE) {
         let j = i;
@@ -162,15 +163,20 @@ export function cjt188StartFinder(maxData: number = CJT188_MAX_DATA_LENGTH): Sta
         i++;
       }
     }
-    return n;
+    return end;
   };
 }
 
 const nextDefaultStart = cjt188StartFinder();
 
 /** The default {@link StartFinder} (data up to 115 bytes), also attached to {@link decodeCjt188}. */
-export function nextCjt188Start(buf: Uint8Array, from: number, context?: DecodeContext): number {
-  return nextDefaultStart(buf, from, context);
+export function nextCjt188Start(
+  buf: Uint8Array,
+  from: number,
+  context?: DecodeContext,
+  limit?: number,
+): number {
+  return nextDefaultStart(buf, from, context, limit);
 }
 
 decodeCjt188.nextStart = nextCjt188Start;

@@ -148,10 +148,16 @@ export function decodeDlt645(buf: Uint8Array, context?: DecodeContext): DecodeRe
  * valid as far as they go and, when the whole frame is there, whose checksum or end byte is right (a candidate
  * the decoder reports as a bad frame rather than junk). `buf.length` when there is none. Allocates nothing, so a run of junk (68H included) costs one pass.
  */
-export function nextDlt645Start(buf: Uint8Array, from: number, context?: DecodeContext): number {
+export function nextDlt645Start(
+  buf: Uint8Array,
+  from: number,
+  context?: DecodeContext,
+  limit = buf.length,
+): number {
   const n = buf.length;
+  const end = Math.min(limit, n);
   let i = from;
-  while (i < n) {
+  while (i < end) {
     const b = buf[i];
     if (b === DLT645_PREAMBLE_BYTE) {
       let j = i;
@@ -166,7 +172,7 @@ export function nextDlt645Start(buf: Uint8Array, from: number, context?: DecodeC
       i++;
     }
   }
-  return n;
+  return end;
 }
 
 decodeDlt645.nextStart = nextDlt645Start;

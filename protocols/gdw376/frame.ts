@@ -234,11 +234,17 @@ export function encodeGdw376(frame: Gdw376Frame): Uint8Array {
  * is distinctive enough to be reported as a frame (bad or not) by the decoder. `buf.length` when there is none.
  * No allocation: a run of junk — 68H included — costs one pass.
  */
-export function nextGdw376Start(buf: Uint8Array, from: number): number {
-  for (let i = buf.indexOf(GDW376_START, from); i >= 0; i = buf.indexOf(GDW376_START, i + 1)) {
+export function nextGdw376Start(
+  buf: Uint8Array,
+  from: number,
+  _context?: DecodeContext,
+  limit = buf.length,
+): number {
+  const end = Math.min(limit, buf.length);
+  for (let i = buf.indexOf(GDW376_START, from); i >= 0 && i < end; i = buf.indexOf(GDW376_START, i + 1)) {
     if (couldStartAt(buf, i)) return i;
   }
-  return buf.length;
+  return end;
 }
 
 decodeGdw376.nextStart = nextGdw376Start;
