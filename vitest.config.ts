@@ -13,6 +13,7 @@ export default defineConfig({
       'harness/**/*.test.ts',
       'bin/**/*.test.ts',
       'docs/**/*.test.ts',
+      'bench/**/*.test.ts',
     ],
     setupFiles: ['./vitest.setup.ts'],
     testTimeout: 30_000,

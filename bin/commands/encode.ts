@@ -34,7 +34,10 @@ export function registerEncode(program: Command): void {
       .requiredOption('-m, --meter <address>', 'meter address, up to 14 digits (left-padded with zeros)')
       .option('--ser <n>', 'SER sequence byte', int('--ser'), 0)
       .addOption(
-        new Option('--di-order <order>', 'DI byte order on the wire').choices(['low-first', 'high-first']),
+        // The same default as poll, meters and the master (REFERENCE §1.6: both orders are seen in the field).
+        new Option('--di-order <order>', 'DI byte order on the wire')
+          .choices(['low-first', 'high-first'])
+          .default('low-first'),
       )
       .option('--preamble <n>', 'FE bytes before the frame', int('--preamble'), 4)
       .addOption(

@@ -54,7 +54,10 @@ export function bodyKindFor(control: number): Cjt188BodyKind {
 
 /** Options of the body decoder. */
 export interface Cjt188BodyOptions {
-  /** Unknown DI → UNKNOWN_DI error instead of an opaque body. @defaultValue false */
+  /**
+   * Unknown DI → UNKNOWN_DI error, and DATA that does not fit its DI's layout → that error (BAD_BCD …), instead
+   * of an opaque body (with `head` and `warning` in the second case). @defaultValue false
+   */
   strict?: boolean;
 }
 
@@ -84,6 +87,28 @@ export function decodeBody(control: number, data: Uint8Array, options: Cjt188Bod
     return opaque(data);
   }
   const head: Cjt188DataHead = { di: diText(found.di), diOrder: found.diOrder, ser: data[2] };
+  try {
+    return decodeShape(shape, head, found.di, data);
+  } catch (error) {
+    if (!(error instanceof ProtocolError) || options.strict) throw error;
+    // The checksum and end byte vouch for the frame: show it with its DI and SER, and say what did not fit
+    // (issue 14, item 4) rather than drop a frame a real meter sent.
+    return {
+      kind: 'opaque',
+      data: bytesToHex(data, ''),
+      head,
+      warning: `DATA does not fit the ${shape.kind} layout of DI ${head.di}: ${error.message}`,
+    };
+  }
+}
+
+function decodeShape(
+  shape: { kind: Cjt188BodyKind; shape: Shape },
+  head: Cjt188DataHead,
+  di: number,
+  data: Uint8Array,
+): Cjt188Body {
+  const found = { di };
   const payload = data.subarray(3);
   switch (shape.shape) {
     case 'di-request':
@@ -96,6 +121,8 @@ export function decodeBody(control: number, data: Uint8Array, options: Cjt188Bod
       if (payload.length === 0) return { kind: shape.kind, ...head, status: null } as Cjt188Body;
       if (payload.length === 2)
         return { kind: shape.kind, ...head, status: decodeStatus(payload) } as Cjt188Body;
+      return opaque(data);
+    default:
       return opaque(data);
   }
 }

@@ -76,9 +76,15 @@ describe('CJ/T 188 decode', () => {
 
   it('gives BAD_BCD for a non-BCD flow value in a checksum-valid 901F reply and skips the whole frame', () => {
     const bytes = withChecksum(C2.replace('00 77 66 55 2C 00', '0A 77 66 55 2C 00'));
-    const r = decodeCjt188(bytes);
+    // Since issue 14 item 4 such a frame decodes by default (opaque DATA with a warning, see tolerant.test.ts);
+    // `strict` keeps the error this test asserted before.
+    const r = decodeCjt188(bytes, { strict: true });
     expect(r).toMatchObject({ kind: 'error', error: { code: 'BAD_BCD' }, skip: bytes.length });
-    expect(() => decodeCjt188Frame(bytes)).toThrow(/current flow/);
+    expect(() => decodeCjt188Frame(bytes, { strict: true })).toThrow(/current flow/);
+    expect(decodeCjt188Frame(bytes).body).toMatchObject({
+      kind: 'opaque',
+      warning: expect.stringMatching(/current flow/),
+    });
   });
 
   it('gives BAD_BCD as soon as an address byte is neither BCD nor AA', () => {

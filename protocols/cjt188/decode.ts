@@ -1,6 +1,7 @@
 import { indexOfAny, sum8 } from '../bytes.ts';
 import type { DecodeResult } from '../decode-result.ts';
 import { ProtocolError } from '../errors.ts';
+import type { DecodeContext, StartFinder } from '../framer.ts';
 import { checkAddressByte, decodeAddress } from './address.ts';
 import { type Cjt188BodyOptions, decodeBody } from './body.ts';
 import {
@@ -23,7 +24,7 @@ import { hex2 } from './units.ts';
  */
 
 /** Options of {@link decodeCjt188}. */
-export interface Cjt188DecodeOptions extends Cjt188BodyOptions {
+export interface Cjt188DecodeOptions extends Cjt188BodyOptions, DecodeContext {
   /**
    * Largest L accepted; a larger one is BAD_LENGTH (so a stray `68` in noise is rejected at once).
    * @defaultValue {@link CJT188_MAX_DATA_LENGTH} (115)
@@ -42,7 +43,9 @@ const RESYNC = [CJT188_START, CJT188_PREAMBLE_BYTE];
  *   arrive (address BCD, L bound), the checksum and end byte once the frame is complete.
  * - After a framing error (BAD_BCD in the address, BAD_LENGTH, BAD_CHECKSUM, BAD_END) `skip` goes to the next
  *   `68`/`FE` after the start byte, so a valid frame that begins inside the bad bytes is never lost. A frame
- *   whose checksum and end byte are right but whose DATA is invalid (BAD_BCD in a value) is skipped whole.
+ *   whose checksum and end byte are right but whose DATA does not fit its layout is still a frame: the body is
+ *   opaque with the DI, SER and a warning (or, with `strict`, the error, skipping the whole frame). A frame whose
+ *   L and end byte agree but whose checksum is wrong is one BAD_CHECKSUM over the whole frame (issue 14, item 6).
  */
 export function decodeCjt188(buf: Uint8Array, options: Cjt188DecodeOptions = {}): DecodeResult<Cjt188Frame> {
   const maxData = options.maxDataLength ?? CJT188_MAX_DATA_LENGTH;
@@ -89,13 +92,16 @@ export function decodeCjt188(buf: Uint8Array, options: Cjt188DecodeOptions = {})
   const total = h + CJT188_MIN_FRAME_LENGTH + length;
   if (n < total) return { kind: 'need-more', atLeast: total };
   const csAt = h + CJT188_HEADER_LENGTH + length;
-  const computed = sum8(buf, h, csAt);
+  const computed = options.sum8 ? options.sum8(h, csAt) : sum8(buf, h, csAt);
   if (buf[csAt] !== computed) {
+    // With the end byte where L puts it, the frame is sound but for its checksum: one frame, dropped whole
+    // (issue 14, item 6), unless a whole frame starts inside it.
+    const sound = buf[csAt + 1] === CJT188_END;
     return fail(
       'BAD_CHECKSUM',
       `CJ/T 188 checksum 0x${hex2(buf[csAt])}, computed 0x${hex2(computed)}`,
       csAt,
-      indexOfAny(buf, RESYNC, h + 1),
+      sound ? firstFrameWithin(buf.subarray(0, total), h + 1, maxData) : indexOfAny(buf, RESYNC, h + 1),
     );
   }
   if (buf[csAt + 1] !== CJT188_END) {
@@ -127,6 +133,82 @@ export function decodeCjt188(buf: Uint8Array, options: Cjt188DecodeOptions = {})
     const offset = error.offset ?? h + CJT188_HEADER_LENGTH;
     return { kind: 'error', error: new ProtocolError(error.code, error.message, offset), skip: total };
   }
+}
+
+/**
+ * A {@link StartFinder} for CJ/T 188 frames with data up to `maxData` bytes: the next `FE` or `68` at which a frame
+ * could start — a preamble (at most the last 16 FE of a run) leading to such a 68, or a 68 whose address bytes
+ * are BCD (or AA) and whose L is in bounds as far as they go and, when the whole frame is there, whose checksum
+ * or end byte is right (a candidate the decoder reports as a bad frame rather than junk). Allocates nothing, so
+ * a run of junk (68H included) costs one pass.
+ */
+export function cjt188StartFinder(maxData: number = CJT188_MAX_DATA_LENGTH): StartFinder {
+  return (buf, from, context, limit = buf.length) => {
+    const n = buf.length;
+    const end = Math.min(limit, n);
+    let i = from;
+    while (i < end) {
+      const b = buf[i];
+      if (b === CJT188_PREAMBLE_BYTE) {
+        let j = i;
+        while (j < n && buf[j] === CJT188_PREAMBLE_BYTE) j++;
+        if (j === n || (buf[j] === CJT188_START && couldStartAt(buf, j, maxData, context))) {
+          return Math.max(i, j - CJT188_MAX_PREAMBLE);
+        }
+        i = j;
+      } else if (b === CJT188_START) {
+        if (couldStartAt(buf, i, maxData, context)) return i;
+        i++;
+      } else {
+        i++;
+      }
+    }
+    return end;
+  };
+}
+
+const nextDefaultStart = cjt188StartFinder();
+
+/** The default {@link StartFinder} (data up to 115 bytes), also attached to {@link decodeCjt188}. */
+export function nextCjt188Start(
+  buf: Uint8Array,
+  from: number,
+  context?: DecodeContext,
+  limit?: number,
+): number {
+  return nextDefaultStart(buf, from, context, limit);
+}
+
+decodeCjt188.nextStart = nextCjt188Start;
+// The options argument doubles as the context: a FrameAccumulator's context only carries `sum8`.
+decodeCjt188.takesContext = true;
+
+/** Whether a frame could start at the 68 at `h`; only the bytes present are judged. */
+function couldStartAt(buf: Uint8Array, h: number, maxData: number, context?: DecodeContext): boolean {
+  const n = buf.length;
+  const addressEnd = Math.min(n, h + 9);
+  for (let i = h + 2; i < addressEnd; i++) {
+    const b = buf[i];
+    if (b !== 0xaa && (b > 0x99 || (b & 0x0f) > 9)) return false;
+  }
+  if (h + 10 >= n) return true;
+  const length = buf[h + 10];
+  if (length > maxData) return false;
+  const csAt = h + CJT188_HEADER_LENGTH + length;
+  if (csAt + 1 >= n) return true;
+  // The header alone is weak evidence (a run of 68H passes it): a whole candidate is a frame worth reporting
+  // only when its end byte or its checksum is right; with both wrong it is junk.
+  if (buf[csAt + 1] === CJT188_END) return true;
+  return (context?.sum8 ? context.sum8(h, csAt) : sum8(buf, h, csAt)) === buf[csAt];
+}
+
+/** Offset of the first whole frame starting in `frame` at or after `from` and ending within it; else its length. */
+function firstFrameWithin(frame: Uint8Array, from: number, maxData: number): number {
+  const next = cjt188StartFinder(maxData);
+  for (let i = next(frame, from); i < frame.length; i = next(frame, i + 1)) {
+    if (decodeCjt188(frame.subarray(i), { maxDataLength: maxData }).kind === 'frame') return i;
+  }
+  return frame.length;
 }
 
 function fail(

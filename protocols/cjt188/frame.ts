@@ -63,6 +63,12 @@ export interface Cjt188OpaqueBody {
   kind: 'opaque';
   /** The whole DATA field as hex without spaces. */
   data: string;
+  /**
+   * Set when DATA starts with a known `DI SER` but the rest does not fit the DI's layout (issue 14, item 4): the
+   * frame is still shown, with its DI and SER, and `warning` names what did not fit. Not encoded (`data` is).
+   */
+  head?: Cjt188DataHead;
+  warning?: string;
 }
 
 /** DATA of a frame, discriminated by `kind` (which follows from the control code). */

@@ -1,11 +1,11 @@
-import { FramerStream, type FramerStreamOptions } from '../framer.ts';
+import { type DecodeContext, FramerStream, type FramerStreamOptions, withStartFinder } from '../framer.ts';
 import {
   CJT188_DEFAULT_MAX_BUFFERED_BYTES,
   CJT188_MAX_DATA_LENGTH,
   CJT188_MAX_PREAMBLE,
   CJT188_MIN_FRAME_LENGTH,
 } from './constants.ts';
-import { type Cjt188DecodeOptions, decodeCjt188 } from './decode.ts';
+import { type Cjt188DecodeOptions, cjt188StartFinder, decodeCjt188 } from './decode.ts';
 import type { Cjt188Frame } from './frame.ts';
 
 /** Options of {@link Cjt188Framer}: stream options, the buffer bound and the decoder's options. */
@@ -27,7 +27,9 @@ export interface Cjt188FramerOptions extends FramerStreamOptions, Cjt188DecodeOp
 export class Cjt188Framer extends FramerStream<Cjt188Frame> {
   constructor(options: Cjt188FramerOptions = {}) {
     const { maxDataLength, strict, ...rest } = options;
-    super((buf) => decodeCjt188(buf, { maxDataLength, strict }), {
+    const decode = (buf: Uint8Array, context?: DecodeContext) =>
+      decodeCjt188(buf, { maxDataLength, strict, sum8: context?.sum8 });
+    super(withStartFinder(decode, cjt188StartFinder(maxDataLength)), {
       ...rest,
       maxBufferedBytes: checkBound(options),
     });

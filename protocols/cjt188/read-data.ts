@@ -5,7 +5,14 @@ import { CJT188_DI } from './di.ts';
 import { type Cjt188RawData, decodePayload, encodePayload, type Layout, layoutFactory } from './layout.ts';
 import { type Cjt188Status, decodeStatus, encodeStatus } from './status.ts';
 import { decodeTime, encodeTime } from './time.ts';
-import { type Cjt188Quantity, decodeQuantity, encodeQuantity } from './units.ts';
+import {
+  CJT188_UNKNOWN_UNIT,
+  type Cjt188Quantity,
+  decodeQuantity,
+  encodeQuantity,
+  hex2,
+  unitName,
+} from './units.ts';
 
 /**
  * Payloads of read replies (C = 81, 83, 89), after `DI SER` (REFERENCE §1.7–§1.8).
@@ -48,6 +55,13 @@ export interface Cjt188HeatReading {
   workingHours: number;
   time: string | null;
   status: Cjt188Status;
+  /**
+   * `'unit-first'`: the JY heat meter's layout, each unit code before its 4 value bytes (`08 02 00 00 00` = MWh,
+   * 0.02), the rest as the standard. Source: BLOG-JY, "CJ/T-188 冷热量表协议解析2"
+   * (https://www.shuzhiduo.com/A/RnJWxa2v5q), quoted in REFERENCE §1.8 "Vendor deviation" — the article exists to
+   * show such deviations. Decoded only when the standard layout cannot read the bytes (issue 14, item 4).
+   */
+  variant?: 'unit-first';
 }
 
 /** D120…D12B: settlement-day flow of the last 1…12 months, 4 BCD (2 decimals) + unit (KINGDA, NGGW). */
@@ -167,6 +181,48 @@ const heat = layout({
       twoByteStatus(d.status),
     ),
 });
+
+/** The JY unit-first heat layout (see {@link Cjt188HeatReading.variant}); same length and fields as `heat`. */
+function decodeHeatUnitFirst(p: Uint8Array): Cjt188HeatReading {
+  const q = (at: number, decimals: number, what: string) => {
+    const unitCode = p[at];
+    if (unitName(unitCode) === CJT188_UNKNOWN_UNIT) {
+      throw new ProtocolError('BAD_FIELD', `CJ/T 188 ${what} unit code ${hex2(unitCode)} is not a unit`);
+    }
+    const value = bcdToNumber(p.subarray(at + 1, at + 5), decimals, `CJ/T 188 ${what}`);
+    return { value, unit: unitName(unitCode), unitCode } satisfies Cjt188Quantity;
+  };
+  return {
+    type: 'heat',
+    settlementHeat: q(0, 2, 'settlement heat'),
+    currentHeat: q(5, 2, 'current heat'),
+    heatPower: q(10, 2, 'heat power'),
+    flowRate: q(15, 4, 'flow rate'),
+    accumulatedFlow: q(20, 2, 'accumulated flow'),
+    supplyTemperature: bcdToNumber(p.subarray(25, 28), 2, 'CJ/T 188 supply temperature'),
+    returnTemperature: bcdToNumber(p.subarray(28, 31), 2, 'CJ/T 188 return temperature'),
+    workingHours: bcdToNumber(p.subarray(31, 34), 0, 'CJ/T 188 working hours'),
+    time: decodeTime(p.subarray(34, 41)),
+    status: decodeStatus(p.subarray(41, 43)),
+    variant: 'unit-first',
+  };
+}
+
+function encodeHeatUnitFirst(d: Cjt188HeatReading): Uint8Array {
+  const q = (x: Cjt188Quantity, decimals: number, what: string) => {
+    const standard = encodeQuantity(x, 4, decimals, what);
+    return concat(standard.subarray(4), standard.subarray(0, 4));
+  };
+  const standard = heat.encode({ ...d, variant: undefined }, CJT188_DI.meterData);
+  return concat(
+    q(d.settlementHeat, 2, 'settlement heat'),
+    q(d.currentHeat, 2, 'current heat'),
+    q(d.heatPower, 2, 'heat power'),
+    q(d.flowRate, 4, 'flow rate'),
+    q(d.accumulatedFlow, 2, 'accumulated flow'),
+    standard.subarray(25),
+  );
+}
 
 const history = layout({
   type: 'history',
@@ -300,13 +356,43 @@ export function readLayouts(di: number): readonly Layout<Cjt188ReadData>[] {
   return [];
 }
 
-/** Decodes the payload of a read reply. Throws BAD_BCD for a bad value. */
+/**
+ * Decodes the payload of a read reply. Throws BAD_BCD for a bad value. A 43-byte 901F payload that the standard
+ * heat layout cannot read is tried as the JY unit-first variant before giving up.
+ */
 export function decodeReadData(di: number, payload: Uint8Array): Cjt188ReadData {
-  return decodePayload(readLayouts(di), di, payload);
+  try {
+    return decodePayload(readLayouts(di), di, payload);
+  } catch (error) {
+    if (!(error instanceof ProtocolError) || di !== CJT188_DI.meterData || payload.length !== 43) throw error;
+    try {
+      return decodeHeatUnitFirst(payload);
+    } catch {
+      throw error; // the standard layout's complaint is the one to report
+    }
+  }
 }
 
 /** Encodes the payload of a read reply. Throws BAD_FIELD naming the field. */
 export function encodeReadData(di: number, data: Cjt188ReadData): Uint8Array {
+  if (data !== null && typeof data === 'object' && data.type === 'heat' && data.variant !== undefined) {
+    if (data.variant !== 'unit-first' || di !== CJT188_DI.meterData) {
+      throw new ProtocolError(
+        'BAD_FIELD',
+        `CJ/T 188 heat variant '${String(data.variant)}' is not known for DI ${di.toString(16)}`,
+      );
+    }
+    const bytes = encodeHeatUnitFirst(data);
+    // It decodes as the variant only where the standard layout fails; otherwise it would not read back as given.
+    const back = decodeReadData(di, bytes);
+    if (back.type !== 'heat' || back.variant !== 'unit-first') {
+      throw new ProtocolError(
+        'BAD_FIELD',
+        'CJ/T 188 unit-first heat reading would read back in the standard layout',
+      );
+    }
+    return bytes;
+  }
   return encodePayload(readLayouts(di), di, data, 'read-reply data');
 }
 

@@ -1,6 +1,7 @@
 import { indexOfAny, sum8 } from '../bytes.ts';
 import type { DecodeResult } from '../decode-result.ts';
 import { ProtocolError, type ProtocolErrorCode } from '../errors.ts';
+import type { DecodeContext } from '../framer.ts';
 import { addressFromBytes, badAddressByte } from './address.ts';
 import { decodeBody } from './body.ts';
 import {
@@ -48,7 +49,7 @@ function fail(
  * Error codes: NO_START (junk before a start, or too many FE), BAD_BCD (address nibble B–F), BAD_START (second
  * 68H missing), BAD_LENGTH (L above 200), BAD_CHECKSUM, BAD_END.
  */
-export function decodeDlt645(buf: Uint8Array): DecodeResult<Dlt645Frame> {
+export function decodeDlt645(buf: Uint8Array, context?: DecodeContext): DecodeResult<Dlt645Frame> {
   let p = 0;
   while (p < buf.length && buf[p] === DLT645_PREAMBLE_BYTE) p++;
   if (p > DLT645_MAX_PREAMBLE) {
@@ -104,13 +105,17 @@ export function decodeDlt645(buf: Uint8Array): DecodeResult<Dlt645Frame> {
   const csAt = p + AT.data + length;
   const total = csAt + 2;
   if (buf.length <= csAt) return { kind: 'need-more', atLeast: total };
-  const computed = sum8(buf, p, csAt);
+  const computed = context?.sum8 ? context.sum8(p, csAt) : sum8(buf, p, csAt);
   if (buf[csAt] !== computed) {
+    // With the end byte already where L puts it, the frame is sound but for its checksum: one frame, dropped
+    // whole (issue 14, item 6), unless a whole frame starts inside it. Before the end byte arrives the error is
+    // reported at once and the skip stays at the next start.
+    const sound = buf.length > csAt + 1 && buf[csAt + 1] === DLT645_END;
     return fail(
       'BAD_CHECKSUM',
       `DL/T 645 checksum ${hex(buf[csAt])} at offset ${csAt}, computed ${hex(computed)}`,
       csAt,
-      next,
+      sound ? firstFrameWithin(buf.subarray(0, total), p + 1) : next,
     );
   }
   if (buf.length < total) return { kind: 'need-more', atLeast: total };
@@ -135,6 +140,67 @@ export function decodeDlt645(buf: Uint8Array): DecodeResult<Dlt645Frame> {
     body: decodeBody(control, data),
   };
   return { kind: 'frame', frame, consumed: total };
+}
+
+/**
+ * Where the next DL/T 645 frame could start in `buf`, from `from` on (see StartFinder in ../framer.ts): an FE
+ * preamble (at most its last 32 bytes) leading to such a 68H, or a 68H whose address bytes, second 68H and L are
+ * valid as far as they go and, when the whole frame is there, whose checksum or end byte is right (a candidate
+ * the decoder reports as a bad frame rather than junk). `buf.length` when there is none. Allocates nothing, so a run of junk (68H included) costs one pass.
+ */
+export function nextDlt645Start(
+  buf: Uint8Array,
+  from: number,
+  context?: DecodeContext,
+  limit = buf.length,
+): number {
+  const n = buf.length;
+  const end = Math.min(limit, n);
+  let i = from;
+  while (i < end) {
+    const b = buf[i];
+    if (b === DLT645_PREAMBLE_BYTE) {
+      let j = i;
+      while (j < n && buf[j] === DLT645_PREAMBLE_BYTE) j++;
+      if (j === n || (buf[j] === DLT645_START && couldStartAt(buf, j, context)))
+        return Math.max(i, j - DLT645_MAX_PREAMBLE);
+      i = j;
+    } else if (b === DLT645_START) {
+      if (couldStartAt(buf, i, context)) return i;
+      i++;
+    } else {
+      i++;
+    }
+  }
+  return end;
+}
+
+decodeDlt645.nextStart = nextDlt645Start;
+decodeDlt645.takesContext = true;
+
+/** Whether a frame could start at the 68H at `p`; only the bytes present are judged. */
+function couldStartAt(buf: Uint8Array, p: number, context?: DecodeContext): boolean {
+  const n = buf.length;
+  if (badAddressByte(buf, p + AT.address, Math.min(n, p + AT.secondStart)) >= 0) return false;
+  if (p + AT.secondStart >= n) return true;
+  if (buf[p + AT.secondStart] !== DLT645_START) return false;
+  if (p + AT.length >= n) return true;
+  const length = buf[p + AT.length];
+  if (length > DLT645_MAX_DATA_LENGTH) return false;
+  const csAt = p + AT.data + length;
+  if (csAt + 1 >= n) return true;
+  // The header alone is weak evidence (a run of 68H passes it): a whole candidate is a frame worth reporting
+  // only when its end byte or its checksum is right; with both wrong it is junk.
+  if (buf[csAt + 1] === DLT645_END) return true;
+  return (context?.sum8 ? context.sum8(p, csAt) : sum8(buf, p, csAt)) === buf[csAt];
+}
+
+/** Offset of the first whole frame starting in `frame` at or after `from` and ending within it; else its length. */
+function firstFrameWithin(frame: Uint8Array, from: number): number {
+  for (let i = nextDlt645Start(frame, from); i < frame.length; i = nextDlt645Start(frame, i + 1)) {
+    if (decodeDlt645(frame.subarray(i)).kind === 'frame') return i;
+  }
+  return frame.length;
 }
 
 /**

@@ -1,12 +1,13 @@
-import { concatBytes, indexOfAny, sum8 } from '../bytes.ts';
+import { bytesToHex, concatBytes, hexToBytes, indexOfAny, sum8 } from '../bytes.ts';
 import type { DecodeResult } from '../decode-result.ts';
 import { ProtocolError } from '../errors.ts';
+import type { DecodeContext } from '../framer.ts';
 import { decodeAddress, encodeAddress } from './address.ts';
 import { auxLayout, decodeAux, encodeAux } from './auxiliary-field.ts';
 import { decodeControl, encodeControl, hex2 } from './control.ts';
 import { decodeSeq, encodeSeq } from './seq.ts';
 import type { Gdw376Frame } from './types.ts';
-import { decodeUnits, encodeUnits } from './units.ts';
+import { decodeUnits, encodeUnits, runsToEnd } from './units.ts';
 
 /** Start byte, at index 0 and again at index 5. */
 export const GDW376_START = 0x68;
@@ -36,10 +37,12 @@ const START_BYTES: readonly number[] = [GDW376_START];
  * error is BAD_LENGTH (the length is the likelier culprit, as in Q22); one of them alone is BAD_CHECKSUM or
  * BAD_END.
  *
- * `skip` on error is always the distance to the next `68` after byte 0 (or the whole input), so a valid frame
- * that starts inside rejected bytes is never lost.
+ * `skip` on error is the distance to the next `68` after byte 0 (or the whole input), so a valid frame that
+ * starts inside rejected bytes is never lost; but a frame whose L, second 68 and end byte agree and whose
+ * checksum is wrong is skipped whole (one drop, issue 14 item 6) unless a whole frame starts and ends inside it.
+ * With a {@link DecodeContext} (a FrameAccumulator gives one) the checksum costs O(1) whatever L says.
  */
-export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
+export function decodeGdw376(buf: Uint8Array, context?: DecodeContext): DecodeResult<Gdw376Frame> {
   if (buf.length === 0) return { kind: 'need-more' };
   if (buf[0] !== GDW376_START) {
     const next = indexOfAny(buf, START_BYTES, 1);
@@ -72,7 +75,7 @@ export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
   const total = userLength + GDW376_OVERHEAD;
   if (buf.length < total) return { kind: 'need-more', atLeast: total };
   const csAt = total - 2;
-  const cs = sum8(buf, 6, csAt);
+  const cs = context?.sum8 ? context.sum8(6, csAt) : sum8(buf, 6, csAt);
   const csOk = buf[csAt] === cs;
   const endOk = buf[total - 1] === GDW376_END;
   if (!csOk && !endOk) {
@@ -97,16 +100,66 @@ export function decodeGdw376(buf: Uint8Array): DecodeResult<Gdw376Frame> {
     );
   }
   if (!csOk) {
-    return rejected(
-      buf,
-      new ProtocolError('BAD_CHECKSUM', `checksum 0x${hex2(buf[csAt])}, computed 0x${hex2(cs)}`, csAt),
-    );
+    // L, the second 68 and the end byte agree: this is one frame with a bad checksum, dropped whole (issue 14,
+    // item 6) unless a whole frame starts inside it (a 376.1 forward carries other frames).
+    return {
+      kind: 'error',
+      error: new ProtocolError('BAD_CHECKSUM', `checksum 0x${hex2(buf[csAt])}, computed 0x${hex2(cs)}`, csAt),
+      skip: firstFrameWithin(buf.subarray(0, total)),
+    };
   }
   try {
     return { kind: 'frame', frame: parseUserData(buf, (l1 & 3) as 1 | 2, csAt), consumed: total };
   } catch (e) {
-    if (e instanceof ProtocolError) return rejected(buf, e);
-    throw e;
+    if (!(e instanceof ProtocolError)) throw e;
+    // Length, checksum and end byte vouch for the frame: drop it whole (one report; `meterlab decode` shows its
+    // header with gdw376Header), unless a whole frame starts inside it.
+    return { kind: 'error', error: e, skip: firstFrameWithin(buf.subarray(0, total)) };
+  }
+}
+
+/** The header fields of a frame whose envelope is sound but whose user data does not parse (issue 14, item 4). */
+export interface Gdw376Header {
+  protocolId: 1 | 2;
+  control: Gdw376Frame['control'];
+  a1: string;
+  a2: number;
+  a3: Gdw376Frame['a3'];
+  afn: number;
+  seq: Gdw376Frame['seq'];
+  /** Everything after SEQ up to the checksum (data units and AUX), spaced hex. */
+  data: string;
+  /** Bytes of the frame (the input may go on after it). */
+  length: number;
+}
+
+/**
+ * The header of the frame at the start of `frame` when its envelope is sound (start bytes, both L, checksum,
+ * end) whatever its user data holds; undefined otherwise. Lets a tool show the address, control, AFN and SEQ of a
+ * frame whose data units do not fit the layout the decoder expects, instead of only an error.
+ */
+export function gdw376Header(frame: Uint8Array): Gdw376Header | undefined {
+  if (frame.length < GDW376_OVERHEAD + GDW376_MIN_USER_DATA) return undefined;
+  if (frame[0] !== GDW376_START || frame[5] !== GDW376_START) return undefined;
+  const l = frame[1] | (frame[2] << 8);
+  const n = (l >> 2) + GDW376_OVERHEAD;
+  if (checkL(l) || l !== (frame[3] | (frame[4] << 8)) || n > frame.length) return undefined;
+  if (frame[n - 1] !== GDW376_END || sum8(frame, 6, n - 2) !== frame[n - 2]) return undefined;
+  try {
+    const { a1, a2, a3 } = decodeAddress(frame.subarray(7, 12));
+    return {
+      protocolId: (l & 3) as 1 | 2,
+      control: decodeControl(frame[6]),
+      a1,
+      a2,
+      a3,
+      afn: frame[12],
+      seq: decodeSeq(frame[13]),
+      data: bytesToHex(frame.subarray(14, n - 2)),
+      length: n,
+    };
+  } catch {
+    return undefined;
   }
 }
 
@@ -160,6 +213,7 @@ export function encodeGdw376(frame: Gdw376Frame): Uint8Array {
     encodeAddress(frame),
     Uint8Array.of(frame.afn, encodeSeq(frame.seq)),
     encodeUnits(frame.units, frame.afn, dir),
+    encodePadding(frame),
     encodeAux(frame.aux, layout),
   ]);
   if (user.length > GDW376_MAX_USER_DATA) {
@@ -172,6 +226,68 @@ export function encodeGdw376(frame: Gdw376Frame): Uint8Array {
   out[out.length - 2] = sum8(user);
   out[out.length - 1] = GDW376_END;
   return out;
+}
+
+/**
+ * Where the next 376.1 frame could start in `buf`, from `from` on (see StartFinder in ../framer.ts): a 68 whose
+ * header is valid as far as it goes (L's protocol id and length, both L copies, the second 68); such a header
+ * is distinctive enough to be reported as a frame (bad or not) by the decoder. `buf.length` when there is none.
+ * No allocation: a run of junk — 68H included — costs one pass.
+ */
+export function nextGdw376Start(
+  buf: Uint8Array,
+  from: number,
+  _context?: DecodeContext,
+  limit = buf.length,
+): number {
+  const end = Math.min(limit, buf.length);
+  for (let i = buf.indexOf(GDW376_START, from); i >= 0 && i < end; i = buf.indexOf(GDW376_START, i + 1)) {
+    if (couldStartAt(buf, i)) return i;
+  }
+  return end;
+}
+
+decodeGdw376.nextStart = nextGdw376Start;
+decodeGdw376.takesContext = true;
+
+/** Whether a frame could start at `i` (see {@link nextGdw376Start}); only the bytes present are judged. */
+function couldStartAt(buf: Uint8Array, i: number): boolean {
+  const n = buf.length;
+  if (i + 2 >= n) return true;
+  const l = buf[i + 1] | (buf[i + 2] << 8);
+  const id = l & 3;
+  if ((id !== 1 && id !== 2) || l >> 2 < GDW376_MIN_USER_DATA) return false;
+  // The decoder compares the L copies only once both bytes of the second copy are there.
+  if (i + 4 < n && (buf[i + 3] !== buf[i + 1] || buf[i + 4] !== buf[i + 2])) return false;
+  if (i + 5 < n && buf[i + 5] !== GDW376_START) return false;
+  // A whole header (68 L L 68 with a legal L) is a candidate frame even when its checksum and end byte are
+  // wrong: the decoder reports it with its reason (BAD_LENGTH, BAD_CHECKSUM, BAD_END) rather than as junk.
+  return true;
+}
+
+/** Offset of the first whole frame that starts after byte 0 of `frame` and ends within it; else its length. */
+function firstFrameWithin(frame: Uint8Array): number {
+  for (let i = nextGdw376Start(frame, 1); i < frame.length; i = nextGdw376Start(frame, i + 1)) {
+    if (decodeGdw376(frame.subarray(i)).kind === 'frame') return i;
+  }
+  return frame.length;
+}
+
+/** The zero bytes of `frame.padding`; BAD_FIELD when they are not zeros or follow no unit. */
+function encodePadding(frame: Gdw376Frame): Uint8Array {
+  if (frame.padding === undefined) return new Uint8Array(0);
+  const bytes = typeof frame.padding === 'string' ? hexToBytes(frame.padding) : undefined;
+  const last = frame.units[frame.units.length - 1];
+  if (!bytes || bytes.length === 0 || bytes.some((b) => b !== 0) || !last) {
+    throw new ProtocolError('BAD_FIELD', 'padding must be one or more 00 bytes after at least one data unit');
+  }
+  if (runsToEnd(last.body.kind, frame.afn)) {
+    throw new ProtocolError(
+      'BAD_FIELD',
+      `padding cannot follow a '${last.body.kind}' unit, whose data runs to the end`,
+    );
+  }
+  return bytes;
 }
 
 /** The error result for a frame at the start of `buf`: skip to the next `68` after byte 0. */
@@ -216,9 +332,17 @@ function parseUserData(buf: Uint8Array, protocolId: 1 | 2, end: number): Gdw376F
       1,
     );
   }
-  const units = decodeUnits(buf, 14, dataEnd, afn, control.dir);
+  const found: { padding?: number } = {};
+  const units = decodeUnits(buf, 14, dataEnd, afn, control.dir, found);
   const aux = decodeAux(buf.subarray(dataEnd, end), layout);
-  return { protocol: 'gdw376', protocolId, control, a1, a2, a3, afn, seq, units, aux };
+  const frame: Gdw376Frame = { protocol: 'gdw376', protocolId, control, a1, a2, a3, afn, seq, units, aux };
+  if (found.padding !== undefined) {
+    frame.padding = bytesToHex(new Uint8Array(found.padding));
+    frame.warnings = [
+      `${found.padding} zero byte(s) after the last data unit cannot form another unit; kept as padding`,
+    ];
+  }
+  return frame;
 }
 
 function auxNames(layout: { pw: boolean; ec: boolean; tp: boolean }): string {

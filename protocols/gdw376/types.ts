@@ -225,4 +225,11 @@ export interface Gdw376Frame {
   seq: Gdw376Seq;
   units: Gdw376DataUnit[];
   aux: Gdw376Aux;
+  /**
+   * Zero bytes after the last data unit, which cannot form another unit (non-standard confirms padded with zeros
+   * are seen in the field; issue 14, item 5), as spaced hex. Absent on a standard frame; encoded back as given.
+   */
+  padding?: string;
+  /** What the decoder accepted although the standard does not allow it, in words (e.g. the padding). */
+  warnings?: string[];
 }

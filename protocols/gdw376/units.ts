@@ -81,11 +81,18 @@ export function decodeUnits(
   to: number,
   afn: number,
   dir: Gdw376Direction,
+  found: { padding?: number } = {},
 ): Gdw376DataUnit[] {
   const units: Gdw376DataUnit[] = [];
   let at = from;
   while (at < to) {
     const index = units.length;
+    // Zero bytes after the last unit cannot form another one (DA 00 00 with DT 00 00 names no function): padding
+    // seen in the field after non-standard confirms (issue 14, item 5). The caller reports it with a warning.
+    if (index > 0 && allZero(bytes, at, to)) {
+      found.padding = to - at;
+      break;
+    }
     if (to - at < 4) {
       throw new ProtocolError(
         'BAD_FIELD',
@@ -124,6 +131,11 @@ export function decodeUnits(
     }
   }
   return units;
+}
+
+function allZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 function decodeBody(
