@@ -8,6 +8,7 @@ import { registerPoll } from './commands/poll.ts';
 import { registerRead } from './commands/read.ts';
 import { registerRelay } from './commands/relay.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerTap } from './commands/tap.ts';
 import { registerVport } from './commands/vport.ts';
 
 /** Builds the `meterlab` program. Each subcommand lives in bin/commands/ and only parses flags. */
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerMaster(program);
   registerRelay(program);
   registerRead(program);
+  registerTap(program);
   return program;
 }
 
