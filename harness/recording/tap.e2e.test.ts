@@ -89,7 +89,7 @@ describe('meterlab tap', () => {
         recording.records.flatMap((r) => (r.type === 'chunk' && r.dir === dir ? [r.hex] : [])).join('');
       expect(bytesOf('ab')).toBe(Buffer.from(hexToBytes(polled.sent)).toString('hex').toUpperCase());
       const reply = decodeFrameBytes(fromHex(frames[1].type === 'frame' ? frames[1].hex : ''));
-      const data = (reply?.decoded.body as { data: { current: { value: number } } }).data;
+      const data = (reply!.decoded.body as { data: { current: { value: number } } }).data;
       expect(data.current.value).toBe(polled.reading.value);
       expect(recording.records.at(-1)).toMatchObject({ type: 'event', event: 'end' });
     },

@@ -33,7 +33,6 @@ export class Tap {
   readonly recorder: Recorder;
   readonly #options: TapOptions;
   #a: Link | undefined;
-  #b: Link | undefined;
   #bTap: TapLink | undefined;
   #connections = 0;
   #stopping = false;
