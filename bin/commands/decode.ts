@@ -9,10 +9,13 @@ import {
 import { bytesToHex, hexToBytes } from '../../protocols/bytes.ts';
 import { FrameAccumulator } from '../../protocols/framer.ts';
 import { readStdin } from '../io.ts';
+import { decodeRecordingCommand } from './tap.ts';
 
 interface DecodeFlags {
   protocol: 'auto' | ProtocolName;
   binary?: boolean;
+  recording?: string;
+  follow?: boolean;
 }
 
 export function registerDecode(program: Command): void {
@@ -26,6 +29,11 @@ export function registerDecode(program: Command): void {
         .default('auto'),
     )
     .option('--binary', 'stdin carries raw bytes instead of hex text')
+    .option(
+      '--recording <file>',
+      'decode every frame of a recording (JSON Lines) with time, link and direction',
+    )
+    .option('--follow', 'with --recording: keep reading a file that is still being written')
     .addHelpText(
       'after',
       `
@@ -37,6 +45,8 @@ Examples:
   printf 'FE FE 68 ... 16 junk 68 ... 16' | meterlab decode --protocol cjt188`,
     )
     .action(async (hex: string[], flags: DecodeFlags) => {
+      if (flags.recording !== undefined)
+        return decodeRecordingCommand(flags.recording, flags.follow === true);
       const input = hex.length > 0 ? hexToBytes(hex.join(' ')) : await readInput(flags.binary === true);
       const lines = decodeStream(input, flags.protocol);
       for (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { decodeRecording } from '../../harness/recording/decode-recording.ts';
 import { parseEndpoint } from '../../harness/recording/endpoint.ts';
 import { FRAMINGS, type Framing } from '../../harness/recording/format.ts';
 import type { RecordedEvent } from '../../harness/recording/recorder.ts';
@@ -64,4 +65,20 @@ Examples:
         `tap: ${reason}; wrote ${w.bytesWritten} bytes to ${flags.out}${w.dropped > 0 ? ` (${w.dropped} records over the size bound not written)` : ''}\n`,
       );
     });
+}
+
+/**
+ * `meterlab decode --recording FILE [--follow]` (hooked into decode.ts): one JSON line per frame or drop.
+ * Exit status 1 when the recording holds drops, like `decode` on hex.
+ */
+export async function decodeRecordingCommand(file: string, follow: boolean): Promise<void> {
+  const controller = new AbortController();
+  if (follow) void untilInterrupted().then(() => controller.abort());
+  const { drops } = await decodeRecording(file, {
+    follow,
+    signal: controller.signal,
+    out: (line) => process.stdout.write(`${JSON.stringify(line)}\n`),
+    warn: (message) => process.stderr.write(`meterlab: ${message}\n`),
+  });
+  if (drops > 0) process.exitCode = 1;
 }
