@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDecode } from './commands/decode.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerEncode } from './commands/encode.ts';
+import { registerImport } from './commands/import.ts';
 import { registerMaster } from './commands/master.ts';
 import { registerMeters } from './commands/meters.ts';
 import { registerPoll } from './commands/poll.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerRelay(program);
   registerRead(program);
   registerTap(program);
+  registerImport(program);
   return program;
 }
 
