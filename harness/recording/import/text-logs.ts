@@ -57,7 +57,10 @@ export function importSocat(text: string, file: string): ImportedSession {
   const all = lines(text);
   all.forEach((line, i) => {
     const n = i + 1;
-    if (line === '--') return finish(n);
+    if (line === '--') {
+      finish(n);
+      return;
+    }
     const header = SOCAT_HEADER.exec(line);
     if (header) {
       finish(n);
