@@ -43,7 +43,7 @@ export function adjustReply(
       const q = meterRequest.embedded;
       const a = meterReply.embedded;
       if (q.protocol !== 'cjt188' || a.protocol !== 'cjt188') return unit;
-      return { ...unit, body: { ...body, content: bytesToHex(encodeCjt188(withSer(a, q)), '') } };
+      return { ...unit, body: { ...body, content: bytesToHex(encodeCjt188(withSer(a, q))) } };
     });
     const aux = request.aux.tp && answer.aux.tp ? { ...answer.aux, tp: request.aux.tp } : answer.aux;
     const frame: Gdw376Frame = { ...answer, seq: { ...answer.seq, seq: request.seq.seq }, units, aux };

@@ -38,10 +38,23 @@ export async function replayAsDriver(options: DriverReplayOptions): Promise<Driv
   const clock = options.clock ?? realClock;
   const link = linkFor(options.target);
   const framer = new StreamFramer('auto');
+  // Drops count as replies too (a bad checksum where one was recorded is the same answer).
   const received: StreamFrame[] = [];
   let wake: (() => void) | undefined;
   link.on('data', (bytes) => {
-    for (const e of framer.push(bytes)) if (e.kind === 'frame') received.push(e);
+    for (const e of framer.push(bytes)) {
+      received.push(
+        e.kind === 'frame'
+          ? e
+          : {
+              kind: 'frame',
+              protocol: 'drop',
+              summary: `drop ${e.code}`,
+              bytes: e.bytes,
+              decoded: { drop: e.code },
+            },
+      );
+    }
     wake?.();
   });
   await link.open();

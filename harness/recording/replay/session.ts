@@ -60,28 +60,46 @@ function sideOf(
  * @throws RecordingError NOTHING_TO_REPLAY when the link has no request.
  */
 export function replaySession(recording: Recording, link?: string): ReplaySession {
-  const frames = recording.records.filter((r) => r.type === 'frame');
-  const name = link ?? frames[0]?.link;
+  const name = link ?? recording.records.find((r) => r.type === 'frame')?.link;
   if (name === undefined)
     throw new RecordingError('NOTHING_TO_REPLAY', `${recording.file}: no frames to replay`);
   const framing = recording.links.get(name)?.framing ?? 'auto';
   const opening: ReplayFrame[] = [];
   const exchanges: Exchange[] = [];
-  for (const r of frames) {
-    if (r.type !== 'frame' || r.link !== name) continue;
-    const bytes = fromHex(r.hex);
-    const decoded = decodeFrameBytes(bytes, framing)?.decoded ?? {};
-    const frame: ReplayFrame = {
-      t: r.t,
-      dir: r.dir,
-      bytes,
-      protocol: r.protocol,
-      summary: r.summary,
-      decoded,
-      ...sideOf(decoded, r.protocol),
-    };
-    if (frame.side === 'driver' && frame.initiates) exchanges.push({ request: frame, replies: [] });
-    else if (frame.side === 'device') (exchanges.at(-1)?.replies ?? opening).push(frame);
+  let deviceDir: Direction | undefined;
+  for (const r of recording.records) {
+    if (r.type === 'frame' && r.link === name) {
+      const bytes = fromHex(r.hex);
+      const decoded = decodeFrameBytes(bytes, framing)?.decoded ?? {};
+      const frame: ReplayFrame = {
+        t: r.t,
+        dir: r.dir,
+        bytes,
+        protocol: r.protocol,
+        summary: r.summary,
+        decoded,
+        ...sideOf(decoded, r.protocol),
+      };
+      if (frame.side === 'driver' && frame.initiates) exchanges.push({ request: frame, replies: [] });
+      else if (frame.side === 'device') {
+        deviceDir ??= frame.dir;
+        // The device's own requests after the opening (heartbeats, a logout) are not answers: not replayed.
+        if (exchanges.length === 0) opening.push(frame);
+        else if (!frame.initiates) exchanges.at(-1)!.replies.push(frame);
+      }
+    } else if (r.type === 'drop' && r.link === name && r.dir === deviceDir && exchanges.length > 0) {
+      // What the device sent that formed no frame (a bad checksum, noise) is part of its answer: replayed as is.
+      exchanges.at(-1)!.replies.push({
+        t: r.t,
+        dir: r.dir,
+        bytes: fromHex(r.hex),
+        protocol: 'drop',
+        summary: `drop ${r.code}`,
+        decoded: { drop: r.code },
+        side: 'device',
+        initiates: false,
+      });
+    }
   }
   if (exchanges.length === 0) {
     throw new RecordingError(
