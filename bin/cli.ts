@@ -8,7 +8,7 @@ import { registerMeters } from './commands/meters.ts';
 import { registerPoll } from './commands/poll.ts';
 import { registerRead } from './commands/read.ts';
 import { registerRelay } from './commands/relay.ts';
-import { registerDiff, registerReplay } from './commands/replay.ts';
+import { registerDiff, registerLearn, registerReplay } from './commands/replay.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerTap } from './commands/tap.ts';
 import { registerVport } from './commands/vport.ts';
@@ -34,6 +34,7 @@ export function buildProgram(): Command {
   registerImport(program);
   registerReplay(program);
   registerDiff(program);
+  registerLearn(program);
   return program;
 }
 

@@ -1,6 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { diffRecordings } from '../../harness/recording/diff.ts';
 import { parseEndpoint } from '../../harness/recording/endpoint.ts';
+import { learnScenario } from '../../harness/recording/learn.ts';
 import { readRecording } from '../../harness/recording/reader.ts';
 import { parseRules } from '../../harness/recording/replay/compare.ts';
 import { DeviceReplay, parseTiming } from '../../harness/recording/replay/device.ts';
@@ -118,5 +120,26 @@ export function registerDiff(program: Command): void {
         `${differences.length === 0 ? 'no differences' : `${differences.length} differences`}\n`,
       );
       if (differences.length > 0) process.exitCode = 1;
+    });
+}
+
+/** `meterlab learn s.jsonl --out scenario.json`. */
+export function registerLearn(program: Command): void {
+  program
+    .command('learn')
+    .description('write a scenario (meters, concentrators, heartbeat period) from what a recording heard')
+    .argument('<recording>', 'a recording (from tap or import)')
+    .requiredOption('--out <file>', 'scenario file to write')
+    .option('--name <name>', 'scenario name', 'learned')
+    .action(async (file: string, flags: { out: string; name: string }) => {
+      const scenario = learnScenario(await readRecording(file), flags.name);
+      writeFileSync(flags.out, `${JSON.stringify(scenario, null, 2)}\n`);
+      const meters = scenario.concentrators.reduce(
+        (n, c) => n + c.ports.reduce((k, p) => k + p.meters.length, 0),
+        0,
+      );
+      process.stderr.write(
+        `learned ${scenario.concentrators.length} concentrator(s), ${meters} meter(s) into ${flags.out}\n`,
+      );
     });
 }
