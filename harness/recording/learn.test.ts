@@ -20,7 +20,9 @@ describe('learnScenario', () => {
       ['000000000042', 'dlt645', 'electricity'],
     ]);
     expect(meters[0].quirks).toMatchObject({ diOrder: 'low-first', preamble: 2 });
-    expect(scenario.description).toContain('00000000101001 4914.06 m3');
+    expect((scenario as unknown as { description: string }).description).toContain(
+      '00000000101001 4914.06 m3',
+    );
   });
 
   it('puts meters heard on a serial link under a concentrator named learned', async () => {
