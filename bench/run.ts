@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<{ main: (args: string[]) => Promise<
   fleet: () => import('./fleet.ts'),
   relay: () => import('./relay.ts'),
   forward: () => import('./forward.ts'),
+  recording: () => import('./recording.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);
