@@ -7,6 +7,7 @@ import { readRecording } from '../../harness/recording/reader.ts';
 import { parseRules } from '../../harness/recording/replay/compare.ts';
 import { DeviceReplay, parseTiming } from '../../harness/recording/replay/device.ts';
 import { replayAsDriver } from '../../harness/recording/replay/driver.ts';
+import { fileSink } from '../../harness/recording/writer.ts';
 import { untilInterrupted } from './vport.ts';
 
 interface ReplayFlags {
@@ -19,6 +20,7 @@ interface ReplayFlags {
   ignore?: string;
   rules?: string;
   timeout: number;
+  record?: string;
 }
 
 /** `meterlab replay s.jsonl --as device --port …` / `--as driver --target …`. */
@@ -91,6 +93,7 @@ export function registerReplay(program: Command): void {
         rules: parseRules(flags.ignore, flags.rules),
         timing,
         timeoutMs: flags.timeout,
+        record: flags.record ? fileSink(flags.record) : undefined,
         onNote: (line) => process.stderr.write(`${line}\n`),
       });
       for (const d of differences) process.stdout.write(`${d.report}\n`);

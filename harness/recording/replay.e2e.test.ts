@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createPtyPair, type PtyPair } from '../../simulator/link/index.ts';
 import { LineClient } from '../master/testing/line-client.ts';
 import { diffRecordings } from './diff.ts';
@@ -13,6 +16,8 @@ import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli, stopAll } from './testing/
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/recordings/${name}`, import.meta.url));
 const pairs: PtyPair[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'meterlab-replay-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 afterEach(async () => {
   await stopAll();

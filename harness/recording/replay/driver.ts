@@ -1,8 +1,12 @@
 import type { Clock } from '../../../simulator/clock/index.ts';
 import { realClock } from '../../../simulator/clock/index.ts';
-import { type Endpoint, linkFor } from '../endpoint.ts';
+import type { Link } from '../../../simulator/link/index.ts';
+import { describeEndpoint, type Endpoint, linkFor } from '../endpoint.ts';
 import { type StreamFrame, StreamFramer } from '../framing.ts';
 import type { Recording } from '../reader.ts';
+import { Recorder } from '../recorder.ts';
+import { TapLink } from '../tap-link.ts';
+import type { RecordingSink } from '../writer.ts';
 import { type CompareRules, compareDecoded, type FieldDifference, sideBySide } from './compare.ts';
 import type { ReplayTiming } from './device.ts';
 import { replaySession } from './session.ts';
@@ -17,6 +21,8 @@ export interface DriverReplayOptions {
   timeoutMs?: number;
   clock?: Clock;
   onNote?: (line: string) => void;
+  /** Re-record the run: the target link is wrapped in a {@link TapLink} writing to this sink. */
+  record?: RecordingSink;
 }
 
 export interface DriverDifference {
@@ -36,7 +42,27 @@ export interface DriverDifference {
 export async function replayAsDriver(options: DriverReplayOptions): Promise<DriverDifference[]> {
   const session = replaySession(options.recording, options.link);
   const clock = options.clock ?? realClock;
-  const link = linkFor(options.target);
+  let link: Link = linkFor(options.target);
+  let recorder: Recorder | undefined;
+  if (options.record) {
+    // `a` is this process (the driver), `b` the device under test, as for any process recording its own link.
+    const original = options.recording.links.get(session.link);
+    recorder = new Recorder({
+      sink: options.record,
+      source: `replay --as driver ${describeEndpoint(options.target)}`,
+      links: [
+        {
+          name: session.link,
+          kind: original?.kind ?? 'unknown',
+          settings: original?.settings ?? '',
+          a: 'meterlab replay',
+          b: describeEndpoint(options.target),
+          framing: original?.framing ?? 'auto',
+        },
+      ],
+    });
+    link = new TapLink(link, recorder, session.link);
+  }
   const framer = new StreamFramer('auto');
   // Drops count as replies too (a bad checksum where one was recorded is the same answer).
   const received: StreamFrame[] = [];
@@ -110,6 +136,7 @@ export async function replayAsDriver(options: DriverReplayOptions): Promise<Driv
     }
   } finally {
     await link.close();
+    recorder?.close();
   }
   return out;
 }
