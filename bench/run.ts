@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<{ main: (args: string[]) => Promise<
   relay: () => import('./relay.ts'),
   forward: () => import('./forward.ts'),
   fuzz: () => import('./fuzz.ts'),
+  recording: () => import('./recording.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -2,12 +2,15 @@ import { Command, CommanderError } from 'commander';
 import { registerDecode } from './commands/decode.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerEncode } from './commands/encode.ts';
+import { registerImport } from './commands/import.ts';
 import { registerMaster } from './commands/master.ts';
 import { registerMeters } from './commands/meters.ts';
 import { registerPoll } from './commands/poll.ts';
 import { registerRead } from './commands/read.ts';
 import { registerRelay } from './commands/relay.ts';
+import { registerDiff, registerLearn, registerReplay } from './commands/replay.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerTap } from './commands/tap.ts';
 import { registerVport } from './commands/vport.ts';
 
 /** Builds the `meterlab` program. Each subcommand lives in bin/commands/ and only parses flags. */
@@ -27,6 +30,11 @@ export function buildProgram(): Command {
   registerMaster(program);
   registerRelay(program);
   registerRead(program);
+  registerTap(program);
+  registerImport(program);
+  registerReplay(program);
+  registerDiff(program);
+  registerLearn(program);
   return program;
 }
 

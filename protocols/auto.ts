@@ -18,7 +18,7 @@ export const PROTOCOL_NAMES: readonly ProtocolName[] = [...meterProtocolNames, '
 const DECODERS = {
   gdw376: decodeGdw376,
   ...Object.fromEntries(METER_PROTOCOLS.map((p) => [p.name, p.decode])),
-} as Record<ProtocolName, (buf: Uint8Array) => DecodeResult<AnyFrame>>;
+} as unknown as Record<ProtocolName, (buf: Uint8Array) => DecodeResult<AnyFrame>>;
 
 /**
  * Decodes whichever protocol the bytes are in. All three start with 68H, so the layouts decide:

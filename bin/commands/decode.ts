@@ -17,10 +17,13 @@ import {
 } from '../../protocols/framer.ts';
 import { GDW376_MAX_FRAME_LENGTH, gdw376Header, nextGdw376Start } from '../../protocols/gdw376/frame.ts';
 import { HexTextDecoder, HexTextError } from './hex-text.ts';
+import { decodeRecordingCommand } from './tap.ts';
 
 interface DecodeFlags {
   protocol: 'auto' | ProtocolName;
   binary?: boolean;
+  recording?: string;
+  follow?: boolean;
 }
 
 /** Exit status of `meterlab decode` (documented in README "decode's exit status"). */
@@ -37,6 +40,11 @@ export function registerDecode(program: Command): void {
         .default('auto'),
     )
     .option('--binary', 'stdin carries raw bytes instead of hex text (default: hex text)')
+    .option(
+      '--recording <file>',
+      'decode every frame of a recording (JSON Lines) with time, link and direction',
+    )
+    .option('--follow', 'with --recording: keep reading a file that is still being written')
     .addHelpText(
       'after',
       `
@@ -53,6 +61,8 @@ Examples:
   meterlab decode --binary < capture.bin`,
     )
     .action(async (hex: string[], flags: DecodeFlags) => {
+      if (flags.recording !== undefined)
+        return decodeRecordingCommand(flags.recording, flags.follow === true);
       const session = new DecodeSession(flags.protocol);
       try {
         if (hex.length > 0) {

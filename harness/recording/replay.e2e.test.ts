@@ -1,0 +1,270 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createPtyPair, type PtyPair } from '../../simulator/link/index.ts';
+import { LineClient } from '../master/testing/line-client.ts';
+import { diffRecordings } from './diff.ts';
+import { readRecording } from './reader.ts';
+import { parseRules } from './replay/compare.ts';
+import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli, stopAll } from './testing/cli-process.ts';
+
+// The checked-in recordings replayed both ways against meterlab's own parts, each a separate process, over a
+// real socat pty pair or real TCP.
+
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../../fixtures/recordings/${name}`, import.meta.url));
+const pairs: PtyPair[] = [];
+const dir = mkdtempSync(join(tmpdir(), 'meterlab-replay-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+afterEach(async () => {
+  await stopAll();
+  await Promise.all(pairs.splice(0).map((p) => p.close()));
+});
+
+async function pair(): Promise<PtyPair> {
+  const p = await createPtyPair();
+  pairs.push(p);
+  return p;
+}
+
+describe('replay of the pty recordings', () => {
+  it(
+    'stands in for the meters: poll reads the recorded values, a recorded fault sequence included',
+    async () => {
+      const p = await pair();
+      const device = new CliProcess([
+        'replay',
+        fixture('pty-cjt188.jsonl'),
+        '--as',
+        'device',
+        '--port',
+        `serial:${p.paths[1]}`,
+        '--timing',
+        'fast',
+      ]);
+      await device.waitFor(/^replay: standing in/);
+      const read = (meter: string) =>
+        runCli([
+          'poll',
+          '--port',
+          p.paths[0],
+          '--protocol',
+          'cjt188',
+          '--meter',
+          meter,
+          '--json',
+          '--timeout',
+          '3000',
+        ]);
+      const [a, b] = [await read('101001'), await read('101002')];
+      expect(JSON.parse(a.out[0]).reading.value).toBe(4914.06);
+      expect(JSON.parse(b.out[0]).reading.value).toBe(3595.48);
+      const unknown = await runCli([
+        'poll',
+        '--port',
+        p.paths[0],
+        '--protocol',
+        'cjt188',
+        '--meter',
+        '101009',
+        '--timeout',
+        '300',
+        '--retries',
+        '0',
+      ]);
+      expect(unknown.code).toBe(1);
+      await device.waitFor(/^UNMATCHED cjt188 request read DI 901F addr 00000000101009/);
+      expect(await device.stop()).toBe(1); // an unmatched request is reported in the exit status
+      await device.waitFor(/^replay: answered 2, unmatched 1$/);
+
+      const faults = new CliProcess([
+        'replay',
+        fixture('pty-faults.jsonl'),
+        '--as',
+        'device',
+        '--port',
+        `serial:${p.paths[1]}`,
+        '--timing',
+        'fast',
+      ]);
+      await faults.waitFor(/^replay: standing in/);
+      const poll = () =>
+        runCli([
+          'poll',
+          '--port',
+          p.paths[0],
+          '--protocol',
+          'cjt188',
+          '--meter',
+          '101001',
+          '--json',
+          '--timeout',
+          '500',
+          '--retries',
+          '3',
+        ]);
+      // Recorded: a good read, then bad checksum, silence, bad checksum, then a good read again.
+      const first = await poll();
+      expect(JSON.parse(first.out[0])).toMatchObject({ attempts: 1, reading: { value: 4914.06 } });
+      const retried = await poll();
+      expect(retried.code).toBe(0);
+      expect(JSON.parse(retried.out[0])).toMatchObject({ attempts: 4, reading: { value: 4914.06 } });
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'plays poll against meters of another seed: the difference names exactly the value fields',
+    async () => {
+      const p = await pair();
+      const meters = new CliProcess([
+        'meters',
+        '--port',
+        p.paths[1],
+        '--protocol',
+        'cjt188',
+        '--meters',
+        '101001,101002',
+        '--seed',
+        '77',
+      ]);
+      await meters.waitFor(/./);
+      const run = await runCli([
+        'replay',
+        fixture('pty-cjt188.jsonl'),
+        '--as',
+        'driver',
+        '--target',
+        `serial:${p.paths[0]}`,
+        '--ignore',
+        'time',
+      ]);
+      expect(run.code).toBe(1);
+      const rows = run.out.filter((l) => /^ {2}body\./.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+      expect(rows.length).toBeGreaterThan(0);
+      expect(new Set(rows)).toEqual(new Set(['body.data.current.value', 'body.data.settlement.value']));
+      // A fresh meter: the first run closed the valve, as the recorded session did.
+      await meters.stop();
+      const fresh = new CliProcess([
+        'meters',
+        '--port',
+        p.paths[1],
+        '--protocol',
+        'cjt188',
+        '--meters',
+        '101001,101002',
+        '--seed',
+        '77',
+      ]);
+      await fresh.waitFor(/./);
+      const same = await runCli([
+        'replay',
+        fixture('pty-cjt188.jsonl'),
+        '--as',
+        'driver',
+        '--target',
+        `serial:${p.paths[0]}`,
+        '--ignore',
+        'time,value',
+      ]);
+      expect(same.out.at(-1)).toBe('same replies as recorded');
+      expect(same.code).toBe(0);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'plays the faults session against meters with the same fault plan: the same answers, faults included',
+    async () => {
+      const p = await pair();
+      const meters = new CliProcess([
+        'meters',
+        '--port',
+        p.paths[1],
+        '--protocol',
+        'cjt188',
+        '--meters',
+        '101001',
+        '--faults',
+        'bad-checksum@every:2,silence@every:3',
+      ]);
+      await meters.waitFor(/./);
+      const run = await runCli([
+        'replay',
+        fixture('pty-faults.jsonl'),
+        '--as',
+        'driver',
+        '--target',
+        `serial:${p.paths[0]}`,
+        '--ignore',
+        'time,value',
+        '--timeout',
+        '800',
+      ]);
+      expect(run.out.at(-1)).toBe('same replies as recorded');
+      expect(run.code).toBe(0);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});
+
+describe('replay of the TCP recording', () => {
+  it(
+    'stands in for the concentrator at a real master: logs in and answers its forwards with the recorded readings',
+    async () => {
+      const master = new CliProcess([
+        'master',
+        '--listen',
+        '127.0.0.1:0',
+        '--api',
+        '127.0.0.1:0',
+        '--scenario',
+        fixture('chain-scenario.json'),
+      ]);
+      const [, listen, api] = await master.waitFor(
+        /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
+      );
+      const device = new CliProcess([
+        'replay',
+        fixture('tcp-376.jsonl'),
+        '--as',
+        'device',
+        '--port',
+        `tcp:127.0.0.1:${listen}`,
+        '--timing',
+        'fast',
+      ]);
+      await master.waitFor(/^login 017102082/);
+      const client = await LineClient.connect(Number(api));
+      try {
+        const water = await client.request({ type: 'read', id: 'x1', concentrator: '101', meter: '101002' });
+        expect(water).toMatchObject({ type: 'reading', id: 'x1', value: 3595.48 });
+        const power = await client.request({
+          type: 'read',
+          id: 'x2',
+          concentrator: '101',
+          meter: '000000000042',
+        });
+        expect(power).toMatchObject({ type: 'reading', value: 4174.07, unit: 'kWh' });
+      } finally {
+        client.socket.destroy();
+        await device.stop();
+        await master.stop();
+      }
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});
+
+describe('meterlab diff', () => {
+  it('finds nothing between a recording and itself, and the value fields between two sessions', async () => {
+    const a = await readRecording(fixture('pty-cjt188.jsonl'));
+    expect(diffRecordings(a, a, parseRules(''))).toEqual([]);
+    const faults = await readRecording(fixture('pty-faults.jsonl'));
+    const differences = diffRecordings(a, faults, parseRules('seq'));
+    expect(differences.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,142 @@
+import type { Clock } from '../../../simulator/clock/index.ts';
+import { realClock } from '../../../simulator/clock/index.ts';
+import type { Link } from '../../../simulator/link/index.ts';
+import { describeEndpoint, type Endpoint, linkFor } from '../endpoint.ts';
+import { type StreamFrame, StreamFramer } from '../framing.ts';
+import type { Recording } from '../reader.ts';
+import { Recorder } from '../recorder.ts';
+import { TapLink } from '../tap-link.ts';
+import type { RecordingSink } from '../writer.ts';
+import { type CompareRules, compareDecoded, type FieldDifference, sideBySide } from './compare.ts';
+import type { ReplayTiming } from './device.ts';
+import { replaySession } from './session.ts';
+
+export interface DriverReplayOptions {
+  recording: Recording;
+  link?: string;
+  target: Endpoint;
+  rules: CompareRules;
+  timing?: ReplayTiming;
+  /** How long to wait for each recorded reply beyond its recorded delay. @defaultValue 2000 */
+  timeoutMs?: number;
+  clock?: Clock;
+  onNote?: (line: string) => void;
+  /** Re-record the run: the target link is wrapped in a {@link TapLink} writing to this sink. */
+  record?: RecordingSink;
+}
+
+export interface DriverDifference {
+  request: string;
+  /** `missing` — no reply where one was recorded; `extra` — a reply where the device was silent. */
+  kind: 'fields' | 'missing' | 'extra';
+  diffs: FieldDifference[];
+  report: string;
+}
+
+/**
+ * Plays the driving side of a recording against a device under test: each recorded request is sent as
+ * recorded, the device's replies are collected (as many as were recorded, within the recorded delay plus
+ * `timeoutMs`) and compared with the recorded ones field by field after decoding, under `rules`.
+ * Resolves with the differences (empty: the device answers as it did).
+ */
+export async function replayAsDriver(options: DriverReplayOptions): Promise<DriverDifference[]> {
+  const session = replaySession(options.recording, options.link);
+  const clock = options.clock ?? realClock;
+  let link: Link = linkFor(options.target);
+  let recorder: Recorder | undefined;
+  if (options.record) {
+    // `a` is this process (the driver), `b` the device under test, as for any process recording its own link.
+    const original = options.recording.links.get(session.link);
+    recorder = new Recorder({
+      sink: options.record,
+      source: `replay --as driver ${describeEndpoint(options.target)}`,
+      links: [
+        {
+          name: session.link,
+          kind: original?.kind ?? 'unknown',
+          settings: original?.settings ?? '',
+          a: 'meterlab replay',
+          b: describeEndpoint(options.target),
+          framing: original?.framing ?? 'auto',
+        },
+      ],
+    });
+    link = new TapLink(link, recorder, session.link);
+  }
+  const framer = new StreamFramer('auto');
+  // Drops count as replies too (a bad checksum where one was recorded is the same answer).
+  const received: StreamFrame[] = [];
+  let wake: (() => void) | undefined;
+  link.on('data', (bytes) => {
+    for (const e of framer.push(bytes)) {
+      received.push(
+        e.kind === 'frame'
+          ? e
+          : {
+              kind: 'frame',
+              protocol: 'drop',
+              summary: `drop ${e.code}`,
+              bytes: e.bytes,
+              decoded: { drop: e.code },
+            },
+      );
+    }
+    wake?.();
+  });
+  await link.open();
+  const out: DriverDifference[] = [];
+  try {
+    let previous: number | undefined;
+    for (const exchange of session.exchanges) {
+      const gap = previous === undefined ? 0 : exchange.request.t - previous;
+      previous = exchange.request.t;
+      const timing = options.timing ?? 'fast';
+      const wait = timing === 'fast' ? 0 : timing === 'recorded' ? gap : gap / Number(timing.slice(1));
+      if (wait > 0) await clock.sleep(wait);
+      received.length = 0;
+      await link.write(exchange.request.bytes);
+      const expected = exchange.replies;
+      const recordedDelay = expected.length > 0 ? expected.at(-1)!.t - exchange.request.t : 0;
+      const deadline = clock.now() + recordedDelay + (options.timeoutMs ?? 2000);
+      while (received.length < Math.max(1, expected.length) && clock.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const timer = clock.setTimeout(resolve, Math.min(50, deadline - clock.now()));
+          wake = () => {
+            clock.clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      const got = received.splice(0);
+      const title = exchange.request.summary;
+      for (let i = 0; i < Math.max(expected.length, got.length); i++) {
+        const e = expected[i];
+        const g = got[i];
+        if (e && !g) {
+          out.push({
+            request: title,
+            kind: 'missing',
+            diffs: [],
+            report: `${title}\n  recorded ${e.summary}\n  now      (no reply)`,
+          });
+        } else if (!e && g) {
+          out.push({
+            request: title,
+            kind: 'extra',
+            diffs: [],
+            report: `${title}\n  recorded (no reply)\n  now      ${g.summary}`,
+          });
+        } else if (e && g) {
+          const diffs = compareDecoded(e.decoded, g.decoded, options.rules);
+          if (diffs.length > 0)
+            out.push({ request: title, kind: 'fields', diffs, report: sideBySide(title, diffs) });
+        }
+      }
+      options.onNote?.(`${title}: ${got.length} repl${got.length === 1 ? 'y' : 'ies'}`);
+    }
+  } finally {
+    await link.close();
+    recorder?.close();
+  }
+  return out;
+}
