@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerConform } from './commands/conform.ts';
 import { registerDecode } from './commands/decode.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerEncode } from './commands/encode.ts';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerMaster(program);
   registerRelay(program);
   registerRead(program);
+  registerConform(program);
   return program;
 }
 

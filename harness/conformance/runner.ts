@@ -31,6 +31,8 @@ export interface RunCasesOptions<C> {
   beginCase: () => Trace;
   /** Pause between cases, so a late frame of one case lands in its own trace, not the next. @defaultValue 0 */
   pauseMs?: number;
+  /** When aborted, no further case starts (the results so far are returned). */
+  signal?: AbortSignal;
   /** Called before each case (progress). */
   onStart?: (info: CaseInfo, index: number, total: number) => void;
   /** Called with each verdict as soon as it is known. */
@@ -48,6 +50,7 @@ export async function runCases<C>(
   const { clock, context, pauseMs = 0 } = options;
   const results: CaseResult[] = [];
   for (let i = 0; i < cases.length; i++) {
+    if (options.signal?.aborted) break;
     const c = cases[i];
     options.onStart?.(c, i, cases.length);
     if (i > 0 && pauseMs > 0) await clock.sleep(pauseMs);

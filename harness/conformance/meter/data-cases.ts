@@ -322,14 +322,20 @@ async function runDataCase(spec: DataCaseSpec, ctx: MeterCaseContext): Promise<V
   for (const alt of alternatives) {
     if (alt.expect === null) continue;
     if (matches(compile(alt.expect, ctx.protocol, 'reply', values), raw)) {
+      if (alt.grade !== 'pass') ctx.session.trace.note(`expected: ${withSer(spec.expect, values.ser)}`);
       return {
         grade: alt.grade,
         message: alt.grade === 'pass' ? 'the reply matches the expected pattern' : `${alt.why}`,
       };
     }
   }
-  ctx.session.trace.note(`expected: ${spec.expect.replaceAll('{SER}', `{SER=${hex(values.ser)}}`)}`);
+  ctx.session.trace.note(`expected: ${withSer(spec.expect, values.ser)}`);
   return { grade: 'fail', message: 'the reply matches neither the expected pattern nor a tolerated form' };
+}
+
+/** The pattern with the SER this run used, for the trace. */
+function withSer(pattern: string, ser: number): string {
+  return pattern.replaceAll('{SER}', `{SER=${hex(ser)}}`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -432,7 +432,7 @@ function valveCase(n: string, command: 'open' | 'close'): MeterCase {
       ctx.session.trace.note(`check: the next read's ST must show the valve ${want}`);
       const read = await ctx.read();
       const r = read.outcome.reply?.frame;
-      if (!r || r.protocol !== 'cjt188' || r.body.kind !== 'read-reply') {
+      if (r?.protocol !== 'cjt188' || r.body.kind !== 'read-reply') {
         return {
           grade: 'skipped',
           message: 'valve command accepted, but the read that should show it got no proper reply',
@@ -520,7 +520,7 @@ async function readMeterTime(ctx: MeterCaseContext): Promise<{ value: number; re
     const bytes = encodeDlt645(buildDlt645Read(ctx.config.address, di));
     const outcome = await ctx.session.exchange(bytes, { settleMs: 0 });
     const f = outcome.reply?.frame;
-    if (!f || f.protocol !== 'dlt645' || f.body.kind !== 'read-reply' || typeof f.body.value !== 'string') {
+    if (f?.protocol !== 'dlt645' || f.body.kind !== 'read-reply' || typeof f.body.value !== 'string') {
       return undefined;
     }
     values.push(f.body.value);

@@ -43,6 +43,8 @@ export interface MeterSuiteOptions {
   clock?: Clock;
   /** Pause between cases, ms. @defaultValue 100 */
   pauseMs?: number;
+  /** Stops the run after the current case (Ctrl-C); the report holds the cases that finished. */
+  signal?: AbortSignal;
   onStart?: (info: CaseInfo, index: number, total: number) => void;
   onResult?: (result: CaseResult, index: number, total: number) => void;
 }
@@ -112,6 +114,7 @@ export async function runMeterSuite(link: Link, options: MeterSuiteOptions): Pro
       clock,
       beginCase: () => session.beginCase(),
       pauseMs: options.pauseMs ?? 100,
+      signal: options.signal,
       onStart: options.onStart,
       onResult: options.onResult,
     });
