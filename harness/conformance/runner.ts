@@ -29,8 +29,8 @@ export interface RunCasesOptions<C> {
   clock: Clock;
   /** Starts the evidence of a new case (and clears what the last case left on the line). */
   beginCase: () => Trace;
-  /** Pause between cases, so a late frame of one case lands in its own trace, not the next. @defaultValue 0 */
-  pauseMs?: number;
+  /** Runs between cases (e.g. waits for a quiet line, so a late frame of one case lands in its own trace). */
+  betweenCases?: () => Promise<void>;
   /** When aborted, no further case starts (the results so far are returned). */
   signal?: AbortSignal;
   /** Called before each case (progress). */
@@ -47,13 +47,13 @@ export async function runCases<C>(
   cases: readonly ConformanceCase<C>[],
   options: RunCasesOptions<C>,
 ): Promise<CaseResult[]> {
-  const { clock, context, pauseMs = 0 } = options;
+  const { clock, context } = options;
   const results: CaseResult[] = [];
   for (let i = 0; i < cases.length; i++) {
     if (options.signal?.aborted) break;
     const c = cases[i];
     options.onStart?.(c, i, cases.length);
-    if (i > 0 && pauseMs > 0) await clock.sleep(pauseMs);
+    if (i > 0) await options.betweenCases?.();
     const trace = options.beginCase();
     const started = clock.now();
     let verdict: Verdict;

@@ -63,6 +63,7 @@ export class MeterSession {
   #accumulator: FrameAccumulator<MeterFrame>;
   readonly #heard: HeardFrame[] = [];
   readonly #wake = new Set<() => void>();
+  #lastDataAt = Number.NEGATIVE_INFINITY;
   readonly #onData = (bytes: Uint8Array) => this.#receive(bytes);
 
   constructor(link: Link, clock: Clock, options: MeterSessionOptions) {
@@ -143,12 +144,26 @@ export class MeterSession {
     return heard;
   }
 
+  /**
+   * Waits until nothing has arrived for `ms` (at most `maxMs` in all), so the next case starts on a quiet
+   * line: a late or repeated frame of the last case lands in that case's trace, not in the next one's.
+   */
+  async quiet(ms: number, maxMs: number): Promise<void> {
+    const deadline = this.clock.now() + maxMs;
+    for (;;) {
+      const wait = this.#lastDataAt + ms - this.clock.now();
+      if (wait <= 0 || this.clock.now() >= deadline) return;
+      await this.clock.sleep(Math.min(wait, deadline - this.clock.now()));
+    }
+  }
+
   #newAccumulator(): FrameAccumulator<MeterFrame> {
     return new FrameAccumulator(meterDecoder(this.protocol), { maxBufferedBytes: 512 });
   }
 
   #receive(bytes: Uint8Array): void {
     const at = this.clock.now();
+    this.#lastDataAt = at;
     for (const event of this.#accumulator.push(bytes)) {
       if (event.kind === 'dropped') {
         this.trace.add('dropped', `${event.error.code}: ${event.error.message}`, event.bytes);

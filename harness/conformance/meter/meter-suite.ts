@@ -41,8 +41,6 @@ export interface MeterSuiteOptions {
   noBuiltinCases?: boolean;
   /** @defaultValue realClock */
   clock?: Clock;
-  /** Pause between cases, ms. @defaultValue 100 */
-  pauseMs?: number;
   /** Stops the run after the current case (Ctrl-C); the report holds the cases that finished. */
   signal?: AbortSignal;
   onStart?: (info: CaseInfo, index: number, total: number) => void;
@@ -113,7 +111,8 @@ export async function runMeterSuite(link: Link, options: MeterSuiteOptions): Pro
       context,
       clock,
       beginCase: () => session.beginCase(),
-      pauseMs: options.pauseMs ?? 100,
+      // A quiet line between cases: at least one long reply's wire time with nothing heard (200 ms minimum).
+      betweenCases: () => session.quiet(Math.max(200, session.wireTimeMs(64)), 3 * config.timeoutMs),
       signal: options.signal,
       onStart: options.onStart,
       onResult: options.onResult,

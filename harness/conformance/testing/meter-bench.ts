@@ -36,6 +36,7 @@ export async function runAgainstSimulatedMeter(
   protocol: MeterSuiteProtocol,
   device: BenchDevice,
   cases?: string,
+  casesDirs?: string[],
 ): Promise<SuiteReport> {
   const clock = new VirtualClock({ start: BENCH_START });
   const address = BENCH_ADDRESS[protocol];
@@ -66,7 +67,7 @@ export async function runAgainstSimulatedMeter(
   try {
     return await driveVirtualClock(
       clock,
-      runMeterSuite(suiteSide.a, { protocol, address, cases, clock, noBuiltinCases: false }),
+      runMeterSuite(suiteSide.a, { protocol, address, cases, clock, casesDirs }),
     );
   } finally {
     proxy?.detach();
