@@ -6,7 +6,7 @@ import type { Link } from '../../simulator/link/link.ts';
 import { SerialLink } from '../../simulator/link/serial-link.ts';
 import { formatSerialSettings, type SerialSettings } from '../../simulator/link/serial-settings.ts';
 import { ConformanceError } from './errors.ts';
-import { meterCatalogue, runMeterSuite } from './meter/meter-suite.ts';
+import { meterCatalogue, normaliseMeterAddress, runMeterSuite } from './meter/meter-suite.ts';
 import { METER_SUITE_PROTOCOLS, type MeterSuiteProtocol } from './meter/meter-wire.ts';
 import { ConsoleReporter } from './reports/console.ts';
 import { htmlReport } from './reports/html.ts';
@@ -141,7 +141,8 @@ async function run(options: ConformOptions, io: ConformIo): Promise<number> {
   if (!options.target) throw usage('--target is required (e.g. --target serial:/dev/ttyUSB0@2400-8E1)');
   if (!options.meter) throw usage('--meter ADDR is required for the meter role');
   const target = parseSerialTarget(options.target);
-  // Check the cases before touching the device, so a bad case file never half-runs a suite.
+  normaliseMeterAddress(protocol, options.meter);
+  // Check the address and the cases before touching the device, so a bad case file never half-runs a suite.
   meterCatalogue(protocol, { casesDirs: options.casesDirs });
   const clock = io.clock ?? realClock;
   const open =
