@@ -53,9 +53,13 @@ describe('JUnit XML', () => {
 describe('console report', () => {
   it('prints a row per case with progress, the reason for anything but pass, and the summary line', () => {
     const lines: string[] = [];
-    const reporter = new ConsoleReporter({ write: (l) => lines.push(l) });
+    const reporter = new ConsoleReporter({
+      write: (l) => {
+        lines.push(l);
+      },
+    });
     const report = fixtureReport();
-    report.results.forEach((r, i) => reporter.caseFinished(r, i, report.results.length));
+    for (const [i, r] of report.results.entries()) reporter.caseFinished(r, i, report.results.length);
     reporter.finish(report);
     expect(lines[0]).toMatch(/^\[1\/6\] M188-1\.1 +pass +case graded pass/);
     expect(lines[1]).toMatch(/^\[2\/6\] M188-2\.1 +non-strict/);
