@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerConform } from './commands/conform.ts';
 import { registerDecode } from './commands/decode.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerEncode } from './commands/encode.ts';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerReplay(program);
   registerDiff(program);
   registerLearn(program);
+  registerConform(program);
   return program;
 }
 

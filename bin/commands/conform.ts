@@ -1,0 +1,141 @@
+import { type Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import {
+  CONFORM_ROLES,
+  type ConformOptions,
+  runConformance,
+} from '../../harness/conformance/run-conformance.ts';
+import { intArg } from './meters.ts';
+
+/** Flags of `meterlab conform` as commander gives them. */
+interface ConformFlags {
+  role: string;
+  protocol?: string;
+  target?: string;
+  meter?: string;
+  meterType?: number;
+  diOrder?: 'low-first' | 'high-first';
+  timeout: number;
+  replyLimit: number;
+  utcOffset: number;
+  cases?: string;
+  casesDir: string[];
+  list?: boolean;
+  junit?: string;
+  html?: string;
+  json?: string;
+  hex?: boolean;
+  trace?: boolean;
+  echoDiscard?: boolean;
+  rts?: boolean;
+}
+
+function hexByte(value: string): number {
+  if (!/^[0-9A-Fa-f]{2}$/.test(value)) throw new InvalidArgumentError('must be two hex digits, e.g. 10');
+  return Number.parseInt(value, 16);
+}
+
+function signedMinutes(value: string): number {
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || n < -720 || n > 840)
+    throw new InvalidArgumentError('must be minutes -720..840');
+  return n;
+}
+
+/** `meterlab conform --role meter --protocol cjt188 --target serial:PATH --meter ADDR …`. */
+export function registerConform(program: Command): void {
+  program
+    .command('conform')
+    .description('run a conformance suite against your device: graded cases, console/JUnit/HTML/JSON reports')
+    .addOption(
+      new Option('--role <role>', 'what the device under test is')
+        .choices([...CONFORM_ROLES])
+        .makeOptionMandatory(),
+    )
+    .addOption(new Option('--protocol <p>', 'meter protocol (meter role)').choices(['cjt188', 'dlt645']))
+    .option('--target <target>', 'the device: serial:PATH[@2400-8E1] for a meter')
+    .option('--meter <addr>', 'address of the meter under test')
+    .option(
+      '--meter-type <hex>',
+      'CJ/T 188 meter type byte T (10 cold water, 11 hot, 20 heat, 30 gas)',
+      hexByte,
+    )
+    .addOption(
+      new Option('--di-order <order>', 'CJ/T 188 DI byte order of the requests').choices([
+        'low-first',
+        'high-first',
+      ]),
+    )
+    .option('--timeout <ms>', 'wait for a reply (and to call the meter silent)', intArg(50, 60_000), 1500)
+    .option('--reply-limit <ms>', 'reply-time limit of the timing case', intArg(1, 60_000), 500)
+    .option('--utc-offset <min>', "the meter clock's UTC offset (time sync case)", signedMinutes, 480)
+    .option(
+      '--cases <pattern>',
+      'select cases: globs over ids, comma-separated, ! to exclude (e.g. "M188-4.*,!M188-8.*")',
+    )
+    .option(
+      '--cases-dir <dir>',
+      'also load data-file cases from DIR (repeatable)',
+      (dir: string, dirs: string[]) => [...dirs, dir],
+      [] as string[],
+    )
+    .option('--list', 'print the catalogue (ids, titles, clauses) and exit')
+    .option('--junit <file>', 'write a JUnit XML report')
+    .option('--html <file>', 'write a self-contained HTML report')
+    .option('--json <file>', 'write the report as JSON')
+    .option('--trace', "print every case's exchange, not only the verdicts")
+    .option('--hex', 'show the bytes in hex in printed traces')
+    .option('--echo-discard', 'drop the echo of what we send (half-duplex adapters that echo)')
+    .option('--rts', 'drive the RS-485 direction with RTS')
+    .addHelpText(
+      'after',
+      `
+Grades: pass, non-strict (works, deviates in a way real peers tolerate), fail, info, unimplemented, skipped.
+Exit status: 0 nothing failed, 1 a case failed, 2 usage error or unreachable target, 130 interrupted.
+The valve cases (M188-8.*) close and reopen the valve; the time-sync case (M645-8.1) moves the meter clock
+by 2 minutes and back: leave them out with --cases '!M188-8.*' or '!M645-8.*'.
+
+Example:
+  meterlab conform --role meter --protocol cjt188 --target serial:/dev/ttyUSB0@2400-8E1 --meter 101001 \\
+    --junit conform.xml --html conform.html`,
+    )
+    .exitOverride((error) => {
+      // Usage errors give status 2 (issue 11); help and version keep theirs.
+      throw error.exitCode === 0 ? error : new CommanderError(2, error.code, error.message);
+    })
+    .action(async (flags: ConformFlags) => {
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      try {
+        const options: ConformOptions = {
+          role: flags.role,
+          protocol: flags.protocol,
+          target: flags.target,
+          meter: flags.meter,
+          meterType: flags.meterType,
+          diOrder: flags.diOrder,
+          timeoutMs: flags.timeout,
+          replyLimitMs: flags.replyLimit,
+          utcOffsetMinutes: flags.utcOffset,
+          cases: flags.cases,
+          casesDirs: flags.casesDir,
+          list: flags.list,
+          junit: flags.junit,
+          html: flags.html,
+          json: flags.json,
+          hex: flags.hex,
+          trace: flags.trace,
+          color: process.stdout.isTTY === true,
+          echoDiscard: flags.echoDiscard,
+          rts: flags.rts,
+        };
+        process.exitCode = await runConformance(options, {
+          out: (line) => process.stdout.write(`${line}\n`),
+          err: (line) => process.stderr.write(`${line}\n`),
+          signal: controller.signal,
+        });
+      } finally {
+        process.off('SIGINT', stop);
+      }
+    });
+}
