@@ -156,7 +156,8 @@ function meterItem(c, m) {
   const last = state.lastResult.get(key);
   button.append(
     el('span', 'mono', m.address),
-    el('span', 'tag', `${protocolName(m.protocol)} · ${m.kind}${m.valve ? ' · ⊘' : ''}`),
+    el('span', 'tag', `${protocolName(m.protocol)} · ${kindName(m.kind)}`),
+    el('span', 'valve-tag', m.valve ? t('valve') : ''),
     el('span', `last${last ? (last.ok ? ' ok' : ' bad') : ''}`, last?.text ?? ''),
   );
   if (state.selected?.concentrator === c.id && state.selected.meter === m.address)
@@ -167,6 +168,11 @@ function meterItem(c, m) {
   });
   li.append(button);
   return li;
+}
+
+function kindName(kind) {
+  const label = t(`kind:${kind}`);
+  return label === `kind:${kind}` ? kind : label;
 }
 
 function protocolName(p) {
@@ -392,20 +398,24 @@ function createChart() {
   state.chart.plot = new uPlot(
     {
       ...size(),
-      legend: { show: true },
+      legend: { show: false },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(10, max * 1.15, min)] } },
+      scales: {
+        // At least a minute across, so a handful of reads is not spread over a range of years.
+        x: { time: true, range: (_u, min, max) => (max - min < 60 ? [max - 60, max + 2] : [min, max]) },
+        y: { range: (_u, min, max) => [0, Math.max(10, max * 1.15, min)] },
+      },
       series: [
         {},
         {
           label: 'ms',
           stroke: '#1f6feb',
           width: 1,
-          points: { show: true, size: 4 },
+          points: { show: true, size: 6, fill: '#1f6feb' },
           paths: () => null, // points only: reads are separate events, not a continuous signal
         },
       ],
-      axes: [{}, { size: 44 }],
+      axes: [{}, { size: 44, label: 'ms', labelSize: 14 }],
     },
     [state.chart.xs, state.chart.ys],
     box,
