@@ -80,6 +80,7 @@ describe('createConsoleHandler', () => {
   it('leaves other paths to the caller', async () => {
     const base = await serve();
     expect((await get(`${base}/nope`)).status).toBe(426);
+    expect((await get(`${base}/favicon.ico`)).status).toBe(204);
     expect((await get(`${base}/assets/../console-handler.ts`)).status).toBe(426);
     expect((await get(`${base}/assets/console-handler.ts`)).status).toBe(426);
   });

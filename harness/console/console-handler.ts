@@ -97,6 +97,11 @@ export function createConsoleHandler(options: ConsoleHandlerOptions = {}): Conso
 
   return (req, res) => {
     const path = pathOf(req.url);
+    if (path === '/favicon.ico') {
+      // Browsers ask for it on every page; the console has none. No content, rather than a 426 in the log.
+      res.writeHead(204, { ...COMMON_HEADERS, 'Cache-Control': 'max-age=86400' }).end();
+      return true;
+    }
     const asset = path === undefined ? undefined : assets.get(path === '/index.html' ? '/' : path);
     if (!asset) return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {

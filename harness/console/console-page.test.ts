@@ -262,7 +262,8 @@ describe.skipIf(skip)('console page (scripted relay)', () => {
     const first = page.locator('#frame-log li').first();
     expect(await first.locator('pre').isHidden()).toBe(true);
     await first.click();
-    expect(await first.locator('pre').textContent()).toBe('68 4A 00 4A 00 68');
+    expect(await first.locator('pre').textContent()).toBe('frame number 519\n68 4A 00 4A 00 68');
+    expect(await first.locator('.summary').textContent()).toBe('frame number 519');
 
     await page.click('#frames-pause');
     pushFrames(3, 1000);

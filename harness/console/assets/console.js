@@ -155,7 +155,7 @@ function meterItem(c, m) {
   const key = `${c.id}/${m.address}`;
   const last = state.lastResult.get(key);
   button.append(
-    el('span', 'mono', m.address),
+    el('span', 'mono', shortAddress(m.address)),
     el('span', 'tag', `${protocolName(m.protocol)} · ${kindName(m.kind)}`),
     el('span', 'valve-tag', m.valve ? t('valve') : ''),
     el('span', `last${last ? (last.ok ? ' ok' : ' bad') : ''}`, last?.text ?? ''),
@@ -168,6 +168,11 @@ function meterItem(c, m) {
   });
   li.append(button);
   return li;
+}
+
+/** An address without its padding zeros, as people write it ("00000000101001" → "101001"). */
+function shortAddress(address) {
+  return address.replace(/^0+(?=.)/, '');
 }
 
 function kindName(kind) {
@@ -199,7 +204,7 @@ function select(c, m) {
       `.meter-item[data-concentrator="${CSS.escape(c.id)}"][data-meter="${CSS.escape(m.address)}"]`,
     )
     ?.classList.add('selected');
-  $('meter-name').textContent = `${m.address} @ ${c.alias ?? c.id}`;
+  $('meter-name').textContent = `${shortAddress(m.address)} @ ${c.alias ?? c.id}`;
   $('meter-hint').hidden = true;
   $('meter-actions').hidden = false;
   $('valve-open').disabled = !m.valve;
@@ -302,8 +307,13 @@ async function runReadAll(concentrators, scope) {
   if (state.readAll) state.readAll.cancelled = true;
   const job = { cancelled: false };
   state.readAll = job;
+  // Round-robin over the buses (concentrator ports): each bus reads one meter at a time, so reading one bus
+  // after the other would leave the others idle.
+  const buses = [];
+  for (const c of concentrators) for (const p of c.ports) buses.push(p.meters.map((m) => ({ c, m })));
   const targets = [];
-  for (const c of concentrators) for (const p of c.ports) for (const m of p.meters) targets.push({ c, m });
+  for (let i = 0; buses.some((b) => i < b.length); i++)
+    for (const b of buses) if (i < b.length) targets.push(b[i]);
   $('results-scope').textContent = `— ${scope}`;
   $('results-empty').hidden = true;
   const body = $('results-body');
@@ -313,7 +323,7 @@ async function runReadAll(concentrators, scope) {
     tr.dataset.meter = m.address;
     tr.append(
       el('td', '', c.alias ?? c.id),
-      el('td', 'mono', m.address),
+      el('td', 'mono', shortAddress(m.address)),
       el('td', 'num', ''),
       el('td', '', ''),
       el('td', '', ''),
@@ -467,9 +477,9 @@ function frameLine(frame) {
     el('span', 'dir', frame.direction === 'down' ? '↓' : '↑'),
     el('span', 'conc', frame.concentrator),
     el('span', 'afn', `AFN ${frame.afn.toString(16).toUpperCase().padStart(2, '0')}H`),
-    el('span', 'summary', frame.summary),
+    el('span', 'summary', frame.summary.replace(/^AFN [0-9A-F]{2}H /, '')),
   );
-  const hex = el('pre', 'hex', frame.hex + (frame.truncated ? ' …' : ''));
+  const hex = el('pre', 'hex', `${frame.summary}\n${frame.hex}${frame.truncated ? ' …' : ''}`);
   hex.hidden = true;
   li.append(line, hex);
   li.addEventListener('click', () => {
