@@ -55,8 +55,16 @@ describe('decodeValveReply', () => {
       [encodeCjt188(buildReadRequest(METER, '901F')), 'BAD_REPLY', 'NO_REPLY'],
       [Uint8Array.of(0x68, 0x10, 1, 2, 3), 'BAD_REPLY', 'TRUNCATED'],
     ];
-    for (const [content, code, detail] of cases) {
-      expect(() => decodeValveReply(METER, content, what)).toThrow(expect.objectContaining({ code, detail }));
+    for (const [content, code, reason] of cases) {
+      let caught: { code?: string; detail?: string | { reason?: string } } | undefined;
+      try {
+        decodeValveReply(METER, content, what);
+      } catch (error) {
+        caught = error as typeof caught;
+      }
+      expect(caught?.code).toBe(code);
+      const detail = caught?.detail;
+      expect(typeof detail === 'object' ? detail.reason : detail).toBe(reason);
     }
   });
 });
