@@ -35,7 +35,7 @@ import type { Clock } from '../../simulator/clock/index.ts';
 import { type Archive, type ArchiveSerial, stripZeros } from './archive.ts';
 import { formatConcentratorId } from './concentrator-id.ts';
 import { FrameFeed } from './frame-feed.ts';
-import { MasterError } from './master-error.ts';
+import { MasterError, wireDetail } from './master-error.ts';
 import type { MasterSession } from './master-station.ts';
 import { meterAddressFor } from './point-read.ts';
 import type { MasterReading, PointReadRequest } from './types.ts';
@@ -379,6 +379,11 @@ export class ConsoleSession {
     if (request) {
       answer.concentrator = request.concentrator;
       answer.meter = request.meter;
+    }
+    // The meter's side of a failure, as a read's error carries it (one reason name per failure).
+    if (error instanceof MasterError && error.detail !== undefined) answer.detail = wireDetail(error.detail);
+    else if (coded && (error.code === 'METER_TIMEOUT' || error.code === 'BAD_REPLY')) {
+      answer.detail = { reason: error.code };
     }
     this.#peer.send(answer);
   }

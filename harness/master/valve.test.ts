@@ -45,15 +45,15 @@ describe('decodeValveReply', () => {
 
   it('names each way the answer can be wrong', () => {
     const cases: [Uint8Array, string, string | undefined][] = [
-      [new Uint8Array(0), 'METER_TIMEOUT', undefined],
+      [new Uint8Array(0), 'METER_TIMEOUT', 'METER_TIMEOUT'],
       [encodeCjt188(buildErrorReply(request, { valve: 'abnormal' })), 'BAD_REPLY', 'ABNORMAL_REPLY'],
       [
         encodeCjt188(buildWriteReply(decodeCjt188Frame(buildValveCommand('00000000101009', 'close')), null)),
         'BAD_REPLY',
         'ADDRESS_MISMATCH',
       ],
-      [encodeCjt188(buildReadRequest(METER, '901F')), 'BAD_REPLY', 'NO_REPLY'],
-      [Uint8Array.of(0x68, 0x10, 1, 2, 3), 'BAD_REPLY', 'TRUNCATED'],
+      [encodeCjt188(buildReadRequest(METER, '901F')), 'BAD_REPLY', 'BAD_REPLY'],
+      [Uint8Array.of(0x68, 0x10, 1, 2, 3), 'BAD_REPLY', 'BAD_REPLY'],
     ];
     for (const [content, code, reason] of cases) {
       let caught: { code?: string; detail?: string | { reason?: string } } | undefined;
@@ -66,6 +66,22 @@ describe('decodeValveReply', () => {
       const detail = caught?.detail;
       expect(typeof detail === 'object' ? detail.reason : detail).toBe(reason);
     }
+  });
+});
+
+describe('decodeValveReply detail', () => {
+  it('names both addresses of a mismatch and carries the reply bytes', () => {
+    const other = decodeCjt188Frame(buildValveCommand('00000000101009', 'close'));
+    const bytes = encodeCjt188(buildWriteReply(other, null));
+    expect(() => decodeValveReply(METER, bytes, what)).toThrow(
+      expect.objectContaining({
+        detail: expect.objectContaining({
+          reason: 'ADDRESS_MISMATCH',
+          expected: METER,
+          got: '00000000101009',
+        }),
+      }),
+    );
   });
 });
 

@@ -7,6 +7,8 @@
  * the valve state (00 open, 01 closed, 11 abnormal, §1.8). A reply without ST (the KINGDA form) says only that
  * the command was taken; the caller then reads the meter to learn the state.
  */
+
+import { bytesToHex } from '../../protocols/bytes.ts';
 import {
   buildValveRequest,
   CJT188_METER_TYPES,
@@ -17,7 +19,7 @@ import {
 } from '../../protocols/cjt188/index.ts';
 import { FrameAccumulator } from '../../protocols/framer.ts';
 import type { ValveAction } from '../../protocols/point-read/console-messages.ts';
-import type { MeterProtocol, ValveState } from '../../protocols/point-read/index.ts';
+import type { MeterProtocol, ReadErrorDetail, ValveState } from '../../protocols/point-read/index.ts';
 import { MasterError } from './master-error.ts';
 
 /** Meter kinds whose CJ/T 188 meters carry a valve: water and gas meters; heat meters and DL/T 645 have none. */
@@ -63,41 +65,52 @@ export interface ValveReply {
 
 /**
  * Reads the meter's answer to a valve command from the forward content.
- * @throws MasterError METER_TIMEOUT (empty content), BAD_REPLY with detail NO_REPLY / ADDRESS_MISMATCH /
- * ABNORMAL_REPLY (the meter refused: C = C4) / UNEXPECTED_REPLY, or the ProtocolError code of bytes that form
- * no frame.
+ * @throws MasterError METER_TIMEOUT (empty content) or BAD_REPLY, with the detail a read's failure carries:
+ * reason ADDRESS_MISMATCH (`expected`, `got`), ABNORMAL_REPLY (the meter refused: C = C4; `statusWord`),
+ * BAD_CHECKSUM, or BAD_REPLY (no reply frame, another kind of reply), and the reply's bytes.
  */
 export function decodeValveReply(address: string, content: Uint8Array, what: string): ValveReply {
   if (content.length === 0) {
     throw new MasterError(
       'METER_TIMEOUT',
       `${what} did not answer the valve command (the concentrator forwarded no reply)`,
+      { reason: 'METER_TIMEOUT', protocol: 'cjt188', expected: address },
     );
   }
-  const reply = firstReply(content, what);
+  // What the meter sent, for the error's detail (at most 512 bytes, as a read's detail).
+  const facts = { protocol: 'cjt188', expected: address, reply: bytesToHex(content.subarray(0, 512)) };
+  const reply = firstReply(content, what, facts);
   if (reply.address !== address) {
-    throw new MasterError(
-      'BAD_REPLY',
-      `${what}: the reply came from address ${reply.address}`,
-      'ADDRESS_MISMATCH',
-    );
+    throw new MasterError('BAD_REPLY', `${what}: the reply came from address ${reply.address}`, {
+      ...facts,
+      reason: 'ADDRESS_MISMATCH',
+      got: reply.address,
+    });
   }
   const body = reply.body;
   if (reply.abnormal || body.kind === 'error-reply') {
-    const st = body.kind === 'error-reply' ? ` (ST ${body.st.raw}, valve ${body.st.valve})` : '';
-    throw new MasterError('BAD_REPLY', `${what} refused the valve command${st}`, 'ABNORMAL_REPLY');
-  }
-  if (body.kind !== 'write-reply' || body.di !== 'A017') {
+    const st = body.kind === 'error-reply' ? body.st : undefined;
     throw new MasterError(
       'BAD_REPLY',
-      `${what} answered the valve command with a ${body.kind}`,
-      'UNEXPECTED_REPLY',
+      `${what} refused the valve command${st ? ` (ST ${st.raw}, valve ${st.valve})` : ''}`,
+      {
+        ...facts,
+        reason: 'ABNORMAL_REPLY',
+        ...(st && /^[0-9A-F]{4}$/.test(st.raw) ? { statusWord: st.raw } : {}),
+        ...(st ? { meaning: `valve ${st.valve}${st.batteryLow ? ', battery low' : ''}` } : {}),
+      },
     );
+  }
+  if (body.kind !== 'write-reply' || body.di !== 'A017') {
+    throw new MasterError('BAD_REPLY', `${what} answered the valve command with a ${body.kind}`, {
+      ...facts,
+      reason: 'BAD_REPLY',
+    });
   }
   return body.status === null ? {} : { valve: body.status.valve, batteryLow: body.status.batteryLow };
 }
 
-function firstReply(content: Uint8Array, what: string): Cjt188Frame {
+function firstReply(content: Uint8Array, what: string, facts: Omit<ReadErrorDetail, 'reason'>): Cjt188Frame {
   const acc = new FrameAccumulator<Cjt188Frame>(decodeCjt188, {
     maxBufferedBytes: Math.max(16, content.length),
   });
@@ -105,11 +118,13 @@ function firstReply(content: Uint8Array, what: string): Cjt188Frame {
   for (const e of events) if (e.kind === 'frame' && e.frame.direction === 'reply') return e.frame;
   const dropped = events.find((e) => e.kind === 'dropped' && e.error.code !== 'NO_START');
   if (dropped?.kind === 'dropped') {
-    throw new MasterError(
-      'BAD_REPLY',
-      `${what} answered with an unusable frame: ${dropped.error.message}`,
-      dropped.error.code,
-    );
+    throw new MasterError('BAD_REPLY', `${what} answered with an unusable frame: ${dropped.error.message}`, {
+      ...facts,
+      reason: dropped.error.code === 'BAD_CHECKSUM' ? 'BAD_CHECKSUM' : 'BAD_REPLY',
+    });
   }
-  throw new MasterError('BAD_REPLY', `${what} answered with no reply frame`, 'NO_REPLY');
+  throw new MasterError('BAD_REPLY', `${what} answered with no reply frame`, {
+    ...facts,
+    reason: 'BAD_REPLY',
+  });
 }
