@@ -55,7 +55,8 @@ export function registerDemo(program: Command): void {
       process.stdout.write(
         [
           '',
-          'Serving until Ctrl-C. Read a meter by hand:',
+          `Serving until Ctrl-C. Open the web console in a browser: ${demo.relay.consoleUrl}`,
+          'or read a meter by hand:',
           `  npx meterlab read --relay ${demo.relayUrl} --concentrator ${first.alias ?? first.id} --meter ${meter}`,
           "or send this over WebSocket to the relay (the seed system's legacy message works too):",
           `  {"type":"read","id":"r1","concentrator":"${first.alias ?? first.id}","meter":"${meter}"}`,

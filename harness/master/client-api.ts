@@ -1,7 +1,15 @@
 import { EventEmitter } from 'node:events';
+import { ProtocolError } from '../../protocols/errors.ts';
+import {
+  isConsoleMessageType,
+  isConsoleRequest,
+  validateConsoleMessage,
+} from '../../protocols/point-read/console-messages.ts';
 import {
   type AnyPointReadMessage,
+  decodeText,
   encodeLine,
+  encodeText,
   fromLegacyRequest,
   isLegacyMessage,
   type LegacyClickToCopy,
@@ -16,6 +24,7 @@ import {
 } from '../../protocols/point-read/index.ts';
 import { listenTcp, type TcpListener, type TcpSocketLink } from '../../simulator/link/index.ts';
 import { CoalescedWriter } from './coalesced-write.ts';
+import type { ConsoleApi, ConsoleSession } from './console-api.ts';
 import { MasterError, wireDetail } from './master-error.ts';
 import type { MasterReading, PointReadRequest } from './types.ts';
 
@@ -50,6 +59,12 @@ export interface ClientApiOptions {
    * but does not read its answers, so they would pile up without bound). @defaultValue 1048576 (1 MiB)
    */
   maxUnsentBytes?: number;
+  /**
+   * Answers the web console's requests (fleet, valve, subscribe, unsubscribe: see console-api.ts) on the same
+   * connections. A frame-log subscriber whose connection has a quarter of `maxUnsentBytes` unsent is dropped
+   * from the stream (SLOW_SUBSCRIBER) before it would be closed as a slow reader. @defaultValue none
+   */
+  console?: ConsoleApi;
 }
 
 /** Performs one read; rejects with a {@link MasterError} (or anything else, answered as BAD_REPLY). */
@@ -67,6 +82,7 @@ export class ClientApiServer extends EventEmitter {
   readonly maxConnections: number;
   readonly maxLineLength: number | undefined;
   readonly maxUnsentBytes: number;
+  readonly console: ConsoleApi | undefined;
   readonly #handler: PointReadHandler;
   #listener: TcpListener | undefined;
 
@@ -84,6 +100,7 @@ export class ClientApiServer extends EventEmitter {
     this.maxConnections = positiveInt('maxConnections', options.maxConnections, 256);
     this.maxLineLength = options.maxLineLength;
     this.maxUnsentBytes = positiveInt('maxUnsentBytes', options.maxUnsentBytes, 1024 * 1024);
+    this.console = options.console;
   }
 
   /** Starts listening; resolves with the bound address. */
@@ -132,6 +149,8 @@ class ClientConnection {
   #inFlight = 0;
   #inputEnded = false;
   #closed = false;
+  /** The console requests of this connection, from its first one on. */
+  #console: ConsoleSession | undefined;
 
   constructor(server: ClientApiServer, link: TcpSocketLink, handler: PointReadHandler) {
     this.#server = server;
@@ -155,6 +174,7 @@ class ClientConnection {
     });
     link.on('close', () => {
       this.#closed = true;
+      this.#console?.close();
     });
   }
 
@@ -163,6 +183,9 @@ class ClientConnection {
       if (event.kind === 'message') {
         this.#onMessage(event.message);
       } else {
+        // Console messages are not point-read messages: the decoder refuses them, and only then are they
+        // looked at again, so reads pay nothing for the console.
+        if (event.error.code === 'BAD_MESSAGE' && this.#consoleRequest(event.bytes)) continue;
         this.#server.emit('bad-line', event);
         this.#send(readErrorFromProtocolError(event.error, event.id));
       }
@@ -193,6 +216,49 @@ class ClientConnection {
       return;
     }
     this.#run(msg, (answer) => answer);
+  }
+
+  /** Handles the line if it is a console message; false when it is not one (or there is no console). */
+  #consoleRequest(bytes: Uint8Array): boolean {
+    const api = this.#server.console;
+    if (!api) return false;
+    let value: unknown;
+    try {
+      value = JSON.parse(decodeText(bytes, this.#server.encoding));
+    } catch {
+      return false;
+    }
+    if (!isConsoleMessageType((value as { type?: unknown } | null)?.type)) return false;
+    let request: ReturnType<typeof validateConsoleMessage>;
+    try {
+      request = validateConsoleMessage(value);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      const id = (value as { id?: unknown }).id;
+      const type = String((value as { type: string }).type);
+      const named = new ProtocolError(error.code, `not a valid "${type}" request: ${error.message}`);
+      const answer = readErrorFromProtocolError(named, typeof id === 'string' ? id : undefined);
+      this.#send(answer);
+      return true;
+    }
+    if (!isConsoleRequest(request)) {
+      this.#send({
+        type: 'error',
+        id: request.id,
+        code: 'BAD_REQUEST',
+        message: `a "${request.type}" message is not a request`,
+      });
+      return true;
+    }
+    this.#console ??= api.open({
+      send: (message) => {
+        if (this.#closed) return false;
+        this.#writer.write(encodeText(`${JSON.stringify(message)}\n`, this.#server.encoding));
+        return this.#link.bufferedBytes < this.#server.maxUnsentBytes / 4;
+      },
+    });
+    this.#console.handle(request);
+    return true;
   }
 
   #run(read: ReadRequest, shape: (answer: Reading | ReadError) => AnyPointReadMessage): void {

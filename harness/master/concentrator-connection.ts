@@ -109,7 +109,8 @@ class DeniedAnswer extends Error {}
  * Events: `'frame'` (FramedFrame of every uplink frame, after confirms), `'dropped'` (DroppedBytes the framer
  * threw away), `'unmatched'` (an AFN 10 reply or deny whose SEQ matches nothing in flight: a stray, or the late
  * reply to a forward that timed out, which releases its quarantined SEQ), `'frame-error'`
- * (`{error, frame}`: handling a frame threw; the connection carries on), `'close'`.
+ * (`{error, frame}`: handling a frame threw; the connection carries on), `'sent'` (`{frame, raw}` of every frame
+ * written to the concentrator, for the console's frame log), `'close'`.
  * Never emits `'error'`: socket errors end in `'close'`.
  */
 export class ConcentratorConnection extends EventEmitter {
@@ -196,6 +197,7 @@ export class ConcentratorConnection extends EventEmitter {
   send(frame: Gdw376Frame): boolean {
     if (this.#closed || !this.#link.isOpen) return false;
     const bytes = encodeGdw376(frame);
+    if (this.listenerCount('sent') > 0) this.emit('sent', { frame, raw: bytes });
     this.#unsent += bytes.length;
     this.#link.write(bytes).then(
       () => {

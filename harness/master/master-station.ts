@@ -27,6 +27,7 @@ import { Archive, type ArchiveData, type ArchiveSerial, type MeterLocation } fro
 import { ClientApiServer } from './client-api.ts';
 import { ConcentratorConnection, type ConfirmForm } from './concentrator-connection.ts';
 import { type ConcentratorAddress, formatConcentratorId } from './concentrator-id.ts';
+import { ConsoleApi, type ForwardTarget } from './console-api.ts';
 import { failureReasonOf, MasterError, type MasterFailureDetail } from './master-error.ts';
 import { buildMeterRequest, decodeMeterReply, meterAddressFor } from './point-read.ts';
 import { type SessionSnapshot, SessionTable, type SessionUpdate } from './session-table.ts';
@@ -170,6 +171,8 @@ const SERIAL_2400_8E1: Gdw376SerialSettings = { baud: 2400, parity: 'even', data
 export class MasterStation extends EventEmitter {
   readonly options: Readonly<MasterStationOptions>;
   readonly archive: Archive;
+  /** The web console's requests (fleet, valve, frame log) and the frame log's subscribers (issue 12). */
+  readonly console: ConsoleApi;
   readonly clock: Clock;
   readonly meterFrameTimeoutMs: number;
   readonly forwardTimeoutMs: number;
@@ -221,8 +224,10 @@ export class MasterStation extends EventEmitter {
         `"minFrameGapMs" must be a number of ms >= 0, got ${String(options.minFrameGapMs)}`,
       );
     }
+    this.console = new ConsoleApi(this);
     if (options.api !== false) {
       this.#api = new ClientApiServer((req) => this.pointRead(req), {
+        console: this.console,
         host: options.api?.host,
         port: options.api?.port ?? 9092,
         encoding: options.encoding,
@@ -348,6 +353,45 @@ export class MasterStation extends EventEmitter {
   }
 
   /**
+   * Forwards `content` to a meter behind a concentrator (one AFN 10H F1 request) and resolves with the meter's
+   * reply bytes, empty when it stayed silent. For the console's valve commands (see console-api.ts). Rejects with
+   * a {@link MasterError}: CONCENTRATOR_OFFLINE (at once), BUSY, METER_TIMEOUT, DENIED, BAD_REPLY (PORT_MISMATCH).
+   */
+  async forwardToMeter(
+    target: ForwardTarget,
+    content: Uint8Array,
+  ): Promise<{ content: Uint8Array; latencyMs: number }> {
+    const { concentrator: id, port, what } = target;
+    const now = this.clock.now();
+    const session = this.#table.get(id);
+    const conn = session?.connection === undefined ? undefined : this.#connections.get(session.connection);
+    if (!session || !this.#table.isOnline(id, now) || !conn || conn.closed) {
+      throw new MasterError(
+        'CONCENTRATOR_OFFLINE',
+        `concentrator ${id} is offline${offlineText(session, now)}; ${what}`,
+      );
+    }
+    const reply = await conn.forward({
+      a1: session.a1,
+      a2: session.a2,
+      port,
+      serial: (target.serial && toGdwSerial(target.serial)) ?? this.options.defaultSerial ?? SERIAL_2400_8E1,
+      frameTimeout: this.#frameTimeout,
+      content,
+      timeoutMs: this.forwardTimeoutMs,
+      what,
+    });
+    if (reply.port !== port) {
+      throw new MasterError(
+        'BAD_REPLY',
+        `${what}: the forward reply came back for port ${reply.port}`,
+        'PORT_MISMATCH',
+      );
+    }
+    return { content: reply.content, latencyMs: reply.latencyMs };
+  }
+
+  /**
    * The meter frame to forward. A read request is the same bytes on every read of a meter (SER 0), so an archived
    * meter's is built once and kept with its archive entry; a meter outside the archive, or read with another
    * protocol than the archive's, gets a fresh one.
@@ -401,6 +445,16 @@ export class MasterStation extends EventEmitter {
       if (!conn.address) conn.close();
     }, this.loginTimeoutMs);
     conn.on('frame', (event: FramedFrame<Gdw376Frame>) => this.#onFrame(conn, event));
+    // The console's frame log: frames written to the concentrator (uplink frames are published in #onFrame).
+    conn.on('sent', ({ frame, raw }: { frame: Gdw376Frame; raw: Uint8Array }) =>
+      this.console.frames.publish({
+        at: this.clock.now(),
+        direction: 'down',
+        concentrator: formatConcentratorId(frame.a1, frame.a2),
+        raw,
+        frame,
+      }),
+    );
     conn.on('dropped', (dropped: DroppedBytes) =>
       this.emit('dropped', {
         connection: conn.id,
@@ -424,6 +478,13 @@ export class MasterStation extends EventEmitter {
 
   #onFrame(conn: ConcentratorConnection, event: FramedFrame<Gdw376Frame>): void {
     const { frame, raw } = event;
+    this.console.frames.publish({
+      at: this.clock.now(),
+      direction: 'up',
+      concentrator: formatConcentratorId(frame.a1, frame.a2),
+      raw,
+      frame,
+    });
     this.emit('frame', {
       connection: conn.id,
       remote: conn.remote,

@@ -13,6 +13,14 @@
  * it. A browser page reading normally never comes near the limit (answers are ~200 bytes; the default limit
  * is 1 MiB, thousands of unread answers).
  */
+import { ProtocolError } from '../../protocols/errors.ts';
+import {
+  type ConsoleMessage,
+  type ConsoleRequest,
+  isConsoleMessageType,
+  isConsoleRequest,
+  validateConsoleMessage,
+} from '../../protocols/point-read/console-messages.ts';
 import {
   decodePointReadMessage,
   encodePointReadMessage,
@@ -57,6 +65,8 @@ export interface ClientSessionOptions {
   /** Send-buffer limit beyond which the client is closed as a slow reader (see the module comment). */
   maxBufferedBytes: number;
   log: RelayLogger;
+  /** Where the console's requests go (fleet, valve, subscribe, unsubscribe); absent: they are refused. */
+  console?: { send(request: ConsoleRequest): void };
   /** Clock for the per-read latency in the log. @defaultValue Date.now */
   now?: () => number;
 }
@@ -117,6 +127,9 @@ export class ClientSession {
     const text = typeof data === 'string' ? data : data.toString('utf8');
     const decoded = decodePointReadMessage(text);
     if (!decoded.ok) {
+      // Console messages are not point-read messages; only a refused line is looked at again, so reads pay
+      // nothing for the console.
+      if (decoded.error.code === 'BAD_MESSAGE' && this.#consoleRequest(text)) return;
       const answer = readErrorFromProtocolError(decoded.error, decoded.id);
       this.#log('warn', 'bad-message', `client #${this.clientId}: ${answer.code}: ${answer.message}`, {
         code: answer.code,
@@ -154,6 +167,47 @@ export class ClientSession {
     if (msg.protocol !== undefined) req.protocol = msg.protocol;
     if (msg.port !== undefined) req.port = msg.port;
     this.#start(req, { kind: 'v1', id: msg.id });
+  }
+
+  /**
+   * Sends a console answer or frame event from the master under the same slow-reader rule as read answers.
+   * The master's line was validated by the ConsoleUpstream.
+   */
+  sendConsole(message: ConsoleMessage | ReadError): void {
+    if (this.#canSend(message.type === 'error' ? message.code : message.type)) {
+      this.#o.socket.send(JSON.stringify(message));
+    }
+  }
+
+  /** Passes a console request on; false when the text is not a console message (or there is no console). */
+  #consoleRequest(text: string): boolean {
+    const upstream = this.#o.console;
+    if (!upstream) return false;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (!isConsoleMessageType((value as { type?: unknown } | null)?.type)) return false;
+    let message: ConsoleMessage;
+    try {
+      message = validateConsoleMessage(value);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      const id = (value as { id?: unknown }).id;
+      const type = String((value as { type: string }).type);
+      const named = new ProtocolError(error.code, `not a valid "${type}" request: ${error.message}`);
+      const answer = readErrorFromProtocolError(named, typeof id === 'string' ? id : undefined);
+      this.#send(answer, answer.code);
+      return true;
+    }
+    if (!isConsoleRequest(message)) {
+      this.#reject(message.id, `a "${message.type}" message is not a request`);
+      return true;
+    }
+    upstream.send(message);
+    return true;
   }
 
   #reject(id: string | undefined, problem: string): void {

@@ -518,7 +518,8 @@ describe('Relay', () => {
 
   it('answers plain HTTP with 426 and rejects bad options with TypeError', async () => {
     const master = await fakeMaster();
-    const { url } = await relayFor(master);
+    // Without the web console (which serves GET /), every plain HTTP request is refused.
+    const { url } = await relayFor(master, { console: false });
     const res = await fetch(url.replace('ws://', 'http://'));
     expect(res.status).toBe(426);
     expect(() => new Relay({ port: -1, master: { host: '127.0.0.1', port: 1 } })).toThrow(TypeError);

@@ -21,6 +21,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { ConsoleRequest } from '../../protocols/point-read/console-messages.ts';
 import type { TextEncodingName } from '../../protocols/point-read/index.ts';
 import {
   type BackoffOptions,
@@ -29,8 +30,10 @@ import {
   unrefClock,
 } from '../../simulator/clock/index.ts';
 import type { Link } from '../../simulator/link/index.ts';
+import { type ConsoleHandler, createConsoleHandler } from '../console/console-handler.ts';
 import { checkUpgrade, redactUrl } from './auth.ts';
 import { ClientSession } from './client-session.ts';
+import { ConsoleUpstream } from './console-upstream.ts';
 import { RelayError } from './errors.ts';
 import { type RelayLogger, SILENT } from './log.ts';
 import { MasterLink, type UpstreamAnswer, type UpstreamRead } from './master-link.ts';
@@ -90,6 +93,14 @@ export interface RelayOptions {
    * relay sees only a Link. @defaultValue a TCP link to `master.host:master.port`
    */
   masterLink?: () => Link;
+  /**
+   * Serve the web console (`/`, `/legacy` and their assets) on this port, and pass its requests (fleet, valve,
+   * frame-log subscriptions) to the master, each console client on a connection of its own (see
+   * harness/console/README.md). @defaultValue true
+   */
+  console?: boolean;
+  /** Console clients with a connection to the master at once; one more is answered BUSY. @defaultValue 64 */
+  maxConsoleClients?: number;
   /** Receives the startup line, the per-read lines and everything else worth knowing. @defaultValue silent */
   log?: RelayLogger;
 }
@@ -140,6 +151,9 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly maxBufferedBytes: number;
   readonly maxClients: number;
   readonly #options: RelayOptions;
+  readonly #console: ConsoleHandler | undefined;
+  readonly maxConsoleClients: number;
+  #consoleClients = 0;
   readonly #log: RelayLogger;
   readonly #clock: Clock;
   readonly #master: MasterLink;
@@ -184,6 +198,11 @@ export class Relay extends EventEmitter<RelayEvents> {
       throw new TypeError('"allowedOrigins" must be an array of origins');
     }
     this.#log = options.log ?? SILENT;
+    this.maxConsoleClients = checkedInteger('maxConsoleClients', options.maxConsoleClients ?? 64, 0);
+    this.#console =
+      options.console === false
+        ? undefined
+        : createConsoleHandler({ token: options.token, allowedOrigins: options.allowedOrigins });
     this.#clock = options.clock ?? unrefClock;
     this.#master = new MasterLink({
       host: options.master.host,
@@ -205,6 +224,12 @@ export class Relay extends EventEmitter<RelayEvents> {
   /** `ws://host:port` or `wss://host:port` once started. */
   get url(): string {
     return this.#url;
+  }
+
+  /** The web console's address, `http://host:port/` (https with TLS); empty before `start()` or without it. */
+  get consoleUrl(): string {
+    if (!this.#url || !this.#console) return '';
+    return `${this.#url.replace(/^ws/, 'http')}/`;
   }
 
   /** Whether reads are currently forwarded to the master. */
@@ -242,7 +267,8 @@ export class Relay extends EventEmitter<RelayEvents> {
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#upgrade(req, socket, head),
     );
-    server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      if (this.#console?.(req, res)) return;
       const body = 'meterlab relay: this is a WebSocket endpoint for point-read JSON messages\n';
       res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' }).end(body);
     });
@@ -340,12 +366,16 @@ export class Relay extends EventEmitter<RelayEvents> {
       : 'auth: OFF (anyone who can reach this address may read meters)';
     const origins = allowedOrigins ? `origins: ${allowedOrigins.join(', ') || '(none)'}` : 'origins: any';
     const master = `master: ${this.#master.address} (${encoding ?? 'utf8'})`;
+    const consoleText = this.consoleUrl
+      ? `; console: ${this.consoleUrl}${token ? '?token=<token>' : ''}`
+      : '; console: off';
     this.#log({
       level: token ? 'info' : 'warn',
       event: 'listening',
-      message: `meterlab relay listening on ${this.#url} — ${auth}; ${origins}; TLS ${tls ? 'on' : 'off'}; ${master}`,
+      message: `meterlab relay listening on ${this.#url} — ${auth}; ${origins}; TLS ${tls ? 'on' : 'off'}; ${master}${consoleText}`,
       fields: {
         url: this.#url,
+        console: this.consoleUrl || null,
         auth: Boolean(token),
         origins: allowedOrigins ?? null,
         tls: Boolean(tls),
@@ -392,10 +422,39 @@ export class Relay extends EventEmitter<RelayEvents> {
 
   #accept(ws: WebSocket, remote: string): void {
     const clientId = this.#nextClientId++;
+    // The console's requests go to the master on a connection of this client's own, opened on the first one.
+    let upstream: ConsoleUpstream | undefined;
+    const consoleRequests = this.#console
+      ? {
+          send: (request: ConsoleRequest) => {
+            if (!upstream) {
+              if (this.#consoleClients >= this.maxConsoleClients) {
+                session.sendConsole({
+                  type: 'error',
+                  id: request.id,
+                  code: 'BUSY',
+                  message: `${this.#consoleClients} console clients already use the master (maxConsoleClients)`,
+                });
+                return;
+              }
+              this.#consoleClients++;
+              upstream = new ConsoleUpstream({
+                master: this.#options.master,
+                encoding: this.#options.encoding,
+                log: this.#log,
+                client: clientId,
+                onMessage: (message) => session.sendConsole(message),
+              });
+            }
+            upstream.send(request);
+          },
+        }
+      : undefined;
     const session = new ClientSession({
       clientId,
       remote,
       socket: ws,
+      console: consoleRequests,
       read: (req) => this.#coalescer.read(req),
       maxInFlight: this.maxInFlightPerClient,
       maxBufferedBytes: this.maxBufferedBytes,
@@ -430,6 +489,11 @@ export class Relay extends EventEmitter<RelayEvents> {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       session.closed();
+      if (upstream) {
+        upstream.close();
+        upstream = undefined;
+        this.#consoleClients--;
+      }
       this.#clients.delete(clientId);
       markClosed();
       this.#log({

@@ -1,0 +1,160 @@
+/**
+ * The web console in a real browser (Playwright driving the system's Chromium) against the demo chain on real
+ * sockets: page and WebSocket from the relay's own port → master station → concentrators → meters. One browser
+ * for the file; screenshots go to artifacts/screenshots (git-ignored, kept by CI).
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConsumptionModel } from '../../simulator/meter/consumption.ts';
+import { loadScenarioFile } from '../../simulator/scenario/index.ts';
+import { browserMissing, laptopPage, launchBrowser, screenshot } from '../console/testing/browser.ts';
+import { withoutPty } from '../demo/run-demo.ts';
+import { Relay } from '../relay/index.ts';
+import { Chain } from './chain.ts';
+
+const scenarioPath = new URL('../../fixtures/scenarios/demo.json', import.meta.url).pathname;
+// In-memory buses: this file tests the console, not the pty path (demo.e2e.test.ts covers that).
+const scenario = withoutPty(loadScenarioFile(scenarioPath));
+const skip = browserMissing();
+const METER = '101001';
+/** As the archive (and so the tree) writes it: 14 digits for CJ/T 188. */
+const METER_ADDRESS = METER.padStart(14, '0');
+
+let chain: Chain;
+let browser: Browser;
+let page: Page;
+let base = '';
+
+beforeAll(async () => {
+  if (skip) return;
+  [chain, browser] = await Promise.all([Chain.start({ scenario }), launchBrowser()]);
+  base = chain.relayUrl.replace(/^ws:/, 'http:');
+  page = await laptopPage(browser);
+  await page.goto(`${base}/`);
+  await page.locator('#status[data-state="connected"]').waitFor();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await chain?.stop();
+});
+
+describe.skipIf(skip)('the web console against the demo chain', () => {
+  it('shows every concentrator and meter of the fleet, online', async () => {
+    const meters = scenario.concentrators.flatMap((c) => c.ports.flatMap((p) => p.meters));
+    await page
+      .locator('.meter-item')
+      .nth(meters.length - 1)
+      .waitFor();
+    expect(await page.locator('.concentrator').count()).toBe(scenario.concentrators.length);
+    expect(await page.locator('.concentrator .dot.online').count()).toBe(scenario.concentrators.length);
+    expect(await page.locator('.meter-item').count()).toBe(meters.length);
+    expect(await page.locator('#count-meters').textContent()).toBe(String(meters.length));
+    for (const c of scenario.concentrators) {
+      expect(await page.locator(`.concentrator[data-concentrator="${c.id}"] .name`).textContent()).toBe(
+        c.alias ?? c.id,
+      );
+    }
+  });
+
+  it(`reads meter ${METER} on click and shows the value the consumption model gives`, async () => {
+    await page.click(`.meter-item[data-meter="${METER_ADDRESS}"]`);
+    await page.locator('#r-value:not(:empty)').waitFor();
+    const value = Number(await page.locator('#r-value').textContent());
+    const meterTime = (await page.locator('#r-meter-time').textContent()) ?? '';
+    expect(await page.locator('#r-unit').textContent()).toBe('m3');
+    expect(await page.locator('#r-latency').textContent()).toMatch(/^\d+ ms$/);
+    // The meter's clock is China Standard Time to the second; the model's value then lies in that second.
+    const at = Date.parse(`${meterTime}+08:00`);
+    expect(Number.isNaN(at)).toBe(false);
+    const model = new ConsumptionModel({ seed: scenario.seed });
+    expect(value).toBeGreaterThanOrEqual(model.readingAt(METER_ADDRESS, at - 1000));
+    expect(value).toBeLessThanOrEqual(model.readingAt(METER_ADDRESS, at + 1000));
+  });
+
+  it('shows the AFN 10 request and reply of that read in the frame log', async () => {
+    const line = (direction: string) =>
+      page.locator(
+        `#frame-log li[data-afn="16"][data-direction="${direction}"][data-meter="${METER_ADDRESS}"]`,
+      );
+    await line('down').first().waitFor();
+    await line('up').first().waitFor();
+    expect(await line('down').first().locator('.summary').textContent()).toContain('CJ/T 188 read 901F');
+    expect(await line('up').first().locator('.summary').textContent()).toContain('read-reply 901F');
+    await line('up').first().click();
+    const [summary, hex] = ((await line('up').first().locator('pre').textContent()) ?? '').split('\n');
+    expect(summary).toMatch(
+      /^AFN 10H F1 reply, port 1 ← CJ\/T 188 read-reply 901F 00000000101001: [\d.]+ m3, valve open$/,
+    );
+    expect(hex).toMatch(/^68( [0-9A-F]{2})+ 16$/);
+  });
+
+  it('reads the whole fleet with a progress bar and fills every row', async () => {
+    const total = scenario.concentrators.flatMap((c) => c.ports.flatMap((p) => p.meters)).length;
+    await page.click('#read-fleet');
+    await page
+      .locator('#progress-text', { hasText: new RegExp(`^${total} / ${total}$`) })
+      .waitFor({ timeout: 60_000 });
+    expect(await page.locator('#results-body tr').count()).toBe(total);
+    expect(await page.locator('#results-body tr.pending').count()).toBe(0);
+    expect(await page.locator('#results-body tr.failed').count()).toBe(0);
+    await screenshot(page, 'console-demo');
+  });
+
+  it('closes a valve, shows it closed, and a following read shows it closed too', async () => {
+    await page.click(`.meter-item[data-meter="${METER_ADDRESS}"]`);
+    await page.locator('#r-valve[data-valve="open"]').waitFor();
+    await page.click('#valve-close');
+    await page.locator('#r-valve[data-valve="closed"]').waitFor();
+    await page.locator('#meter-busy').waitFor({ state: 'hidden' });
+    await page.click('#read-one');
+    await page.locator('#meter-busy').waitFor({ state: 'hidden' });
+    await page.locator('#r-read-at:not(:empty)').waitFor();
+    expect(await page.locator('#r-valve').getAttribute('data-valve')).toBe('closed');
+    expect(await page.locator('#meter-error').isHidden()).toBe(true);
+    await page.click('#valve-open');
+    await page.locator('#r-valve[data-valve="open"]').waitFor();
+  });
+
+  it('legacy page: sends ClickToCopy and shows AccumVal', async () => {
+    const legacy = await laptopPage(browser);
+    await legacy.goto(`${base}/legacy`);
+    await legacy.locator('#status[data-state="connected"]').waitFor();
+    await legacy.click('#send');
+    const received = legacy.locator('#messagehistory li.received');
+    await received.waitFor();
+    const answer = JSON.parse((await received.locator('code').textContent()) ?? '');
+    expect(answer).toMatchObject({
+      ModuleName: 'ClickToCopy',
+      Content: { ConcentratorNo: '101', WaterMtrAddress: METER },
+    });
+    expect(typeof answer.Content.AccumVal).toBe('number');
+    await screenshot(legacy, 'legacy-demo');
+    await legacy.context().close();
+  });
+
+  it('with a token set, refuses the page without it and serves it, connected, with it', async () => {
+    // A second relay, with a token. Its master is not there: the page and its WebSocket are what is checked.
+    const relay = new Relay({
+      host: '127.0.0.1',
+      port: 0,
+      token: 'console-secret',
+      master: { host: '127.0.0.1', port: 1 },
+    });
+    const { url } = await relay.start();
+    const http = url.replace(/^ws:/, 'http:');
+    const guest = await laptopPage(browser);
+    try {
+      const refused = await guest.goto(`${http}/`);
+      expect(refused?.status()).toBe(401);
+      expect(await guest.content()).not.toContain('id="tree"');
+      const served = await guest.goto(`${http}/?token=console-secret`);
+      expect(served?.status()).toBe(200);
+      // The page passed the token on to its WebSocket: the upgrade was accepted.
+      await guest.locator('#status[data-state="connected"]').waitFor();
+    } finally {
+      await guest.context().close();
+      await relay.stop();
+    }
+  });
+});
