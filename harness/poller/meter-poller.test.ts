@@ -203,7 +203,11 @@ describe('MeterPoller over a simulated bus (virtual clock)', () => {
     expect(error.code).toBe('ABNORMAL_REPLY');
     expect(error.attempts).toBe(1);
     expect(error.message).toMatch(/ST 0000/);
-    expect(error.detail).toMatchObject({ reason: 'ABNORMAL_REPLY', statusWord: '0000', meaning: 'valve open' });
+    expect(error.detail).toMatchObject({
+      reason: 'ABNORMAL_REPLY',
+      statusWord: '0000',
+      meaning: 'valve open',
+    });
   });
 
   it('reads a DL/T 645 meter, scans it, and refuses valve control', async () => {
