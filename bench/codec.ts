@@ -5,8 +5,8 @@
  * Q/GDW 376.1, with FE preambles) in random chunks into frames.
  *  (a) framing + checksum: find each frame's envelope (start, length, checksum, end) without decoding fields;
  *  (b) full decode: FrameAccumulator + decodeAuto (what `meterlab decode` runs), every field decoded;
- *  baseline: a plain Buffer.indexOf(0x16) scan over the same bytes (the "stop at the first 16H" reader §8 warns
- *  about) — the floor any framer is compared with.
+ *  baseline: a plain Buffer.indexOf(0x16) scan over the same bytes (the "stop at the first 16H" reader
+ *  docs/field-notes.md §8 warns about) — the floor any framer is compared with.
  *
  * json — point-read messages as the chain sends them: decode (JSON.parse + validation) and encode (validation +
  * JSON.stringify) of a v1 read, reading and error, and one NDJSON line through encodeLine and NdjsonDecoder.
@@ -98,7 +98,8 @@ function buildStream(count: number, seed: number): Stream {
 
 /**
  * Envelope-only decoder for the three 68H-framed protocols: start, length, checksum and end byte, no fields.
- * It mirrors the header layouts the codecs document (REFERENCE §1.2, §2.1, §3.1) but decodes nothing else.
+ * It mirrors the header layouts the codecs document (docs/cjt188.md §1.2, docs/dlt645.md §2.1,
+ * docs/gdw376.md §3.1) but decodes nothing else.
  */
 const envelope: FrameDecoder<number> = (buf) => {
   let p = 0;

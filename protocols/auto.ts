@@ -22,11 +22,11 @@ const DECODERS = {
 
 /**
  * Decodes whichever protocol the bytes are in. All three start with 68H, so the layouts decide:
- * 376.1 repeats L and 68H (`68 L L 68`, REFERENCE §3.1), DL/T 645 has its second 68H after a 6-byte address
- * (offset 7, §2.1), CJ/T 188 has one 68H followed by a meter type (§1.2). A whole frame from any decoder wins
- * (each checks its own checksum); otherwise the verdict — need-more or error — is that of the most specific
- * layout the bytes fit, so a DL/T 645 frame with a bad checksum is reported as that, not as a CJ/T 188 frame
- * still waiting for bytes.
+ * 376.1 repeats L and 68H (`68 L L 68`, docs/gdw376.md §3.1), DL/T 645 has its second 68H after a 6-byte
+ * address (offset 7, docs/dlt645.md §2.1), CJ/T 188 has one 68H followed by a meter type
+ * (docs/cjt188.md §1.2). A whole frame from any decoder wins (each checks its own checksum); otherwise the
+ * verdict — need-more or error — is that of the most specific layout the bytes fit, so a DL/T 645 frame with
+ * a bad checksum is reported as that, not as a CJ/T 188 frame still waiting for bytes.
  */
 export function decodeAuto(
   buf: Uint8Array,

@@ -29,7 +29,7 @@ describe('hex', () => {
 });
 
 describe('BCD', () => {
-  it('reads addresses low byte first (CJ/T 188 §1.4: 44 33 22 11 00 33 78 → 78330011223344)', () => {
+  it('reads addresses low byte first (CJ/T 188, docs/cjt188.md §1.4: 44 33 22 11 00 33 78 → 78330011223344)', () => {
     expect(bcdToDigits(hexToBytes('44 33 22 11 00 33 78'))).toBe('78330011223344');
     expect(bytesToHex(digitsToBcd('101001', 7))).toBe('01 10 10 00 00 00 00');
   });

@@ -13,8 +13,8 @@ import { FrameAccumulator } from './framer.ts';
 
 /**
  * What a meter measures, in the project's words. A protocol covers some kinds (CJ/T 188: water, heat, gas;
- * DL/T 645: electricity) and, where its frames carry a meter type (CJ/T 188 T, REFERENCE §1.3), maps each kind
- * to that type: a meter answers only requests with its own type or the wildcard.
+ * DL/T 645: electricity) and, where its frames carry a meter type (CJ/T 188 T, docs/cjt188.md §1.3), maps
+ * each kind to that type: a meter answers only requests with its own type or the wildcard.
  */
 export const METER_KINDS = ['cold-water', 'hot-water', 'gas', 'heat', 'electricity'] as const;
 export type MeterKind = (typeof METER_KINDS)[number];
@@ -141,9 +141,11 @@ export interface ReadRequestSpec {
   kind?: MeterKind;
   /** @defaultValue the protocol's `readDi` (the current reading) */
   di?: string;
-  /** CJ/T 188 SER (§1.6), echoed by the meter. @defaultValue 0 */
+  /** CJ/T 188 SER (docs/cjt188.md §1.6), echoed by the meter. @defaultValue 0 */
   ser?: number;
-  /** CJ/T 188 DI byte order on the wire (§1.6). @defaultValue 'low-first' (most field meters) */
+  /**
+   * CJ/T 188 DI byte order on the wire (docs/cjt188.md §1.6). @defaultValue 'low-first' (most field meters)
+   */
   diOrder?: 'low-first' | 'high-first';
   /** Wake-up FE bytes before the frame. @defaultValue 4 */
   preamble?: number;

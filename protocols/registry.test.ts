@@ -52,7 +52,7 @@ describe('the meter-protocol registry', () => {
     for (const p of METER_PROTOCOLS) expect(p.kinds.map((k) => k.kind)).toContain(p.defaultKind);
   });
 
-  it('maps CJ/T 188 kinds to their meter type T (REFERENCE §1.3) and refuses kinds a protocol lacks', () => {
+  it('maps CJ/T 188 kinds to their meter type T (docs/cjt188.md §1.3) and refuses kinds a protocol lacks', () => {
     expect(['cold-water', 'hot-water', 'heat', 'gas'].map((k) => cjt.meterTypeOf(k as never))).toEqual([
       0x10, 0x11, 0x20, 0x30,
     ]);

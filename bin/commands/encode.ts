@@ -4,7 +4,7 @@ import * as cjt188 from '../../protocols/cjt188/index.ts';
 import * as dlt645 from '../../protocols/dlt645/index.ts';
 import * as gdw376 from '../../protocols/gdw376/index.ts';
 
-/** Meter type names accepted by `--type`, mapped to the CJ/T 188 T byte (REFERENCE §1.3). */
+/** Meter type names accepted by `--type`, mapped to the CJ/T 188 T byte (docs/cjt188.md §1.3). */
 const METER_TYPES: Record<string, number> = {
   'cold-water': cjt188.CJT188_METER_TYPES.coldWater,
   'hot-water': cjt188.CJT188_METER_TYPES.hotWater,
@@ -34,7 +34,8 @@ export function registerEncode(program: Command): void {
       .requiredOption('-m, --meter <address>', 'meter address, up to 14 digits (left-padded with zeros)')
       .option('--ser <n>', 'SER sequence byte', int('--ser'), 0)
       .addOption(
-        // The same default as poll, meters and the master (REFERENCE §1.6: both orders are seen in the field).
+        // The same default as poll, meters and the master (docs/cjt188.md §1.6: both orders are seen in the
+        // field).
         new Option('--di-order <order>', 'DI byte order on the wire')
           .choices(['low-first', 'high-first'])
           .default('low-first'),

@@ -70,7 +70,7 @@ const PARITY = { N: 'none', E: 'even', O: 'odd' } as const;
 
 /**
  * Parses `serial:/dev/ttyUSB0` or `serial:/dev/ttyUSB0@2400-8E1` (default 2400 8E1, the meters' usual line:
- * REFERENCE §1.1, §2.1). @throws ConformanceError CONFORM_USAGE naming the flag.
+ * docs/cjt188.md §1.1, docs/dlt645.md §2.1). @throws ConformanceError CONFORM_USAGE naming the flag.
  */
 export function parseSerialTarget(text: string): SerialTarget {
   const m = /^serial:([^@]+)(?:@(\d+)(?:-([5-8])([NEOneo])([12]))?)?$/.exec(text.trim());

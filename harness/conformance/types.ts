@@ -23,7 +23,10 @@ export type ConformanceRole = 'meter';
 
 /** Where a case's expectation comes from. */
 export interface CaseSource {
-  /** The standard and clause, e.g. "CJ/T 188-2004 §1.6 DI/SER (REFERENCE §1.6)", or "field practice". */
+  /**
+   * The standard and clause, e.g. "CJ/T 188-2004 docs/cjt188.md §1.6 DI/SER (docs/cjt188.md §1.6)", or "field
+   * practice".
+   */
   clause: string;
   /** Why, when the clause is field practice (what real peers do and where that was seen). */
   reason?: string;

@@ -6,8 +6,8 @@ import { Chain } from './chain.ts';
 
 // Meters of every CJ/T 188 kind, read through the whole chain on real sockets:
 // WebSocket client → relay → master station (archive with each meter's kind) → concentrator (376.1 over TCP)
-// → RS-485 bus → meter. A meter answers only requests with its own meter type T (REFERENCE §1.3), so a read
-// succeeds only if every hop asks with the T of the meter's kind.
+// → RS-485 bus → meter. A meter answers only requests with its own meter type T (docs/cjt188.md §1.3), so a
+// read succeeds only if every hop asks with the T of the meter's kind.
 const scenario = parseScenario(
   {
     name: 'kinds',

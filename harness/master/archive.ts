@@ -11,7 +11,7 @@ import { formatConcentratorId } from './concentrator-id.ts';
  * optional serial settings per port, so a fleet JSON can be loaded as the archive as it is.
  */
 
-/** Line settings of a concentrator port, as the AFN 10 F1 control word carries them (REFERENCE §3.4). */
+/** Line settings of a concentrator port, as the AFN 10 F1 control word carries them (docs/gdw376.md §3.4). */
 export interface ArchiveSerial {
   baudRate: number;
   dataBits: number;
@@ -25,7 +25,7 @@ export interface ArchiveMeter {
   protocol: MeterProtocol;
   /**
    * What the meter measures; decides the CJ/T 188 meter type T of its read request (a meter answers only its
-   * own T, REFERENCE §1.3). @defaultValue the protocol's default kind (cold water for CJ/T 188)
+   * own T, docs/cjt188.md §1.3). @defaultValue the protocol's default kind (cold water for CJ/T 188)
    */
   kind?: MeterKind;
 }

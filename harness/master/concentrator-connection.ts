@@ -27,15 +27,18 @@ import { MasterError } from './master-error.ts';
  * in-memory pair in tests, a tap around either — with 376.1 framing, confirms, and AFN 10 F1 forward requests
  * correlated by SEQ. It knows nothing of sessions: the master station decides what a login means.
  *
- * SEQ policy (REFERENCE §3.1, §8): master-initiated frames take PSEQ from a per-connection counter 0–15, and a
- * reply is matched by its RSEQ alone, as real masters do. The counter and the matching are a request window
- * (`simulator/window`): it skips numbers still awaiting a reply *and* numbers whose forward timed out, which stay
- * quarantined until their late reply arrives or `seqQuarantineMs` passes — so a late reply can never settle a newer
- * forward that reused its SEQ (issue 9: a re-read of the same meter returned the stale reading). Answers
- * (confirm/deny) echo the uplink's SEQ.
+ * SEQ policy (docs/gdw376.md §3.1, docs/field-notes.md §8): master-initiated frames take PSEQ from a
+ * per-connection counter 0–15, and a reply is matched by its RSEQ alone, as real masters do. The counter and
+ * the matching are a request window (`simulator/window`): it skips numbers still awaiting a reply *and*
+ * numbers whose forward timed out, which stay quarantined until their late reply arrives or `seqQuarantineMs`
+ * passes — so a late reply can never settle a newer forward that reused its SEQ (issue 9: a re-read of the
+ * same meter returned the stale reading). Answers (confirm/deny) echo the uplink's SEQ.
  */
 
-/** How the master confirms a login/heartbeat/logout (REFERENCE §3.5, open question §7). */
+/**
+ * How the master confirms a login/heartbeat/logout (docs/gdw376.md §3.5, open question
+ * docs/field-notes.md §7).
+ */
 export type ConfirmForm = 'F1' | 'F3';
 
 export interface ConcentratorConnectionOptions {
@@ -163,8 +166,8 @@ export class ConcentratorConnection extends EventEmitter {
     });
     this.#link = link;
     this.remote = options.remote ?? link.remote ?? link.description;
-    // §8: some peers do no reassembly; every frame goes out in one write() (the TCP link has Nagle off, and
-    // paces frames apart when asked: see the master station's `minFrameGapMs`).
+    // docs/field-notes.md §8: some peers do no reassembly; every frame goes out in one write() (the TCP link
+    // has Nagle off, and paces frames apart when asked: see the master station's `minFrameGapMs`).
     // The plain accumulator rather than the Gdw376Framer stream: every read's reply passes here, and a frame is
     // handled as soon as its bytes are in, without a stream's buffering and events in between.
     const frames = new FrameAccumulator(decodeGdw376, {
@@ -218,9 +221,10 @@ export class ConcentratorConnection extends EventEmitter {
   }
 
   /**
-   * Confirms an uplink frame, echoing its SEQ (§3.5). F1: AFN 00 F1 "all confirmed". F3: AFN 00 F3 with one
-   * ERR 00 item per data unit of the frame. C = `0B` (link status) as in Q10/Q17; the L protocol id is echoed,
-   * so a Q/GDW 130-2005 terminal (id 01, §8) gets an answer it recognises.
+   * Confirms an uplink frame, echoing its SEQ (docs/gdw376.md §3.5). F1: AFN 00 F1 "all confirmed". F3: AFN
+   * 00 F3 with one ERR 00 item per data unit of the frame. C = `0B` (link status) as in Q10/Q17; the L
+   * protocol id is echoed, so a Q/GDW 130-2005 terminal (id 01, docs/field-notes.md §8) gets an answer it
+   * recognises.
    */
   confirm(frame: Gdw376Frame): boolean {
     const base = { a1: frame.a1, a2: frame.a2, msa: frame.a3.msa, group: frame.a3.group, seq: frame.seq.seq };
@@ -269,7 +273,7 @@ export class ConcentratorConnection extends EventEmitter {
           content: options.content,
         });
       } catch (error) {
-        // e.g. an archived baud rate the control word cannot express (§3.4 has 300–19200 only)
+        // e.g. an archived baud rate the control word cannot express (docs/gdw376.md §3.4 has 300–19200 only)
         const why = error instanceof Error ? error.message : String(error);
         throw new MasterError('BAD_REQUEST', `cannot forward ${options.what}: ${why}`);
       }
@@ -343,8 +347,9 @@ export class ConcentratorConnection extends EventEmitter {
     if (frame.control.dir === 'up') {
       if (frame.afn === AFN_FORWARD && !frame.control.prm) this.#onForwardReply(frame);
       else if (frame.afn === AFN_CONFIRM && !frame.control.prm) this.#onConfirmOrDeny(frame);
-      // §8: confirm any CON-flagged uplink. Link checks (AFN 02) are left to the master station, which may deny.
-      // AFN 00 is never confirmed, so two peers that both set CON on confirms cannot ping-pong forever.
+      // docs/field-notes.md §8: confirm any CON-flagged uplink. Link checks (AFN 02) are left to the master
+      // station, which may deny. AFN 00 is never confirmed, so two peers that both set CON on confirms cannot
+      // ping-pong forever.
       if (frame.seq.con && frame.afn !== AFN_LINK_CHECK && frame.afn !== AFN_CONFIRM) this.confirm(frame);
     }
     this.emit('frame', event);

@@ -1,7 +1,7 @@
 /**
  * Concentrator ids as the point-read clients write them: A1 (4 BCD digits, the area code) followed by A2 (the
  * terminal address, binary 1–65535 on the wire, written as 5 decimal digits). A1 "0171" + A2 2082 →
- * "017102082" (REFERENCE §3.1: A1 BCD low byte first, A2 binary low byte first, 0000 invalid).
+ * "017102082" (docs/gdw376.md §3.1: A1 BCD low byte first, A2 binary low byte first, 0000 invalid).
  */
 
 /** A1/A2 of one concentrator. */

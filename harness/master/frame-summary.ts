@@ -39,7 +39,7 @@ const AFN_NAMES: Readonly<Record<number, string>> = {
   16: 'data forwarding',
 };
 
-/** Describes a decoded 376.1 frame (Q/GDW 1376.1 §5.1 AFN table; AFN 10H F1 per REFERENCE §3.4). */
+/** Describes a decoded 376.1 frame (Q/GDW 1376.1 §5.1 AFN table; AFN 10H F1 per docs/gdw376.md §3.4). */
 export function describeGdw376Frame(frame: Gdw376Frame): FrameDescription {
   const afn = `AFN ${hex2(frame.afn)}H`;
   const unit = frame.units[0];

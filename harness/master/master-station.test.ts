@@ -87,7 +87,7 @@ async function rejection(p: Promise<unknown>): Promise<MasterError> {
 }
 
 describe('MasterStation sessions', () => {
-  it('confirms login and heartbeat in the F1 form, echoing SEQ (REFERENCE §3.5, Q10)', async () => {
+  it('confirms login and heartbeat in the F1 form, echoing SEQ (docs/gdw376.md §3.5, Q10)', async () => {
     const { master, port } = await startMaster();
     const { fake, answer } = await loggedIn(master, port);
     expect(answer.control.raw).toBe(0x0b);
@@ -112,7 +112,7 @@ describe('MasterStation sessions', () => {
     expect(hb.units[0].body).toMatchObject({ kind: 'confirm-items', items: [{ fn: [3], ok: true }] });
   });
 
-  it('accepts a login whose L carries protocol id 01 and answers in kind (§8)', async () => {
+  it('accepts a login whose L carries protocol id 01 and answers in kind (docs/field-notes.md §8)', async () => {
     const { master, port } = await startMaster();
     const fake = await FakeConcentrator.connect(port);
     cleanup.push(() => fake.close());
@@ -124,7 +124,7 @@ describe('MasterStation sessions', () => {
     expect(master.sessions()[0].state).toBe('online');
   });
 
-  it('accepts the 2013 heartbeat that carries the terminal clock (§3.4, Q22 corrected)', async () => {
+  it('accepts the 2013 heartbeat that carries the terminal clock (docs/gdw376.md §3.4, Q22 corrected)', async () => {
     const { master, port } = await startMaster();
     const { fake } = await loggedIn(master, port);
     const answer = await fake.exchange(() =>
@@ -171,7 +171,7 @@ describe('MasterStation sessions', () => {
     expect(master.sessions()[0]).toMatchObject({ state: 'online', logins: 2 });
   });
 
-  it('lets a second login from the same A1/A2 replace the older socket (§8)', async () => {
+  it('lets a second login from the same A1/A2 replace the older socket (docs/field-notes.md §8)', async () => {
     const { master, port } = await startMaster();
     const { fake: first } = await loggedIn(master, port);
     const second = await FakeConcentrator.connect(port);
@@ -391,6 +391,7 @@ describe('MasterStation point-reads', () => {
         reason: 'ADDRESS_MISMATCH',
         protocol: 'cjt188',
         expected: '00000000101001',
+        got: '00000000999999',
         reply: bytesToHex(reply),
       },
     });

@@ -52,7 +52,10 @@ export interface MasterStationOptions {
   listen?: ListenAddress;
   /** Where point-read clients connect; `false` runs no client API. @defaultValue 127.0.0.1:9092 */
   api?: ListenAddress | false;
-  /** How login/heartbeat/logout are confirmed: AFN 00 F1, or F3 per item (REFERENCE §3.5). @defaultValue 'F1' */
+  /**
+   * How login/heartbeat/logout are confirmed: AFN 00 F1, or F3 per item (docs/gdw376.md §3.5).
+   * @defaultValue 'F1'
+   */
   confirmForm?: ConfirmForm;
   /** Heartbeat period the concentrators use. @defaultValue 60000 */
   heartbeatPeriodMs?: number;
@@ -60,7 +63,7 @@ export interface MasterStationOptions {
   missedHeartbeats?: number;
   /**
    * How long the concentrator waits for the meter: the AFN 10 F1 frame-wait timeout, sent as ms when ≤ 127 ms,
-   * else rounded up to whole seconds (at most 127 s, D7 = unit, §3.4). @defaultValue 10000
+   * else rounded up to whole seconds (at most 127 s, D7 = unit, docs/gdw376.md §3.4). @defaultValue 10000
    */
   meterFrameTimeoutMs?: number;
   /** How long the master waits for the AFN 10 reply. @defaultValue meterFrameTimeoutMs + 10000 */
@@ -71,9 +74,12 @@ export interface MasterStationOptions {
   archive?: Archive | ArchiveData;
   /** Source of time for heartbeat expiry, forward timeouts and `readAt`. @defaultValue realClock */
   clock?: Clock;
-  /** Serial settings of a port the archive says nothing about. @defaultValue 2400 8E1 (§1.1, §2.1) */
+  /**
+   * Serial settings of a port the archive says nothing about. @defaultValue 2400 8E1 (docs/cjt188.md §1.1,
+   * docs/dlt645.md §2.1)
+   */
   defaultSerial?: Gdw376SerialSettings;
-  /** CJ/T 188 DI byte order in read requests (§1.6). @defaultValue 'low-first' */
+  /** CJ/T 188 DI byte order in read requests (docs/cjt188.md §1.6). @defaultValue 'low-first' */
   cjt188DiOrder?: Cjt188DiOrder;
   /**
    * How long the SEQ of a timed-out forward stays unused unless its late reply arrives first, so that the late
@@ -125,7 +131,7 @@ export interface LoginEvent {
   session: MasterSession;
   /** True when a heartbeat from an unknown connection was taken as a login. */
   implicit: boolean;
-  /** True when the login replaced another live connection of the same A1/A2 (§8). */
+  /** True when the login replaced another live connection of the same A1/A2 (docs/field-notes.md §8). */
   replaced: boolean;
 }
 
@@ -205,7 +211,7 @@ export class MasterStation extends EventEmitter {
     this.meterFrameTimeoutMs = options.meterFrameTimeoutMs ?? 10_000;
     if (!(this.meterFrameTimeoutMs >= 0 && this.meterFrameTimeoutMs <= 127_000)) {
       throw new TypeError(
-        `"meterFrameTimeoutMs" must be 0–127000 (127 s is the most §3.4 can say), got ${this.meterFrameTimeoutMs}`,
+        `"meterFrameTimeoutMs" must be 0–127000 (127 s is the most docs/gdw376.md §3.4 allows), got ${this.meterFrameTimeoutMs}`,
       );
     }
     this.#frameTimeout = frameTimeoutFor(this.meterFrameTimeoutMs);
@@ -617,7 +623,10 @@ function offlineText(session: SessionSnapshot | undefined, now: number): string 
   return ` (${reason}; last heard ${Math.round(now - session.lastSeenAt)} ms ago)`;
 }
 
-/** The AFN 10 F1 frame-wait byte for a timeout in ms (§3.4: D7 = 1 seconds, 0 milliseconds; D6–D0 value). */
+/**
+ * The AFN 10 F1 frame-wait byte for a timeout in ms (docs/gdw376.md §3.4: D7 = 1 seconds, 0 milliseconds;
+ * D6–D0 value).
+ */
 export function frameTimeoutFor(ms: number): Gdw376FrameTimeout {
   if (ms <= 127) return { value: Math.max(0, Math.round(ms)), unit: 'ms' };
   return { value: Math.min(127, Math.ceil(ms / 1000)), unit: 's' };

@@ -52,7 +52,7 @@ describe('meterAddressFor', () => {
 });
 
 describe('buildMeterRequest', () => {
-  it('builds the CJ/T 188 901F read with the DI low byte first by default (REFERENCE §1.6, C1)', () => {
+  it('builds the CJ/T 188 901F read with the DI low byte first by default (docs/cjt188.md §1.6, C1)', () => {
     expect(bytesToHex(buildMeterRequest('cjt188', '78330011223344'))).toBe(
       'FE FE FE FE 68 10 44 33 22 11 00 33 78 01 03 1F 90 00 80 16',
     );
@@ -61,7 +61,7 @@ describe('buildMeterRequest', () => {
     ).toContain('01 03 90 1F 00');
   });
 
-  it('asks with the meter type T of the archived kind (REFERENCE §1.3): a heat meter answers only T=20H', () => {
+  it('asks with the meter type T of the archived kind (docs/cjt188.md §1.3): a heat meter answers only T=20H', () => {
     expect(bytesToHex(buildMeterRequest('cjt188', CJ, { kind: 'heat' }))).toMatch(/^FE FE FE FE 68 20 /);
     expect(bytesToHex(buildMeterRequest('cjt188', CJ, { kind: 'hot-water' }))).toMatch(/^FE FE FE FE 68 11 /);
     expect(bytesToHex(buildMeterRequest('cjt188', CJ, { kind: 'gas' }))).toMatch(/^FE FE FE FE 68 30 /);

@@ -20,24 +20,24 @@ export const ADDRESS_DIGITS: Readonly<Record<MeterProtocol, number>> = Object.fr
   METER_PROTOCOLS.map((p) => [p.name, p.addressDigits]),
 ) as Record<MeterProtocol, number>;
 
-/** CJ/T 188 DI of current metering data (§1.7). */
+/** CJ/T 188 DI of current metering data (docs/cjt188.md §1.7). */
 export const CJT188_READ_DI = meterProtocol('cjt188').readDi;
-/** DL/T 645-2007 DI of forward active total energy (§2.3). */
+/** DL/T 645-2007 DI of forward active total energy (docs/dlt645.md §2.3). */
 export const DLT645_READ_DI = meterProtocol('dlt645').readDi;
 
 export interface MeterRequestOptions {
   /**
-   * CJ/T 188 DI byte order on the wire (§1.6: both are in the field). Low byte first (`1F 90`) is what the SC
-   * meter, TMNL's water forwarding and the simulator's meters use by default.
+   * CJ/T 188 DI byte order on the wire (docs/cjt188.md §1.6: both are in the field). Low byte first (`1F 90`)
+   * is what the SC meter, TMNL's water forwarding and the simulator's meters use by default.
    * @defaultValue 'low-first'
    */
   cjt188DiOrder?: Cjt188DiOrder;
   /**
-   * The meter's kind (from the archive): decides the CJ/T 188 meter type T (§1.3), which a meter must see as its
-   * own to answer. @defaultValue the protocol's default kind (cold water for CJ/T 188)
+   * The meter's kind (from the archive): decides the CJ/T 188 meter type T (docs/cjt188.md §1.3), which a
+   * meter must see as its own to answer. @defaultValue the protocol's default kind (cold water for CJ/T 188)
    */
   kind?: MeterKind;
-  /** CJ/T 188 SER (§1.6); the meter echoes it. @defaultValue 0 */
+  /** CJ/T 188 SER (docs/cjt188.md §1.6); the meter echoes it. @defaultValue 0 */
   ser?: number;
 }
 
@@ -102,7 +102,10 @@ export class MeterReadError extends MasterError {
     readonly failure: ReadFailureDetail,
     detail?: string,
   ) {
-    super(code, message, detail);
+    // The wire detail carries the judged failure (address that answered, status/error word, reply bytes); the
+    // finer cause (TRUNCATED, NO_REPLY …) stays its reason in-process and is folded to the five names on the
+    // wire by `wireDetail`.
+    super(code, message, { ...failure, reason: detail ?? failure.reason });
   }
 }
 
@@ -110,7 +113,8 @@ export class MeterReadError extends MasterError {
  * Judges the forward content the concentrator returned for a read of the meter at `address`, with the
  * registry's one rule (protocols/meter-protocol.ts `judgeReplyBytes`):
  *
- * - Empty content: the meter stayed silent → METER_TIMEOUT (§3.4: the terminal answers with k = 0).
+ * - Empty content: the meter stayed silent → METER_TIMEOUT (docs/gdw376.md §3.4: the terminal answers with k
+ * = 0).
  * - Junk around the frame, echoes of the request (some RS-485 adapters echo) and stale replies are skipped.
  * - Anything else unusable → BAD_REPLY, with `detail` the finer cause (ADDRESS_MISMATCH, ABNORMAL_REPLY,
  *   UNEXPECTED_REPLY, NO_REPLY, a ProtocolError code such as BAD_CHECKSUM or TRUNCATED; UNSUPPORTED_UNIT for a

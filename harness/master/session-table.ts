@@ -5,9 +5,10 @@ import { type ConcentratorAddress, formatConcentratorId } from './concentrator-i
  * the current time, so the same calls give the same table (the target of the model-based test). Connections are
  * opaque numbers chosen by the caller.
  *
- * Rules (REFERENCE §3.5 and §8):
+ * Rules (docs/gdw376.md §3.5 and docs/field-notes.md §8):
  * - login (AFN 02 F1) makes the session online on that connection; a second login of the same A1/A2 from another
- *   connection replaces the older one (§8 "a second login … may replace the older socket");
+ *   connection replaces the older one (docs/field-notes.md §8 "a second login … may replace the older
+ *   socket");
  * - heartbeat (AFN 02 F3) keeps it online; a heartbeat from a connection that does not own an online session is
  *   taken as an implicit login (a terminal that reconnected and skipped login, or a master that restarted);
  * - any other frame from the owning connection counts as a sign of life;

@@ -12,7 +12,7 @@ const METER = '00000000101001';
 const what = `meter ${METER}`;
 
 describe('buildValveCommand', () => {
-  it('writes C=04 DI A017 with 99H to close and 55H to open (REFERENCE §1.11)', () => {
+  it('writes C=04 DI A017 with 99H to close and 55H to open (docs/cjt188.md §1.11)', () => {
     const close = decodeCjt188Frame(buildValveCommand(METER, 'close'));
     expect(close).toMatchObject({ control: 0x04, address: METER, meterType: 0x10 });
     expect(close.body).toMatchObject({

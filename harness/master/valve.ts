@@ -2,10 +2,10 @@
  * Valve control through the master (issue 12), as pure functions: the CJ/T 188 valve command to forward in a
  * 376.1 AFN 10H F1 frame, and the valve state read from what the concentrator brings back. No I/O.
  *
- * CJ/T 188 writes the valve with C = 04, DI A017 and one byte, 55H open / 99H close (REFERENCE §1.11); the meter
- * answers C = 84 with `DI SER` and, in the BLOG-SC form the simulator uses, the status word ST whose D1–D0 are
- * the valve state (00 open, 01 closed, 11 abnormal, §1.8). A reply without ST (the KINGDA form) says only that
- * the command was taken; the caller then reads the meter to learn the state.
+ * CJ/T 188 writes the valve with C = 04, DI A017 and one byte, 55H open / 99H close (docs/cjt188.md §1.11);
+ * the meter answers C = 84 with `DI SER` and, in the BLOG-SC form the simulator uses, the status word ST
+ * whose D1–D0 are the valve state (00 open, 01 closed, 11 abnormal, docs/cjt188.md §1.8). A reply without ST
+ * (the KINGDA form) says only that the command was taken; the caller then reads the meter to learn the state.
  */
 
 import { bytesToHex } from '../../protocols/bytes.ts';
@@ -25,7 +25,7 @@ import { MasterError } from './master-error.ts';
 /** Meter kinds whose CJ/T 188 meters carry a valve: water and gas meters; heat meters and DL/T 645 have none. */
 const VALVE_KINDS: readonly string[] = ['cold-water', 'hot-water', 'gas'];
 
-/** CJ/T 188 meter type T of a kind (§1.3), for the request's T byte. */
+/** CJ/T 188 meter type T of a kind (docs/cjt188.md §1.3), for the request's T byte. */
 const METER_TYPE_OF_KIND: Readonly<Record<string, number>> = {
   'cold-water': CJT188_METER_TYPES.coldWater,
   'hot-water': CJT188_METER_TYPES.hotWater,

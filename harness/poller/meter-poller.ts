@@ -48,7 +48,9 @@ export interface MeterPollerOptions {
   retries?: number;
   /** CJ/T 188 meter type T of requests. @defaultValue 0x10 (cold water) */
   meterType?: number;
-  /** CJ/T 188 DI byte order of requests. @defaultValue 'low-first' (REFERENCE §1.6: most field meters) */
+  /**
+   * CJ/T 188 DI byte order of requests. @defaultValue 'low-first' (docs/cjt188.md §1.6: most field meters)
+   */
   diOrder?: Cjt188DiOrder;
   /** FE bytes before each request. @defaultValue 4 */
   preamble?: number;

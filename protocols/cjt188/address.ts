@@ -2,9 +2,9 @@ import { bcdByteToNumber, byteToHex, digitsToBcd } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 
 /**
- * Address A0…A6 (REFERENCE §1.4): 7 BCD bytes, A0 (lowest two digits) first on the wire; written in human
- * order A6…A0, so wire `44 33 22 11 00 33 78` is "78330011223344". A byte `AA` is a wildcard and is written
- * "AA" (the all-`AA` broadcast address is "AAAAAAAAAAAAAA"; AIXI, KINGDA).
+ * Address A0…A6 (docs/cjt188.md §1.4): 7 BCD bytes, A0 (lowest two digits) first on the wire; written in
+ * human order A6…A0, so wire `44 33 22 11 00 33 78` is "78330011223344". A byte `AA` is a wildcard and is
+ * written "AA" (the all-`AA` broadcast address is "AAAAAAAAAAAAAA"; AIXI, KINGDA).
  * @packageDocumentation
  */
 

@@ -9,7 +9,8 @@ import { hex2 } from './units.ts';
 import { decodeWriteData, encodeWriteData } from './write-data.ts';
 
 /**
- * DATA ⇄ body. The body kind follows from C: the function (01/03/04/09/15/16) and D7/D6 (§1.5).
+ * DATA ⇄ body. The body kind follows from C: the function (01/03/04/09/15/16) and D7/D6
+ * (docs/cjt188.md §1.5).
  * @packageDocumentation
  */
 

@@ -123,7 +123,10 @@ export function buildWriteRequest(
   return request(address, CJT188_FUNCTIONS.write, { kind: 'write', ...head(di, options), data }, options);
 }
 
-/** Valve control (C = 04, DI A017): 'open' sends 55H, 'close' 99H, a number sends that byte (§1.11; C5, C6). */
+/**
+ * Valve control (C = 04, DI A017): 'open' sends 55H, 'close' 99H, a number sends that byte
+ * (docs/cjt188.md §1.11; C5, C6).
+ */
 export function buildValveRequest(
   address: string,
   command: 'open' | 'close' | number,
@@ -233,7 +236,10 @@ export interface Cjt188WaterReadingInit extends Cjt188StatusInit {
   utcOffsetMinutes?: number;
 }
 
-/** The 901F water/gas reply (C = 81, 19-byte layout, §1.8) to a read request, echoing its SER and DI order. */
+/**
+ * The 901F water/gas reply (C = 81, 19-byte layout, docs/cjt188.md §1.8) to a read request, echoing its SER
+ * and DI order.
+ */
 export function buildWaterReadReply(
   req: Cjt188Frame,
   reading: Cjt188WaterReadingInit,

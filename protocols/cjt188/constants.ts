@@ -1,5 +1,5 @@
 /**
- * Byte-level constants of CJ/T 188-2004 framing (REFERENCE §1.1–§1.2).
+ * Byte-level constants of CJ/T 188-2004 framing (docs/cjt188.md §1.1–§1.2).
  * @packageDocumentation
  */
 
@@ -24,8 +24,9 @@ export const CJT188_MAX_PREAMBLE = 16;
 
 /**
  * Default upper bound for L. The standard text was not available; SYN caps a whole frame at 128 bytes, which
- * leaves 115 for DATA — more than every layout here (the longest, the heat-meter 901F reply, is 46, §1.8).
- * A lower bound rejects a mis-synchronised `68` sooner; {@link Cjt188DecodeOptions.maxDataLength} overrides it.
+ * leaves 115 for DATA — more than every layout here (the longest, the heat-meter 901F reply, is 46,
+ * docs/cjt188.md §1.8). A lower bound rejects a mis-synchronised `68` sooner;
+ * {@link Cjt188DecodeOptions.maxDataLength} overrides it.
  */
 export const CJT188_MAX_DATA_LENGTH = 115;
 

@@ -1,5 +1,6 @@
 /**
- * Control code C (REFERENCE §1.5): D7 direction, D6 abnormal reply, D5–D0 function (KINGDA `CJT_188_CTRStruct`).
+ * Control code C (docs/cjt188.md §1.5): D7 direction, D6 abnormal reply, D5–D0 function (KINGDA
+ * `CJT_188_CTRStruct`).
  * @packageDocumentation
  */
 

@@ -19,7 +19,7 @@ import { meterTypeName } from './meter-type.ts';
 import { hex2 } from './units.ts';
 
 /**
- * The pure CJ/T 188 frame decoder (REFERENCE §1.1–§1.2).
+ * The pure CJ/T 188 frame decoder (docs/cjt188.md §1.1–§1.2).
  * @packageDocumentation
  */
 

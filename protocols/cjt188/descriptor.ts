@@ -29,12 +29,15 @@ import type { Cjt188Frame } from './frame.ts';
 import { CJT188_METER_TYPES } from './meter-type.ts';
 
 /**
- * CJ/T 188-2004 as a registry entry (REFERENCE §1): 14-digit addresses, a meter type T per kind, 901F the
- * current reading, SER echoed by the meter.
+ * CJ/T 188-2004 as a registry entry (docs/cjt188.md §1): 14-digit addresses, a meter type T per kind, 901F
+ * the current reading, SER echoed by the meter.
  * @packageDocumentation
  */
 
-/** The kinds CJ/T 188 covers and their type byte T (§1.3): cold water 10H, hot water 11H, heat 20H, gas 30H. */
+/**
+ * The kinds CJ/T 188 covers and their type byte T (docs/cjt188.md §1.3): cold water 10H, hot water 11H, heat
+ * 20H, gas 30H.
+ */
 const KINDS = [
   { kind: 'cold-water', meterType: CJT188_METER_TYPES.coldWater },
   { kind: 'hot-water', meterType: CJT188_METER_TYPES.hotWater },
@@ -42,7 +45,7 @@ const KINDS = [
   { kind: 'gas', meterType: CJT188_METER_TYPES.gas },
 ] as const satisfies readonly { kind: MeterKind; meterType: number }[];
 
-/** 68 T A0…A6 C L: offsets after the preamble (§1.2). */
+/** 68 T A0…A6 C L: offsets after the preamble (docs/cjt188.md §1.2). */
 const AT = { type: 1, address: 2, control: 9, length: 10, data: 11 } as const;
 
 const ADDRESS_DIGITS = 14;
@@ -101,10 +104,10 @@ function buildRequest(spec: ReadRequestSpec): Uint8Array {
 }
 
 /**
- * Whether `frame` answers `request`, and how (§1.5, §1.6): replies of another function, and (with `checkSer`)
- * replies whose SER is not the request's, are not answers; an answer from an address the request does not
- * reach is ADDRESS_MISMATCH; an error reply (D6) is ABNORMAL_REPLY with its ST word; DATA the codec cannot
- * read, or another DI, is BAD_REPLY.
+ * Whether `frame` answers `request`, and how (docs/cjt188.md §1.5, §1.6): replies of another function, and
+ * (with `checkSer`) replies whose SER is not the request's, are not answers; an answer from an address the
+ * request does not reach is ADDRESS_MISMATCH; an error reply (D6) is ABNORMAL_REPLY with its ST word; DATA
+ * the codec cannot read, or another DI, is BAD_REPLY.
  */
 export function judgeCjt188Frame(
   request: Cjt188Frame,

@@ -1,10 +1,10 @@
 import { ProtocolError } from '../errors.ts';
 
 /**
- * Data identifiers (REFERENCE §1.7) and the DI byte-order problem (§1.6): both `90 1F` (high byte first; NGGW's
- * 2004 encoding, BLOG-JY, AIXI self-tests) and `1F 90` (low byte first; BLOG-SC, AIXI's final read path, TMNL)
- * occur on the wire, even from 2004-era meters. The decoder recognises a DI by table lookup in both orders and
- * reports which one it saw; the encoder writes the order the frame asks for.
+ * Data identifiers (docs/cjt188.md §1.7) and the DI byte-order problem (docs/cjt188.md §1.6): both `90 1F`
+ * (high byte first; NGGW's 2004 encoding, BLOG-JY, AIXI self-tests) and `1F 90` (low byte first; BLOG-SC,
+ * AIXI's final read path, TMNL) occur on the wire, even from 2004-era meters. The decoder recognises a DI by
+ * table lookup in both orders and reports which one it saw; the encoder writes the order the frame asks for.
  * @packageDocumentation
  */
 
@@ -13,7 +13,7 @@ export type Cjt188DiOrder = 'high-first' | 'low-first';
 
 /** Named DIs of CJ/T 188-2004 (KINGDA `CJT-188-2004.h`, NGGW `defs.rs`). */
 export const CJT188_DI = {
-  /** Current metering data 计量数据 (layout §1.8). */
+  /** Current metering data 计量数据 (layout docs/cjt188.md §1.8). */
   meterData: 0x901f,
   /** History: last settlement month 1 (D120) … 12 (D12B). */
   history1: 0xd120,

@@ -21,7 +21,8 @@ import { hex2 } from './units.ts';
  */
 
 /**
- * Encodes a frame: `FE`×preamble, 68, T, A0…A6, C, L, DATA, CS (sum of 68…DATA mod 256, §1.2), 16.
+ * Encodes a frame: `FE`×preamble, 68, T, A0…A6, C, L, DATA, CS (sum of 68…DATA mod 256, docs/cjt188.md §1.2),
+ * 16.
  * `control`, `meterType`, `address`, `preamble` and the body are authoritative; `direction` and `abnormal` must
  * agree with `control`; `meterTypeName` is ignored. Re-encodes any decoded frame byte for byte.
  * Throws ProtocolError: BAD_FIELD naming the field, UNKNOWN_DI, BAD_LENGTH when DATA exceeds the maximum.

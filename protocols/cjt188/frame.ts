@@ -9,7 +9,7 @@ import type { Cjt188WriteData } from './write-data.ts';
  * @packageDocumentation
  */
 
-/** `DI SER` at the start of DATA (KINGDA `CJT_188_DataHeadStruct`; §1.6). */
+/** `DI SER` at the start of DATA (KINGDA `CJT_188_DataHeadStruct`; docs/cjt188.md §1.6). */
 export interface Cjt188DataHead {
   /** The DI as 4 hex digits, high byte first in the text whatever the wire order ("901F"). */
   di: string;
@@ -83,7 +83,7 @@ export type Cjt188Body =
 /** Every body kind. */
 export type Cjt188BodyKind = Cjt188Body['kind'];
 
-/** One CJ/T 188 frame (REFERENCE §1.2). */
+/** One CJ/T 188 frame (docs/cjt188.md §1.2). */
 export interface Cjt188Frame {
   protocol: 'cjt188';
   /** Number of FE bytes before the start byte (0..{@link CJT188_MAX_PREAMBLE}). */

@@ -1,6 +1,6 @@
 /**
  * CJ/T 188-2004 (户用计量仪表数据传输技术条件) codec: pure decode/encode of meter-bus frames, typed bodies,
- * builders for the simulator and CLI, and a streaming framer. See REFERENCE §1 for the byte-level facts.
+ * builders for the simulator and CLI, and a streaming framer. See docs/cjt188.md §1 for the byte-level facts.
  * Test arbitraries live in `./arbitraries.ts` (not exported here, to keep fast-check out of runtime code).
  * @packageDocumentation
  */

@@ -1,5 +1,5 @@
 /**
- * Meter type T (REFERENCE §1.3).
+ * Meter type T (docs/cjt188.md §1.3).
  * @packageDocumentation
  */
 

@@ -15,7 +15,7 @@ import {
 } from './units.ts';
 
 /**
- * Payloads of read replies (C = 81, 83, 89), after `DI SER` (REFERENCE §1.7–§1.8).
+ * Payloads of read replies (C = 81, 83, 89), after `DI SER` (docs/cjt188.md §1.7–§1.8).
  * @packageDocumentation
  */
 
@@ -58,8 +58,9 @@ export interface Cjt188HeatReading {
   /**
    * `'unit-first'`: the JY heat meter's layout, each unit code before its 4 value bytes (`08 02 00 00 00` = MWh,
    * 0.02), the rest as the standard. Source: BLOG-JY, "CJ/T-188 冷热量表协议解析2"
-   * (https://www.shuzhiduo.com/A/RnJWxa2v5q), quoted in REFERENCE §1.8 "Vendor deviation" — the article exists to
-   * show such deviations. Decoded only when the standard layout cannot read the bytes (issue 14, item 4).
+   * (https://www.shuzhiduo.com/A/RnJWxa2v5q), quoted in docs/cjt188.md §1.8 "Vendor deviation" — the article
+   * exists to show such deviations. Decoded only when the standard layout cannot read the bytes (issue 14,
+   * item 4).
    */
   variant?: 'unit-first';
 }

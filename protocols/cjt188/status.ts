@@ -2,10 +2,10 @@ import { bytesToHex, hexToBytes } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 
 /**
- * Status word ST (REFERENCE §1.10). First byte: D1 D0 valve (00 open, 01 closed, 11 abnormal), D2 battery
- * (1 = low); the other bits and the second byte are manufacturer-defined (KINGDA `CJT_188_ST_Stuct` comments,
- * BLOG-SC "21 84"). ST is two bytes in 901F replies and KINGDA error replies; NGGW sends one byte in error
- * replies, so one byte is accepted there too.
+ * Status word ST (docs/cjt188.md §1.10). First byte: D1 D0 valve (00 open, 01 closed, 11 abnormal), D2
+ * battery (1 = low); the other bits and the second byte are manufacturer-defined (KINGDA `CJT_188_ST_Stuct`
+ * comments, BLOG-SC "21 84"). ST is two bytes in 901F replies and KINGDA error replies; NGGW sends one byte
+ * in error replies, so one byte is accepted there too.
  * @packageDocumentation
  */
 

@@ -2,7 +2,8 @@ import { bcdByteToNumber, byteToHex, numberToBcdByte } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 
 /**
- * Real-time fields (REFERENCE §1.8): 7 BCD bytes `ss mm hh DD MM YY CC` (KINGDA `CJT_188_Time_Struct`; NGGW
+ * Real-time fields (docs/cjt188.md §1.8): 7 BCD bytes `ss mm hh DD MM YY CC` (KINGDA `CJT_188_Time_Struct`;
+ * NGGW
  * `decode_datetime`): `31 01 22 11 05 15 20` is 2015-05-11 22:01:31. In frames the time is the string
  * "YYYY-MM-DD hh:mm:ss", or null when all seven bytes are zero (a meter without a set clock, C9).
  * @packageDocumentation

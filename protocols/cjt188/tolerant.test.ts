@@ -3,7 +3,7 @@ import { bytesToHex, hexToBytes } from '../bytes.ts';
 import { decodeCjt188Frame } from './decode.ts';
 import { encodeCjt188 } from './encode.ts';
 
-// BLOG-JY, "CJ/T-188 冷热量表协议解析2" (https://www.shuzhiduo.com/A/RnJWxa2v5q, REFERENCE §1.8 "Vendor
+// BLOG-JY, "CJ/T-188 冷热量表协议解析2" (https://www.shuzhiduo.com/A/RnJWxa2v5q, docs/cjt188.md §1.8 "Vendor
 // deviation"): a JY heat meter's 901F reply with each unit code before its value; CS 31 as published.
 const JY_REPLY =
   'FE FE FE FE 68 20 32 41 31 40 00 00 00 81 2E 90 1F 01 08 02 00 00 00 08 02 00 00 00 17 00 00 00 00 35 00 00 00 00 2C 34 10 00 00 35 25 00 66 25 00 00 00 00 53 00 12 10 07 15 20 00 00 31 16';

@@ -2,7 +2,7 @@ import { bcdToNumber, numberToBcd } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 
 /**
- * Unit codes (REFERENCE §1.9). The base list is KINGDA `CJT_188_UnitType`; the ×10/×100 steps and the
+ * Unit codes (docs/cjt188.md §1.9). The base list is KINGDA `CJT_188_UnitType`; the ×10/×100 steps and the
  * energy-per-hour codes come from NGGW `defs.rs` ("CJ/T 188-2004 Table 13 and CJ/T 188-2018 Table 20", impl.).
  * Where they clash NGGW wins: `36` is m³/h×10 there, volts in KINGDA's vendor extension.
  * @packageDocumentation
@@ -113,7 +113,7 @@ export function checkUnit(q: Pick<Cjt188Quantity, 'unit' | 'unitCode'>, what: st
 
 /**
  * Reads `size` BCD bytes (LE) then a unit byte — the order of every value in the standard layouts
- * (KINGDA `CJT_188_MeterData_Struct`, §1.8). Throws BAD_BCD naming `what`.
+ * (KINGDA `CJT_188_MeterData_Struct`, docs/cjt188.md §1.8). Throws BAD_BCD naming `what`.
  */
 export function decodeQuantity(bytes: Uint8Array, at: number, size: number, decimals: number, what: string) {
   const value = bcdToNumber(bytes.subarray(at, at + size), decimals, `CJ/T 188 ${what}`);

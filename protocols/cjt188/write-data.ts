@@ -8,7 +8,7 @@ import { decodeTime, encodeTime } from './time.ts';
 import { type Cjt188Quantity, decodeQuantity, encodeQuantity } from './units.ts';
 
 /**
- * Payloads of write requests A010–A019 (C = 04, 15, 16), after `DI SER` (REFERENCE §1.7, §1.11).
+ * Payloads of write requests A010–A019 (C = 04, 15, 16), after `DI SER` (docs/cjt188.md §1.7, §1.11).
  * @packageDocumentation
  */
 

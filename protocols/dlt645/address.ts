@@ -2,7 +2,7 @@ import { byteToHex } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 
 /**
- * The 6-byte address A0…A5: 12 BCD digits sent low byte first (REFERENCE §2.1, RSDLT “地址域传输时低字节在前”),
+ * The 6-byte address A0…A5: 12 BCD digits sent low byte first (docs/dlt645.md §2.1, RSDLT “地址域传输时低字节在前”),
  * written here as a string in human order: `12 90 78 56 34 12` ↔ "123456789012". A nibble `A` is allowed
  * anywhere: it is the wildcard (`AA…AA`) and the padding of compressed addresses (PEACE `89 67 45 23 A1 AA`).
  */

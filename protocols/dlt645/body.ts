@@ -32,7 +32,7 @@ export function decodeBody(control: number, data: Uint8Array): Dlt645Body {
   const n = diLength(version);
   const read = version === '2007' ? DLT645_FUNCTION.read2007 : DLT645_FUNCTION.read1997;
 
-  // Abnormal reply: D7 and D6 set, DATA = one error word, whatever the function (REFERENCE §2.3, D8).
+  // Abnormal reply: D7 and D6 set, DATA = one error word, whatever the function (docs/dlt645.md §2.3, D8).
   if ((control & REPLY_ABNORMAL) === REPLY_ABNORMAL) {
     return data.length === 1
       ? { kind: 'abnormal-reply', error: data[0], errors: errorNames(data[0]) }
@@ -46,7 +46,7 @@ export function decodeBody(control: number, data: Uint8Array): Dlt645Body {
     case read:
       return data.length === n ? { kind: 'read', di: diFromBytes(data) } : opaque(data);
     case DLT645_FUNCTION.readFollowUp2007:
-      // 2007 read follow-up request: DI + SEQ (REFERENCE §2.3, D6).
+      // 2007 read follow-up request: DI + SEQ (docs/dlt645.md §2.3, D6).
       return data.length === 5
         ? { kind: 'read-follow-up', di: diFromBytes(data.subarray(0, 4)), seq: data[4] }
         : opaque(data);
@@ -80,7 +80,7 @@ function readReply(data: Uint8Array, n: number): Dlt645Body | undefined {
 }
 
 function timeSync(data: Uint8Array): Dlt645Body | undefined {
-  // ss mm hh DD MM YY, each +33H like any DATA (D24; REFERENCE §2.4 caveat on un-offset variants).
+  // ss mm hh DD MM YY, each +33H like any DATA (D24; docs/dlt645.md §2.4 caveat on un-offset variants).
   const f = data.length === 6 ? bcdFields(data) : undefined;
   if (!f) return undefined;
   const [second, minute, hour, day, month, yy] = f;

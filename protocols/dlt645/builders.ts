@@ -107,7 +107,7 @@ export interface Dlt645AbnormalReplyOptions extends Dlt645BuildOptions {
 
 /**
  * Abnormal reply with an error word: a number, or the names of its bits such as `['no data requested']`
- * (REFERENCE §2.3, D8).
+ * (docs/dlt645.md §2.3, D8).
  */
 export function buildAbnormalReply(
   address: string,
@@ -145,7 +145,7 @@ export function buildReadAddressReply(address: string, options: Dlt645BuildOptio
   );
 }
 
-/** Read follow-up data request: 2007 C=12H with `seq`, 1997 C=02H without (REFERENCE §2.3). */
+/** Read follow-up data request: 2007 C=12H with `seq`, 1997 C=02H without (docs/dlt645.md §2.3). */
 export function buildReadFollowUpRequest(
   address: string,
   di: string,

@@ -1,5 +1,5 @@
 /**
- * Frame-level constants of DL/T 645-2007 and -1997 (REFERENCE §2.1).
+ * Frame-level constants of DL/T 645-2007 and -1997 (docs/dlt645.md §2.1).
  *
  * `[FE…] 68 A0 A1 A2 A3 A4 A5 68 C L DATA CS 16`
  */
@@ -41,7 +41,9 @@ export const DLT645_MAX_FRAME_LENGTH = DLT645_OVERHEAD + DLT645_MAX_DATA_LENGTH;
  */
 export const DLT645_DEFAULT_MAX_BUFFERED_BYTES = 512;
 
-/** Address that every meter answers (read address, wildcard reads): `AA AA AA AA AA AA` (REFERENCE §2.1). */
+/**
+ * Address that every meter answers (read address, wildcard reads): `AA AA AA AA AA AA` (docs/dlt645.md §2.1).
+ */
 export const DLT645_WILDCARD_ADDRESS = 'AAAAAAAAAAAA';
 
 /** Broadcast address (time sync, no reply): `99 99 99 99 99 99` (D24; LAOY `TestSend`). */

@@ -1,5 +1,5 @@
 /**
- * The control code C (REFERENCE §2.2; NGGW `dlt645 .../frame/defs.rs`, PEACE `const.go` enum `C`):
+ * The control code C (docs/dlt645.md §2.2; NGGW `dlt645 .../frame/defs.rs`, PEACE `const.go` enum `C`):
  * D7 direction (1 = reply), D6 abnormal reply, D5 follow-up frame exists, D4–D0 function.
  */
 
@@ -71,7 +71,7 @@ export function controlFlags(control: number): Dlt645ControlFlags {
   };
 }
 
-/** Number of bytes of a data identifier in each edition (REFERENCE §2.3): 4 in 2007, 2 in 1997. */
+/** Number of bytes of a data identifier in each edition (docs/dlt645.md §2.3): 4 in 2007, 2 in 1997. */
 export function diLength(version: Dlt645Version): 2 | 4 {
   return version === '2007' ? 4 : 2;
 }

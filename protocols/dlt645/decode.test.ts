@@ -4,7 +4,7 @@ import { ProtocolError } from '../errors.ts';
 import { decodeDlt645, decodeDlt645Frame } from './decode.ts';
 import { encodeDlt645 } from './encode.ts';
 
-// D4 (REFERENCE §2.4): read 00010000 from 123456789012.
+// D4 (docs/dlt645.md §2.4): read 00010000 from 123456789012.
 const D4 = '68 12 90 78 56 34 12 68 11 04 33 33 34 33 68 16';
 const D5 = '68 12 90 78 56 34 12 68 91 08 33 33 34 33 89 67 45 33 54 16';
 

@@ -22,7 +22,7 @@ const CANDIDATE_STARTS = [DLT645_START, DLT645_PREAMBLE_BYTE] as const;
 const hex = (b: number): string => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`;
 
 /**
- * Layout of a frame starting at preamble length `p` (REFERENCE §2.1):
+ * Layout of a frame starting at preamble length `p` (docs/dlt645.md §2.1):
  * p: 68 · p+1…p+6: address · p+7: 68 · p+8: C · p+9: L · p+10…: DATA · p+10+L: CS · p+11+L: 16.
  */
 const AT = { address: 1, secondStart: 7, control: 8, length: 9, data: 10 } as const;

@@ -28,14 +28,14 @@ import { encodeDlt645 } from './encode.ts';
 import type { Dlt645Frame } from './frame.ts';
 
 /**
- * DL/T 645-2007 (and 1997) as a registry entry (REFERENCE §2): 12-digit addresses, electricity meters only (the
- * frame has no meter type), 00010000 forward active total energy the current reading.
+ * DL/T 645-2007 (and 1997) as a registry entry (docs/dlt645.md §2): 12-digit addresses, electricity meters
+ * only (the frame has no meter type), 00010000 forward active total energy the current reading.
  * @packageDocumentation
  */
 
 const KINDS = [{ kind: 'electricity' }] as const satisfies readonly { kind: MeterKind }[];
 
-/** 68 A0…A5 68 C L: offsets after the preamble (§2.1). */
+/** 68 A0…A5 68 C L: offsets after the preamble (docs/dlt645.md §2.1). */
 const AT = { address: 1, secondStart: 7, control: 8, length: 9, data: 10 } as const;
 
 const ADDRESS_DIGITS = 12;
@@ -86,9 +86,9 @@ function buildRequest(spec: ReadRequestSpec): Uint8Array {
 }
 
 /**
- * Whether `frame` answers `request`, and how (§2.2, §2.3): replies of another function are not answers; an
- * answer from an address the request does not reach (nibble wildcards 'A') is ADDRESS_MISMATCH; an abnormal
- * reply (D6) is ABNORMAL_REPLY with its error word; a reply for another DI is BAD_REPLY.
+ * Whether `frame` answers `request`, and how (docs/dlt645.md §2.2, §2.3): replies of another function are not
+ * answers; an answer from an address the request does not reach (nibble wildcards 'A') is ADDRESS_MISMATCH;
+ * an abnormal reply (D6) is ABNORMAL_REPLY with its error word; a reply for another DI is BAD_REPLY.
  */
 export function judgeDlt645Frame(
   request: Dlt645Frame,

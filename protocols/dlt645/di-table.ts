@@ -1,7 +1,7 @@
 import type { Dlt645Version } from './control.ts';
 
 /**
- * Which data identifiers this codec can turn into values, with their scaling (REFERENCE §2.3).
+ * Which data identifiers this codec can turn into values, with their scaling (docs/dlt645.md §2.3).
  * Layouts and units are PEACE `const.go` (enum `DIC`: 2007 format/size, 1997 format/size, unit) unless a row
  * says otherwise. A DI that is not here still decodes (its reply is an `opaque` body); only builders asked to
  * encode a value for it fail with UNKNOWN_DI.
@@ -42,7 +42,7 @@ export interface Dlt645DiLayout {
   /** D7 of the most significant byte is the sign (sign and magnitude), as for 2007 currents and powers. */
   signed: boolean;
   unit: Dlt645Unit;
-  /** REFERENCE source key (and file) for this layout. */
+  /** Source key (docs/sources.md) and file for this layout. */
   source: string;
 }
 
@@ -89,16 +89,17 @@ function energy2007(di: string): Dlt645DiLayout | undefined {
   const [di3, di2, di1, di0] = [0, 2, 4, 6].map((i) => Number.parseInt(di.slice(i, i + 2), 16));
   const kind = ENERGY_2007.find((e) => e.di2 === di2);
   if (di3 !== 0x00 || !kind || di1 > MAX_TARIFF || di0 > MAX_SETTLEMENT) return undefined;
-  // Combined active energy can be negative in some meters; REFERENCE is silent, so it is read unsigned here.
+  // Combined active energy can be negative in some meters; docs/dlt645.md §2.3 finds no source on it, so it
+  // is read unsigned here.
   const tariff = di1 === 0 ? 'total' : `tariff ${di1}`;
   const when = di0 === 0 ? '' : `, settlement ${di0} ago`;
   return {
     di,
     version: '2007',
     name: `${kind.name} ${tariff}${when}`,
-    // REFERENCE §2.3: energy is 4 bytes XXXXXX.XX; tariffs in DI1 (0001FF00 = total + tariffs block). The
-    // settlement index in DI0 follows the standard's DI structure (decision, not in the sources).
-    ...num('XXXXXX.XX', 4, kind.unit, false, 'PEACE const.go; REFERENCE §2.3'),
+    // docs/dlt645.md §2.3: energy is 4 bytes XXXXXX.XX; tariffs in DI1 (0001FF00 = total + tariffs block).
+    // The settlement index in DI0 follows the standard's DI structure (decision, not in the sources).
+    ...num('XXXXXX.XX', 4, kind.unit, false, 'PEACE const.go; docs/dlt645.md §2.3'),
   };
 }
 
@@ -108,20 +109,20 @@ const VARIABLES_2007: readonly { di2: number; name: string; phases: number[]; ro
     di2: 0x01,
     name: 'voltage',
     phases: [1, 2, 3],
-    row: num('XXX.X', 2, 'V', false, 'PEACE const.go; REFERENCE §2.3'),
+    row: num('XXX.X', 2, 'V', false, 'PEACE const.go; docs/dlt645.md §2.3'),
   },
   {
     di2: 0x02,
     name: 'current',
     phases: [1, 2, 3],
     // D7 of the top byte is the sign in 2007 (sign and magnitude).
-    row: num('XXX.XXX', 3, 'A', true, 'PEACE const.go; REFERENCE §2.3'),
+    row: num('XXX.XXX', 3, 'A', true, 'PEACE const.go; docs/dlt645.md §2.3'),
   },
   {
     di2: 0x03,
     name: 'active power',
     phases: [0, 1, 2, 3],
-    row: num('XX.XXXX', 3, 'kW', true, 'PEACE const.go; REFERENCE §2.3'),
+    row: num('XX.XXXX', 3, 'kW', true, 'PEACE const.go; docs/dlt645.md §2.3'),
   },
   {
     di2: 0x04,
@@ -139,13 +140,16 @@ const VARIABLES_2007: readonly { di2: number; name: string; phases: number[]; ro
     di2: 0x06,
     name: 'power factor',
     phases: [0, 1, 2, 3],
-    row: num('X.XXX', 2, '', true, 'PEACE const.go; REFERENCE §2.3'),
+    row: num('X.XXX', 2, '', true, 'PEACE const.go; docs/dlt645.md §2.3'),
   },
 ];
 
 /** Fixed 2007 DIs that do not follow a family pattern. */
 const FIXED_2007: Record<string, { name: string; row: Row }> = {
-  '02800002': { name: 'grid frequency', row: num('XX.XX', 2, 'Hz', false, 'PEACE const.go; REFERENCE §2.3') },
+  '02800002': {
+    name: 'grid frequency',
+    row: num('XX.XX', 2, 'Hz', false, 'PEACE const.go; docs/dlt645.md §2.3'),
+  },
   '04000101': {
     name: 'date and week',
     row: {
@@ -155,7 +159,7 @@ const FIXED_2007: Record<string, { name: string; row: Row }> = {
       decimals: 0,
       signed: false,
       unit: 'date',
-      source: 'PEACE const.go; REFERENCE §2.3',
+      source: 'PEACE const.go; docs/dlt645.md §2.3',
     },
   },
   '04000102': {
@@ -167,12 +171,12 @@ const FIXED_2007: Record<string, { name: string; row: Row }> = {
       decimals: 0,
       signed: false,
       unit: 'time',
-      source: 'PEACE const.go; REFERENCE §2.3',
+      source: 'PEACE const.go; docs/dlt645.md §2.3',
     },
   },
   '04000409': {
     name: 'active constant',
-    row: num('XXXXXX', 3, 'imp/kWh', false, 'PEACE const.go; REFERENCE §2.3'),
+    row: num('XXXXXX', 3, 'imp/kWh', false, 'PEACE const.go; docs/dlt645.md §2.3'),
   },
   '0400040A': { name: 'reactive constant', row: num('XXXXXX', 3, 'imp/kvarh', false, 'PEACE const.go') },
 };
@@ -186,8 +190,8 @@ for (const v of VARIABLES_2007) {
 /** 1997 DIs (2 bytes). */
 const FIXED_1997: Record<string, { name: string; row: Row }> = {};
 
-// 9010 forward active total, XXXXXX.XX kWh (REFERENCE §2.3, D17/D18). 9011–9014 (tariffs 1–4) and 9020–9024
-// (reverse active) follow the 1997 table's pattern: decision, not in the sources.
+// 9010 forward active total, XXXXXX.XX kWh (docs/dlt645.md §2.3, D17/D18). 9011–9014 (tariffs 1–4) and
+// 9020–9024 (reverse active) follow the 1997 table's pattern: decision, not in the sources.
 for (const [base, name] of [
   [0x9010, 'forward active energy'],
   [0x9020, 'reverse active energy'],
@@ -195,25 +199,26 @@ for (const [base, name] of [
   for (let t = 0; t <= 4; t++) {
     FIXED_1997[(base + t).toString(16).toUpperCase()] = {
       name: `${name} ${t === 0 ? 'total' : `tariff ${t}`}`,
-      row: num('XXXXXX.XX', 4, 'kWh', false, 'REFERENCE §2.3 (9010); D18'),
+      row: num('XXXXXX.XX', 4, 'kWh', false, 'docs/dlt645.md §2.3 (9010); D18'),
     };
   }
 }
-// Phase A–C voltage, current and active power, total power (PEACE `const.go` 1997 column; REFERENCE §2.3).
+// Phase A–C voltage, current and active power, total power (PEACE `const.go` 1997 column;
+// docs/dlt645.md §2.3).
 for (let p = 1; p <= 3; p++) {
   FIXED_1997[`B61${p}`] = {
     name: `${PHASES[p]} voltage`,
-    row: num('XXX', 2, 'V', false, 'PEACE const.go; REFERENCE §2.3'),
+    row: num('XXX', 2, 'V', false, 'PEACE const.go; docs/dlt645.md §2.3'),
   };
   FIXED_1997[`B62${p}`] = {
     name: `${PHASES[p]} current`,
-    row: num('XX.XX', 2, 'A', false, 'PEACE const.go; REFERENCE §2.3'),
+    row: num('XX.XX', 2, 'A', false, 'PEACE const.go; docs/dlt645.md §2.3'),
   };
 }
 for (let p = 0; p <= 3; p++) {
   FIXED_1997[`B63${p}`] = {
     name: `${PHASES[p]} active power`,
-    row: num('XX.XXXX', 3, 'kW', false, 'PEACE const.go; REFERENCE §2.3'),
+    row: num('XX.XXXX', 3, 'kW', false, 'PEACE const.go; docs/dlt645.md §2.3'),
   };
 }
 

@@ -4,7 +4,8 @@ import type { Dlt645Version } from './control.ts';
 
 /**
  * Data identifiers are written in the standard's order, most significant byte first ("00010000", "9010") and
- * sent least significant byte first, DI0 first (REFERENCE §2.3): `00010000` → `00 00 01 00` before the +33H.
+ * sent least significant byte first, DI0 first (docs/dlt645.md §2.3): `00010000` → `00 00 01 00` before the
+ * +33H.
  */
 
 /** Wire bytes (DI0 first, after −33H) to the DI string in the standard's order, upper-case hex. */

@@ -16,7 +16,7 @@ import { addOffset33 } from './offset33.ts';
 
 /**
  * Encodes a frame to its exact wire bytes: `preamble` FE bytes, 68, address, 68, C, L, DATA + 33H, CS, 16
- * (REFERENCE §2.1). Any frame `decodeDlt645` returns re-encodes byte for byte.
+ * (docs/dlt645.md §2.1). Any frame `decodeDlt645` returns re-encodes byte for byte.
  *
  * `control` is authoritative; `version`, `direction`, `abnormal` and `followUp` must agree with it, and a body
  * other than `opaque` must be what that control code and DATA decode as (so decode(encode(f)) is f).

@@ -1,9 +1,9 @@
 import { ProtocolError } from '../errors.ts';
 
 /**
- * Bits of the error word ERR of an abnormal reply (REFERENCE §2.3; PEACE `const.go` enum `ErrorCode`).
- * Bit 7 is reserved. The same names are used for 1997 abnormal replies (C1H): REFERENCE gives no separate
- * 1997 table.
+ * Bits of the error word ERR of an abnormal reply (docs/dlt645.md §2.3; PEACE `const.go` enum `ErrorCode`).
+ * Bit 7 is reserved. The same names are used for 1997 abnormal replies (C1H): docs/dlt645.md §2.3 gives no
+ * separate 1997 table.
  */
 export const DLT645_ERROR_BITS = [
   { bit: 0, name: 'other error' }, // 其他错误

@@ -1,14 +1,14 @@
 import type { Dlt645Direction, Dlt645Version } from './control.ts';
 import type { Dlt645Unit } from './di-table.ts';
 
-/** Read request: DATA = DI (2007 C=11H, 4 bytes; 1997 C=01H, 2 bytes) (REFERENCE §2.3, D3/D4/D17). */
+/** Read request: DATA = DI (2007 C=11H, 4 bytes; 1997 C=01H, 2 bytes) (docs/dlt645.md §2.3, D3/D4/D17). */
 export interface Dlt645ReadBody {
   kind: 'read';
   /** "00010000" (2007) or "9010" (1997), in the standard's order. */
   di: string;
 }
 
-/** Normal read reply: DATA = DI + value (2007 C=91H/B1H, 1997 C=81H/A1H) (REFERENCE §2.3, D5/D18). */
+/** Normal read reply: DATA = DI + value (2007 C=91H/B1H, 1997 C=81H/A1H) (docs/dlt645.md §2.3, D5/D18). */
 export interface Dlt645ReadReplyBody {
   kind: 'read-reply';
   di: string;
@@ -24,7 +24,7 @@ export interface Dlt645ReadReplyBody {
   data?: string;
 }
 
-/** Abnormal reply (2007 C=D1H…, 1997 C=C1H…): DATA = one error word (REFERENCE §2.3, D8). */
+/** Abnormal reply (2007 C=D1H…, 1997 C=C1H…): DATA = one error word (docs/dlt645.md §2.3, D8). */
 export interface Dlt645AbnormalReplyBody {
   kind: 'abnormal-reply';
   /** The error word ERR. */
@@ -33,7 +33,7 @@ export interface Dlt645AbnormalReplyBody {
   errors: string[];
 }
 
-/** Read communication address (2007 C=13H, L=0, address normally the wildcard) (REFERENCE §2.3, D1). */
+/** Read communication address (2007 C=13H, L=0, address normally the wildcard) (docs/dlt645.md §2.3, D1). */
 export interface Dlt645ReadAddressBody {
   kind: 'read-address';
 }
@@ -44,14 +44,14 @@ export interface Dlt645ReadAddressReplyBody {
   address: string;
 }
 
-/** Broadcast time sync (C=08H, no reply): DATA = ss mm hh DD MM YY (REFERENCE §2.1, D24). */
+/** Broadcast time sync (C=08H, no reply): DATA = ss mm hh DD MM YY (docs/dlt645.md §2.1, D24). */
 export interface Dlt645TimeSyncBody {
   kind: 'time-sync';
   /** "YYYY-MM-DD hh:mm:ss". */
   time: string;
 }
 
-/** Read follow-up data request (2007 C=12H: DI + SEQ; 1997 C=02H: DI) (REFERENCE §2.3). */
+/** Read follow-up data request (2007 C=12H: DI + SEQ; 1997 C=02H: DI) (docs/dlt645.md §2.3). */
 export interface Dlt645ReadFollowUpBody {
   kind: 'read-follow-up';
   di: string;

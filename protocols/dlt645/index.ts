@@ -1,6 +1,6 @@
 /**
  * DL/T 645-2007 (and the 1997 read/reply control codes with 2-byte DIs): pure codec, DI table with scaling,
- * builders and a streaming framer. See REFERENCE §2 for the byte-level facts and their sources.
+ * builders and a streaming framer. See docs/dlt645.md §2 for the byte-level facts and their sources.
  */
 export { addressFromBytes, addressToBytes } from './address.ts';
 export {

@@ -1,7 +1,8 @@
 import { DLT645_DATA_OFFSET } from './constants.ts';
 
 /**
- * Adds 33H (mod 256) to every byte: DATA as it goes on the wire (REFERENCE §2.1, RSDLT, NGGW). Returns a copy.
+ * Adds 33H (mod 256) to every byte: DATA as it goes on the wire (docs/dlt645.md §2.1, RSDLT, NGGW). Returns a
+ * copy.
  */
 export function addOffset33(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(data.length);

@@ -28,7 +28,7 @@ export function decodeValue(layout: Dlt645DiLayout, bytes: Uint8Array): Dlt645Va
   if (layout.type === 'date') {
     const f = bcdFields(bytes);
     if (!f) return undefined;
-    // YYMMDDWW is written high to low and sent low byte first: WW DD MM YY (REFERENCE §2.3).
+    // YYMMDDWW is written high to low and sent low byte first: WW DD MM YY (docs/dlt645.md §2.3).
     const [week, day, month, yy] = f;
     if (!isValidDate(2000 + yy, month, day) || week > 6) return undefined;
     return { value: formatDate(2000 + yy, month, day), week };

@@ -2,7 +2,7 @@ import { bcdToDigits, digitsToBcd } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 import type { Gdw376A3 } from './types.ts';
 
-/** The address field A1 A2 A3 (5 bytes, REFERENCE §3.1). */
+/** The address field A1 A2 A3 (5 bytes, docs/gdw376.md §3.1). */
 export interface Gdw376Address {
   a1: string;
   a2: number;

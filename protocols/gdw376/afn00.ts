@@ -4,7 +4,7 @@ import { byte } from './auxiliary-field.ts';
 import { decodeDaDt, encodeDaDt } from './dadt.ts';
 import type { ConfirmItemsBody, Gdw376ConfirmItem } from './types.ts';
 
-/** AFN 00: confirm / deny (REFERENCE §3.4, TURTLE `rgm_afn00h.xml`). */
+/** AFN 00: confirm / deny (docs/gdw376.md §3.4, TURTLE `rgm_afn00h.xml`). */
 export const AFN_CONFIRM = 0x00;
 /** DT as KSY `separateConfirm.3761` (Q5) writes it for F3: the number 3, not the bit mask `04 00`. */
 export const NON_STANDARD_F3_DT: readonly [number, number] = [0x03, 0x00];

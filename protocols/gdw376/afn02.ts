@@ -4,7 +4,10 @@ import { p2 } from './auxiliary-field.ts';
 import { hex2 } from './control.ts';
 import type { HeartbeatBody } from './types.ts';
 
-/** AFN 02: link interface check — F1 login, F2 logout, F3 heartbeat (REFERENCE §3.4/§3.5, TURTLE `rgm_afn02h.xml`). */
+/**
+ * AFN 02: link interface check — F1 login, F2 logout, F3 heartbeat (docs/gdw376.md §3.4/§3.5, TURTLE
+ * `rgm_afn02h.xml`).
+ */
 export const AFN_LINK_CHECK = 0x02;
 /** Length of a data-format A.1 clock: sec, min, hour, day, week|month, year. */
 export const CLOCK_A1_LENGTH = 6;

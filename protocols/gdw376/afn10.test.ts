@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeForwardControl, encodeForwardControl, serialText } from './afn10.ts';
 import { serialArb } from './arbitraries.ts';
 
-describe('forward control word (REFERENCE §3.4)', () => {
+describe('forward control word (docs/gdw376.md §3.4)', () => {
   it('reads 6B as 2400 8E1', () => {
     expect(decodeForwardControl(0x6b)).toEqual({ baud: 2400, parity: 'even', dataBits: 8, stopBits: 1 });
     expect(serialText(decodeForwardControl(0x6b))).toBe('2400 8E1');

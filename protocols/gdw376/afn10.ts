@@ -10,14 +10,14 @@ import type {
   Gdw376SerialSettings,
 } from './types.ts';
 
-/** AFN 10: data forwarding; F1 = transparent forward (REFERENCE §3.4). */
+/** AFN 10: data forwarding; F1 = transparent forward (docs/gdw376.md §3.4). */
 export const AFN_FORWARD = 0x10;
 
-/** Baud rates by the control word's D7–D5 index (REFERENCE §3.4; TMNL packs `baud<<5`). */
+/** Baud rates by the control word's D7–D5 index (docs/gdw376.md §3.4; TMNL packs `baud<<5`). */
 export const FORWARD_BAUDS: readonly number[] = [300, 600, 1200, 2400, 4800, 7200, 9600, 19200];
 
 /**
- * The forward control word (REFERENCE §3.4, TMNL `bits | parity<<2 | check<<3 | stop<<4 | baud<<5`):
+ * The forward control word (docs/gdw376.md §3.4, TMNL `bits | parity<<2 | check<<3 | stop<<4 | baud<<5`):
  * D7–D5 baud index, D4 stop bits (0 = 1, 1 = 2), D3 parity enabled, D2 odd (1) / even (0), D1–D0 data bits − 5.
  * `6B` is 2400 8E1, the setting used across sources for DL/T 645 and CJ/T 188 meters (Q14).
  * Throws BAD_FIELD on a baud rate, data-bit or stop-bit count the word cannot hold.
@@ -47,7 +47,7 @@ export function decodeForwardControl(word: number): Gdw376SerialSettings {
   };
 }
 
-/** Reads the frame-wait timeout byte: D7 unit (1 = s, 0 = ms; REFERENCE §3.4), D6–D0 value. */
+/** Reads the frame-wait timeout byte: D7 unit (1 = s, 0 = ms; docs/gdw376.md §3.4), D6–D0 value. */
 export function decodeFrameTimeout(b: number): Gdw376FrameTimeout {
   return { value: b & 0x7f, unit: b & 0x80 ? 's' : 'ms' };
 }

@@ -2,7 +2,7 @@ import { bcdByteToNumber, bytesToHex, concatBytes, hexToBytes, numberToBcdByte }
 import { ProtocolError } from '../errors.ts';
 import type { Gdw376Aux, Gdw376Direction, Gdw376TimeLabel } from './types.ts';
 
-/** Downlink AFNs whose frames carry the 16-byte password PW (REFERENCE §3.1, KSY `has_pw`). */
+/** Downlink AFNs whose frames carry the 16-byte password PW (docs/gdw376.md §3.1, KSY `has_pw`). */
 export const GDW376_PW_AFNS: readonly number[] = [0x01, 0x04, 0x05, 0x06, 0x0f, 0x10];
 /** Length of PW in Q/GDW 376.1 (2009/2013). */
 export const GDW376_PW_LENGTH = 16;

@@ -108,7 +108,7 @@ export interface Gdw376DataRequestOptions extends Gdw376FrameOptions {
 const SERIAL_2400_8E1: Gdw376SerialSettings = { baud: 2400, parity: 'even', dataBits: 8, stopBits: 1 };
 const ZERO_PW = bytesToHex(new Uint8Array(GDW376_PW_LENGTH));
 
-/** Terminal login (AFN 02 F1, REFERENCE §3.5): C = `C9`, SEQ FIR FIN CON (Q1: `78`). */
+/** Terminal login (AFN 02 F1, docs/gdw376.md §3.5): C = `C9`, SEQ FIR FIN CON (Q1: `78`). */
 export function buildLogin(options: Gdw376FrameOptions): Gdw376Frame {
   return linkCheck(options, 1, { kind: 'login' });
 }
@@ -147,7 +147,8 @@ export function buildConfirmItems(options: Gdw376ConfirmItemsOptions): Gdw376Fra
 
 /**
  * Master's AFN 10 F1 transparent forward request (Q14): C = `4B`, PW (default 16 × 00), SEQ FIR FIN; the
- * meter frame goes in as `content`. Masters match the reply by SEQ (§8), so keep `seq` to correlate.
+ * meter frame goes in as `content`. Masters match the reply by SEQ (docs/field-notes.md §8), so keep `seq` to
+ * correlate.
  */
 export function buildForwardRequest(options: Gdw376ForwardRequestOptions): Gdw376Frame {
   const serial = options.serial ?? SERIAL_2400_8E1;
@@ -170,8 +171,9 @@ export function buildForwardRequest(options: Gdw376ForwardRequestOptions): Gdw37
 }
 
 /**
- * Terminal's AFN 10 F1 forward reply to `request` (Q15): same address, RSEQ = the request's PSEQ (§8: masters
- * match by SEQ alone), port echoed unless given. C = `88`, or `A8` when `ec` is given (ACD).
+ * Terminal's AFN 10 F1 forward reply to `request` (Q15): same address, RSEQ = the request's PSEQ
+ * (docs/field-notes.md §8: masters match by SEQ alone), port echoed unless given. C = `88`, or `A8` when `ec`
+ * is given (ACD).
  */
 export function buildForwardReply(request: Gdw376Frame, options: Gdw376ForwardReplyOptions): Gdw376Frame {
   const forward = request.units.find((u) => u.body.kind === 'forward-request')?.body;

@@ -7,8 +7,8 @@ export type Gdw376ControlFields =
   | { dir: 'up'; prm: boolean; acd?: boolean; fcv?: boolean; fn: number };
 
 /**
- * Reads the C byte (REFERENCE §3.2; TMNL `getDIR/getPRM/getACD`, KSY): D7 DIR, D6 PRM, D5 FCB (down) or ACD (up),
- * D4 FCV (down; reserved up), D3–D0 function code.
+ * Reads the C byte (docs/gdw376.md §3.2; TMNL `getDIR/getPRM/getACD`, KSY): D7 DIR, D6 PRM, D5 FCB (down) or
+ * ACD (up), D4 FCV (down; reserved up), D3–D0 function code.
  */
 export function decodeControl(byte: number): Gdw376Control {
   const prm = (byte & 0x40) !== 0;

@@ -4,7 +4,7 @@ import { bytesToHex, hexToBytes } from '../bytes.ts';
 import { fnListArb, pnListArb } from './arbitraries.ts';
 import { decodeDaDt, encodeDaDt } from './dadt.ts';
 
-describe('DA/DT (REFERENCE §3.3)', () => {
+describe('DA/DT (docs/gdw376.md §3.3)', () => {
   const examples: [string, number[], number[]][] = [
     ['00 00 01 00', [0], [1]],
     ['00 00 02 00', [0], [2]],

@@ -15,7 +15,7 @@ export interface Gdw376DaDt {
 }
 
 /**
- * Reads `DA1 DA2 DT1 DT2` (REFERENCE §3.3, checked against KSY `packet-sample/` names):
+ * Reads `DA1 DA2 DT1 DT2` (docs/gdw376.md §3.3, checked against KSY `packet-sample/` names):
  * pn = (DA2 − 1)·8 + bit + 1 for each bit set in DA1, `00 00` = p0; Fn = DT2·8 + bit + 1 for each bit set in
  * DT1. Throws BAD_FIELD when the DA or DT names nothing or cannot be a list of points (DA1 set with DA2 0,
  * which 2013 uses for "all points" and this codec does not model; DA2 set with DA1 0; DT1 0).

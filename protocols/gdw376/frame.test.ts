@@ -26,7 +26,7 @@ function errorOf(buf: Uint8Array): ProtocolError {
 const LOGIN = 'C9 71 01 22 08 00 02 78 00 00 01 00';
 
 describe('decodeGdw376', () => {
-  it('reads the §3.6 login with protocol id 10 and re-encodes it', () => {
+  it('reads the docs/gdw376.md §3.6 login with protocol id 10 and re-encodes it', () => {
     const bytes = wrap(LOGIN);
     expect(bytesToHex(bytes)).toBe('68 32 00 32 00 68 C9 71 01 22 08 00 02 78 00 00 01 00 E0 16');
   });

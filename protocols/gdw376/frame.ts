@@ -22,7 +22,10 @@ export const GDW376_MAX_USER_DATA = 0x3fff;
 /** The longest legal frame, 16383 + 8 bytes. */
 export const GDW376_MAX_FRAME_LENGTH = GDW376_MAX_USER_DATA + GDW376_OVERHEAD;
 
-/** Protocol id in L's D1–D0 (REFERENCE §3.1): 2 (binary 10) = Q/GDW 376.1, 1 = Q/GDW 130-2005 (§8). */
+/**
+ * Protocol id in L's D1–D0 (docs/gdw376.md §3.1): 2 (binary 10) = Q/GDW 376.1, 1 = Q/GDW 130-2005
+ * (docs/field-notes.md §8).
+ */
 const PROTOCOL_IDS: readonly number[] = [1, 2];
 /** What a resynchronising skip looks for. */
 const START_BYTES: readonly number[] = [GDW376_START];

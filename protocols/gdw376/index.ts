@@ -1,5 +1,5 @@
 /**
- * Q/GDW 376.1 (2009) / Q/GDW 1376.1-2013 codec: master station ↔ concentrator (REFERENCE.md §3).
+ * Q/GDW 376.1 (2009) / Q/GDW 1376.1-2013 codec: master station ↔ concentrator (docs/gdw376.md §3).
  * Pure functions over Uint8Array plus a streaming framer; no I/O.
  */
 

@@ -1,7 +1,7 @@
 import { ProtocolError } from '../errors.ts';
 import type { Gdw376Seq } from './types.ts';
 
-/** Reads SEQ (REFERENCE §3.1; KSY): D7 TpV, D6 FIR, D5 FIN, D4 CON, D3–D0 PSEQ/RSEQ. */
+/** Reads SEQ (docs/gdw376.md §3.1; KSY): D7 TpV, D6 FIR, D5 FIN, D4 CON, D3–D0 PSEQ/RSEQ. */
 export function decodeSeq(byte: number): Gdw376Seq {
   return {
     tpv: (byte & 0x80) !== 0,

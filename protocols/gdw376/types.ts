@@ -1,5 +1,5 @@
 /**
- * The decoded shape of a Q/GDW 376.1 frame (REFERENCE.md §3). Everything is JSON-serialisable (numbers,
+ * The decoded shape of a Q/GDW 376.1 frame (docs/gdw376.md §3). Everything is JSON-serialisable (numbers,
  * strings, booleans) because `meterlab decode` prints it and the point-read messages carry it.
  *
  * Where a field has both a raw wire value and a reading of it (`control.raw`, `controlWord`,
@@ -7,10 +7,13 @@
  * {@link encodeGdw376} throws BAD_FIELD naming both.
  */
 
-/** Link direction, C field D7 (§3.2): `down` = master station → terminal, `up` = terminal → master. */
+/**
+ * Link direction, C field D7 (docs/gdw376.md §3.2): `down` = master station → terminal, `up` = terminal →
+ * master.
+ */
 export type Gdw376Direction = 'down' | 'up';
 
-/** C field of a downlink frame (§3.2): D6 PRM, D5 FCB, D4 FCV, D3–D0 function code. */
+/** C field of a downlink frame (docs/gdw376.md §3.2): D6 PRM, D5 FCB, D4 FCV, D3–D0 function code. */
 export interface Gdw376DownControl {
   dir: 'down';
   /** D6: true when the frame comes from the initiating station (a request), false for a response. */
@@ -25,7 +28,7 @@ export interface Gdw376DownControl {
   raw: number;
 }
 
-/** C field of an uplink frame (§3.2): D6 PRM, D5 ACD, D4 reserved, D3–D0 function code. */
+/** C field of an uplink frame (docs/gdw376.md §3.2): D6 PRM, D5 ACD, D4 reserved, D3–D0 function code. */
 export interface Gdw376UpControl {
   dir: 'up';
   prm: boolean;
@@ -39,13 +42,13 @@ export interface Gdw376UpControl {
 
 export type Gdw376Control = Gdw376DownControl | Gdw376UpControl;
 
-/** A3 (§3.1): D0 group-address flag, D7–D1 master station address MSA (0–127). */
+/** A3 (docs/gdw376.md §3.1): D0 group-address flag, D7–D1 master station address MSA (0–127). */
 export interface Gdw376A3 {
   group: boolean;
   msa: number;
 }
 
-/** SEQ (§3.1): D7 TpV, D6 FIR, D5 FIN, D4 CON, D3–D0 PSEQ/RSEQ. */
+/** SEQ (docs/gdw376.md §3.1): D7 TpV, D6 FIR, D5 FIN, D4 CON, D3–D0 PSEQ/RSEQ. */
 export interface Gdw376Seq {
   /** Time label (Tp) present in AUX. */
   tpv: boolean;
@@ -75,7 +78,10 @@ export interface Gdw376TimeLabel {
   delayMinutes: number;
 }
 
-/** The AUX part at the end of the user data (§3.1). Each member is present exactly when the frame carries it. */
+/**
+ * The AUX part at the end of the user data (docs/gdw376.md §3.1). Each member is present exactly when the
+ * frame carries it.
+ */
 export interface Gdw376Aux {
   /** Password PW, 16 bytes as hex: downlink AFN 01, 04, 05, 06, 0F, 10. */
   pw?: string;
@@ -95,7 +101,10 @@ export interface Gdw376ConfirmItem {
   err: number;
 }
 
-/** Serial settings a terminal uses on its meter port for an AFN 10 F1 forward (§3.4 control word). */
+/**
+ * Serial settings a terminal uses on its meter port for an AFN 10 F1 forward (docs/gdw376.md §3.4 control
+ * word).
+ */
 export interface Gdw376SerialSettings {
   /** 300, 600, 1200, 2400, 4800, 7200, 9600 or 19200 bit/s. */
   baud: number;
@@ -113,9 +122,9 @@ export interface Gdw376FrameTimeout {
 }
 
 /**
- * Byte-wait timeout of an AFN 10 F1 request. The reference does not pin its unit (§7); `raw` is the byte
- * and `ms` is this codec's reading of it in units of 10 ms (an open-source Java master comments `0A` as
- * "10*10ms"). `ms` must equal `raw * 10` when encoding.
+ * Byte-wait timeout of an AFN 10 F1 request. The sources do not pin its unit (docs/field-notes.md §7); `raw`
+ * is the byte and `ms` is this codec's reading of it in units of 10 ms (an open-source Java master comments
+ * `0A` as "10*10ms"). `ms` must equal `raw * 10` when encoding.
  */
 export interface Gdw376ByteTimeout {
   raw: number;
@@ -212,7 +221,10 @@ export interface Gdw376DataUnit {
 /** A whole Q/GDW 376.1 frame. */
 export interface Gdw376Frame {
   protocol: 'gdw376';
-  /** L field D1–D0: 2 = Q/GDW 376.1 (binary 10), 1 = Q/GDW 130-2005 (accepted and reported, §8). */
+  /**
+   * L field D1–D0: 2 = Q/GDW 376.1 (binary 10), 1 = Q/GDW 130-2005 (accepted and reported,
+   * docs/field-notes.md §8).
+   */
   protocolId: 1 | 2;
   control: Gdw376Control;
   /** Area code A1, 4 BCD digits in reading order ("0171" is `71 01` on the wire). */

@@ -53,13 +53,14 @@ export const CONSOLE_ERROR_CODES = [
 export type ConsoleErrorCode = (typeof CONSOLE_ERROR_CODES)[number];
 
 /**
- * Meter kinds the fleet names (the scenario's kinds, REFERENCE §1.3 for CJ/T 188 meter types). Decoding also
- * accepts any other lower-case kebab word of at most 32 characters, so a newer peer's kind is not refused.
+ * Meter kinds the fleet names (the scenario's kinds, docs/cjt188.md §1.3 for CJ/T 188 meter types). Decoding
+ * also accepts any other lower-case kebab word of at most 32 characters, so a newer peer's kind is not
+ * refused.
  */
 export const METER_KINDS = ['cold-water', 'hot-water', 'gas', 'heat', 'electricity'] as const;
 export type MeterKindName = (typeof METER_KINDS)[number] | (string & {});
 
-/** Valve commands: CJ/T 188 write A017 with 55H (open) or 99H (close) (REFERENCE §1.11). */
+/** Valve commands: CJ/T 188 write A017 with 55H (open) or 99H (close) (docs/cjt188.md §1.11). */
 export const VALVE_ACTIONS = ['open', 'close'] as const;
 export type ValveAction = (typeof VALVE_ACTIONS)[number];
 
@@ -139,7 +140,7 @@ export interface ValveRequest {
   action: ValveAction;
 }
 
-/** The valve state the meter reported after the command (its ST word, CJ/T 188 §1.8). */
+/** The valve state the meter reported after the command (its ST word, CJ/T 188, docs/cjt188.md §1.8). */
 export interface ValveStatus {
   type: 'valve-status';
   id: string;
@@ -183,7 +184,7 @@ export interface FrameEvent {
   direction: FrameDirection;
   /** Application function code AFN, 0–255 (e.g. 2 link check, 16 = 10H data forwarding). */
   afn: number;
-  /** Sequence number PSEQ/RSEQ, 0–15 (§3.2 SEQ), when the frame decoded. */
+  /** Sequence number PSEQ/RSEQ, 0–15 (docs/gdw376.md §3.2 SEQ), when the frame decoded. */
   seq?: number;
   /** The frame's bytes, upper-case hex separated by spaces (at most {@link MAX_FRAME_HEX_BYTES} bytes). */
   hex: string;

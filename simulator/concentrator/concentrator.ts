@@ -24,11 +24,12 @@ import { UpstreamSession, type UpstreamSessionOptions } from './upstream-session
  * ports downstream ({@link MeterPort}), AFN 10 F1 transparent forwarding between them, and its own polling
  * ({@link PollSchedule}).
  *
- * What the master sends is handled like this (REFERENCE §3, §8):
+ * What the master sends is handled like this (docs/gdw376.md §3, docs/field-notes.md §8):
  * - AFN 00 confirms: taken by the upstream session (login/heartbeat).
  * - AFN 10 F1: forwarded on the named port; the reply echoes the request's SEQ. Unknown port, full port queue,
  *   or too many requests in flight: deny (AFN 00 F2).
- * - AFN 0C / 0D: denied (AFN 00 F2). The reference names Fn for water meters only by sample file, without the
+ * - AFN 0C / 0D: denied (AFN 00 F2). The public sources name Fn for water meters only by sample file, without
+ * the
  *   data layouts, so the concentrator does not invent them; its readings are available through
  *   {@link Concentrator.records} instead.
  * - Any other request (PRM = 1): denied. Responses other than confirms, uplink-direction frames and frames for

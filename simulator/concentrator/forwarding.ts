@@ -10,10 +10,10 @@ import { ConcentratorError } from './errors.ts';
 import type { MeterPort, PortForwardOutcome } from './meter-port.ts';
 
 /**
- * AFN 10 F1 transparent forwarding (REFERENCE §3.4): the request's meter frame goes out on the named port with
- * the named serial settings and timeouts, and the meter's reply comes back in an AFN 10 F1 reply that echoes
- * the request's SEQ (§8: masters match replies by SEQ alone). A port the concentrator does not have, or one
- * whose queue is full, is answered with a deny (AFN 00 F2).
+ * AFN 10 F1 transparent forwarding (docs/gdw376.md §3.4): the request's meter frame goes out on the named
+ * port with the named serial settings and timeouts, and the meter's reply comes back in an AFN 10 F1 reply
+ * that echoes the request's SEQ (docs/field-notes.md §8: masters match replies by SEQ alone). A port the
+ * concentrator does not have, or one whose queue is full, is answered with a deny (AFN 00 F2).
  */
 
 /** What became of one forward; the concentrator reports it as its `'forward'` event. */
@@ -39,7 +39,7 @@ export interface ForwardAnswer {
   record: ForwardRecord;
 }
 
-/** The frame-wait timeout in ms (§3.4: D7 = 1 seconds, 0 milliseconds). */
+/** The frame-wait timeout in ms (docs/gdw376.md §3.4: D7 = 1 seconds, 0 milliseconds). */
 export function frameTimeoutMs(t: Gdw376FrameTimeout): number {
   return t.unit === 's' ? t.value * 1000 : t.value;
 }

@@ -10,7 +10,7 @@ import { ConcentratorError } from './errors.ts';
  * One RS-485 port of the concentrator: how it reaches its meters, and the one-at-a-time discipline of a
  * half-duplex bus. A forward waits its turn in a bounded queue, goes on the wire, and waits for the meter's
  * reply frame within the forward's frame timeout; silence gives an empty reply, as AFN 10 F1 answers it
- * (REFERENCE §3.4: "content length k … k = 0").
+ * (docs/gdw376.md §3.4: "content length k … k = 0").
  */
 
 /** How a port's bytes reach the meters: a device on an in-process bus, or a link (pty end, serial device). */

@@ -188,7 +188,7 @@ export class PollSchedule {
 
 /**
  * The read request the poll sends: the registry's read of the current reading for the meter's protocol and
- * kind (CJ/T 188 901F with DI low byte first, §1.6, and the kind's T; DL/T 645-2007 00010000).
+ * kind (CJ/T 188 901F with DI low byte first, docs/cjt188.md §1.6, and the kind's T; DL/T 645-2007 00010000).
  */
 export function readRequest(meter: {
   address: string;

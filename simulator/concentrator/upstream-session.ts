@@ -29,7 +29,7 @@ import type { UpstreamSpec } from '../scenario/index.ts';
 import { ConcentratorError } from './errors.ts';
 
 /**
- * The concentrator's upstream Q/GDW 376.1 link (REFERENCE §3.5).
+ * The concentrator's upstream Q/GDW 376.1 link (docs/gdw376.md §3.5).
  *
  * Client mode (the GPRS case): connect to the master, log in (AFN 02 F1, CON set), heartbeat (F3) every
  * period, wait for each confirm; when the socket drops, the login is denied, or `maxMissedConfirms` confirms in
@@ -65,7 +65,10 @@ export interface UpstreamSessionOptions {
   /** Terminal address A2, 1–65535. */
   a2: number;
   upstream: UpstreamSpec;
-  /** Heartbeat period. Below 5 minutes: some masters drop sockets idle that long (§8). @defaultValue 60000 */
+  /**
+   * Heartbeat period. Below 5 minutes: some masters drop sockets idle that long (docs/field-notes.md §8).
+   * @defaultValue 60000
+   */
   heartbeatMs?: number;
   /**
    * How long to wait for a login or heartbeat confirm: the terminal's own response timeout (the "response timeout
@@ -470,7 +473,10 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
     this.#armConfirm();
   }
 
-  /** An AFN 00 from the master: F1 (any, §8) or F3 with items for AFN 02 confirms; F2 or a denied item denies. */
+  /**
+   * An AFN 00 from the master: F1 (any, docs/field-notes.md §8) or F3 with items for AFN 02 confirms; F2 or a
+   * denied item denies.
+   */
   #onConfirmFrame(frame: Gdw376Frame): void {
     if (this.upstream.mode !== 'client' || this.#pending === undefined) return;
     let confirmed = false;

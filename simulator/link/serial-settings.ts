@@ -12,7 +12,7 @@ export interface SerialSettings {
 
 /**
  * 2400 bit/s, 8 data bits, even parity, 1 stop bit: the default of CJ/T 188 water meters and DL/T 645-2007
- * electricity meters on RS-485 (protocols/REFERENCE.md §1.1, §2.1). 11 bits per character.
+ * electricity meters on RS-485 (docs/cjt188.md §1.1, docs/dlt645.md §2.1). 11 bits per character.
  */
 export const DEFAULT_METER_SERIAL: Readonly<SerialSettings> = Object.freeze({
   baudRate: 2400,

@@ -139,7 +139,8 @@ describe('Cjt188Meter', () => {
   });
 
   it("echoes the request's SER in the abnormal reply to a DI it does not know", () => {
-    // DATA of a read is DI(2) SER(1) (§1.6); an unknown DI decodes as opaque, but its SER is still the third byte.
+    // DATA of a read is DI(2) SER(1) (docs/cjt188.md §1.6); an unknown DI decodes as opaque, but its SER is
+    // still the third byte.
     const request = makeCjt188Frame({
       meterType: 0x10,
       address: '00000000101001',

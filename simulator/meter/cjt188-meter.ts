@@ -23,13 +23,13 @@ import { ProtocolError } from '../../protocols/errors.ts';
 import { type MeterAnswer, MeterBase, type MeterBaseOptions, round2, sum8 } from './meter-base.ts';
 
 /**
- * A simulated CJ/T 188-2004 meter (REFERENCE §1): cold water by default; hot water, gas and heat meter types
- * selectable. It answers requests to its own address, to the all-`AA` wildcard and to partial wildcards whose
- * non-`AA` byte pairs match, when the meter type byte is its own or `AA`.
+ * A simulated CJ/T 188-2004 meter (docs/cjt188.md §1): cold water by default; hot water, gas and heat meter
+ * types selectable. It answers requests to its own address, to the all-`AA` wildcard and to partial wildcards
+ * whose non-`AA` byte pairs match, when the meter type byte is its own or `AA`.
  * @packageDocumentation
  */
 
-/** CJ/T 188 meter kinds the simulator models, and their type byte T (REFERENCE §1.3). */
+/** CJ/T 188 meter kinds the simulator models, and their type byte T (docs/cjt188.md §1.3). */
 export const CJT188_METER_KINDS = {
   'cold-water': CJT188_METER_TYPES.coldWater,
   'hot-water': CJT188_METER_TYPES.hotWater,
@@ -52,7 +52,7 @@ export interface Cjt188MeterOptions extends MeterBaseOptions {
   kind?: Cjt188MeterKind;
   /**
    * DI byte order of the meter's replies, whatever order the request used (both are understood): the quirk
-   * by which real meters differ (REFERENCE §1.6). @defaultValue 'low-first'
+   * by which real meters differ (docs/cjt188.md §1.6). @defaultValue 'low-first'
    */
   diOrder?: 'high-first' | 'low-first';
 }
@@ -255,7 +255,7 @@ function kwh(volume: number): Cjt188Quantity {
 
 /**
  * The SER of a request: its head's, or for DATA the codec keeps opaque (an unknown DI) the third byte, where
- * `DI(2) SER(1)` puts it (§1.6), so an abnormal reply echoes it as every reply does.
+ * `DI(2) SER(1)` puts it (docs/cjt188.md §1.6), so an abnormal reply echoes it as every reply does.
  */
 function serOf(req: Cjt188Frame): number {
   const body = req.body;

@@ -18,9 +18,9 @@ import { parseMeterTime } from './cjt188-meter.ts';
 import { type MeterAnswer, MeterBase, type MeterBaseOptions, sum8 } from './meter-base.ts';
 
 /**
- * A simulated DL/T 645 meter (REFERENCE §2), 2007 and 1997 reads. Its energy registers count the consumption
- * model's reading (so a DL/T 645 water or heat meter and the harness agree on the number; the unit on the wire
- * is the DI table's kWh).
+ * A simulated DL/T 645 meter (docs/dlt645.md §2), 2007 and 1997 reads. Its energy registers count the
+ * consumption model's reading (so a DL/T 645 water or heat meter and the harness agree on the number; the
+ * unit on the wire is the DI table's kWh).
  * @packageDocumentation
  */
 

@@ -31,7 +31,10 @@ export class ScenarioError extends Error {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validate = ajv.compile(SCENARIO_SCHEMA);
 
-/** Default meter line settings: 2400 bit/s 8E1, the CJ/T 188 and DL/T 645-2007 habit (REFERENCE §1.1, §2.1). */
+/**
+ * Default meter line settings: 2400 bit/s 8E1, the CJ/T 188 and DL/T 645-2007 habit (docs/cjt188.md §1.1,
+ * docs/dlt645.md §2.1).
+ */
 export const DEFAULT_SERIAL: SerialSettingsSpec = {
   baudRate: 2400,
   dataBits: 8,

@@ -7,7 +7,7 @@ export type MeterProtocol = MeterProtocolName;
 
 /**
  * Meter kinds a scenario can ask for (protocols/meter-protocol.ts); each protocol covers some of them (CJ/T 188
- * water, heat and gas with their meter type T, REFERENCE §1.3; DL/T 645 electricity).
+ * water, heat and gas with their meter type T, docs/cjt188.md §1.3; DL/T 645 electricity).
  */
 export type { MeterKind };
 
@@ -28,7 +28,7 @@ export type PortLinkSpec =
   | { kind: 'serial'; path: string; echoDiscard?: boolean; rts?: boolean };
 
 export interface MeterQuirks {
-  /** CJ/T 188 DI byte order on the wire (REFERENCE §1.6). @defaultValue 'low-first' */
+  /** CJ/T 188 DI byte order on the wire (docs/cjt188.md §1.6). @defaultValue 'low-first' */
   diOrder?: 'high-first' | 'low-first';
   /** FE bytes before each reply. @defaultValue 2 */
   preamble?: number;

@@ -22,7 +22,7 @@ describe('data-case patterns', () => {
       'request',
       values,
     );
-    // REFERENCE C1: the read of 901F sent 1F 90, CS 80.
+    // Vector C1 (fixtures/vectors/cjt188.json, docs/cjt188.md §1.13): the read of 901F sent 1F 90, CS 80.
     expect(requestBytes(tokens)).toEqual(
       hexToBytes('FE FE FE FE 68 10 44 33 22 11 00 33 78 01 03 1F 90 00 80 16'),
     );

@@ -14,7 +14,7 @@ import { describeMeterFrame, frameStart, type MeterSuiteProtocol } from './meter
  * The behavioural cases of the meter role (issue 11): what cannot be written as one request and one expected
  * reply — silence, preambles, chunking, junk, timing, echo rules, state changes. The request/reply cases live
  * as data in fixtures/conformance/. Clauses cite the standard's topic and where the fact was established
- * (REFERENCE = the project's protocol reference with its public sources); the standard texts themselves were
+ * (docs/cjt188.md, docs/dlt645.md: the project.s protocol notes with their public sources); the standard texts were
  * not available, so "field practice" marks what real peers do rather than what a text says.
  * @packageDocumentation
  */
@@ -82,7 +82,7 @@ function short(heard: HeardFrame | undefined): string {
 /** Cases both meter protocols share, numbered alike (M188-x.y / M645-x.y). */
 function sharedCases(p: MeterSuiteProtocol): MeterCase[] {
   const std = p === 'cjt188' ? 'CJ/T 188-2004' : 'DL/T 645-2007';
-  const ref = p === 'cjt188' ? 'REFERENCE §1' : 'REFERENCE §2';
+  const ref = p === 'cjt188' ? 'docs/cjt188.md §1' : 'docs/dlt645.md §2';
   const id = (n: string) => `${p === 'cjt188' ? 'M188' : 'M645'}-${n}`;
   const fe = p === 'cjt188' ? { usual: [2, 3, 4], short: [0, 1] } : { usual: [1, 2, 3, 4], short: [0] };
   return [
@@ -90,8 +90,8 @@ function sharedCases(p: MeterSuiteProtocol): MeterCase[] {
       id('1.1'),
       p === 'cjt188' ? 'Read current data 901F' : 'Read forward active energy 00010000',
       p === 'cjt188'
-        ? `${std} read data C=01H, reply C=81H with DI SER and the 901F layout (REFERENCE §1.5, §1.8)`
-        : `${std} read data C=11H, reply C=91H with DI and value (REFERENCE §2.2, §2.3)`,
+        ? `${std} read data C=01H, reply C=81H with DI SER and the 901F layout (docs/cjt188.md §1.5, §1.8)`
+        : `${std} read data C=11H, reply C=91H with DI and value (docs/dlt645.md §2.2, §2.3)`,
       (ctx) => readCase(ctx),
     ),
     meterCase(
@@ -118,7 +118,7 @@ function sharedCases(p: MeterSuiteProtocol): MeterCase[] {
     meterCase(
       id('4.1'),
       'Silent for another address',
-      `${std} address field: only the addressed meter answers (${p === 'cjt188' ? 'REFERENCE §1.4' : 'REFERENCE §2.1'})`,
+      `${std} address field: only the addressed meter answers (${p === 'cjt188' ? 'docs/cjt188.md §1.4' : 'docs/dlt645.md §2.1'})`,
       (ctx) => {
         const other = otherAddress(ctx.config.address);
         return silenceCase(ctx, ctx.readRequest({ address: other }).bytes, `a read to address ${other}`);
@@ -158,8 +158,8 @@ function sharedCases(p: MeterSuiteProtocol): MeterCase[] {
       id('5.1'),
       `Preamble of ${fe.usual[0]}–4 FE answered`,
       p === 'cjt188'
-        ? `${std} wake-up preamble 0–4 FE (REFERENCE §1.1: PAGE-US "唤醒符:0~4个FE"); masters send 2–4`
-        : `${std} 1–4 FE before a request to wake the meter (REFERENCE §2.1, RSDLT)`,
+        ? `${std} wake-up preamble 0–4 FE (docs/cjt188.md §1.1: PAGE-US "唤醒符:0~4个FE"); masters send 2–4`
+        : `${std} 1–4 FE before a request to wake the meter (docs/dlt645.md §2.1, RSDLT)`,
       async (ctx) => {
         const missed = await unansweredPreambles(ctx, fe.usual);
         return missed.length === 0
@@ -171,8 +171,8 @@ function sharedCases(p: MeterSuiteProtocol): MeterCase[] {
       id('5.2'),
       `Preamble of ${fe.short.join(' or ')} FE answered`,
       p === 'cjt188'
-        ? `${std} wake-up preamble 0–4 FE (REFERENCE §1.1, PAGE-US)`
-        : `field practice: DL/T 645 requests carry 1–4 FE (REFERENCE §2.1)`,
+        ? `${std} wake-up preamble 0–4 FE (docs/cjt188.md §1.1, PAGE-US)`
+        : `field practice: DL/T 645 requests carry 1–4 FE (docs/dlt645.md §2.1)`,
       async (ctx) => {
         const missed = await unansweredPreambles(ctx, fe.short);
         return missed.length === 0
@@ -185,7 +185,7 @@ function sharedCases(p: MeterSuiteProtocol): MeterCase[] {
             };
       },
       p === 'cjt188'
-        ? 'KINGDA sends 2, AIXI 3, SYN and NGGW 4 FE (REFERENCE §1.1): a meter that needs a wake-up still works with them'
+        ? 'KINGDA sends 2, AIXI 3, SYN and NGGW 4 FE (docs/cjt188.md §1.1): a meter that needs a wake-up still works with them'
         : 'masters send 1–4 FE; some readers send none',
     ),
     meterCase(
@@ -220,7 +220,7 @@ function sharedCases(p: MeterSuiteProtocol): MeterCase[] {
     meterCase(
       id('6.3'),
       'Junk before the frame',
-      `${std} a receiver scans forward to the first 68H (${p === 'cjt188' ? 'REFERENCE §1.1' : 'REFERENCE §2.1'})`,
+      `${std} a receiver scans forward to the first 68H (${p === 'cjt188' ? 'docs/cjt188.md §1.1' : 'docs/dlt645.md §2.1'})`,
       async (ctx) => {
         const { bytes, ser } = ctx.readRequest();
         const junk = Uint8Array.of(0x00, 0x3c, 0x5a, 0x7e, 0x11);
@@ -241,8 +241,8 @@ function sharedCases(p: MeterSuiteProtocol): MeterCase[] {
       id('7.1'),
       'Wildcard address answered from its own address',
       p === 'cjt188'
-        ? `${std} all-AA wildcard address (REFERENCE §1.4: AIXI, KINGDA accept it as their own)`
-        : `${std} wildcard address AAAAAAAAAAAA (REFERENCE §2.1, D3)`,
+        ? `${std} all-AA wildcard address (docs/cjt188.md §1.4: AIXI, KINGDA accept it as their own)`
+        : `${std} wildcard address AAAAAAAAAAAA (docs/dlt645.md §2.1, D3)`,
       async (ctx) => {
         const { bytes, ser } = ctx.wildcardReadRequest();
         const outcome = await ctx.session.exchange(bytes, { settleMs: 0 });
@@ -301,7 +301,7 @@ function cjt188Cases(): MeterCase[] {
     meterCase(
       `M188-2.${n}`,
       `Request with DI ${order === 'low-first' ? 'low' : 'high'} byte first (${wire}) answered`,
-      'CJ/T 188-2004 DI byte order: both occur in the field (REFERENCE §1.6: BLOG-SC, AIXI, TMNL low first; BLOG-JY, NGGW 2004 high first)',
+      'CJ/T 188-2004 DI byte order: both occur in the field (docs/cjt188.md §1.6: BLOG-SC, AIXI, TMNL low first; BLOG-JY, NGGW 2004 high first)',
       async (ctx) => {
         const { outcome, ser } = await ctx.read({ diOrder: order });
         const problems = ctx.readProblems(outcome.reply, ser);
@@ -329,7 +329,7 @@ function cjt188Cases(): MeterCase[] {
     meterCase(
       'M188-2.3',
       'DI byte order of the reply: echoed or fixed',
-      'CJ/T 188-2004 DI byte order (REFERENCE §1.6: parsers accept both orders; a meter either echoes the request or keeps one order)',
+      'CJ/T 188-2004 DI byte order (docs/cjt188.md §1.6: parsers accept both orders; a meter either echoes the request or keeps one order)',
       async (ctx) => {
         const seen: Record<string, Cjt188DiOrder | undefined> = {};
         for (const order of ['low-first', 'high-first'] as const) {
@@ -360,7 +360,7 @@ function cjt188Cases(): MeterCase[] {
     meterCase(
       'M188-3.1',
       'SER echoed in the reply',
-      "CJ/T 188-2004 DATA = DI SER …; the meter echoes the master's SER (REFERENCE §1.6: KINGDA copies ask->DataHead.SER)",
+      "CJ/T 188-2004 DATA = DI SER …; the meter echoes the master's SER (docs/cjt188.md §1.6: KINGDA copies ask->DataHead.SER)",
       async (ctx) => {
         const wrong: string[] = [];
         for (const ser of [0x00, 0xa7, 0xff]) {
@@ -378,7 +378,7 @@ function cjt188Cases(): MeterCase[] {
     meterCase(
       'M188-4.2',
       'Silent for another meter type',
-      'CJ/T 188-2004 T: a meter answers its own type or the AA wildcard (REFERENCE §1.3; KINGDA)',
+      'CJ/T 188-2004 T: a meter answers its own type or the AA wildcard (docs/cjt188.md §1.3; KINGDA)',
       (ctx) => {
         const own = ctx.config.meterType;
         const other = own >= 0x10 && own <= 0x19 ? 0x30 : 0x10;
@@ -399,7 +399,7 @@ function valveCase(n: string, command: 'open' | 'close'): MeterCase {
   return meterCase(
     `M188-8.${n}`,
     `Valve ${command}, then ST shows it ${want}`,
-    `CJ/T 188-2004 valve control C=04H DI A017 (${command === 'open' ? '55H' : '99H'}), reply C=84H; ST D1 D0 valve state (REFERENCE §1.10, §1.11)`,
+    `CJ/T 188-2004 valve control C=04H DI A017 (${command === 'open' ? '55H' : '99H'}), reply C=84H; ST D1 D0 valve state (docs/cjt188.md §1.10, §1.11)`,
     async (ctx) => {
       const ser = ctx.nextSer();
       const frame = buildValveRequest(ctx.config.address, command, {
@@ -455,7 +455,7 @@ function dlt645Cases(): MeterCase[] {
     meterCase(
       'M645-2.1',
       'Reply DATA carries +33H',
-      'DL/T 645-2007 DATA is sent with 33H added to every byte (REFERENCE §2.1: RSDLT, NGGW; D5)',
+      'DL/T 645-2007 DATA is sent with 33H added to every byte (docs/dlt645.md §2.1: RSDLT, NGGW; D5)',
       async (ctx) => {
         const { outcome } = await ctx.read();
         const reply = outcome.reply;
@@ -481,7 +481,7 @@ function dlt645Cases(): MeterCase[] {
     meterCase(
       'M645-8.1',
       'Broadcast time sync: no reply, clock set',
-      'DL/T 645-2007 broadcast time sync C=08H to 999999999999, DATA ss mm hh DD MM YY, no reply (REFERENCE §2.1, §2.2, D24)',
+      'DL/T 645-2007 broadcast time sync C=08H to 999999999999, DATA ss mm hh DD MM YY, no reply (docs/dlt645.md §2.1, §2.2, D24)',
       async (ctx) => {
         const clock = ctx.session.clock;
         const shiftMs = 120_000;

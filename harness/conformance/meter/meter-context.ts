@@ -47,8 +47,8 @@ export class MeterCaseContext {
   }
 
   /**
-   * A fresh CJ/T 188 SER for each request (the master chooses it, the meter echoes it: REFERENCE §1.6), so a
-   * late reply to an earlier request is told apart from the answer to this one.
+   * A fresh CJ/T 188 SER for each request (the master chooses it, the meter echoes it: docs/cjt188.md §1.6),
+   * so a late reply to an earlier request is told apart from the answer to this one.
    */
   nextSer(): number {
     this.#ser = (this.#ser + 0x11) & 0xff;

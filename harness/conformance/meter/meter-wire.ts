@@ -39,7 +39,7 @@ export function addressBytes(protocol: MeterSuiteProtocol, address: string): Uin
   return protocol === 'cjt188' ? encodeAddress(address) : addressToBytes(address);
 }
 
-/** Fields of a raw CJ/T 188 frame (REFERENCE §1.2). */
+/** Fields of a raw CJ/T 188 frame (docs/cjt188.md §1.2). */
 export interface RawCjt188 {
   preamble?: number;
   meterType: number;
@@ -48,13 +48,13 @@ export interface RawCjt188 {
   data: readonly number[] | Uint8Array;
 }
 
-/** `FE… 68 T A0…A6 C L DATA CS 16` with the checksum computed (REFERENCE §1.2). */
+/** `FE… 68 T A0…A6 C L DATA CS 16` with the checksum computed (docs/cjt188.md §1.2). */
 export function rawCjt188(f: RawCjt188): Uint8Array {
   const body = [0x68, f.meterType, ...f.address, f.control, f.data.length, ...f.data];
   return finish(f.preamble ?? 4, body);
 }
 
-/** Fields of a raw DL/T 645 frame (REFERENCE §2.1); `data` is given as values, +33H is added here. */
+/** Fields of a raw DL/T 645 frame (docs/dlt645.md §2.1); `data` is given as values, +33H is added here. */
 export interface RawDlt645 {
   preamble?: number;
   address: Uint8Array;
@@ -62,7 +62,7 @@ export interface RawDlt645 {
   data: readonly number[] | Uint8Array;
 }
 
-/** `FE… 68 A0…A5 68 C L DATA+33 CS 16` with the checksum computed (REFERENCE §2.1). */
+/** `FE… 68 A0…A5 68 C L DATA+33 CS 16` with the checksum computed (docs/dlt645.md §2.1). */
 export function rawDlt645(f: RawDlt645): Uint8Array {
   const data = addOffset33(Uint8Array.from(f.data));
   const body = [0x68, ...f.address, 0x68, f.control, data.length, ...data];

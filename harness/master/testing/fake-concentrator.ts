@@ -32,7 +32,7 @@ import { waitForEvent } from './wait.ts';
 export type ForwardBehaviour =
   /** Answer with the meter's reply built by the cjt188/dlt645 builders from `meters`. */
   | 'answer'
-  /** Answer with empty content: the meter stayed silent (§3.4). */
+  /** Answer with empty content: the meter stayed silent (docs/gdw376.md §3.4). */
   | 'silent-meter'
   /** Never answer the AFN 10 request at all. */
   | 'mute'

@@ -10,8 +10,9 @@ import { decodeRaw } from './session.ts';
 /**
  * A recorded reply made right for a new request, the way the protocol demands (the encoders recompute every
  * checksum and length):
- * - CJ/T 188: the reply's SER echoes the request's (REFERENCE §1.6, "SER … echoed by the meter");
- * - Q/GDW 376.1: RSEQ echoes the request's PSEQ and a Tp in the request is echoed (§3.1 SEQ, AUX); inside a
+ * - CJ/T 188: the reply's SER echoes the request's (docs/cjt188.md §1.6, "SER … echoed by the meter");
+ * - Q/GDW 376.1: RSEQ echoes the request's PSEQ and a Tp in the request is echoed (docs/gdw376.md §3.1 SEQ,
+ * AUX); inside a
  *   forward reply, the meter frame's SER echoes the one in the forward request;
  * - point-read NDJSON: the answer carries the request's `id`.
  * Anything else (DL/T 645 has no correlation number) is sent as recorded.
