@@ -418,7 +418,7 @@ describe('MasterStation point-reads', () => {
       message: expect.any(String),
       concentrator: '101',
       meter: '101001',
-      detail: { reason: 'METER_TIMEOUT', protocol: 'cjt188' },
+      detail: { reason: 'METER_TIMEOUT', protocol: 'cjt188', expected: '00000000101001' },
     });
   });
 
