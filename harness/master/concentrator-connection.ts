@@ -129,6 +129,8 @@ export class ConcentratorConnection extends EventEmitter {
   address: ConcentratorAddress | undefined;
   readonly #link: Link;
   readonly #clock: Clock;
+  /** The bytes of each forward sent, by SEQ (at most 16), so an answer can lift the frame pacing gap. */
+  readonly #sentForwards = new Map<number, Uint8Array>();
   /** Bytes handed to `link.write()` whose promise has not settled yet. */
   #unsent = 0;
   /** Forwards by SEQ: queue, window of `maxInFlight`, timeouts, quarantine of timed-out SEQs. */
@@ -201,6 +203,7 @@ export class ConcentratorConnection extends EventEmitter {
     if (this.#closed || !this.#link.isOpen) return false;
     const bytes = encodeGdw376(frame);
     if (this.listenerCount('sent') > 0) this.emit('sent', { frame, raw: bytes });
+    if (frame.afn === AFN_FORWARD && frame.control.prm) this.#sentForwards.set(frame.seq.seq, bytes);
     this.#unsent += bytes.length;
     this.#link.write(bytes).then(
       () => {
@@ -355,7 +358,19 @@ export class ConcentratorConnection extends EventEmitter {
     this.emit('frame', event);
   }
 
+  /**
+   * The concentrator answered the frame sent with `seq`, so it has read it: tell the link, whose frame pacing
+   * then lets the next frame go without waiting out the gap (docs/gdw376.md "Frame pacing").
+   */
+  #answered(seq: number): void {
+    const sent = this.#sentForwards.get(seq);
+    if (sent === undefined) return;
+    this.#sentForwards.delete(seq);
+    this.#link.peerHasRead(sent);
+  }
+
   #onForwardReply(frame: Gdw376Frame): void {
+    this.#answered(frame.seq.seq);
     const body = frame.units.find((u) => u.body.kind === 'forward-reply')?.body;
     const match =
       body?.kind === 'forward-reply'
@@ -369,6 +384,7 @@ export class ConcentratorConnection extends EventEmitter {
       (u) =>
         u.body.kind === 'deny-all' || (u.body.kind === 'confirm-items' && u.body.items.some((i) => !i.ok)),
     );
+    this.#answered(frame.seq.seq);
     if (!denied) return; // a confirm of a forward means nothing to us; the reply is what counts
     if (this.#window.fail(frame.seq.seq, new DeniedAnswer()) !== 'settled') this.emit('unmatched', frame);
   }

@@ -479,6 +479,8 @@ describe('MasterStation point-reads', () => {
     const { master, port } = await startMaster({ heartbeatPeriodMs: 2000 });
     const { fake } = await loggedIn(master, port);
     fake.oneFramePerRead = true;
+    // Meters on a real bus take time to answer; without it the twelve reads end before the heartbeats start.
+    fake.replyDelayMs = 30;
     for (let i = 1; i <= 12; i++) fake.meters.set(`000000001010${String(i).padStart(2, '0')}`, { value: i });
     let heartbeats = 0;
     const beat = setInterval(() => {

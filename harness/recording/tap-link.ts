@@ -55,6 +55,11 @@ export class TapLink extends LinkBase {
     this.inner.on('close', this.#onClose);
   }
 
+  /** A pacing hint is for the inner link, which does the pacing. */
+  override peerHasRead(frame: Uint8Array): void {
+    this.inner.peerHasRead(frame);
+  }
+
   protected doWrite(bytes: Uint8Array): Promise<void> {
     // Recorded at the call, so chunk order in the recording is the order the bytes were handed to the wire.
     this.#recorder.chunk(this.recordedAs, 'ab', bytes);

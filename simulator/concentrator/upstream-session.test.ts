@@ -1,6 +1,13 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildConfirm, buildDeny, encodeGdw376, type Gdw376Frame } from '../../protocols/gdw376/index.ts';
+import {
+  buildConfirm,
+  buildDeny,
+  buildForwardReply,
+  buildForwardRequest,
+  encodeGdw376,
+  type Gdw376Frame,
+} from '../../protocols/gdw376/index.ts';
 import { VirtualClock } from '../clock/index.ts';
 import { LinkWrapper } from '../link/index.ts';
 import { SeededRandom } from '../random.ts';
@@ -259,6 +266,43 @@ describe('UpstreamSession link', () => {
     expect(counters[0].sent).toBe(frameBytes(login) + frameBytes(heartbeat));
     const confirm = encodeConfirm(login.a1, login.a2, login.seq.seq).length;
     expect(counters[0].received).toBe(2 * confirm);
+  });
+});
+
+describe('UpstreamSession frame pacing', () => {
+  // docs/gdw376.md "Frame pacing": the gap keeps two frames from meeting in one read at a slow master; a frame
+  // the master has shown it read (it confirmed it, or sent its next request after it) needs no gap behind it.
+  // With a minute-long gap, any frame that waited for it would not arrive within the test.
+  it('answers at once after a confirmed login and after each new request, and holds an unasked frame', async () => {
+    const { master, session } = await setup({ minFrameGapMs: 60_000 });
+    const online = once(session, 'online');
+    await session.start();
+    await online;
+    const request = (seq: number) =>
+      buildForwardRequest({
+        a1: '0171',
+        a2: 2082,
+        seq,
+        port: 1,
+        frameTimeout: { value: 2, unit: 's' },
+        content: Uint8Array.of(0x68, seq, 0x16),
+      });
+    session.on('frame', ({ frame }) => {
+      if (frame.afn === 0x10 && frame.control.prm) {
+        session.send(buildForwardReply(frame, { content: Uint8Array.of(frame.seq.seq) }));
+      }
+    });
+    const isReply = (seq: number) => (f: Gdw376Frame) =>
+      f.afn === 0x10 && !f.control.prm && f.seq.seq === seq;
+    for (const seq of [1, 2, 3]) {
+      master.send(request(seq));
+      await master.next(isReply(seq), 2000);
+    }
+    // Nothing the master sent since the last answer: a second frame must wait out the gap.
+    const before = master.frames.length;
+    session.send(buildForwardReply(request(3), { content: Uint8Array.of(9) }));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(master.frames.length).toBe(before);
   });
 });
 

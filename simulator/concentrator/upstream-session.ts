@@ -227,6 +227,9 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
   #missed = 0;
   #attempt = 0;
   #pseq = 0;
+  /** Frames we started (login, heartbeat, logout) by PSEQ, and the last answer sent: see {@link #peerHasRead}. */
+  readonly #initiated = new Map<number, Uint8Array>();
+  #lastAnswer: Uint8Array | undefined;
 
   constructor(options: UpstreamSessionOptions) {
     super();
@@ -371,7 +374,10 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
       this.emit('send-failed', { frame, reason: reason ?? 'no connection to the master' });
       return undefined;
     }
-    const written = link.write(encodeGdw376(frame));
+    const bytes = encodeGdw376(frame);
+    if (frame.control.prm) this.#initiated.set(frame.seq.seq, bytes);
+    else this.#lastAnswer = bytes;
+    const written = link.write(bytes);
     written.catch((error: unknown) => this.emit('send-failed', { frame, reason: messageOf(error) }));
     return written;
   }
@@ -563,12 +569,27 @@ export class UpstreamSession extends EventEmitter<UpstreamSessionEvents> {
         continue;
       }
       const frame = event.frame;
+      if (frame.control.dir === 'down' && this.#addressed(frame)) this.#peerHasRead(conn, frame);
       if (frame.afn === AFN_CONFIRM && frame.control.dir === 'down' && this.#addressed(frame)) {
         this.#onConfirmFrame(frame);
       }
       this.emit('frame', event);
       if (this.#conn !== conn) return;
     }
+  }
+
+  /**
+   * Frame pacing evidence (docs/gdw376.md "Frame pacing"): a confirm of a frame we started (login, heartbeat)
+   * shows the master read it; a new request shows it read our last answer — the masters that take each TCP read
+   * as one frame are the request–answer kind, which send the next request only after reading the last answer.
+   * The link then lets the next frame go without waiting out the gap.
+   */
+  #peerHasRead(conn: Connection, frame: Gdw376Frame): void {
+    const read = frame.control.prm ? this.#lastAnswer : this.#initiated.get(frame.seq.seq);
+    if (read === undefined) return;
+    if (frame.control.prm) this.#lastAnswer = undefined;
+    else this.#initiated.delete(frame.seq.seq);
+    conn.link.peerHasRead(read);
   }
 
   #addressed(frame: Gdw376Frame): boolean {

@@ -52,6 +52,11 @@ export class LinkWrapper<Inner extends Link = Link> extends EventEmitter<LinkEve
     return this.inner.close();
   }
 
+  /** A pacing hint goes down as is: the pacing happens in the inner link. */
+  peerHasRead(frame: Uint8Array): void {
+    this.inner.peerHasRead(frame);
+  }
+
   /** Bytes on their way down to the inner link. Override to look at or change them; call `super.transmit`. */
   protected transmit(bytes: Uint8Array): Promise<void> {
     return this.inner.write(bytes);

@@ -41,6 +41,13 @@ export interface Link extends EventEmitter<LinkEvents> {
   write(bytes: Uint8Array): Promise<void>;
   /** Closes the link; resolves when it is closed. Harmless on a closed link. */
   close(): Promise<void>;
+  /**
+   * A pacing hint from the protocol above: the peer has shown that it read `frame` (it answered it). When
+   * `frame` is the last frame this link handed to the OS, the next frame need not wait out the link's
+   * `minFrameGapMs` — the gap exists only so two frames cannot meet in one read at a slow peer, and a peer that
+   * answered the last frame has already read it (docs/gdw376.md "Frame pacing"). Links without pacing ignore it.
+   */
+  peerHasRead(frame: Uint8Array): void;
 }
 
 type LinkState = 'closed' | 'opening' | 'open' | 'closing';
@@ -112,6 +119,9 @@ export abstract class LinkBase extends EventEmitter<LinkEvents> implements Link 
     this.#closing = closing;
     return closing;
   }
+
+  /** No pacing by default (serial, memory links): nothing to do. TCP links override it. */
+  peerHasRead(_frame: Uint8Array): void {}
 
   /** Kind-specific open; throw a LinkError on failure. */
   protected abstract doOpen(): Promise<void>;

@@ -138,6 +138,10 @@ export class TcpClientLink extends LinkBase {
     return this.#writer?.bufferedBytes ?? 0;
   }
 
+  override peerHasRead(frame: Uint8Array): void {
+    this.#writer?.peerHasRead(frame);
+  }
+
   protected doWrite(bytes: Uint8Array): Promise<void> {
     const writer = this.#writer;
     if (!writer) return Promise.reject(new LinkError('LINK_CLOSED', `${this.description} is not connected`));
@@ -330,6 +334,10 @@ export class TcpServerLink extends LinkBase {
     this.events.emit('connection', remote);
   }
 
+  override peerHasRead(frame: Uint8Array): void {
+    this.#writer?.peerHasRead(frame);
+  }
+
   protected doWrite(bytes: Uint8Array): Promise<void> {
     const writer = this.#writer;
     if (!writer) {
@@ -438,6 +446,10 @@ export class TcpSocketLink extends LinkBase {
       end: this.#allowHalfOpen ? () => this.events.emit('end') : undefined,
     });
     if (this.#socket.destroyed) this.lost();
+  }
+
+  override peerHasRead(frame: Uint8Array): void {
+    this.#writer.peerHasRead(frame);
   }
 
   protected doWrite(bytes: Uint8Array): Promise<void> {
@@ -610,6 +622,9 @@ class SocketWriter {
   #writing = false;
   #timer: TimerHandle | undefined;
   #nextAt = Number.NEGATIVE_INFINITY;
+  /** The last frame handed to the OS, while the gap after it still runs: what {@link peerHasRead} may lift. */
+  #lastWritten: Uint8Array | undefined;
+  #answeredWhileWriting = false;
   #stopped = false;
 
   constructor(socket: net.Socket, description: string, options: Required<TcpWriteOptions>) {
@@ -648,6 +663,27 @@ class SocketWriter {
     });
   }
 
+  /**
+   * The peer answered `frame`: if it is the last frame handed to the OS, it has been read, so the gap after it
+   * protects nothing and the next frame may go at once. An older frame proves nothing about the ones after it.
+   */
+  peerHasRead(frame: Uint8Array): void {
+    const last = this.#lastWritten;
+    if (last === undefined || !sameBytes(last, frame)) return;
+    this.#lastWritten = undefined;
+    if (this.#writing) {
+      // Answered before the OS reported the write done: the gap must not start when it does.
+      this.#answeredWhileWriting = true;
+      return;
+    }
+    this.#nextAt = Number.NEGATIVE_INFINITY;
+    if (this.#timer !== undefined) {
+      this.#options.clock.clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    this.#pump();
+  }
+
   /** The socket is going away: fail what still waits (LINK_CLOSED) and write nothing more. */
   stop(): void {
     this.#stopped = true;
@@ -674,6 +710,8 @@ class SocketWriter {
     const head = this.#queue.shift()!;
     this.#queuedBytes -= head.bytes.length;
     this.#writing = true;
+    this.#lastWritten = head.bytes;
+    this.#answeredWhileWriting = false;
     writeSocket(this.#socket, head.bytes, this.#description).then(
       () => this.#written(head, undefined),
       (error: LinkError) => this.#written(head, error),
@@ -682,11 +720,21 @@ class SocketWriter {
 
   #written(head: QueuedWrite, error: LinkError | undefined): void {
     this.#writing = false;
-    this.#nextAt = this.#options.clock.now() + this.#options.minFrameGapMs;
+    this.#nextAt = this.#answeredWhileWriting
+      ? Number.NEGATIVE_INFINITY
+      : this.#options.clock.now() + this.#options.minFrameGapMs;
+    this.#answeredWhileWriting = false;
     if (error) head.reject(error);
     else head.resolve();
     this.#pump();
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function validatePort(port: number, name: string, allowZero: boolean): void {

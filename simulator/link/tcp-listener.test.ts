@@ -120,6 +120,44 @@ describe('TCP frame pacing (minFrameGapMs)', () => {
     await until(() => atServer.reduce((n, d) => n + d.length, 0) === 6, 'all bytes at the server');
   });
 
+  it('lets the next frame go at once when the peer answered the last one written (peerHasRead), and only then', async () => {
+    const l = await listener();
+    const atServer: Uint8Array[] = [];
+    l.on('connection', (link) => link.on('data', (d) => atServer.push(Uint8Array.from(d))));
+    const clock = new VirtualClock();
+    const c = await client(l.address().port, { minFrameGapMs: 20, clock });
+    const done: number[] = [];
+    const frame = (n: number) => bytes(0x68, n, 0x16);
+    void c.write(frame(1)).then(() => done.push(1));
+    const second = c.write(frame(2)).then(() => done.push(2));
+    await until(() => done.length === 1, 'first frame handed to the OS');
+    c.peerHasRead(frame(9)); // not a frame it wrote: proves nothing
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual([1]);
+    c.peerHasRead(frame(1)); // a copy of the frame it wrote last, as a protocol layer would hold it
+    await second;
+    expect(done).toEqual([1, 2]);
+    const third = c.write(frame(3)).then(() => done.push(3));
+    c.peerHasRead(frame(1)); // an older frame says nothing about the one after it
+    await new Promise((r) => setImmediate(r));
+    expect(done).toEqual([1, 2]);
+    clock.advance(20);
+    await third;
+    expect(done).toEqual([1, 2, 3]);
+    await until(() => atServer.reduce((n, d) => n + d.length, 0) === 9, 'all bytes at the server');
+  });
+
+  it('passes peerHasRead through a LinkWrapper to the link that paces', async () => {
+    const l = await listener();
+    const clock = new VirtualClock();
+    const inner = await client(l.address().port, { minFrameGapMs: 20, clock });
+    const wrapped: Link = new LinkWrapper(inner);
+    await wrapped.write(bytes(1));
+    const second = wrapped.write(bytes(2));
+    wrapped.peerHasRead(bytes(1));
+    await second; // without the hint it would wait for a clock nobody advances
+  });
+
   it('spaces writes by at least the gap in real time', async () => {
     const l = await listener();
     const c = await client(l.address().port, { minFrameGapMs: 15 });

@@ -69,6 +69,8 @@ export class FakeConcentrator extends EventEmitter {
   oneFramePerRead = false;
   /** Reads that were not exactly one frame (counted whether or not `oneFramePerRead` is set). */
   readsNotOneFrame = 0;
+  /** Answer forwards this many ms late, the way a meter read on a real bus takes time (0: at once). */
+  replyDelayMs = 0;
   #seq = 0;
 
   private constructor(socket: Socket, a1: string, a2: number) {
@@ -177,7 +179,11 @@ export class FakeConcentrator extends EventEmitter {
           : this.#meterAnswer(request);
     const bytes = encodeGdw376(buildForwardReply(frame, { content }));
     if (this.holdReplies) this.held.push(bytes);
-    else this.socket.write(bytes);
+    else if (this.replyDelayMs > 0) {
+      setTimeout(() => {
+        if (!this.socket.destroyed) this.socket.write(bytes);
+      }, this.replyDelayMs);
+    } else this.socket.write(bytes);
   }
 
   /** The meter's answer to a forwarded request, or nothing when no fake meter has that address. */
