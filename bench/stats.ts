@@ -1,12 +1,7 @@
 /** Small helpers shared by the benchmarks: percentiles, formatting, timing. */
 
-/** The p-th percentile (0..100) of `values` by nearest rank; NaN for an empty list. */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[rank];
-}
+/** Percentiles come from the one HDR-histogram summary the commands use too (harness/client/latency.ts). */
+export { percentile } from '../harness/client/latency.ts';
 
 /** Rounds for printing: 3 significant decimals for small numbers, integers for large ones. */
 export function round(value: number, decimals = 2): number {

@@ -97,7 +97,8 @@ export async function readEveryMeter(
   const failed = outcomes.filter((x) => x.error).length;
   if (o.json) {
     const summary = summariseLatency(outcomes.filter((x) => x.reading).map((x) => x.latencyMs));
-    process.stdout.write(`${JSON.stringify({ outcomes, latency: summary, failed })}\n`);
+    const failedLatency = summariseLatency(outcomes.filter((x) => x.error).map((x) => x.latencyMs));
+    process.stdout.write(`${JSON.stringify({ outcomes, latency: summary, failed, failedLatency })}\n`);
   } else process.stdout.write(`${formatReadTable(outcomes)}\n`);
   if (failed > 0) process.exitCode = 1;
   return failed === 0;

@@ -3,6 +3,7 @@
  * {@link PointReadError}; reconnects with back-off; many reads in flight.
  */
 export { PointReadError, type PointReadErrorCode } from './errors.ts';
+export { formatLatency, type LatencySummary, percentile, percentiles, summariseLatency } from './latency.ts';
 export {
   PointReadClient,
   type PointReadClientEvents,
@@ -11,10 +12,8 @@ export {
 } from './point-read-client.ts';
 export {
   formatReadTable,
-  type LatencySummary,
   type ReadAllOptions,
   type ReadOutcome,
   type ReadTarget,
   readAll,
-  summariseLatency,
 } from './read-all.ts';

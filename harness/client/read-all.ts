@@ -1,6 +1,6 @@
-import hdr from 'hdr-histogram-js';
 import type { ReadErrorDetail, Reading } from '../../protocols/point-read/index.ts';
 import { PointReadError } from './errors.ts';
+import { formatLatency, summariseLatency } from './latency.ts';
 import type { PointReadClient } from './point-read-client.ts';
 
 /** One meter to read: the concentrator id or alias, and the meter address. */
@@ -22,14 +22,6 @@ export interface ReadAllOptions {
   concurrency?: number;
   /** Called after every read (for a progress bar). */
   onProgress?: (done: number, total: number, outcome: ReadOutcome) => void;
-}
-
-export interface LatencySummary {
-  count: number;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
 }
 
 /** Reads every target through the client, `concurrency` at a time; never rejects — failures are outcomes. */
@@ -74,26 +66,6 @@ export async function readAll(
   return outcomes;
 }
 
-/** p50/p95/p99 of the latencies, from an HDR histogram (1 µs to 10 min, 3 significant digits). */
-export function summariseLatency(latenciesMs: readonly number[]): LatencySummary {
-  const histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 600_000_000,
-    numberOfSignificantValueDigits: 3,
-  });
-  for (const ms of latenciesMs) histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
-  const at = (p: number) => (latenciesMs.length === 0 ? 0 : histogram.getValueAtPercentile(p) / 1000);
-  const summary = {
-    count: latenciesMs.length,
-    p50: at(50),
-    p95: at(95),
-    p99: at(99),
-    max: latenciesMs.length === 0 ? 0 : histogram.maxValue / 1000,
-  };
-  histogram.destroy();
-  return summary;
-}
-
 /** The end-of-run table: one line per meter, then the latency summary. */
 export function formatReadTable(outcomes: readonly ReadOutcome[]): string {
   const rows = outcomes.map((o) => [
@@ -103,18 +75,25 @@ export function formatReadTable(outcomes: readonly ReadOutcome[]): string {
     o.reading ? o.reading.unit : '',
     `${o.latencyMs.toFixed(1)} ms`,
   ]);
-  const header = ['concentrator', 'meter', 'value', 'unit', 'latency'];
+  const header = ['concentrator', 'meter', 'value', 'unit', 'round trip'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 2 || i === 4 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
   const ok = outcomes.filter((o) => o.reading);
-  const s = summariseLatency(ok.map((o) => o.latencyMs));
+  const failed = outcomes.filter((o) => o.error);
+  // Failed reads are counted apart: a timeout's latency is the timeout, not a measure of the chain.
+  const failures =
+    failed.length === 0
+      ? ''
+      : `; ${failed.length} failed (${formatLatency(summariseLatency(failed.map((o) => o.latencyMs)))})`;
   return [
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     '',
-    `${ok.length} of ${outcomes.length} read; latency p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms, max ${s.max.toFixed(1)} ms`,
+    `${ok.length} of ${outcomes.length} read; latency ${formatLatency(summariseLatency(ok.map((o) => o.latencyMs)))}${failures}`,
+    // issue 14 item 9: say what the number is. The client cannot see inside the chain, so it cannot split it.
+    'round trip: from the read leaving this client to its answer, including time queued behind other reads at the master and at the concentrator port',
   ].join('\n');
 }
 
