@@ -233,7 +233,7 @@ Example:
       const host = await startMeters(flags, { log });
       log(
         `serving ${host.meters.length} ${flags.protocol} meter(s) ${host.meters.map((m) => m.address).join(', ')} on ${flags.port} ` +
-          `(${formatSerialSettings(host.bus.settings)}); Ctrl-C to stop`,
+          `(${host.link instanceof SerialLink ? host.link.describeSettings() : formatSerialSettings(host.bus.settings)}); Ctrl-C to stop`,
       );
       const closed = new Promise<string>((resolve) => host.link.once('close', () => resolve('closed')));
       const errored = new Promise<Error>((resolve) => host.link.once('error', resolve));

@@ -9,6 +9,7 @@ export { createMemoryPair, MemoryLink, type MemoryPair, type MemoryPairOptions }
 export { createLink, type LinkFor, type LinkSpec, openLink } from './open-link.ts';
 export { createPtyPair, type PtyPair, type PtyPairEvents, type PtyPairOptions } from './pty-pair.ts';
 export {
+  isPseudoTerminal,
   SerialLink,
   type SerialLinkOptions,
   type SerialPortFactory,

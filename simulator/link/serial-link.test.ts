@@ -45,6 +45,13 @@ describe('SerialLink on a socat pty pair', () => {
     expect(a.settings).toEqual(DEFAULT_METER_SERIAL);
   });
 
+  it('says its 2400 8E1 is not enforced, since a pty passes bytes at any speed (issue 14 item 15)', async () => {
+    const a = link(pair!.paths[0]);
+    await a.open();
+    expect(a.pseudoTerminal).toBe(true);
+    expect(a.describeSettings()).toMatch(/^2400 8E1 not enforced: .* is a pseudo-terminal/);
+  });
+
   it('gives LINK_BUSY naming the path when the device is already open (locked)', async () => {
     const [pa] = pair!.paths;
     await link(pa).open();
@@ -138,6 +145,15 @@ describe('SerialLink with the serialport mock binding', () => {
       }
       return mock;
     };
+
+  it('prints plain line settings for a device that is not a pty', async () => {
+    binding.createPort('/dev/ttyMOCK0');
+    const l = new SerialLink({ path: '/dev/ttyMOCK0', clock, portFactory: factory() });
+    await l.open();
+    expect(l.pseudoTerminal).toBe(false);
+    expect(l.describeSettings()).toBe('2400 8E1');
+    await l.close();
+  });
 
   it('drops exactly the adapter echo and passes the reply that follows it', async () => {
     binding.createPort('/dev/ttyMOCK0', { echo: true });

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import type { Clock } from '../clock/clock.ts';
 import { realClock } from '../clock/real-clock.ts';
@@ -97,6 +97,15 @@ export interface SerialLinkOptions {
   portFactory?: SerialPortFactory;
 }
 
+/** A pseudo-terminal's device node is /dev/pts/N (Unix 98 ptys; socat's `link=` names are symlinks to one). */
+export function isPseudoTerminal(path: string): boolean {
+  try {
+    return realpathSync(path).startsWith('/dev/pts/');
+  } catch {
+    return false;
+  }
+}
+
 const defaultPortFactory: SerialPortFactory = (options) => new SerialPort(options);
 
 /**
@@ -119,6 +128,7 @@ export class SerialLink extends LinkBase {
   readonly #echo = new EchoFilter();
   #port: SerialPortLike | undefined;
   #closingPort = false;
+  #pseudoTerminal = false;
   /** Writes run one at a time so RTS and echo bookkeeping belong to exactly one write. */
   #queue: Promise<void> = Promise.resolve();
 
@@ -181,6 +191,7 @@ export class SerialLink extends LinkBase {
     }
     this.#port = port;
     this.#closingPort = false;
+    this.#pseudoTerminal = isPseudoTerminal(this.path);
     this.#echo.abandon();
     port.on('data', (chunk: Buffer) =>
       this.#onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)),
@@ -218,6 +229,27 @@ export class SerialLink extends LinkBase {
       // A watchdog alone must not keep the process alive.
       this.#presenceTimer.unref();
     }
+  }
+
+  /**
+   * Whether the open device is a pseudo-terminal (one end of a socat pair, /dev/pts/N). Its line settings are
+   * accepted but not enforced: a pty passes bytes at any speed and has no parity bit (issue 14 item 15).
+   */
+  get pseudoTerminal(): boolean {
+    return this.#pseudoTerminal;
+  }
+
+  /**
+   * The line settings as a user should read them: `2400 8E1`, or on a pty `2400 8E1 (not enforced: … is a
+   * pseudo-terminal …)` so a log line does not claim what the device does not do.
+   */
+  describeSettings(): string {
+    const text = formatSerialSettings(this.settings);
+    if (!this.#pseudoTerminal) return text;
+    return (
+      `${text} not enforced: ${this.path} is a pseudo-terminal, which passes bytes at any speed and has no ` +
+      'parity bit; meterlab still times frames as on the real line'
+    );
   }
 
   #stopPresenceCheck(): void {
