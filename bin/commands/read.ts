@@ -71,8 +71,13 @@ function targetsOf(o: { scenario?: string; fleet?: string }): ReadTarget[] {
     if (!Array.isArray(fleet?.concentrators))
       throw new TypeError(`${o.fleet}: not a fleet line ({"concentrators":[…]})`);
   } else throw new TypeError('--all needs --scenario FILE or --fleet FILE');
+  // The fleet says where each meter is: its concentrator's address (which the master knows from the login, where
+  // an alias needs the master's archive), the port and the protocol. Passing them lets a master started without
+  // the fleet as its archive read every meter (issue 14 item 14).
   return fleet.concentrators.flatMap((c) =>
-    c.ports.flatMap((p) => p.meters.map((m) => ({ concentrator: c.alias ?? c.id, meter: m.address }))),
+    c.ports.flatMap((p) =>
+      p.meters.map((m) => ({ concentrator: c.id, meter: m.address, protocol: m.protocol, port: p.port })),
+    ),
   );
 }
 

@@ -1,12 +1,17 @@
-import type { ReadErrorDetail, Reading } from '../../protocols/point-read/index.ts';
+import type { MeterProtocol, ReadErrorDetail, Reading } from '../../protocols/point-read/index.ts';
 import { PointReadError } from './errors.ts';
 import { formatLatency, summariseLatency } from './latency.ts';
 import type { PointReadClient } from './point-read-client.ts';
 
-/** One meter to read: the concentrator id or alias, and the meter address. */
+/**
+ * One meter to read: the concentrator id or alias, and the meter address; with its protocol and port when the
+ * caller knows them, so a master without an archive entry for the meter can still read it.
+ */
 export interface ReadTarget {
   concentrator: string;
   meter: string;
+  protocol?: MeterProtocol;
+  port?: number;
 }
 
 export interface ReadOutcome {
@@ -44,7 +49,10 @@ export async function readAll(
       const start = performance.now();
       let outcome: ReadOutcome;
       try {
-        const reading = await client.read(target.concentrator, target.meter);
+        const reading = await client.read(target.concentrator, target.meter, {
+          ...(target.protocol === undefined ? {} : { protocol: target.protocol }),
+          ...(target.port === undefined ? {} : { port: target.port }),
+        });
         outcome = { target, reading, latencyMs: performance.now() - start };
       } catch (err) {
         const e = err instanceof PointReadError ? err : new PointReadError('BAD_REQUEST', String(err));
