@@ -52,6 +52,14 @@ export function registerSim(program: Command): void {
         meterDevices: o.meterDevices as MeterDevices,
         log: o.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
       });
+      // A vanished adapter is always reported, verbose or not: it is the reason reads on that port fail.
+      fleet.on('port-status', ({ concentrator, port, device, status: st }) =>
+        process.stderr.write(
+          st.kind === 'lost'
+            ? `${concentrator} port ${port}: ${device} lost (${st.reason}); forwards to it are denied until it is back\n`
+            : `${concentrator} port ${port}: ${device} back, reopened\n`,
+        ),
+      );
       const status = fleet.status();
       process.stderr.write(
         `meterlab sim: ${status.concentrators} concentrators, ${status.meters} meters (scenario "${scenario.name}", seed ${scenario.seed})\n`,

@@ -6,6 +6,7 @@
  * | ------------------ | ------------------------------------------------------------------------------- |
  * | PORT_QUEUE_FULL    | a meter port already holds `maxQueued` forwards waiting their turn              |
  * | PORT_CLOSED        | a forward was made to (or was waiting on) a port that has been closed          |
+ * | PORT_DOWN          | the port's serial device went away (unplugged); it is reopened when it is back |
  * | UNKNOWN_PORT       | an AFN 10 F1 forward names a port the concentrator does not have               |
  * | NOT_STARTED        | an operation needs `start()` first                                             |
  * | LISTEN_FAILED      | server mode could not listen on its address                                    |
@@ -14,6 +15,7 @@
 export type ConcentratorErrorCode =
   | 'PORT_QUEUE_FULL'
   | 'PORT_CLOSED'
+  | 'PORT_DOWN'
   | 'UNKNOWN_PORT'
   | 'NOT_STARTED'
   | 'LISTEN_FAILED'

@@ -14,6 +14,8 @@ export { ConcentratorError, type ConcentratorErrorCode } from './errors.ts';
 export { answerForward, type ForwardAnswer, type ForwardRecord, frameTimeoutMs } from './forwarding.ts';
 export {
   busTransport,
+  type LinkTransportOptions,
+  type LinkTransportStatus,
   linkTransport,
   MeterPort,
   type MeterPortOptions,

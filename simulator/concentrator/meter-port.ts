@@ -42,22 +42,76 @@ export function busTransport(bus: Rs485Bus, name: string): MeterPortTransport {
   };
 }
 
+/** What a link transport says about its device: it went away, or it is back and reopened. */
+export type LinkTransportStatus = { kind: 'lost'; reason: string } | { kind: 'back' };
+
+export interface LinkTransportOptions {
+  /**
+   * When the device goes away while open (a USB adapter unplugged), try to reopen it this often, in ms, until it
+   * is back. 0: never (the port stays down). @defaultValue 0
+   */
+  reopenEveryMs?: number;
+  /** Hears when the device goes away and when it is back. */
+  onStatus?: (status: LinkTransportStatus) => void;
+}
+
 /**
  * A port that reaches its meters over a link: one end of a socat pty pair (simulated meters on the other end)
  * or a real serial device with real meters. The link must be open; `close()` closes it.
+ *
+ * A device that goes away is the link's loss, not the meters' silence (issue 14 item 16): while it is gone every
+ * send fails with `PORT_DOWN` naming the device, which the port turns into a deny instead of an empty reply that
+ * a master would read as METER_TIMEOUT; with `reopenEveryMs` the link is reopened when the device is back.
  */
-export function linkTransport(link: Link): MeterPortTransport {
+export function linkTransport(link: Link, options: LinkTransportOptions = {}): MeterPortTransport {
+  const { reopenEveryMs = 0, onStatus } = options;
   let receiver: (bytes: Uint8Array) => void = () => undefined;
+  let closing = false;
+  let down: string | undefined;
+  let lastError: string | undefined;
+  let retry: NodeJS.Timeout | undefined;
   link.on('data', (bytes) => receiver(bytes));
-  // A link error ends in 'close'; the forward on the wire then times out as silence. Never let it throw.
-  link.on('error', () => undefined);
+  // A link error ends in 'close' (handled below); it must never throw as an unhandled 'error' event.
+  link.on('error', (error) => {
+    lastError = error.message;
+  });
+  const reopen = (): void => {
+    retry = undefined;
+    if (closing) return;
+    link.open().then(
+      () => {
+        down = undefined;
+        lastError = undefined;
+        onStatus?.({ kind: 'back' });
+      },
+      () => {
+        if (!closing) retry = setTimeout(reopen, reopenEveryMs).unref();
+      },
+    );
+  };
+  link.on('close', () => {
+    if (closing) return;
+    down = lastError ?? `${link.description} closed`;
+    onStatus?.({ kind: 'lost', reason: down });
+    if (reopenEveryMs > 0) retry = setTimeout(reopen, reopenEveryMs).unref();
+  });
   return {
     description: link.description,
-    send: (bytes) => link.write(bytes),
+    send: (bytes) => {
+      if (down !== undefined) {
+        const again = reopenEveryMs > 0 ? '; reopened when it is back' : '';
+        return Promise.reject(new ConcentratorError('PORT_DOWN', `${down}${again}`));
+      }
+      return link.write(bytes);
+    },
     onReceive: (fn) => {
       receiver = fn;
     },
-    close: () => link.close(),
+    close: () => {
+      closing = true;
+      if (retry) clearTimeout(retry);
+      return link.close();
+    },
   };
 }
 
@@ -265,6 +319,8 @@ export class MeterPort {
       try {
         await this.#transport.send(job.content);
       } catch (error) {
+        // The device is gone: the forward is denied, naming it, rather than answered as a silent meter.
+        if (error instanceof ConcentratorError && error.code === 'PORT_DOWN') throw error;
         const note = error instanceof Error ? error.message : String(error);
         return this.#ended(startedAt, 'send-failed', new Uint8Array(0), note);
       }

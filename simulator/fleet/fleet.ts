@@ -5,6 +5,7 @@ import {
   busTransport,
   Concentrator,
   type ConcentratorOptions,
+  type LinkTransportStatus,
   linkTransport,
   MeterPort,
 } from '../concentrator/index.ts';
@@ -72,7 +73,23 @@ export interface FleetStatus {
 export interface FleetEvents {
   online: [concentrator: Concentrator];
   offline: [concentrator: Concentrator, reason: string];
+  /**
+   * A port's serial device went away (`lost`, with the link's reason) or came back and was reopened (`back`).
+   * Forwards to the port are denied while it is gone (issue 14 item 16).
+   */
+  'port-status': [event: PortStatusEvent];
 }
+
+/** A port's device lost or back: which concentrator and port, the device, and what happened. */
+export interface PortStatusEvent {
+  concentrator: string;
+  port: number;
+  device: string;
+  status: LinkTransportStatus;
+}
+
+/** How often a port whose device went away tries to reopen it. */
+const REOPEN_EVERY_MS = 500;
 
 const PER_METER_LIMIT = 20_000;
 
@@ -287,7 +304,11 @@ export class Fleet extends EventEmitter<FleetEvents> {
       port: p.port,
       serial,
       clock: this.clock,
-      transport: linkTransport(link),
+      transport: linkTransport(link, {
+        reopenEveryMs: REOPEN_EVERY_MS,
+        onStatus: (status) =>
+          this.emit('port-status', { concentrator: c.id, port: p.port, device: link.description, status }),
+      }),
       onSerialMismatch: 'send',
     });
   }
