@@ -17,6 +17,7 @@ import {
   parseFaultSpec,
   type SimulatedMeter,
 } from '../../simulator/meter/index.ts';
+import { parseUtcOffset } from '../meter-clock.ts';
 import { untilInterrupted } from './vport.ts';
 
 /** Line-setting flags shared by `meterlab meters` and `meterlab poll`. */
@@ -94,6 +95,8 @@ export interface MetersFlags extends SerialFlags {
   wire?: 'simulated' | 'physical';
   batteryLow?: boolean;
   valve: 'open' | 'closed';
+  /** Zone of the meters' clocks, minutes east of UTC (`--meter-utc-offset`). @defaultValue 480 */
+  meterUtcOffset?: number;
 }
 
 /** Every meter option with its default, for callers that build flags in code (tests). */
@@ -130,7 +133,7 @@ export function parseMeterList(list: string, protocol: MeterProtocolName): strin
 /** The meters the flags describe (sharing one consumption model seeded with `--seed`). */
 export function metersFromFlags(flags: MetersFlags, clock?: Clock): SimulatedMeter[] {
   const faults = flags.faults ? parseFaultSpec(flags.faults) : [];
-  const model = new ConsumptionModel({ seed: flags.seed });
+  const model = new ConsumptionModel({ seed: flags.seed, utcOffsetMinutes: flags.meterUtcOffset ?? 480 });
   return parseMeterList(flags.meters, flags.protocol).map((address) => {
     const common = {
       address,
@@ -194,6 +197,12 @@ export function registerMeters(program: Command): void {
     )
     .requiredOption('--meters <list>', 'comma-separated addresses; short ones are left-padded with zeros')
     .option('--seed <n>', 'seed of the consumption model and the faults', intArg(0), 1)
+    .option(
+      '--meter-utc-offset <offset>',
+      "zone of the meters' clocks, as ±hh:mm (the time in a reply carries no zone of its own)",
+      parseUtcOffset,
+      480,
+    )
     .option('--faults <spec>', 'fault plan, e.g. "silence@every:3,late:5000@p:0.1,bad-checksum"')
     .addOption(
       new Option('--kind <kind>', 'CJ/T 188 meter type')

@@ -3,6 +3,7 @@ import { MeterPoller, PollError, type PollProtocol } from '../../harness/poller/
 import { meterProtocolNames } from '../../protocols/registry.ts';
 import type { Clock } from '../../simulator/clock/clock.ts';
 import type { Link } from '../../simulator/link/link.ts';
+import { formatMeterTime, parseUtcOffset } from '../meter-clock.ts';
 import { addSerialOptions, intArg, type SerialFlags, serialLinkFromFlags } from './meters.ts';
 
 /** Flags of `meterlab poll`. */
@@ -18,6 +19,8 @@ export interface PollFlags extends SerialFlags {
   retries: number;
   meterType?: number;
   diOrder: 'low-first' | 'high-first';
+  /** Zone the meter's clock is printed in, minutes east of UTC. @defaultValue 480 */
+  meterUtcOffset?: number;
 }
 
 /** Every poll option with its default, for callers that build flags in code (tests). */
@@ -71,7 +74,7 @@ export async function pollOnLink(link: Link, flags: PollFlags, clock?: Clock): P
   const { value, unit, meterTime, status, settlement } = r.reading;
   const parts = [`meter ${r.address} ${r.di}: ${value ?? '(no value)'}${unit ? ` ${unit}` : ''}`];
   if (settlement !== undefined) parts.push(`settlement ${settlement} ${unit}`);
-  if (meterTime) parts.push(`meter time ${meterTime}`);
+  if (meterTime) parts.push(`meter time ${formatMeterTime(meterTime, flags.meterUtcOffset ?? 480)}`);
   if (status)
     parts.push(`valve ${status.valve}`, status.batteryLow ? 'battery low' : 'battery ok', `ST ${status.raw}`);
   if (r.attempts > 1) parts.push(`${r.attempts} attempts`);
@@ -115,6 +118,12 @@ export function registerPoll(program: Command): void {
     .addOption(new Option('--valve <cmd>', 'open or close the valve (CJ/T 188)').choices(['open', 'close']))
     .option('--json', 'print one JSON object (the decoded frame, bytes sent and received)')
     .option('--timeout <ms>', 'wait for each reply', intArg(1), 2000)
+    .option(
+      '--meter-utc-offset <offset>',
+      'zone to print the meter clock in, as ±hh:mm (meter times carry no zone of their own)',
+      parseUtcOffset,
+      480,
+    )
     .option('--retries <n>', 'further attempts after a timeout or bad reply', intArg(0, 100), 2)
     .option(
       '--meter-type <hex>',

@@ -8,6 +8,7 @@ import {
   summariseLatency,
 } from '../../harness/client/index.ts';
 import { type FleetSummary, fleetSummary, loadScenarioFile } from '../../simulator/scenario/index.ts';
+import { formatMeterTime, parseUtcOffset } from '../meter-clock.ts';
 
 export function registerRead(program: Command): void {
   program
@@ -26,6 +27,12 @@ export function registerRead(program: Command): void {
     .option('--token <token>', 'bearer token for the relay')
     .option('--timeout <ms>', 'per-read timeout', (v) => Number(v), 20000)
     .option('--json', 'print JSON instead of text')
+    .option(
+      '--meter-utc-offset <offset>',
+      'zone to print the meter clock in, as ±hh:mm (meter times carry no zone of their own)',
+      parseUtcOffset,
+      480,
+    )
     .action(async (o) => {
       const client = new PointReadClient({
         url: o.relay,
@@ -45,7 +52,7 @@ export function registerRead(program: Command): void {
 
 async function readOne(
   client: PointReadClient,
-  o: { concentrator?: string; meter?: string; json?: boolean },
+  o: { concentrator?: string; meter?: string; json?: boolean; meterUtcOffset: number },
 ) {
   if (!o.concentrator || !o.meter) throw new TypeError('give --concentrator and --meter, or --all');
   const reading = await client.read(o.concentrator, o.meter);
@@ -55,7 +62,7 @@ async function readOne(
       ? `, valve ${reading.status.valve}${reading.status.batteryLow ? ', battery low' : ''}`
       : '';
     process.stdout.write(
-      `${reading.concentrator} / ${reading.meter}: ${reading.value} ${reading.unit}${reading.meterTime ? ` at ${reading.meterTime}` : ''}${status}\n`,
+      `${reading.concentrator} / ${reading.meter}: ${reading.value} ${reading.unit}${reading.meterTime ? `, ${formatMeterTime(reading.meterTime, o.meterUtcOffset)}` : ''}${status}; read at ${reading.readAt}\n`,
     );
   }
 }

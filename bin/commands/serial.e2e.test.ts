@@ -78,6 +78,23 @@ describe('meterlab meters + meterlab poll over a pty pair at 2400 8E1', () => {
     expect(log.some((l) => l.includes('-> FE FE 68 10 01 10 10'))).toBe(true);
   });
 
+  it('keeps the meter clock in the zone given to meters, and poll prints it with that offset (issue 14 item 10)', async () => {
+    const hhmm = (t: number, offsetMinutes: number) =>
+      new Date(t + offsetMinutes * 60_000).toISOString().slice(11, 16);
+    for (const offset of [0, 480]) {
+      await serve('101001', { meterUtcOffset: offset });
+      const before = Date.now();
+      const [line] = await poll({ meter: '101001', meterUtcOffset: offset });
+      const after = Date.now();
+      const m = line.match(/meter time \d{4}-\d\d-\d\d (\d\d:\d\d):\d\d ([+-]\d\d:\d\d) \(meter clock\)/);
+      expect(m, line).not.toBeNull();
+      expect(m?.[2]).toBe(offset === 0 ? '+00:00' : '+08:00');
+      expect([hhmm(before, offset), hhmm(after, offset)]).toContain(m?.[1]);
+      await host?.close();
+      host = undefined;
+    }
+  });
+
   it('serves several meters on one port and reads each', async () => {
     await serve('101001,101002,101003');
     for (const m of ['101003', '101001', '101002']) {

@@ -10,6 +10,7 @@ import {
 } from '../../simulator/scenario/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { formatUtcOffset, parseUtcOffset } from '../meter-clock.ts';
 
 /**
  * `meterlab sim`: runs a simulated fleet of concentrators and meters against a master station, from a scenario
@@ -36,6 +37,12 @@ export function registerSim(program: Command): void {
     )
     .option('--heartbeat <period>', 'heartbeat period: 60s, 2m or seconds', (v) => seconds(v, '--heartbeat'))
     .option('--seed <s>', 'seed of the run (same seed, same run)', (v) => int(v, '--seed'))
+    .option(
+      '--meter-utc-offset <offset>',
+      "zone of the meters' clocks, as ±hh:mm (the time in a reply carries no zone of its own)",
+      parseUtcOffset,
+      480,
+    )
     .option('--print-fleet', 'print the fleet as one JSON line on stdout before starting')
     .addOption(
       new Option('--meter-devices <mode>', 'one bus device per meter, or one shared device per port')
@@ -50,6 +57,7 @@ export function registerSim(program: Command): void {
       const fleet = new Fleet({
         scenario,
         meterDevices: o.meterDevices as MeterDevices,
+        meterUtcOffsetMinutes: o.meterUtcOffset,
         log: o.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
       });
       // A vanished adapter is always reported, verbose or not: it is the reason reads on that port fail.
@@ -62,7 +70,7 @@ export function registerSim(program: Command): void {
       );
       const status = fleet.status();
       process.stderr.write(
-        `meterlab sim: ${status.concentrators} concentrators, ${status.meters} meters (scenario "${scenario.name}", seed ${scenario.seed})\n`,
+        `meterlab sim: ${status.concentrators} concentrators, ${status.meters} meters (scenario "${scenario.name}", seed ${scenario.seed}; meter clocks at UTC${formatUtcOffset(o.meterUtcOffset)})\n`,
       );
       const interval =
         o.statusInterval > 0
@@ -81,6 +89,7 @@ export function registerSim(program: Command): void {
 }
 
 interface SimFlags {
+  meterUtcOffset: number;
   scenario?: string;
   concentrators?: number;
   metersPerPort?: number;

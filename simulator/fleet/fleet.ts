@@ -44,6 +44,8 @@ export interface FleetOptions {
   startSpreadMs?: number;
   /** Upstream options for every concentrator (confirm timeout, back-off …). */
   session?: ConcentratorOptions['session'];
+  /** Zone of every meter's clock, minutes east of UTC (meter times carry no zone). @defaultValue 480 (UTC+8) */
+  meterUtcOffsetMinutes?: number;
   /** Receives one line per notable event (online, offline, reconnect back-off). @defaultValue none */
   log?: (line: string) => void;
 }
@@ -112,7 +114,10 @@ export class Fleet extends EventEmitter<FleetEvents> {
     this.#options = options;
     this.scenario = options.scenario;
     this.clock = options.clock ?? realClock;
-    this.model = new ConsumptionModel({ seed: this.scenario.seed });
+    this.model = new ConsumptionModel({
+      seed: this.scenario.seed,
+      utcOffsetMinutes: options.meterUtcOffsetMinutes ?? 480,
+    });
     let meters = 0;
     for (const c of this.scenario.concentrators) for (const p of c.ports) meters += p.meters.length;
     this.#status = {
