@@ -12,8 +12,9 @@ import type { ReadFailureCode, ReadFailureDetail } from '../../protocols/meter-p
  * | ADDRESS_MISMATCH | a reply to the request came from another address (called WRONG_ADDRESS before issue 9)   |
  * | ABNORMAL_REPLY  | the meter refused: CJ/T 188 error reply (ST word), DL/T 645 abnormal reply (error word)    |
  * | UNSUPPORTED     | the protocol has no such operation (DL/T 645 valve control)                                 |
+ * | BUSY            | `maxQueued` exchanges already wait for the bus: refused at once, nothing sent              |
  */
-export type PollErrorCode = ReadFailureCode | 'UNSUPPORTED';
+export type PollErrorCode = ReadFailureCode | 'UNSUPPORTED' | 'BUSY';
 
 /** Details a {@link PollError} carries besides its message. */
 export interface PollErrorDetails {
@@ -57,7 +58,7 @@ export class PollError extends Error {
 
   /** True for failures a retry may cure (not an abnormal reply, which is the meter's answer). */
   get retryable(): boolean {
-    return this.code !== 'ABNORMAL_REPLY' && this.code !== 'UNSUPPORTED';
+    return this.code !== 'ABNORMAL_REPLY' && this.code !== 'UNSUPPORTED' && this.code !== 'BUSY';
   }
 
   /** The shape `meterlab poll --json` prints. */
