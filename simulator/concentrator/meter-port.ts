@@ -4,6 +4,7 @@ import type { BusPort, Rs485Bus } from '../bus/index.ts';
 import type { Clock, TimerHandle } from '../clock/index.ts';
 import { realClock } from '../clock/index.ts';
 import type { Link, SerialSettings } from '../link/index.ts';
+import { RequestWindow, RequestWindowError, singleId } from '../window/index.ts';
 import { ConcentratorError } from './errors.ts';
 
 /**
@@ -177,11 +178,11 @@ export interface MeterPortOptions {
   onSerialMismatch?: 'silent' | 'send';
 }
 
-interface Job {
-  content: Uint8Array;
-  options: PortForwardOptions;
-  resolve: (result: PortForwardResult) => void;
-  reject: (error: Error) => void;
+/** How a forward on the wire ended before its frame timeout (a whole frame, a stalled one, or a failed send). */
+interface EarlyEnd {
+  outcome: PortForwardOutcome;
+  reply: Uint8Array;
+  note?: string;
 }
 
 /** Most reply bytes kept for one forward; a meter frame is far shorter. */
@@ -201,9 +202,14 @@ export class MeterPort {
   readonly minByteTimeoutMs: number;
   readonly onSerialMismatch: 'silent' | 'send';
   readonly #transport: MeterPortTransport;
-  readonly #queue: Job[] = [];
-  #active = false;
+  /**
+   * The bus as a request window with one id (simulator/window): a bounded queue of forwards, one on the wire,
+   * the frame timeout counted from the moment the request has left.
+   */
+  readonly #window: RequestWindow<'only', EarlyEnd>;
   #closed = false;
+  /** The timing of the forward that last went on the wire. */
+  #onTheWire: { startedAt: number; endedAt?: number } | undefined;
   /** Receives bytes for the forward on the wire; bytes at other times are stray. */
   #receiver: ((bytes: Uint8Array) => void) | undefined;
   /** Bytes heard while no forward waited (late replies, duplicates, noise). */
@@ -231,6 +237,13 @@ export class MeterPort {
     this.minByteTimeoutMs = minByteTimeoutMs;
     this.onSerialMismatch = options.onSerialMismatch ?? 'silent';
     this.#transport = transport;
+    this.#window = new RequestWindow<'only', EarlyEnd>({
+      ids: singleId(),
+      window: 1,
+      maxQueued,
+      quarantineMs: 0,
+      clock: this.clock,
+    });
     transport.onReceive((bytes) => {
       if (this.#receiver) this.#receiver(bytes);
       else this.strayBytes += bytes.length;
@@ -244,12 +257,12 @@ export class MeterPort {
 
   /** Forwards waiting behind the one on the wire. */
   get queued(): number {
-    return this.#queue.length;
+    return this.#window.queued;
   }
 
   /** `true` while a forward is on the wire or waiting for its reply. */
   get busy(): boolean {
-    return this.#active;
+    return this.#window.inFlight > 0;
   }
 
   /**
@@ -261,122 +274,127 @@ export class MeterPort {
     if (this.#closed) {
       return Promise.reject(new ConcentratorError('PORT_CLOSED', `${this.description} is closed`));
     }
-    if (this.#active && this.#queue.length >= this.maxQueued) {
-      return Promise.reject(
-        new ConcentratorError(
-          'PORT_QUEUE_FULL',
-          `${this.description}: ${this.#queue.length} forwards already wait (maxQueued ${this.maxQueued})`,
-        ),
-      );
-    }
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ content, options, resolve, reject });
-      this.#pump();
+    const frameTimeoutMs = options.frameTimeoutMs || this.defaultFrameTimeoutMs;
+    const asked = options.serial;
+    const mismatch =
+      asked && !sameSerial(asked, this.serial) && this.onSerialMismatch === 'silent'
+        ? `request asks ${serialText(asked)}, the line runs at ${serialText(this.serial)}`
+        : undefined;
+    const byteTimeoutMs = Math.max(options.byteTimeoutMs ?? 0, this.minByteTimeoutMs);
+    // When the forward ended, taken before the window starts the next one (which it does at once).
+    const timing: { startedAt: number; endedAt?: number } = { startedAt: this.clock.now() };
+    const collector = new ReplyCollector(content, this.clock, byteTimeoutMs, (end) => {
+      timing.endedAt = this.clock.now();
+      this.#window.settle('only', end);
     });
-  }
-
-  /** Rejects queued forwards with `PORT_CLOSED` and releases the transport. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const job of this.#queue.splice(0)) {
-      job.reject(new ConcentratorError('PORT_CLOSED', `${this.description} closed before the forward ran`));
-    }
-    await this.#transport.close();
-  }
-
-  #pump(): void {
-    if (this.#active) return;
-    const job = this.#queue.shift();
-    if (!job) return;
-    this.#active = true;
-    this.#run(job).then(
-      (result) => {
-        this.#active = false;
-        job.resolve(result);
-        this.#pump();
-      },
-      (error: Error) => {
-        this.#active = false;
-        job.reject(error);
-        this.#pump();
-      },
-    );
-  }
-
-  async #run(job: Job): Promise<PortForwardResult> {
-    const startedAt = this.clock.now();
-    const frameTimeoutMs = job.options.frameTimeoutMs || this.defaultFrameTimeoutMs;
-    const asked = job.options.serial;
-    if (asked && !sameSerial(asked, this.serial) && this.onSerialMismatch === 'silent') {
-      const note = `request asks ${serialText(asked)}, the line runs at ${serialText(this.serial)}`;
-      await this.clock.sleep(frameTimeoutMs);
-      return this.#ended(startedAt, 'serial-mismatch', new Uint8Array(0), note);
-    }
-    const collector = new ReplyCollector(job.content);
-    this.#receiver = (bytes) => collector.push(bytes);
-    try {
-      try {
-        await this.#transport.send(job.content);
-      } catch (error) {
+    const receive = (bytes: Uint8Array) => collector.push(bytes);
+    const send = (): Promise<void> | undefined => {
+      // The one before has ended (timed out, if nothing ended it earlier): the bus is ours from now.
+      if (this.#onTheWire && this.#onTheWire.endedAt === undefined)
+        this.#onTheWire.endedAt = this.clock.now();
+      this.#onTheWire = timing;
+      timing.startedAt = this.clock.now();
+      // A request at other line settings would reach the meters as garbage: nothing answers, the port stays
+      // silent for the frame timeout.
+      if (mismatch !== undefined) return undefined;
+      this.#receiver = receive;
+      return this.#transport.send(content).catch((error: unknown) => {
         // The device is gone: the forward is denied, naming it, rather than answered as a silent meter.
         if (error instanceof ConcentratorError && error.code === 'PORT_DOWN') throw error;
         const note = error instanceof Error ? error.message : String(error);
-        return this.#ended(startedAt, 'send-failed', new Uint8Array(0), note);
-      }
-      const byteTimeoutMs = Math.max(job.options.byteTimeoutMs ?? 0, this.minByteTimeoutMs);
-      const { outcome, reply } = await collector.wait(this.clock, frameTimeoutMs, byteTimeoutMs);
-      return this.#ended(startedAt, outcome, reply);
-    } finally {
-      this.#receiver = undefined;
-    }
+        timing.endedAt = this.clock.now();
+        this.#window.settle('only', { outcome: 'send-failed', reply: new Uint8Array(0), note });
+      });
+    };
+    return this.#window
+      .request(send, { timeoutMs: frameTimeoutMs, timeoutFrom: 'sent' })
+      .then(
+        ({ reply: end }) => this.#ended(timing, end.outcome, end.reply, end.note),
+        (error: unknown) => {
+          if (!(error instanceof RequestWindowError)) throw error;
+          if (error.code === 'WINDOW_FULL') {
+            throw new ConcentratorError(
+              'PORT_QUEUE_FULL',
+              `${this.description}: ${this.#window.queued} forwards already wait (maxQueued ${this.maxQueued})`,
+            );
+          }
+          if (error.code === 'WINDOW_CLOSED') {
+            throw new ConcentratorError('PORT_CLOSED', `${this.description} closed before the forward ended`);
+          }
+          // The frame timeout: what came back by now (a partial reply, or nothing) is the answer.
+          if (mismatch !== undefined)
+            return this.#ended(timing, 'serial-mismatch', new Uint8Array(0), mismatch);
+          const end = collector.final();
+          return this.#ended(timing, end.outcome, end.reply);
+        },
+      )
+      .finally(() => {
+        collector.stop();
+        if (this.#receiver === receive) this.#receiver = undefined;
+      });
+  }
+
+  /** Rejects the queued forwards and the one on the wire with `PORT_CLOSED`, and releases the transport. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#window.close();
+    await this.#transport.close();
   }
 
   #ended(
-    startedAt: number,
+    timing: { startedAt: number; endedAt?: number },
     outcome: PortForwardOutcome,
     reply: Uint8Array,
     note?: string,
   ): PortForwardResult {
-    const result: PortForwardResult = { reply, outcome, startedAt, endedAt: this.clock.now() };
+    timing.endedAt ??= this.clock.now();
+    const result: PortForwardResult = {
+      reply,
+      outcome,
+      startedAt: timing.startedAt,
+      endedAt: timing.endedAt,
+    };
     if (note !== undefined) result.note = note;
     return result;
   }
 }
 
-/** A reply being waited for: see {@link ReplyCollector.wait}. */
-interface Waiting {
-  readonly clock: Clock;
-  readonly byteTimeoutMs: number;
-  readonly deadline: TimerHandle;
-  /** The byte timeout, armed while a partial frame is held. */
-  idle: TimerHandle | undefined;
-  readonly resolve: (result: { outcome: PortForwardOutcome; reply: Uint8Array }) => void;
-}
-
-/** Gathers the bytes of one reply and decides when it is complete. */
+/**
+ * Gathers the bytes of one reply and decides when it is complete: at the first whole frame (not our own echo),
+ * or at a pause of `byteTimeoutMs` inside a frame that has begun — then `onEnd` is called once. The frame
+ * timeout is the request window's; at it, {@link ReplyCollector.final} says what came back.
+ */
 class ReplyCollector {
   readonly #request: Uint8Array;
+  readonly #clock: Clock;
+  readonly #byteTimeoutMs: number;
+  readonly #onEnd: (end: EarlyEnd) => void;
   /** Made on the first chunk that is not one whole reply by itself (see {@link ReplyCollector.push}). */
   #frames: FrameAccumulator<MeterFrame> | undefined;
   #received: Uint8Array[] = [];
   #receivedLength = 0;
   #frame: Uint8Array | undefined;
-  #waiting: Waiting | undefined;
+  /** The byte timeout, armed while a partial frame is held. */
+  #idle: TimerHandle | undefined;
+  #ended = false;
 
-  constructor(request: Uint8Array) {
+  constructor(request: Uint8Array, clock: Clock, byteTimeoutMs: number, onEnd: (end: EarlyEnd) => void) {
     this.#request = stripPreamble(request);
+    this.#clock = clock;
+    this.#byteTimeoutMs = byteTimeoutMs;
+    this.#onEnd = onEnd;
   }
 
   push(bytes: Uint8Array): void {
-    if (this.#frame) return;
+    if (this.#ended || this.#frame) return;
     // Fast path, the common case on a bus (which delivers whole transmissions): nothing held yet and the chunk
     // is exactly one meter frame, not our own echo. The framer would find the same frame; skip its copies.
     if (this.#buffered === 0) {
       const whole = decodeMeterAuto(bytes);
       if (whole.kind === 'frame' && whole.consumed === bytes.length && !this.#isEcho(bytes)) {
         this.#frame = Uint8Array.from(bytes);
-        this.#wake();
+        this.#end({ outcome: 'frame', reply: this.#frame });
         return;
       }
     }
@@ -389,10 +407,39 @@ class ReplyCollector {
     for (const event of this.#frames.push(bytes)) {
       if (event.kind === 'frame' && !this.#isEcho(event.raw)) {
         this.#frame = event.raw;
-        break;
+        this.#end({ outcome: 'frame', reply: this.#frame });
+        return;
       }
     }
-    this.#wake();
+    if (this.#idle) this.#clock.clearTimeout(this.#idle);
+    // Only a frame that has begun and stalled ends the wait early; junk alone does not.
+    this.#idle =
+      this.#buffered > 0
+        ? this.#clock.setTimeout(
+            () => this.#end({ outcome: 'partial', reply: this.#all() }),
+            this.#byteTimeoutMs,
+          )
+        : undefined;
+  }
+
+  /** What came back by the frame timeout: the bytes as received (partial), or nothing (silence). */
+  final(): EarlyEnd {
+    if (this.#frame) return { outcome: 'frame', reply: this.#frame };
+    if (this.#receivedLength > 0) return { outcome: 'partial', reply: this.#all() };
+    return { outcome: 'silence', reply: new Uint8Array(0) };
+  }
+
+  /** The forward is over: no timer left behind. */
+  stop(): void {
+    this.#ended = true;
+    if (this.#idle) this.#clock.clearTimeout(this.#idle);
+    this.#idle = undefined;
+  }
+
+  #end(end: EarlyEnd): void {
+    if (this.#ended) return;
+    this.stop();
+    this.#onEnd(end);
   }
 
   /** Bytes the framer holds (a partial frame or undecided junk). */
@@ -403,45 +450,6 @@ class ReplyCollector {
   /** An adapter echo of our own request is not the meter's reply. */
   #isEcho(frame: Uint8Array): boolean {
     return sameBytes(stripPreamble(frame), this.#request);
-  }
-
-  /** Resolves at the first whole frame, at a pause inside a partial frame, or at the frame timeout. */
-  wait(
-    clock: Clock,
-    frameTimeoutMs: number,
-    byteTimeoutMs: number,
-  ): Promise<{ outcome: PortForwardOutcome; reply: Uint8Array }> {
-    return new Promise((resolve) => {
-      const deadline = clock.setTimeout(() => this.#finish(), frameTimeoutMs);
-      this.#waiting = { clock, byteTimeoutMs, deadline, idle: undefined, resolve };
-      if (this.#frame) this.#finish();
-      else if (this.#receivedLength > 0) this.#wake();
-    });
-  }
-
-  /** Bytes came in while waiting: finish at a whole frame, else (re)arm the byte timeout. */
-  #wake(): void {
-    const waiting = this.#waiting;
-    if (!waiting) return;
-    if (this.#frame) {
-      this.#finish();
-      return;
-    }
-    if (waiting.idle) waiting.clock.clearTimeout(waiting.idle);
-    // Only a frame that has begun and stalled ends the wait early; junk alone does not.
-    waiting.idle =
-      this.#buffered > 0 ? waiting.clock.setTimeout(() => this.#finish(), waiting.byteTimeoutMs) : undefined;
-  }
-
-  #finish(): void {
-    const waiting = this.#waiting;
-    if (!waiting) return;
-    this.#waiting = undefined;
-    waiting.clock.clearTimeout(waiting.deadline);
-    if (waiting.idle) waiting.clock.clearTimeout(waiting.idle);
-    if (this.#frame) waiting.resolve({ outcome: 'frame', reply: this.#frame });
-    else if (this.#receivedLength > 0) waiting.resolve({ outcome: 'partial', reply: this.#all() });
-    else waiting.resolve({ outcome: 'silence', reply: new Uint8Array(0) });
   }
 
   #all(): Uint8Array {
