@@ -71,8 +71,26 @@ export interface ConcentratorConnectionOptions {
    * @defaultValue 30000
    */
   seqQuarantineMs?: number;
+  /**
+   * Most bytes dropped since the last whole frame (junk, bad frames) before the connection is closed: a peer that
+   * only ever sends junk is not held forever (issue 13, item 1). A real concentrator's line noise between frames
+   * is far below this; every whole frame starts the count again. Reported once as `'junk-limit'`.
+   * @defaultValue 65536 ({@link DEFAULT_MAX_JUNK_BYTES})
+   */
+  maxJunkBytes?: number;
   /** @defaultValue realClock */
   clock?: Clock;
+}
+
+/** Default of {@link ConcentratorConnectionOptions.maxJunkBytes}: 64 KiB of bytes that never formed a frame. */
+export const DEFAULT_MAX_JUNK_BYTES = 65_536;
+
+/** `'junk-limit'` event payload. */
+export interface JunkLimitEvent {
+  /** Bytes dropped since the last whole frame when the limit tripped. */
+  droppedBytes: number;
+  /** Whole frames seen on the connection before that. */
+  frames: number;
 }
 
 /** What a forward needs: the target and the AFN 10 F1 fields. */
@@ -112,7 +130,8 @@ class DeniedAnswer extends Error {}
  * Events: `'frame'` (FramedFrame of every uplink frame, after confirms), `'dropped'` (DroppedBytes the framer
  * threw away), `'unmatched'` (an AFN 10 reply or deny whose SEQ matches nothing in flight: a stray, or the late
  * reply to a forward that timed out, which releases its quarantined SEQ), `'frame-error'`
- * (`{error, frame}`: handling a frame threw; the connection carries on), `'sent'` (`{frame, raw}` of every frame
+ * (`{error, frame}`: handling a frame threw; the connection carries on), `'junk-limit'` ({@link JunkLimitEvent},
+ * just before the connection closes because of `maxJunkBytes`), `'sent'` (`{frame, raw}` of every frame
  * written to the concentrator, for the console's frame log), `'close'`.
  * Never emits `'error'`: socket errors end in `'close'`.
  */
@@ -124,6 +143,7 @@ export class ConcentratorConnection extends EventEmitter {
   readonly maxQueued: number;
   readonly maxWriteBuffer: number;
   readonly seqQuarantineMs: number;
+  readonly maxJunkBytes: number;
   readonly remote: string;
   /** A1/A2 of the concentrator, known after its first login or heartbeat. */
   address: ConcentratorAddress | undefined;
@@ -156,6 +176,10 @@ export class ConcentratorConnection extends EventEmitter {
     }
     this.maxWriteBuffer = options.maxWriteBuffer ?? 65536;
     this.seqQuarantineMs = options.seqQuarantineMs ?? 30_000;
+    this.maxJunkBytes = options.maxJunkBytes ?? DEFAULT_MAX_JUNK_BYTES;
+    if (!Number.isInteger(this.maxJunkBytes) || this.maxJunkBytes < 1) {
+      throw new TypeError(`"maxJunkBytes" must be a positive integer, got ${String(options.maxJunkBytes)}`);
+    }
     this.#clock = options.clock ?? realClock;
     this.#window = new RequestWindow<number, ForwardAnswer>({
       ids: sequenceIds(16),
@@ -173,10 +197,21 @@ export class ConcentratorConnection extends EventEmitter {
     const frames = new FrameAccumulator(decodeGdw376, {
       maxBufferedBytes: GDW376_DEFAULT_MAX_BUFFERED_BYTES,
     });
-    link.on('data', (chunk) => this.#onEvents(frames.push(chunk)));
+    link.on('data', (chunk) => {
+      if (this.#closed) return; // bytes already in flight when the connection was closed are not looked at
+      this.#onEvents(frames.push(chunk));
+      const counts = frames.counts;
+      if (counts.droppedSinceFrame > this.maxJunkBytes && !this.#closed) {
+        this.emit('junk-limit', {
+          droppedBytes: counts.droppedSinceFrame,
+          frames: counts.frames,
+        } satisfies JunkLimitEvent);
+        this.close();
+      }
+    });
     link.on('error', () => {}); // a reset is normal for a GPRS link; 'close' follows and handles it
     link.on('close', () => {
-      this.#onEvents(frames.flush());
+      if (!this.#closed) this.#onEvents(frames.flush());
       this.#onClose();
     });
     if (!link.isOpen) queueMicrotask(() => this.#onClose());
