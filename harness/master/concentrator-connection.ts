@@ -363,6 +363,9 @@ export class ConcentratorConnection extends EventEmitter {
 
   #onEvents(events: FramerEvent<Gdw376Frame>[]): void {
     for (const event of events) {
+      // Closed by a handler (a peer refused too often, the junk cap, a write buffer overrun): the rest of the
+      // chunk is not looked at, so one large write cannot make the station answer thousands of frames.
+      if (this.#closed) return;
       if (event.kind === 'dropped') {
         this.emit('dropped', event);
         continue;

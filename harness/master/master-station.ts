@@ -217,6 +217,13 @@ export interface MasterAddresses {
   api?: ListenedAddress;
 }
 
+/**
+ * Refused logins one connection may make before the station closes it: a concentrator whose login is refused
+ * retries after a back-off, so more than a few refusals on one connection is a peer cycling addresses (issue 13,
+ * item 2: 10,000 logins on one connection) or a forger retrying; answering each would cost a deny frame apiece.
+ */
+export const MAX_REFUSED_LOGINS_PER_CONNECTION = 16;
+
 const SERIAL_2400_8E1: Gdw376SerialSettings = { baud: 2400, parity: 'even', dataBits: 8, stopBits: 1 };
 
 /**
@@ -244,6 +251,8 @@ export class MasterStation extends EventEmitter {
   readonly #loginRate: LoginRate;
   readonly #log: ThrottledLog;
   readonly #connections = new Map<number, ConcentratorConnection>();
+  /** Refused logins per connection (see {@link MAX_REFUSED_LOGINS_PER_CONNECTION}). */
+  readonly #refusals = new Map<number, number>();
   #listener: TcpListener | undefined;
   readonly #api: ClientApiServer | undefined;
   /** The AFN 10 F1 frame-wait field for {@link MasterStation.meterFrameTimeoutMs}. */
@@ -564,6 +573,7 @@ export class MasterStation extends EventEmitter {
     conn.on('close', () => {
       this.clock.clearTimeout(loginTimer);
       this.#connections.delete(conn.id);
+      this.#refusals.delete(conn.id);
       const now = this.clock.now();
       for (const s of this.#table.disconnected(conn.id, now)) this.emit('offline', this.#describe(s));
       this.#scheduleExpiry();
@@ -615,6 +625,9 @@ export class MasterStation extends EventEmitter {
           a2: frame.a2,
           reason,
         } satisfies LoginRefusedEvent);
+        const refusals = (this.#refusals.get(conn.id) ?? 0) + 1;
+        this.#refusals.set(conn.id, refusals);
+        if (refusals >= MAX_REFUSED_LOGINS_PER_CONNECTION) conn.close();
       } else {
         const replacedRemote =
           update.replacedConnection === undefined
