@@ -153,6 +153,8 @@ export class ConcentratorConnection extends EventEmitter {
   #unsent = 0;
   /** Forwards by SEQ: queue, window of `maxInFlight`, timeouts, quarantine of timed-out SEQs. */
   readonly #window: RequestWindow<number, ForwardAnswer>;
+  /** The port each forward in flight was sent to, by SEQ: a reply for another port is not its reply. */
+  readonly #portBySeq = new Map<number, number>();
   #closed = false;
 
   /**
@@ -319,12 +321,16 @@ export class ConcentratorConnection extends EventEmitter {
         );
       }
       sentSeq = seq;
+      this.#portBySeq.set(seq, options.port);
     };
     try {
       const { reply, latencyMs } = await this.#window.request(send, { timeoutMs: options.timeoutMs });
       return { port: reply.port, content: reply.content, latencyMs, frame: reply.frame };
     } catch (error) {
       throw this.#forwardError(error, options, sentSeq);
+    } finally {
+      if (sentSeq !== undefined && this.#portBySeq.get(sentSeq) === options.port)
+        this.#portBySeq.delete(sentSeq);
     }
   }
 
@@ -395,6 +401,14 @@ export class ConcentratorConnection extends EventEmitter {
 
   #onForwardReply(frame: Gdw376Frame): void {
     const body = frame.units.find((u) => u.body.kind === 'forward-reply')?.body;
+    // The concentrator echoes the port (docs/gdw376.md §3.4): a reply for another port under this SEQ answers
+    // some other request — a stale one from before a reconnect or a master restart, whose SEQ the new
+    // connection has reused — and must not settle this one. It is a stray; the real reply may still come.
+    const expectedPort = this.#portBySeq.get(frame.seq.seq);
+    if (body?.kind === 'forward-reply' && expectedPort !== undefined && body.port !== expectedPort) {
+      this.emit('unmatched', frame);
+      return;
+    }
     const match =
       body?.kind === 'forward-reply'
         ? this.#window.settle(frame.seq.seq, { port: body.port, content: hexToBytes(body.content), frame })

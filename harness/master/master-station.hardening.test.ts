@@ -1,5 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { hexToBytes } from '../../protocols/bytes.ts';
+import { buildWaterReadReply, decodeCjt188Frame, encodeCjt188 } from '../../protocols/cjt188/index.ts';
 import {
   buildForwardReply,
   buildForwardRequest,
@@ -297,3 +299,29 @@ describe('login policy (issue 13, item 3)', () => {
     await loggedIn(allowed, allowedPort);
   });
 });
+
+describe('forward replies across a reconnect (issue 13, the restart.e2e flake)', () => {
+  it('does not settle a read with a reply for another port under the same SEQ (a stale reply from an earlier connection)', async () => {
+    const { master, port } = await startMaster();
+    const real = await loggedIn(master, port);
+    real.behaviour = 'mute';
+    const unmatched: Gdw376Frame[] = [];
+    master.on('unmatched', (f: Gdw376Frame) => unmatched.push(f));
+    const read = master.pointRead({ concentrator: '101', meter: '101001' });
+    const request = await real.nextFrame((f) => f.afn === 0x10);
+    const meterReply = (value: number) =>
+      encodeCjt188(
+        buildWaterReadReply(decodeCjt188Frame(meterRequestOf(request)), { current: value, time: null }),
+      );
+    real.send(buildForwardReply(request, { content: meterReply(666), port: 2 })); // stale: same SEQ, port 2
+    await until(() => unmatched.length === 1, 'the stale reply is set aside');
+    real.send(buildForwardReply(request, { content: meterReply(5) }));
+    expect((await read).value).toBe(5);
+  });
+});
+
+function meterRequestOf(forward: Gdw376Frame): Uint8Array {
+  const body = forward.units[0].body;
+  if (body.kind !== 'forward-request') throw new Error('not a forward request');
+  return hexToBytes(body.content);
+}
