@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { LOGIN_POLICIES, loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
@@ -40,7 +40,12 @@ export function registerMaster(program: Command): void {
     .option(
       '--max-logins-per-minute <n>',
       'logins that create or take over a session, per remote host per minute',
-      (v) => Number(v),
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new InvalidArgumentError('must be a whole number of 1 or more');
+        return n;
+      },
       1200,
     )
     .action(async (o) => {
