@@ -188,6 +188,7 @@ export async function main(args: string[]): Promise<void> {
     const rows: Row[] = [];
     for (const name of o.attacks) {
       const rssBefore = await rssOf();
+      const logBefore = await master.request<Record<string, number>>('log');
       legit.phase = name;
       const outcome = await attacker.request<AttackOutcome>('attack', {
         name,
@@ -199,7 +200,9 @@ export async function main(args: string[]): Promise<void> {
       await legit.settle(name, o.graceSeconds);
       await sleep(500);
       const rssAfter = await rssOf();
-      const row: Row = { attack: name, ...legit.stats(name), outcome, rssBefore, rssAfter };
+      const logAfter = await master.request<Record<string, number>>('log');
+      const masterLogLines = Object.entries(logAfter).reduce((n, [k, v]) => n + v - (logBefore[k] ?? 0), 0);
+      const row: Row = { attack: name, ...legit.stats(name), outcome, rssBefore, rssAfter, masterLogLines };
       rows.push(row);
       console.log(formatRow(row, quiet.p99));
     }
@@ -397,6 +400,8 @@ interface Row extends PhaseStats {
   outcome: AttackOutcome;
   rssBefore: Rss;
   rssAfter: Rss;
+  /** Lines the master logged during the attack and its drain (throttled: one per kind per 10 s, plus "… N more"). */
+  masterLogLines: number;
 }
 
 const mb = (bytes: number) => `${Math.round(bytes / 1e6)}`;
@@ -412,7 +417,7 @@ function formatRow(r: Row, quietP99: number): string {
   return (
     `${r.attack}: ${r.sent} legitimate reads, ${r.answered} answered (${r.errors} errors${codes ? `: ${codes}` : ''}), ` +
     `${r.lost} lost, ${r.twice} twice, ${r.forged} forged; p99 ${r.p99} ms (${ratio(r.p99, quietP99)}× quiet); ` +
-    `fresh clients ${r.fresh.ok} ok / ${r.fresh.failed} failed; attack: ${outcome}`
+    `fresh clients ${r.fresh.ok} ok / ${r.fresh.failed} failed; ${r.masterLogLines} master log lines; attack: ${outcome}`
   );
 }
 
@@ -428,6 +433,7 @@ function printTable(rows: Row[], quiet: PhaseStats): void {
     'p99 ms',
     '× quiet',
     'fresh ok/fail',
+    'master log',
     'RSS MB master',
     'relay',
     'fleet',
@@ -447,6 +453,7 @@ function printTable(rows: Row[], quiet: PhaseStats): void {
       '',
       '',
       '',
+      '',
     ],
     ...rows.map((r) => [
       ATTACK_TEXT[r.attack],
@@ -459,6 +466,7 @@ function printTable(rows: Row[], quiet: PhaseStats): void {
       r.p99,
       ratio(r.p99, quiet.p99),
       `${r.fresh.ok}/${r.fresh.failed}`,
+      r.masterLogLines,
       `${mb(r.rssBefore.master)}→${mb(r.rssAfter.master)}`,
       `${mb(r.rssBefore.relay)}→${mb(r.rssAfter.relay)}`,
       `${mb(r.rssBefore.fleet)}→${mb(r.rssAfter.fleet)}`,

@@ -85,6 +85,9 @@ export interface ConcentratorConnectionOptions {
 /** Default of {@link ConcentratorConnectionOptions.maxJunkBytes}: 64 KiB of bytes that never formed a frame. */
 export const DEFAULT_MAX_JUNK_BYTES = 65_536;
 
+/** Bytes of one read handed to the framer at a time (see the `'data'` handler). */
+const DATA_SLICE_BYTES = 4096;
+
 /** `'junk-limit'` event payload. */
 export interface JunkLimitEvent {
   /** Bytes dropped since the last whole frame when the limit tripped. */
@@ -200,15 +203,18 @@ export class ConcentratorConnection extends EventEmitter {
       maxBufferedBytes: GDW376_DEFAULT_MAX_BUFFERED_BYTES,
     });
     link.on('data', (chunk) => {
-      if (this.#closed) return; // bytes already in flight when the connection was closed are not looked at
-      this.#onEvents(frames.push(chunk));
-      const counts = frames.counts;
-      if (counts.droppedSinceFrame > this.maxJunkBytes && !this.#closed) {
-        this.emit('junk-limit', {
-          droppedBytes: counts.droppedSinceFrame,
-          frames: counts.frames,
-        } satisfies JunkLimitEvent);
-        this.close();
+      // Fed in slices, and not at all once closed: a peer's large write (64 KiB of logins, of junk) is decoded
+      // only up to the slice in which the station closed the connection, not to its end.
+      for (let at = 0; at < chunk.length && !this.#closed; at += DATA_SLICE_BYTES) {
+        this.#onEvents(frames.push(chunk.subarray(at, at + DATA_SLICE_BYTES)));
+        const counts = frames.counts;
+        if (counts.droppedSinceFrame > this.maxJunkBytes && !this.#closed) {
+          this.emit('junk-limit', {
+            droppedBytes: counts.droppedSinceFrame,
+            frames: counts.frames,
+          } satisfies JunkLimitEvent);
+          this.close();
+        }
       }
     });
     link.on('error', () => {}); // a reset is normal for a GPRS link; 'close' follows and handles it
