@@ -1,5 +1,5 @@
 /**
- * `npm run soak [-- --attack-seconds 3] [--quiet-seconds 5] [--rate 20] [--grace 30] [--login-policy keep]
+ * `npm run soak [-- --attack-seconds 3] [--junk-mbps 4] [--quiet-seconds 5] [--rate 20] [--grace 30] [--login-policy keep]
  *   [--attacks junk,logins,...] [--concentrators 4] [--meters 8]`
  *
  * Issue 13's proof: the whole chain under each attack it lists, one after another, while a steady stream of
@@ -60,6 +60,7 @@ const ATTACK_TEXT: Record<AttackName, string> = {
 
 interface SoakOptions {
   attackSeconds: number;
+  junkMBps: number;
   quietSeconds: number;
   rate: number;
   graceSeconds: number;
@@ -100,6 +101,7 @@ function soakScenario(o: { concentrators: number; meters: number; master: number
 export async function main(args: string[]): Promise<void> {
   const o: SoakOptions = {
     attackSeconds: 3,
+    junkMBps: 4,
     quietSeconds: 5,
     rate: 20,
     graceSeconds: 30,
@@ -110,6 +112,7 @@ export async function main(args: string[]): Promise<void> {
   };
   readFlags(args, (flag, value) => {
     if (flag === '--attack-seconds') o.attackSeconds = value.positive();
+    else if (flag === '--junk-mbps') o.junkMBps = value.positive();
     else if (flag === '--quiet-seconds') o.quietSeconds = value.positive();
     else if (flag === '--rate') o.rate = value.positive();
     else if (flag === '--grace') o.graceSeconds = value.positive();
@@ -193,6 +196,7 @@ export async function main(args: string[]): Promise<void> {
       const outcome = await attacker.request<AttackOutcome>('attack', {
         name,
         seconds: o.attackSeconds,
+        junkMBps: o.junkMBps,
         addresses,
         victim: { a1: victim.a1, a2: victim.a2, alias: victim.alias },
       });
@@ -540,6 +544,8 @@ async function relayRole(config: { master: number }): Promise<ChildRole> {
 
 interface AttackRequest {
   name: AttackName;
+  /** Junk rate of the `junk` attack, MB/s. */
+  junkMBps: number;
   seconds: number;
   addresses: Addresses;
   victim: { a1: string; a2: number; alias?: string };
@@ -574,7 +580,16 @@ const ATTACK_RUNNERS: Record<AttackName, (r: AttackRequest, deadline: number) =>
       });
       while (open && performance.now() < deadline) {
         bytes += chunk.length;
-        if (!socket.write(chunk)) await Promise.race([once(socket, 'drain'), closed, sleep(100)]);
+        const written = socket.write(chunk);
+        // Paced at --junk-mbps (the issue's figure was a steady 256 KB/s); as fast as the socket takes it would
+        // measure the attacker's own CPU on a 2-core machine more than the master.
+        await Promise.race([
+          Promise.all([
+            written ? undefined : once(socket, 'drain'),
+            sleep((chunk.length / (r.junkMBps * 1e6)) * 1000),
+          ]),
+          closed,
+        ]);
       }
       if (open) socket.destroy();
       else closedByMaster++;
