@@ -136,6 +136,7 @@ async function runSize(n: number, o: BenchOptions): Promise<SizeResult> {
     heartbeatPeriodMs: o.heartbeatSeconds * 1000,
     maxConcentratorConnections: n + 100,
     maxSessions: n + 100,
+    maxLoginsPerMinute: n + 100, // every concentrator logs in from 127.0.0.1
     meterFrameTimeoutMs: 2000,
     maxInFlightPerClient: 1000,
   });

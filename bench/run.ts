@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ main: (args: string[]) => Promise<
   forward: () => import('./forward.ts'),
   fuzz: () => import('./fuzz.ts'),
   recording: () => import('./recording.ts'),
+  soak: () => import('./soak.ts'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,5 +1,5 @@
-import { type Command, Option } from 'commander';
-import { loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { LOGIN_POLICIES, loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
 
@@ -29,6 +29,25 @@ export function registerMaster(program: Command): void {
       (v) => Number(v),
       20,
     )
+    .addOption(
+      new Option(
+        '--login-policy <policy>',
+        'who may log in with a concentrator address: replace (newest wins), keep (refused while the first connection answers), archive (archived addresses only)',
+      )
+        .choices([...LOGIN_POLICIES])
+        .default('replace'),
+    )
+    .option(
+      '--max-logins-per-minute <n>',
+      'logins that create or take over a session, per remote host per minute',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 1)
+          throw new InvalidArgumentError('must be a whole number of 1 or more');
+        return n;
+      },
+      1200,
+    )
     .action(async (o) => {
       const master = new MasterStation({
         listen: parseEndpoint(o.listen, '--listen'),
@@ -39,6 +58,10 @@ export function registerMaster(program: Command): void {
         missedHeartbeats: o.missed,
         minFrameGapMs: o.frameGap,
         archive: o.scenario ? loadArchiveFile(o.scenario) : undefined,
+        loginPolicy: o.loginPolicy,
+        maxLoginsPerMinute: o.maxLoginsPerMinute,
+        // Junk, malformed frames, refused and replaced logins, each naming the peer; throttled per kind.
+        log: (entry) => process.stderr.write(`${entry.message}\n`),
       });
       master.on('login', ({ session, replaced }) =>
         process.stderr.write(`login ${session.id}${replaced ? ' (replaced an older connection)' : ''}\n`),

@@ -29,6 +29,41 @@ describe('Archive', () => {
     expect(a.meter('017102082', '101002')).toBeUndefined();
   });
 
+  it('checks a login source against allowFrom addresses and CIDR blocks, IPv4-mapped IPv6 included', () => {
+    const a = new Archive({
+      concentrators: [{ ...fleet.concentrators[0], allowFrom: ['10.0.0.0/8', '192.168.1.7', 'fd00::/8'] }],
+    });
+    expect(a.allowsSource('017102082', '10.200.3.4')).toBe(true);
+    expect(a.allowsSource('017102082', '::ffff:10.1.1.1')).toBe(true);
+    expect(a.allowsSource('017102082', '192.168.1.7')).toBe(true);
+    expect(a.allowsSource('017102082', 'fd12::1')).toBe(true);
+    expect(a.allowsSource('017102082', '192.168.1.8')).toBe(false);
+    expect(a.allowsSource('017102082', '127.0.0.1')).toBe(false);
+    expect(a.allowsSource('017102082', 'not-an-address')).toBe(false);
+    expect(a.allowsSource('099900001', '127.0.0.1')).toBe(true); // not archived: no list to check
+    expect(new Archive(fleet).allowsSource('017102082', '127.0.0.1')).toBe(true);
+  });
+
+  it('names a bad allowFrom entry by JSON path', () => {
+    const bad = {
+      concentrators: [{ ...fleet.concentrators[0], allowFrom: ['10.0.0.0/33', 'host', '::1/129', 7] }],
+    };
+    expect(() => new Archive(bad)).toThrow(ArchiveError);
+    try {
+      new Archive(bad);
+    } catch (error) {
+      expect((error as ArchiveError).problems).toEqual([
+        '/concentrators/0/allowFrom/0 must be an IP address or a CIDR block such as "10.0.0.0/8", got "10.0.0.0/33"',
+        '/concentrators/0/allowFrom/1 must be an IP address or a CIDR block such as "10.0.0.0/8", got "host"',
+        '/concentrators/0/allowFrom/2 must be an IP address or a CIDR block such as "10.0.0.0/8", got "::1/129"',
+        '/concentrators/0/allowFrom/3 must be an IP address or a CIDR block such as "10.0.0.0/8", got 7',
+      ]);
+    }
+    expect(
+      () => new Archive({ concentrators: [{ ...fleet.concentrators[0], allowFrom: '10.0.0.1' }] }),
+    ).toThrow(/allowFrom must be an array/);
+  });
+
   it('names every bad field by JSON path', () => {
     const bad = {
       concentrators: [

@@ -71,8 +71,29 @@ export interface ConcentratorConnectionOptions {
    * @defaultValue 30000
    */
   seqQuarantineMs?: number;
+  /**
+   * Most bytes dropped since the last whole frame (junk, bad frames) before the connection is closed: a peer that
+   * only ever sends junk is not held forever (issue 13, item 1). A real concentrator's line noise between frames
+   * is far below this; every whole frame starts the count again. Reported once as `'junk-limit'`.
+   * @defaultValue 65536 ({@link DEFAULT_MAX_JUNK_BYTES})
+   */
+  maxJunkBytes?: number;
   /** @defaultValue realClock */
   clock?: Clock;
+}
+
+/** Default of {@link ConcentratorConnectionOptions.maxJunkBytes}: 64 KiB of bytes that never formed a frame. */
+export const DEFAULT_MAX_JUNK_BYTES = 65_536;
+
+/** Bytes of one read handed to the framer at a time (see the `'data'` handler). */
+const DATA_SLICE_BYTES = 4096;
+
+/** `'junk-limit'` event payload. */
+export interface JunkLimitEvent {
+  /** Bytes dropped since the last whole frame when the limit tripped. */
+  droppedBytes: number;
+  /** Whole frames seen on the connection before that. */
+  frames: number;
 }
 
 /** What a forward needs: the target and the AFN 10 F1 fields. */
@@ -112,7 +133,8 @@ class DeniedAnswer extends Error {}
  * Events: `'frame'` (FramedFrame of every uplink frame, after confirms), `'dropped'` (DroppedBytes the framer
  * threw away), `'unmatched'` (an AFN 10 reply or deny whose SEQ matches nothing in flight: a stray, or the late
  * reply to a forward that timed out, which releases its quarantined SEQ), `'frame-error'`
- * (`{error, frame}`: handling a frame threw; the connection carries on), `'sent'` (`{frame, raw}` of every frame
+ * (`{error, frame}`: handling a frame threw; the connection carries on), `'junk-limit'` ({@link JunkLimitEvent},
+ * just before the connection closes because of `maxJunkBytes`), `'sent'` (`{frame, raw}` of every frame
  * written to the concentrator, for the console's frame log), `'close'`.
  * Never emits `'error'`: socket errors end in `'close'`.
  */
@@ -124,6 +146,7 @@ export class ConcentratorConnection extends EventEmitter {
   readonly maxQueued: number;
   readonly maxWriteBuffer: number;
   readonly seqQuarantineMs: number;
+  readonly maxJunkBytes: number;
   readonly remote: string;
   /** A1/A2 of the concentrator, known after its first login or heartbeat. */
   address: ConcentratorAddress | undefined;
@@ -135,6 +158,8 @@ export class ConcentratorConnection extends EventEmitter {
   #unsent = 0;
   /** Forwards by SEQ: queue, window of `maxInFlight`, timeouts, quarantine of timed-out SEQs. */
   readonly #window: RequestWindow<number, ForwardAnswer>;
+  /** The port each forward in flight was sent to, by SEQ: a reply for another port is not its reply. */
+  readonly #portBySeq = new Map<number, number>();
   #closed = false;
 
   /**
@@ -158,6 +183,10 @@ export class ConcentratorConnection extends EventEmitter {
     }
     this.maxWriteBuffer = options.maxWriteBuffer ?? 65536;
     this.seqQuarantineMs = options.seqQuarantineMs ?? 30_000;
+    this.maxJunkBytes = options.maxJunkBytes ?? DEFAULT_MAX_JUNK_BYTES;
+    if (!Number.isInteger(this.maxJunkBytes) || this.maxJunkBytes < 1) {
+      throw new TypeError(`"maxJunkBytes" must be a positive integer, got ${String(options.maxJunkBytes)}`);
+    }
     this.#clock = options.clock ?? realClock;
     this.#window = new RequestWindow<number, ForwardAnswer>({
       ids: sequenceIds(16),
@@ -175,10 +204,24 @@ export class ConcentratorConnection extends EventEmitter {
     const frames = new FrameAccumulator(decodeGdw376, {
       maxBufferedBytes: GDW376_DEFAULT_MAX_BUFFERED_BYTES,
     });
-    link.on('data', (chunk) => this.#onEvents(frames.push(chunk)));
+    link.on('data', (chunk) => {
+      // Fed in slices, and not at all once closed: a peer's large write (64 KiB of logins, of junk) is decoded
+      // only up to the slice in which the station closed the connection, not to its end.
+      for (let at = 0; at < chunk.length && !this.#closed; at += DATA_SLICE_BYTES) {
+        this.#onEvents(frames.push(chunk.subarray(at, at + DATA_SLICE_BYTES)));
+        const counts = frames.counts;
+        if (counts.droppedSinceFrame > this.maxJunkBytes && !this.#closed) {
+          this.emit('junk-limit', {
+            droppedBytes: counts.droppedSinceFrame,
+            frames: counts.frames,
+          } satisfies JunkLimitEvent);
+          this.close();
+        }
+      }
+    });
     link.on('error', () => {}); // a reset is normal for a GPRS link; 'close' follows and handles it
     link.on('close', () => {
-      this.#onEvents(frames.flush());
+      if (!this.#closed) this.#onEvents(frames.flush());
       this.#onClose();
     });
     if (!link.isOpen) queueMicrotask(() => this.#onClose());
@@ -287,12 +330,16 @@ export class ConcentratorConnection extends EventEmitter {
         );
       }
       sentSeq = seq;
+      this.#portBySeq.set(seq, options.port);
     };
     try {
       const { reply, latencyMs } = await this.#window.request(send, { timeoutMs: options.timeoutMs });
       return { port: reply.port, content: reply.content, latencyMs, frame: reply.frame };
     } catch (error) {
       throw this.#forwardError(error, options, sentSeq);
+    } finally {
+      if (sentSeq !== undefined && this.#portBySeq.get(sentSeq) === options.port)
+        this.#portBySeq.delete(sentSeq);
     }
   }
 
@@ -331,6 +378,9 @@ export class ConcentratorConnection extends EventEmitter {
 
   #onEvents(events: FramerEvent<Gdw376Frame>[]): void {
     for (const event of events) {
+      // Closed by a handler (a peer refused too often, the junk cap, a write buffer overrun): the rest of the
+      // chunk is not looked at, so one large write cannot make the station answer thousands of frames.
+      if (this.#closed) return;
       if (event.kind === 'dropped') {
         this.emit('dropped', event);
         continue;
@@ -372,6 +422,14 @@ export class ConcentratorConnection extends EventEmitter {
   #onForwardReply(frame: Gdw376Frame): void {
     this.#answered(frame.seq.seq);
     const body = frame.units.find((u) => u.body.kind === 'forward-reply')?.body;
+    // The concentrator echoes the port (docs/gdw376.md §3.4): a reply for another port under this SEQ answers
+    // some other request — a stale one from before a reconnect or a master restart, whose SEQ the new
+    // connection has reused — and must not settle this one. It is a stray; the real reply may still come.
+    const expectedPort = this.#portBySeq.get(frame.seq.seq);
+    if (body?.kind === 'forward-reply' && expectedPort !== undefined && body.port !== expectedPort) {
+      this.emit('unmatched', frame);
+      return;
+    }
     const match =
       body?.kind === 'forward-reply'
         ? this.#window.settle(frame.seq.seq, { port: body.port, content: hexToBytes(body.content), frame })

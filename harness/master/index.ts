@@ -20,21 +20,35 @@ export {
   ConcentratorConnection,
   type ConcentratorConnectionOptions,
   type ConfirmForm,
+  DEFAULT_MAX_JUNK_BYTES,
   type ForwardOptions,
   type ForwardReply,
+  type JunkLimitEvent,
 } from './concentrator-connection.ts';
 export {
   type ConcentratorAddress,
   formatConcentratorId,
   parseConcentratorAddress,
 } from './concentrator-id.ts';
+export { DEFAULT_MAX_LOGINS_PER_MINUTE, hostOf, LoginRate } from './login-rate.ts';
 export { MASTER_ERROR_CODES, MasterError, type MasterErrorCode } from './master-error.ts';
+export {
+  DEFAULT_LOG_THROTTLE_MS,
+  type MasterLogEntry,
+  type MasterLogEvent,
+  type MasterLogger,
+  SILENT_MASTER_LOG,
+  ThrottledLog,
+} from './master-log.ts';
 export {
   type ConcentratorDroppedEvent,
   type ConcentratorFrameEvent,
   frameTimeoutFor,
   type ListenAddress,
+  LOGIN_POLICIES,
   type LoginEvent,
+  type LoginPolicy,
+  type LoginRefusedEvent,
   type MasterAddresses,
   type MasterSession,
   MasterStation,

@@ -25,10 +25,17 @@ import {
 } from '../../simulator/link/index.ts';
 import { Archive, type ArchiveData, type ArchiveSerial, type MeterLocation } from './archive.ts';
 import { ClientApiServer } from './client-api.ts';
-import { ConcentratorConnection, type ConfirmForm } from './concentrator-connection.ts';
+import {
+  ConcentratorConnection,
+  type ConfirmForm,
+  DEFAULT_MAX_JUNK_BYTES,
+  type JunkLimitEvent,
+} from './concentrator-connection.ts';
 import { type ConcentratorAddress, formatConcentratorId } from './concentrator-id.ts';
 import { ConsoleApi, type ForwardTarget } from './console-api.ts';
+import { hostOf, LoginRate } from './login-rate.ts';
 import { failureReasonOf, MasterError, type MasterFailureDetail } from './master-error.ts';
+import { type MasterLogEntry, type MasterLogger, SILENT_MASTER_LOG, ThrottledLog } from './master-log.ts';
 import { buildMeterRequest, decodeMeterReply, meterAddressFor } from './point-read.ts';
 import { type SessionSnapshot, SessionTable, type SessionUpdate } from './session-table.ts';
 import type { MasterReading, PointReadRequest } from './types.ts';
@@ -45,6 +52,28 @@ export interface ListenAddress {
   host?: string;
   /** 0 picks a free port (tests). */
   port?: number;
+}
+
+/**
+ * Who may log in with a concentrator address (issue 13, item 3):
+ * - `replace`: anyone; a login of an address that is online on another connection takes the session and the
+ *   older connection is closed (a GPRS terminal that reconnected, docs/field-notes.md §8). Logged with both
+ *   remote addresses.
+ * - `keep`: a login of an address that is online on another connection is refused while that connection still
+ *   answers (heard from within `keepWindowMs`); a silent one is replaced as above. A forger cannot take the
+ *   session of a concentrator that heartbeats.
+ * - `archive`: only concentrators in the archive may log in (takeover as `replace`).
+ * An archived concentrator's `allowFrom` is checked under every policy.
+ */
+export type LoginPolicy = 'replace' | 'keep' | 'archive';
+
+export const LOGIN_POLICIES: readonly LoginPolicy[] = ['replace', 'keep', 'archive'];
+
+/** `'refused'` event payload: a login (or a heartbeat taken as one) the station denied. */
+export interface LoginRefusedEvent extends ConcentratorAddress {
+  connection: number;
+  remote: string;
+  reason: 'table-full' | 'second-address' | 'login-rate' | 'not-archived' | 'source' | 'kept';
 }
 
 export interface MasterStationOptions {
@@ -116,6 +145,32 @@ export interface MasterStationOptions {
    * @defaultValue none
    */
   wrapConcentratorLink?: (link: TcpSocketLink) => Link;
+  /** Who may log in with a concentrator address (see {@link LoginPolicy}). @defaultValue 'replace' */
+  loginPolicy?: LoginPolicy;
+  /**
+   * Under `keep`: how recently the connection owning a session must have been heard from (any frame) for a login
+   * from elsewhere to be refused. A concentrator that heartbeats on time is always heard within one period;
+   * the half period more is for a slow network. @defaultValue 1.5 × heartbeatPeriodMs
+   */
+  keepWindowMs?: number;
+  /**
+   * Logins that would create or take over a session, per remote host (IP address) per minute; more are denied
+   * (re-logins and heartbeats of a connection's own session are not counted). @defaultValue 1200
+   */
+  maxLoginsPerMinute?: number;
+  /**
+   * Bytes a concentrator connection may send without a whole frame before it is closed (see
+   * ConcentratorConnection). @defaultValue 65536
+   */
+  maxJunkBytes?: number;
+  /**
+   * Receives what peers did wrong (junk, malformed frames, frames before login, refused or replaced logins), each
+   * naming the remote address; throttled per kind to one line per `logThrottleMs` plus a "… N more" summary
+   * (see master-log.ts). @defaultValue discard
+   */
+  log?: MasterLogger;
+  /** @defaultValue 10000 */
+  logThrottleMs?: number;
 }
 
 /** A session as {@link MasterStation.sessions} reports it. */
@@ -162,6 +217,13 @@ export interface MasterAddresses {
   api?: ListenedAddress;
 }
 
+/**
+ * Refused logins one connection may make before the station closes it: a concentrator whose login is refused
+ * retries after a back-off, so more than a few refusals on one connection is a peer cycling addresses (issue 13,
+ * item 2: 10,000 logins on one connection) or a forger retrying; answering each would cost a deny frame apiece.
+ */
+export const MAX_REFUSED_LOGINS_PER_CONNECTION = 16;
+
 const SERIAL_2400_8E1: Gdw376SerialSettings = { baud: 2400, parity: 'even', dataBits: 8, stopBits: 1 };
 
 /**
@@ -183,8 +245,14 @@ export class MasterStation extends EventEmitter {
   readonly meterFrameTimeoutMs: number;
   readonly forwardTimeoutMs: number;
   readonly loginTimeoutMs: number;
+  readonly loginPolicy: LoginPolicy;
+  readonly keepWindowMs: number;
   readonly #table: SessionTable;
+  readonly #loginRate: LoginRate;
+  readonly #log: ThrottledLog;
   readonly #connections = new Map<number, ConcentratorConnection>();
+  /** Refused logins per connection (see {@link MAX_REFUSED_LOGINS_PER_CONNECTION}). */
+  readonly #refusals = new Map<number, number>();
   #listener: TcpListener | undefined;
   readonly #api: ClientApiServer | undefined;
   /** The AFN 10 F1 frame-wait field for {@link MasterStation.meterFrameTimeoutMs}. */
@@ -222,6 +290,18 @@ export class MasterStation extends EventEmitter {
       );
     }
     this.loginTimeoutMs = options.loginTimeoutMs ?? this.#table.silenceLimitMs;
+    this.loginPolicy = options.loginPolicy ?? 'replace';
+    if (!LOGIN_POLICIES.includes(this.loginPolicy)) {
+      throw new TypeError(
+        `"loginPolicy" must be ${LOGIN_POLICIES.join(', ')}, got ${String(options.loginPolicy)}`,
+      );
+    }
+    this.keepWindowMs = options.keepWindowMs ?? this.#table.heartbeatPeriodMs * 1.5;
+    if (!(this.keepWindowMs >= 0)) {
+      throw new TypeError(`"keepWindowMs" must be a number of ms >= 0, got ${String(options.keepWindowMs)}`);
+    }
+    this.#loginRate = new LoginRate(options.maxLoginsPerMinute);
+    this.#log = new ThrottledLog(options.log ?? SILENT_MASTER_LOG, this.clock, options.logThrottleMs);
     if (options.confirmForm !== undefined && options.confirmForm !== 'F1' && options.confirmForm !== 'F3') {
       throw new TypeError(`"confirmForm" must be 'F1' or 'F3', got ${String(options.confirmForm)}`);
     }
@@ -267,6 +347,7 @@ export class MasterStation extends EventEmitter {
     if (this.#expiryTimer) this.clock.clearTimeout(this.#expiryTimer.handle);
     this.#expiryTimer = undefined;
     for (const conn of this.#connections.values()) conn.close();
+    this.#log.flush();
     const listener = this.#listener;
     this.#listener = undefined;
     await Promise.all([listener?.close(), this.#api?.close()]);
@@ -443,6 +524,7 @@ export class MasterStation extends EventEmitter {
       maxInFlight: this.options.maxInFlightPerConcentrator,
       maxQueued: this.options.maxQueuedPerConcentrator,
       seqQuarantineMs: this.options.seqQuarantineMs ?? Math.max(30_000, this.forwardTimeoutMs),
+      maxJunkBytes: this.options.maxJunkBytes ?? DEFAULT_MAX_JUNK_BYTES,
       clock: this.clock,
     });
     this.#connections.set(conn.id, conn);
@@ -461,12 +543,28 @@ export class MasterStation extends EventEmitter {
         frame,
       }),
     );
-    conn.on('dropped', (dropped: DroppedBytes) =>
+    conn.on('dropped', (dropped: DroppedBytes) => {
+      this.#warn(
+        'malformed',
+        `${conn.remote}: dropped ${dropped.bytes.length} bytes (${dropped.error.message})`,
+        {
+          remote: conn.remote,
+          bytes: dropped.bytes.length,
+          code: dropped.error.code,
+        },
+      );
       this.emit('dropped', {
         connection: conn.id,
         remote: conn.remote,
         dropped,
-      } satisfies ConcentratorDroppedEvent),
+      } satisfies ConcentratorDroppedEvent);
+    });
+    conn.on('junk-limit', (event: JunkLimitEvent) =>
+      this.#warn(
+        'junk-limit',
+        `${conn.remote}: closed after ${event.droppedBytes} bytes that formed no frame (limit ${conn.maxJunkBytes})`,
+        { remote: conn.remote, ...event },
+      ),
     );
     conn.on('unmatched', (frame: Gdw376Frame) => this.emit('unmatched', frame));
     conn.on('frame-error', (event: { error: unknown }) =>
@@ -475,6 +573,7 @@ export class MasterStation extends EventEmitter {
     conn.on('close', () => {
       this.clock.clearTimeout(loginTimer);
       this.#connections.delete(conn.id);
+      this.#refusals.delete(conn.id);
       const now = this.clock.now();
       for (const s of this.#table.disconnected(conn.id, now)) this.emit('offline', this.#describe(s));
       this.#scheduleExpiry();
@@ -502,16 +601,48 @@ export class MasterStation extends EventEmitter {
     const address: ConcentratorAddress = { a1: frame.a1, a2: frame.a2 };
     const kind = frame.afn === AFN_LINK_CHECK && frame.control.prm ? frame.units[0]?.body.kind : undefined;
     if (kind === 'login' || kind === 'heartbeat') {
-      const update =
-        kind === 'login'
+      const refusal = this.#loginRefusal(conn, address, now);
+      const update = refusal
+        ? undefined
+        : kind === 'login'
           ? this.#table.login(address, conn.id, now)
           : this.#table.heartbeat(address, conn.id, now);
-      if (!update.session) {
+      if (!update?.session) {
         conn.deny(frame);
-        this.emit('refused', { connection: conn.id, remote: conn.remote, a1: frame.a1, a2: frame.a2 });
+        const reason = refusal?.reason ?? 'table-full';
+        const id = formatConcentratorId(address.a1, address.a2);
+        this.#warn(
+          reason === 'table-full' || reason === 'second-address' || reason === 'login-rate'
+            ? reason
+            : 'login-refused',
+          `${conn.remote}: ${kind} of concentrator ${id} refused: ${refusal?.why ?? `the session table is full (${this.#table.maxSessions} online)`}`,
+          { remote: conn.remote, concentrator: id, reason },
+        );
+        this.emit('refused', {
+          connection: conn.id,
+          remote: conn.remote,
+          a1: frame.a1,
+          a2: frame.a2,
+          reason,
+        } satisfies LoginRefusedEvent);
+        const refusals = (this.#refusals.get(conn.id) ?? 0) + 1;
+        this.#refusals.set(conn.id, refusals);
+        if (refusals >= MAX_REFUSED_LOGINS_PER_CONNECTION) conn.close();
       } else {
+        const replacedRemote =
+          update.replacedConnection === undefined
+            ? undefined
+            : this.#connections.get(update.replacedConnection)?.remote;
         conn.address = address;
         conn.confirm(frame);
+        if (update.replacedConnection !== undefined) {
+          this.#warn(
+            'login-replaced',
+            `${conn.remote}: ${kind} of concentrator ${update.session.id} replaced its session on ${replacedRemote ?? 'a closed connection'}`,
+            { remote: conn.remote, replaced: replacedRemote, concentrator: update.session.id },
+            'info',
+          );
+        }
         this.#afterTakeOver(update, kind === 'heartbeat');
       }
     } else if (kind === 'logout') {
@@ -520,10 +651,72 @@ export class MasterStation extends EventEmitter {
       if (session) this.emit('logout', this.#describe(session));
     } else if (kind !== undefined) {
       conn.deny(frame); // an AFN 02 function other than F1–F3
+    } else if (!conn.address) {
+      this.#warn(
+        'before-login',
+        `${conn.remote}: AFN ${frame.afn.toString(16).padStart(2, '0').toUpperCase()}H frame for concentrator ${formatConcentratorId(frame.a1, frame.a2)} before any login; ignored`,
+        { remote: conn.remote, afn: frame.afn },
+      );
     } else {
       this.#table.seen(address, conn.id, now);
     }
     this.#scheduleExpiry();
+  }
+
+  /**
+   * Why a login (or a heartbeat that would be taken as one) on `conn` must be refused, or undefined when it may
+   * go to the session table. A connection's own online session never changes hands, so its re-logins and
+   * heartbeats pass without counting toward the rate.
+   */
+  #loginRefusal(
+    conn: ConcentratorConnection,
+    address: ConcentratorAddress,
+    now: number,
+  ): { reason: LoginRefusedEvent['reason']; why: string } | undefined {
+    const id = formatConcentratorId(address.a1, address.a2);
+    if (conn.address && (conn.address.a1 !== address.a1 || conn.address.a2 !== address.a2)) {
+      const own = formatConcentratorId(conn.address.a1, conn.address.a2);
+      return {
+        reason: 'second-address',
+        why: `the connection already carries concentrator ${own} (one address per connection)`,
+      };
+    }
+    const row = this.#table.get(id);
+    if (row?.state === 'online' && row.connection === conn.id && this.#table.isOnline(id, now))
+      return undefined;
+    const host = hostOf(conn.remote);
+    if (this.loginPolicy === 'archive' && !this.archive.concentrator(id)) {
+      return { reason: 'not-archived', why: 'it is not in the archive (login policy "archive")' };
+    }
+    if (!this.archive.allowsSource(id, host)) {
+      return { reason: 'source', why: `${host} is not in its allowFrom list` };
+    }
+    if (this.loginPolicy === 'keep' && row?.state === 'online' && row.connection !== undefined) {
+      const owner = this.#connections.get(row.connection);
+      const heardAgo = now - row.lastSeenAt;
+      if (owner && !owner.closed && heardAgo <= this.keepWindowMs) {
+        return {
+          reason: 'kept',
+          why: `it is online on ${owner.remote}, heard ${Math.round(heardAgo)} ms ago (login policy "keep")`,
+        };
+      }
+    }
+    if (!this.#loginRate.admit(host, now)) {
+      return {
+        reason: 'login-rate',
+        why: `more than ${this.#loginRate.maxPerMinute} logins from ${host} in a minute`,
+      };
+    }
+    return undefined;
+  }
+
+  #warn(
+    event: MasterLogEntry['event'],
+    message: string,
+    fields: Record<string, unknown>,
+    level: MasterLogEntry['level'] = 'warn',
+  ): void {
+    this.#log.log({ level, event, message, fields });
   }
 
   #afterTakeOver(update: SessionUpdate, viaHeartbeat: boolean): void {

@@ -182,6 +182,25 @@ describe('Concentrator', () => {
     await master.next(denyTo(7));
   });
 
+  it('never sends the answer to a forward on a later connection than the one it came on', async () => {
+    const { master, concentrator } = await setup();
+    const records: ForwardRecord[] = [];
+    concentrator.on('forward', (r) => records.push(r));
+    // A silent meter: the answer (empty content) comes after the 3 s frame timeout, by which time the link has
+    // dropped and the concentrator has logged in again on a new connection.
+    master.send(forward(5, 1, '00000000109999', 3000));
+    await once<{ frame: Gdw376Frame }>(concentrator, 'frame', (e) => e.frame.afn === 0x10);
+    const reconnected = once(concentrator, 'online');
+    master.dropAll();
+    await reconnected;
+    const from = master.frames.length;
+    await once<ForwardRecord>(concentrator, 'forward', (r) => r.seq === 5, 6000);
+    master.send(forward(6, 1, M1));
+    await master.next(replyTo(6), 5000, from);
+    expect(master.frames.slice(from).filter(replyTo(5))).toEqual([]);
+    expect(records.find((r) => r.seq === 5)?.outcome).toBe('silence');
+  });
+
   it('serialises forwards to one port and overlaps forwards to two ports', async () => {
     const { master, concentrator } = await setup();
     const records: ForwardRecord[] = [];

@@ -114,6 +114,8 @@ export class Concentrator extends EventEmitter<ConcentratorEvents> {
   readonly counters: ConcentratorCounters = { framesIn: 0, dropped: 0, forwards: 0, silent: 0, denied: 0 };
   readonly maxRequestsInFlight: number;
   #inFlight = 0;
+  /** Counts the upstream connections lost: a forward's answer goes out only on the connection that asked. */
+  #connectionEpoch = 0;
 
   constructor(options: ConcentratorOptions) {
     super();
@@ -151,7 +153,10 @@ export class Concentrator extends EventEmitter<ConcentratorEvents> {
       onRound: (round) => this.emit('poll', round),
     });
     this.session.on('online', () => this.emit('online'));
-    this.session.on('offline', (reason) => this.emit('offline', reason));
+    this.session.on('offline', (reason) => {
+      this.#connectionEpoch++;
+      this.emit('offline', reason);
+    });
     this.session.on('backoff', (info) => this.emit('backoff', info));
     this.session.on('frame', (event) => this.#onFrame(event));
     this.session.on('dropped', (dropped, from) => this.#onDropped(dropped, from));
@@ -235,11 +240,15 @@ export class Concentrator extends EventEmitter<ConcentratorEvents> {
       return;
     }
     this.#inFlight++;
+    const epoch = this.#connectionEpoch;
     answerForward(frame, body, this.ports, () => this.clock.now())
       .then(({ answer, record }) => {
         this.counters.forwards++;
         if (record.outcome === 'silence') this.counters.silent++;
-        this.session.send(answer);
+        // A reply belongs to the connection its request came on: its RSEQ means nothing on a later one, where it
+        // could settle the new master's forward that happens to reuse the SEQ (a stale reading after a master
+        // restart: issue 13, the restart.e2e flake). The master that asked is gone; the answer is dropped.
+        if (epoch === this.#connectionEpoch) this.session.send(answer);
         if (record.outcome === 'denied') {
           this.counters.denied++;
           this.emit('denied', { frame, reason: record.note ?? 'forward denied' });
