@@ -22,6 +22,7 @@ import {
   type TextEncodingName,
   toLegacyAnswer,
 } from '../../protocols/point-read/index.ts';
+import { type Clock, realClock, type TimerHandle } from '../../simulator/clock/index.ts';
 import { listenTcp, type TcpListener, type TcpSocketLink } from '../../simulator/link/index.ts';
 import { CoalescedWriter } from './coalesced-write.ts';
 import type { ConsoleApi, ConsoleSession } from './console-api.ts';
@@ -52,6 +53,16 @@ export interface ClientApiOptions {
   maxInFlightPerConnection?: number;
   /** Client connections at once; more are refused (closed) on accept. @defaultValue 256 */
   maxConnections?: number;
+  /**
+   * A connection that has sent no complete request for this long while nothing of it is in flight (no read,
+   * no valve command, no frame-log subscription) is closed after one last `error` line with the code
+   * `IDLE_TIMEOUT` (issue 13 item 4: idle sockets held every slot of `maxConnections` and locked everyone else
+   * out). Reads and console requests count; lines that are not valid requests do not. The time runs from the
+   * later of the last request and the last answer. 0 turns it off. @defaultValue 300000 (5 min)
+   */
+  idleTimeoutMs?: number;
+  /** Source of time for the idle timeout. @defaultValue realClock */
+  clock?: Clock;
   /** Longest request line, bytes. @defaultValue 65536 */
   maxLineLength?: number;
   /**
@@ -67,12 +78,29 @@ export interface ClientApiOptions {
   console?: ConsoleApi;
 }
 
+/**
+ * Who asks for a read, for the master's fair queueing per concentrator port (port-scheduler.ts): `client`
+ * stands for the connection (the same object for all its reads) and `signal` aborts when the connection
+ * closes, so reads still queued are cancelled before they reach the field.
+ */
+export interface PointReadContext {
+  client: object;
+  signal: AbortSignal;
+}
+
 /** Performs one read; rejects with a {@link MasterError} (or anything else, answered as BAD_REPLY). */
-export type PointReadHandler = (request: PointReadRequest) => Promise<MasterReading>;
+export type PointReadHandler = (
+  request: PointReadRequest,
+  context: PointReadContext,
+) => Promise<MasterReading>;
+
+/** The code of the last line a connection gets before it is closed for idling (see `idleTimeoutMs`). */
+export const IDLE_TIMEOUT_CODE = 'IDLE_TIMEOUT';
 
 /**
  * Events: `'connection'` (the accepted link), `'bad-line'` (BadLine), `'slow-reader'` (remote: a client closed
- * for leaving `maxUnsentBytes` of answers unread), `'error'` (server error).
+ * for leaving `maxUnsentBytes` of answers unread), `'idle'` (remote: a client closed by `idleTimeoutMs`),
+ * `'error'` (server error).
  */
 export class ClientApiServer extends EventEmitter {
   readonly host: string;
@@ -82,6 +110,8 @@ export class ClientApiServer extends EventEmitter {
   readonly maxConnections: number;
   readonly maxLineLength: number | undefined;
   readonly maxUnsentBytes: number;
+  readonly idleTimeoutMs: number;
+  readonly clock: Clock;
   readonly console: ConsoleApi | undefined;
   readonly #handler: PointReadHandler;
   #listener: TcpListener | undefined;
@@ -100,6 +130,13 @@ export class ClientApiServer extends EventEmitter {
     this.maxConnections = positiveInt('maxConnections', options.maxConnections, 256);
     this.maxLineLength = options.maxLineLength;
     this.maxUnsentBytes = positiveInt('maxUnsentBytes', options.maxUnsentBytes, 1024 * 1024);
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
+    if (!(Number.isFinite(this.idleTimeoutMs) && this.idleTimeoutMs >= 0)) {
+      throw new TypeError(
+        `"idleTimeoutMs" must be a number of ms >= 0 (0 = never), got ${String(options.idleTimeoutMs)}`,
+      );
+    }
+    this.clock = options.clock ?? realClock;
     this.console = options.console;
   }
 
@@ -151,6 +188,11 @@ class ClientConnection {
   #closed = false;
   /** The console requests of this connection, from its first one on. */
   #console: ConsoleSession | undefined;
+  /** Aborted when the connection closes: its reads still queued at a concentrator port are cancelled. */
+  readonly #gone = new AbortController();
+  /** Clock time of the last valid request or answer (see `idleTimeoutMs`). */
+  #lastActivity: number;
+  #idleTimer: TimerHandle | undefined;
 
   constructor(server: ClientApiServer, link: TcpSocketLink, handler: PointReadHandler) {
     this.#server = server;
@@ -174,18 +216,72 @@ class ClientConnection {
     });
     link.on('close', () => {
       this.#closed = true;
+      this.#stopIdleTimer();
+      this.#gone.abort();
       this.#console?.close();
     });
+    this.#lastActivity = server.clock.now();
+    this.#armIdleTimer();
+  }
+
+  /** Something of this connection is under way: a read, a valve command or a frame-log subscription. */
+  get #busy(): boolean {
+    return this.#inFlight > 0 || (this.#console?.busy ?? false);
+  }
+
+  #touch(): void {
+    this.#lastActivity = this.#server.clock.now();
+    this.#armIdleTimer();
+  }
+
+  /**
+   * One timer per connection, re-armed lazily: a request does not reset it, the timer looks at the last activity
+   * when it fires (a busy connection does not pay a timer per read).
+   */
+  #armIdleTimer(): void {
+    const { idleTimeoutMs, clock } = this.#server;
+    if (idleTimeoutMs === 0 || this.#idleTimer !== undefined || this.#closed) return;
+    const due = this.#lastActivity + idleTimeoutMs - clock.now();
+    this.#idleTimer = clock.setTimeout(() => {
+      this.#idleTimer = undefined;
+      this.#onIdleTimer();
+    }, due);
+  }
+
+  #stopIdleTimer(): void {
+    if (this.#idleTimer !== undefined) this.#server.clock.clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #onIdleTimer(): void {
+    if (this.#closed) return;
+    const { idleTimeoutMs, clock } = this.#server;
+    if (this.#busy) {
+      // Reads end in #answer, which re-arms; a subscription has no end event, so look again a period later.
+      if (this.#inFlight === 0) this.#touch();
+      return;
+    }
+    if (clock.now() - this.#lastActivity < idleTimeoutMs) {
+      this.#armIdleTimer();
+      return;
+    }
+    this.#server.emit('idle', this.#link.remote);
+    this.#sendFinal(IDLE_TIMEOUT_CODE, `no request for ${idleTimeoutMs / 1000} s; the connection is closed`);
+    this.#close();
   }
 
   #onEvents(events: NdjsonEvent[]): void {
     for (const event of events) {
       if (event.kind === 'message') {
+        this.#touch();
         this.#onMessage(event.message);
       } else {
         // Console messages are not point-read messages: the decoder refuses them, and only then are they
         // looked at again, so reads pay nothing for the console.
-        if (event.error.code === 'BAD_MESSAGE' && this.#consoleRequest(event.bytes)) continue;
+        if (event.error.code === 'BAD_MESSAGE' && this.#consoleRequest(event.bytes)) {
+          this.#touch();
+          continue;
+        }
         this.#server.emit('bad-line', event);
         this.#send(readErrorFromProtocolError(event.error, event.id));
       }
@@ -283,11 +379,12 @@ class ClientConnection {
     const answer = (msg: Reading | ReadError): void => {
       this.#inFlight--;
       this.#send(shape(msg), () => shape(errorAnswer(read, undefined)));
+      if (this.#inFlight === 0) this.#touch();
       this.#maybeEnd();
     };
     let reading: Promise<MasterReading>;
     try {
-      reading = this.#handler(request);
+      reading = this.#handler(request, { client: this, signal: this.#gone.signal });
     } catch (err) {
       reading = Promise.reject(err);
     }
@@ -313,6 +410,11 @@ class ClientConnection {
     this.#writer.write(line);
   }
 
+  /** The last line before the master closes the connection itself. */
+  #sendFinal(code: string, message: string): void {
+    this.#send({ type: 'error', code, message });
+  }
+
   /** After the client ended its side: close once every answer is written. */
   #maybeEnd(): void {
     if (this.#inputEnded && this.#inFlight === 0) this.#close();
@@ -321,6 +423,7 @@ class ClientConnection {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopIdleTimer();
     this.#writer.flush(); // the last answers go out before the FIN (the link ends after pending writes)
     void this.#link.close().catch(() => {});
   }
