@@ -22,6 +22,15 @@ import {
   type TextEncodingName,
   toLegacyAnswer,
 } from '../../protocols/point-read/index.ts';
+import {
+  type ClickToCopyAnswer,
+  type ClickToCopyRequest,
+  createFramingSniffer,
+  createLegacyStreamSplitter,
+  decodeClickToCopyRequest,
+  encodeClickToCopyAnswer,
+  type LegacyStreamDrop,
+} from '../../protocols/point-read/legacy-stream.ts';
 import { type Clock, realClock, type TimerHandle } from '../../simulator/clock/index.ts';
 import { listenTcp, type TcpListener, type TcpSocketLink } from '../../simulator/link/index.ts';
 import { CoalescedWriter } from './coalesced-write.ts';
@@ -35,6 +44,13 @@ import type { MasterReading, PointReadRequest } from './types.ts';
  * is not a valid request is answered by an `error` line naming the problem, and the connection stays open.
  * Requests on one connection run concurrently and may be answered out of order (the `id` correlates them).
  * The legacy `ClickToCopy` request is accepted too and answered in the legacy form.
+ *
+ * The seed system's own framing is accepted as well (issue 14 item 3), decided per connection from its first
+ * bytes (`createFramingSniffer`): a connection that opens with a flat ClickToCopyModel object and no newline
+ * speaks it from then on — JSON objects back to back, no delimiter, in `legacyEncoding` (GB2312), each
+ * request `{"ConcentratorNo","WaterMtrAddress","IsDownCommand":false}` answered by the same flat object with
+ * `AccumVal` (m³) and `"IsDownCommand":true`, or `"AccumVal":null` with `ErrorCode` and `ErrorMsg`
+ * (protocols/point-read/legacy-stream.ts). Every other connection is NDJSON as above.
  */
 
 export interface ClientApiOptions {
@@ -63,6 +79,13 @@ export interface ClientApiOptions {
   idleTimeoutMs?: number;
   /** Source of time for the idle timeout. @defaultValue realClock */
   clock?: Clock;
+  /**
+   * Character set of a connection in the seed system's framing (JSON objects back to back): the original
+   * webserver wrote `Encoding.Default`, GB2312 on a Chinese Windows. @defaultValue 'gb2312'
+   */
+  legacyEncoding?: TextEncodingName;
+  /** Longest object in the seed system's framing, bytes; a longer one is answered BAD_REQUEST and skipped. @defaultValue 65536 */
+  maxLegacyObjectBytes?: number;
   /** Longest request line, bytes. @defaultValue 65536 */
   maxLineLength?: number;
   /**
@@ -112,6 +135,8 @@ export class ClientApiServer extends EventEmitter {
   readonly maxUnsentBytes: number;
   readonly idleTimeoutMs: number;
   readonly clock: Clock;
+  readonly legacyEncoding: TextEncodingName;
+  readonly maxLegacyObjectBytes: number;
   readonly console: ConsoleApi | undefined;
   readonly #handler: PointReadHandler;
   #listener: TcpListener | undefined;
@@ -137,6 +162,9 @@ export class ClientApiServer extends EventEmitter {
       );
     }
     this.clock = options.clock ?? realClock;
+    this.legacyEncoding = options.legacyEncoding ?? 'gb2312';
+    this.maxLegacyObjectBytes = positiveInt('maxLegacyObjectBytes', options.maxLegacyObjectBytes, 65536);
+    createLegacyStreamSplitter({ charset: this.legacyEncoding }); // checks the name now
     this.console = options.console;
   }
 
@@ -185,6 +213,9 @@ class ClientConnection {
   readonly #writer: CoalescedWriter;
   #inFlight = 0;
   #inputEnded = false;
+  /** The connection speaks the seed system's framing (decided on its first bytes). */
+  #legacy = false;
+  #legacyReads = 0;
   #closed = false;
   /** The console requests of this connection, from its first one on. */
   #console: ConsoleSession | undefined;
@@ -205,12 +236,35 @@ class ClientConnection {
       server.emit('slow-reader', link.remote);
       this.#close();
     });
-    // The plain decoder rather than the NdjsonFramer stream: the end of input must be seen after the last
-    // line's answer is queued, which is simpler to order without a pipe in between.
-    const decoder = new NdjsonDecoder({ charset: server.encoding, maxLineLength: server.maxLineLength });
-    link.on('data', (chunk) => this.#onEvents(decoder.push(chunk)));
+    // The framing is decided on the first bytes (see the class comment); until then they are kept, at most
+    // maxLegacyObjectBytes and one chunk.
+    const sniffer = createFramingSniffer({
+      charset: server.legacyEncoding,
+      maxObjectBytes: server.maxLegacyObjectBytes,
+    });
+    let early: Uint8Array[] = [];
+    let earlyBytes = 0;
+    let input: Input | undefined;
+    const decided = (legacy: boolean): Input => {
+      const chosen = legacy ? this.#legacyInput() : this.#ndjsonInput();
+      for (const chunk of early) chosen.push(chunk);
+      early = [];
+      return chosen;
+    };
+    link.on('data', (chunk) => {
+      if (input) {
+        input.push(chunk);
+        return;
+      }
+      early.push(chunk);
+      earlyBytes += chunk.length;
+      const framing = sniffer.push(chunk);
+      if (framing !== 'need-more') input = decided(framing === 'legacy');
+      else if (earlyBytes > server.maxLegacyObjectBytes) input = decided(false); // white space only, say
+    });
     link.events.on('end', () => {
-      this.#onEvents(decoder.flush());
+      input ??= decided(false);
+      input.end();
       this.#inputEnded = true;
       this.#maybeEnd();
     });
@@ -222,6 +276,82 @@ class ClientConnection {
     });
     this.#lastActivity = server.clock.now();
     this.#armIdleTimer();
+  }
+
+  /**
+   * NDJSON v1. The plain decoder rather than the NdjsonFramer stream: the end of input must be seen after the
+   * last line's answer is queued, which is simpler to order without a pipe in between.
+   */
+  #ndjsonInput(): Input {
+    const server = this.#server;
+    const decoder = new NdjsonDecoder({ charset: server.encoding, maxLineLength: server.maxLineLength });
+    return {
+      push: (chunk) => this.#onEvents(decoder.push(chunk)),
+      end: () => this.#onEvents(decoder.flush()),
+    };
+  }
+
+  /** The seed system's framing: flat ClickToCopyModel objects back to back (protocols/point-read/legacy-stream.ts). */
+  #legacyInput(): Input {
+    const server = this.#server;
+    this.#legacy = true;
+    const splitter = createLegacyStreamSplitter({
+      charset: server.legacyEncoding,
+      maxObjectBytes: server.maxLegacyObjectBytes,
+      onDropped: (dropped) => this.#onLegacyDropped(dropped),
+    });
+    return {
+      push: (chunk) => {
+        for (const object of splitter.push(chunk)) this.#onLegacyObject(object);
+      },
+      end: () => splitter.flush(),
+    };
+  }
+
+  #onLegacyObject(bytes: Uint8Array): void {
+    let request: ClickToCopyRequest;
+    let text = '';
+    try {
+      text = decodeText(bytes, this.#server.legacyEncoding);
+      request = decodeClickToCopyRequest(text);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#server.emit('bad-line', { kind: 'bad-line', error, bytes, length: bytes.length, offset: 0 });
+      const echo = echoOf(text);
+      const { code, message } = readErrorFromProtocolError(error);
+      this.#sendLegacy({ ...echo, AccumVal: null, IsDownCommand: true, ErrorCode: code, ErrorMsg: message });
+      return;
+    }
+    this.#touch();
+    const read: ReadRequest = {
+      type: 'read',
+      id: `legacy-${++this.#legacyReads}`,
+      concentrator: request.ConcentratorNo,
+      meter: request.WaterMtrAddress,
+    };
+    this.#run(read, (answer) => this.#sendLegacy(flatAnswer(answer, request)));
+  }
+
+  #onLegacyDropped(dropped: LegacyStreamDrop): void {
+    const { error, length, offset } = dropped;
+    this.#server.emit('bad-line', { kind: 'bad-line', error, bytes: new Uint8Array(0), length, offset });
+    // Junk between objects is reported, not answered (it is not a request); an object too long to read is.
+    if (dropped.error.code !== 'TOO_LONG') return;
+    this.#sendLegacy({
+      ConcentratorNo: '',
+      WaterMtrAddress: '',
+      AccumVal: null,
+      IsDownCommand: true,
+      ErrorCode: 'BAD_REQUEST',
+      ErrorMsg: dropped.error.message,
+    });
+  }
+
+  /** One flat answer, in one write of its own: the original webserver read each answer with one receive. */
+  #sendLegacy(answer: ClickToCopyAnswer): void {
+    if (this.#closed) return;
+    this.#writer.write(encodeClickToCopyAnswer(answer, this.#server.legacyEncoding));
+    this.#writer.flush();
   }
 
   /** Something of this connection is under way: a read, a valve command or a frame-log subscription. */
@@ -299,7 +429,12 @@ class ClientConnection {
         return;
       }
       const legacy = msg as LegacyClickToCopy;
-      this.#run(fromLegacyRequest(legacy), (answer) => toLegacyAnswer(answer, legacy));
+      const read = fromLegacyRequest(legacy);
+      this.#run(read, (answer) =>
+        this.#send(toLegacyAnswer(answer, legacy), () =>
+          toLegacyAnswer(errorAnswer(read, undefined), legacy),
+        ),
+      );
       return;
     }
     if (msg.type !== 'read') {
@@ -311,7 +446,7 @@ class ClientConnection {
       this.#send(msg.id === undefined ? base : { ...base, id: msg.id });
       return;
     }
-    this.#run(msg, (answer) => answer);
+    this.#run(msg, (answer) => this.#send(answer, () => errorAnswer(msg, undefined)));
   }
 
   /** Handles the line if it is a console message; false when it is not one (or there is no console). */
@@ -357,16 +492,15 @@ class ClientConnection {
     return true;
   }
 
-  #run(read: ReadRequest, shape: (answer: Reading | ReadError) => AnyPointReadMessage): void {
+  /** Runs one read; `reply` writes its one answer in the connection's form. */
+  #run(read: ReadRequest, reply: (answer: Reading | ReadError) => void): void {
     if (this.#inFlight >= this.#server.maxInFlightPerConnection) {
-      this.#send(
-        shape(
-          errorAnswer(
-            read,
-            new MasterError(
-              'BUSY',
-              `${this.#server.maxInFlightPerConnection} reads already in flight on this connection; read of meter ${read.meter} refused`,
-            ),
+      reply(
+        errorAnswer(
+          read,
+          new MasterError(
+            'BUSY',
+            `${this.#server.maxInFlightPerConnection} reads already in flight on this connection; read of meter ${read.meter} refused`,
           ),
         ),
       );
@@ -378,7 +512,7 @@ class ClientConnection {
     if (read.port !== undefined) request.port = read.port;
     const answer = (msg: Reading | ReadError): void => {
       this.#inFlight--;
-      this.#send(shape(msg), () => shape(errorAnswer(read, undefined)));
+      reply(msg);
       if (this.#inFlight === 0) this.#touch();
       this.#maybeEnd();
     };
@@ -412,7 +546,12 @@ class ClientConnection {
 
   /** The last line before the master closes the connection itself. */
   #sendFinal(code: string, message: string): void {
-    this.#send({ type: 'error', code, message });
+    if (this.#legacy) {
+      const empty = { ConcentratorNo: '', WaterMtrAddress: '' };
+      this.#sendLegacy({ ...empty, AccumVal: null, IsDownCommand: true, ErrorCode: code, ErrorMsg: message });
+    } else {
+      this.#send({ type: 'error', code, message });
+    }
   }
 
   /** After the client ended its side: close once every answer is written. */
@@ -427,6 +566,45 @@ class ClientConnection {
     this.#writer.flush(); // the last answers go out before the FIN (the link ends after pending writes)
     void this.#link.close().catch(() => {});
   }
+}
+
+/** Where the bytes of a connection go once its framing is decided. */
+interface Input {
+  push(chunk: Uint8Array): void;
+  end(): void;
+}
+
+/** The flat answer to a flat request: its two fields echoed as sent, the reading in m³ or the error. */
+function flatAnswer(answer: Reading | ReadError, request: ClickToCopyRequest): ClickToCopyAnswer {
+  const { ConcentratorNo, WaterMtrAddress } = request;
+  if (answer.type === 'reading') {
+    // AccumVal is m³, as the old page displayed it; litres are converted (as the wrapped legacy form does).
+    const value = answer.unit === 'L' ? answer.value / 1000 : answer.value;
+    return { ConcentratorNo, WaterMtrAddress, AccumVal: value === 0 ? 0 : value, IsDownCommand: true };
+  }
+  return {
+    ConcentratorNo,
+    WaterMtrAddress,
+    AccumVal: null,
+    IsDownCommand: true,
+    ErrorCode: answer.code,
+    ErrorMsg: answer.message,
+  };
+}
+
+/** The two fields of an object that is not a valid request, when they are strings, to echo in its error. */
+function echoOf(text: string): { ConcentratorNo: string; WaterMtrAddress: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const o = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  return {
+    ConcentratorNo: typeof o.ConcentratorNo === 'string' ? o.ConcentratorNo : '',
+    WaterMtrAddress: typeof o.WaterMtrAddress === 'string' ? o.WaterMtrAddress : '',
+  };
 }
 
 function readingAnswer(read: ReadRequest, reading: MasterReading): Reading {
