@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
@@ -29,8 +29,19 @@ export function registerMaster(program: Command): void {
       (v) => Number(v),
       20,
     )
+    .option(
+      '--client-idle-timeout <seconds>',
+      'close a client-API connection with no request for this long and nothing in flight (0 = never)',
+      (v) => {
+        const n = Number(v);
+        if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError('expected seconds >= 0.');
+        return n;
+      },
+      300,
+    )
     .action(async (o) => {
       const master = new MasterStation({
+        clientIdleTimeoutMs: o.clientIdleTimeout * 1000,
         listen: parseEndpoint(o.listen, '--listen'),
         api: parseEndpoint(o.api, '--api'),
         confirmForm: o.confirm,
