@@ -2,7 +2,10 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../simulator/clock/index.ts';
 import type { ArchiveData } from './archive.ts';
+import { ClientApiServer } from './client-api.ts';
+import { MasterError } from './master-error.ts';
 import { type LoginEvent, MasterStation } from './master-station.ts';
 import { FakeConcentrator } from './testing/fake-concentrator.ts';
 import { waitForEvent } from './testing/wait.ts';
@@ -182,5 +185,37 @@ describe('master client API, seed clientserver framing (issue 14 item 3)', () =>
       ErrorMsg: /answer/,
     });
     expect(good).toMatchObject({ WaterMtrAddress: '101001', AccumVal: 123.45, IsDownCommand: true });
+  });
+});
+
+describe('ClientApiServer, seed framing', () => {
+  it('answers in GB2312 with the error text as the master wrote it, and closes an idle connection with a flat last object', async () => {
+    const clock = new VirtualClock();
+    const server = new ClientApiServer(
+      async () => {
+        throw new MasterError('METER_TIMEOUT', '表 101001 无应答');
+      },
+      { port: 0, clock, idleTimeoutMs: 10_000 },
+    );
+    const { port } = await server.listen();
+    cleanup.push(() => server.close());
+    const web = await OriginalWebserver.connect(port);
+    cleanup.push(() => web.socket.destroy());
+    web.write(OriginalWebserver.encode(model('101', '101001')));
+    expect((await web.waitFor(1))[0]).toEqual({
+      ConcentratorNo: '101',
+      WaterMtrAddress: '101001',
+      AccumVal: null,
+      IsDownCommand: true,
+      ErrorCode: 'METER_TIMEOUT',
+      ErrorMsg: '表 101001 无应答',
+    });
+    clock.advance(10_000);
+    expect((await web.waitFor(2))[1]).toMatchObject({
+      ConcentratorNo: '',
+      AccumVal: null,
+      IsDownCommand: true,
+      ErrorCode: 'IDLE_TIMEOUT',
+    });
   });
 });
