@@ -2,8 +2,8 @@ import { ProtocolError } from '../errors.ts';
 import { decodeText, encodeText, type TextEncodingName } from './text-encoding.ts';
 
 /**
- * The seed system's clientserver link (issue 14 item 3; docs/legacy-wire.md is not needed to read this, the
- * README's "Legacy clientserver framing" says the same): the original webserver wrote each point-read request to
+ * The seed system's clientserver link (issue 14 item 3; the README's "The master's client API: limits and the
+ * seed system's framing" says the same for users): the original webserver wrote each point-read request to
  * the clientserver's TCP port as one JSON object, back to back with no newline or other delimiter, in GB2312
  * (`Encoding.Default` on a Chinese Windows), and read JSON objects back the same way. The objects are the flat
  * `ClickToCopyModel`:
