@@ -120,7 +120,7 @@ describe('fair queueing per concentrator port (issue 13 item 5)', () => {
     flood(a, 5);
     await forwardsReceived(fake, 1);
     const [busy] = (await a.waitFor(1)) as Record<string, unknown>[];
-    expect(busy).toMatchObject({ id: 'a4', code: 'BUSY', message: /maxQueuedPerClient/ });
+    expect(busy).toMatchObject({ id: 'a4', code: 'BUSY', message: /maxQueuedPerClientPort/ });
   });
 });
 

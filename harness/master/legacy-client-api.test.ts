@@ -11,10 +11,10 @@ import { FakeConcentrator } from './testing/fake-concentrator.ts';
 import { waitForEvent } from './testing/wait.ts';
 
 // Issue 14 item 3, master side: the seed system's webserver drives meterlab's master. The peer below is written
-// from the documented behaviour of the original webserver (README, "The master's client API: limits and the seed system's framing"): it writes
-// flat ClickToCopyModel objects as Json.NET serialises them, back to back without newlines, in GB2312
-// (Encoding.Default on a Chinese Windows), and reads JSON objects back the same way. It shares no code with the
-// master's splitter: it decodes all it received and cuts the text at each top-level closing brace.
+// from the documented behaviour of the original webserver (README, "The master's client API: limits and the seed
+// system's framing"): it writes flat ClickToCopyModel objects as Json.NET serialises them, back to back without
+// newlines, in GB2312 (Encoding.Default on a Chinese Windows), and reads JSON objects back the same way. It shares
+// no code with the master's splitter: it decodes all it received and cuts the text at each top-level closing brace.
 
 const ARCHIVE: ArchiveData = {
   concentrators: [

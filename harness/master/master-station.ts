@@ -247,7 +247,7 @@ export class MasterStation extends EventEmitter {
     }
     this.#ports = new PortScheduler({
       maxInFlightPerPort: options.maxInFlightPerPort,
-      maxQueuedPerClient: options.maxQueuedPerClientPort,
+      maxQueuedPerClientPort: options.maxQueuedPerClientPort,
       maxPerConcentrator:
         (options.maxInFlightPerConcentrator ?? 8) + (options.maxQueuedPerConcentrator ?? 256),
     });

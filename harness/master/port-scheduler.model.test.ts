@@ -237,7 +237,7 @@ describe(`PortScheduler fair queue model (FC_SEED=${process.env.FC_SEED})`, () =
           const real: Real = {
             scheduler: new PortScheduler({
               maxInFlightPerPort: limits.maxInFlight,
-              maxQueuedPerClient: limits.maxQueued,
+              maxQueuedPerClientPort: limits.maxQueued,
               maxPerConcentrator: limits.maxTotal,
             }),
             s,

@@ -11,7 +11,7 @@ import { MasterError } from './master-error.ts';
  * Now the master sends at most `maxInFlightPerPort` forwards to a port at once and keeps the rest here, one
  * {@link FairQueue} per port: clients take turns, so a client's read waits at most one read of each other client
  * (plus the ones already at the concentrator). What the queue holds is bounded three ways, each answered BUSY at
- * once with a message that says which bound: a client's reads for one port (`maxQueuedPerClient`), and all reads
+ * once with a message that says which bound: a client's reads for one port (`maxQueuedPerClientPort`), and all reads
  * for one concentrator (`maxPerConcentrator`, its reads in flight and queued) — when that is full, a client with
  * fewer reads waiting takes the place of the newest read of the client with the most, so no client can fill the
  * shared bound to lock the others out. A read whose client went away (its `signal` aborted: the socket closed)
@@ -26,8 +26,11 @@ export interface PortSchedulerOptions {
    */
   maxInFlightPerPort?: number;
   /** Reads of one client waiting for one port. @defaultValue 256 */
-  maxQueuedPerClient?: number;
-  /** Reads in flight and waiting for one concentrator, all ports and clients together. @defaultValue 264 */
+  maxQueuedPerClientPort?: number;
+  /**
+   * Reads in flight and waiting for one concentrator, all ports and clients together (the master station sets
+   * it to its `maxInFlightPerConcentrator + maxQueuedPerConcentrator`). @defaultValue 264
+   */
   maxPerConcentrator?: number;
 }
 
@@ -71,7 +74,7 @@ const LOCAL_CLIENT = {};
 
 export class PortScheduler {
   readonly maxInFlightPerPort: number;
-  readonly maxQueuedPerClient: number;
+  readonly maxQueuedPerClientPort: number;
   readonly maxPerConcentrator: number;
   readonly #concentrators = new Map<string, ConcentratorState>();
   /** Queued jobs per client, to cancel them when its signal aborts. */
@@ -82,7 +85,7 @@ export class PortScheduler {
   /** @throws TypeError for a limit that is not a positive integer, naming the option. */
   constructor(options: PortSchedulerOptions = {}) {
     this.maxInFlightPerPort = positiveInt('maxInFlightPerPort', options.maxInFlightPerPort, 1);
-    this.maxQueuedPerClient = positiveInt('maxQueuedPerClient', options.maxQueuedPerClient, 256);
+    this.maxQueuedPerClientPort = positiveInt('maxQueuedPerClientPort', options.maxQueuedPerClientPort, 256);
     this.maxPerConcentrator = positiveInt('maxPerConcentrator', options.maxPerConcentrator, 264);
   }
 
@@ -135,11 +138,11 @@ export class PortScheduler {
         this.#begin(job);
         return;
       }
-      if (port.queue.queuedFor(client) >= this.maxQueuedPerClient) {
+      if (port.queue.queuedFor(client) >= this.maxQueuedPerClientPort) {
         reject(
           new MasterError(
             'BUSY',
-            `${this.maxQueuedPerClient} reads of this client already wait for concentrator ${c.id} port ${target.port} (maxQueuedPerClient); ${what} refused`,
+            `${this.maxQueuedPerClientPort} reads of this client already wait for concentrator ${c.id} port ${target.port} (maxQueuedPerClientPort); ${what} refused`,
           ),
         );
         return;
@@ -208,7 +211,7 @@ export class PortScheduler {
     victim.fail(
       new MasterError(
         'BUSY',
-        `concentrator ${c.id} has ${this.maxPerConcentrator} reads in flight and waiting (maxPerConcentrator) and this client the most of them; ${victim.what} refused to give another client its turn`,
+        `concentrator ${c.id} has ${this.maxPerConcentrator} reads in flight and waiting (maxInFlightPerConcentrator + maxQueuedPerConcentrator) and this client the most of them; ${victim.what} refused to give another client its turn`,
       ),
     );
     return true;
@@ -267,7 +270,7 @@ export class PortScheduler {
       p = {
         number: port,
         concentrator: c,
-        queue: new FairQueue({ maxQueuedPerClient: this.maxQueuedPerClient }),
+        queue: new FairQueue({ maxQueuedPerClient: this.maxQueuedPerClientPort }),
         inFlight: 0,
       };
       c.ports.set(port, p);
