@@ -48,8 +48,19 @@ export function registerMaster(program: Command): void {
       },
       1200,
     )
+    .option(
+      '--client-idle-timeout <seconds>',
+      'close a client-API connection with no request for this long and nothing in flight (0 = never)',
+      (v) => {
+        const n = Number(v);
+        if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError('expected seconds >= 0.');
+        return n;
+      },
+      300,
+    )
     .action(async (o) => {
       const master = new MasterStation({
+        clientIdleTimeoutMs: o.clientIdleTimeout * 1000,
         listen: parseEndpoint(o.listen, '--listen'),
         api: parseEndpoint(o.api, '--api'),
         confirmForm: o.confirm,

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeText } from '../../protocols/point-read/index.ts';
+import { VirtualClock } from '../../simulator/clock/index.ts';
 import { ClientApiServer, type PointReadHandler } from './client-api.ts';
 import { MasterError } from './master-error.ts';
 import { LineClient } from './testing/line-client.ts';
@@ -16,11 +17,13 @@ const reading = (req: PointReadRequest, value = 12.5): MasterReading => ({
 });
 
 let server: ClientApiServer | undefined;
+let serverPort: number | undefined;
 let client: LineClient | undefined;
 
 async function start(handler: PointReadHandler, options = {}): Promise<LineClient> {
   server = new ClientApiServer(handler, { port: 0, ...options });
   const { port } = await server.listen();
+  serverPort = port;
   client = await LineClient.connect(port, (options as { encoding?: 'utf8' | 'gb2312' }).encoding);
   return client;
 }
@@ -168,5 +171,89 @@ describe('ClientApiServer', () => {
       Content: { ConcentratorNo: '101', WaterMtrAddress: '101001' },
     });
     expect(answer).toMatchObject({ ModuleName: 'ClickToCopy', Content: { AccumVal: 7.25 } });
+  });
+});
+
+describe('ClientApiServer limits (issue 13 item 4)', () => {
+  /** Resolves when `predicate` holds, polling each turn of the event loop, or fails after `timeoutMs`. */
+  async function until(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  async function closed(c: LineClient): Promise<void> {
+    if (c.socket.destroyed || c.socket.readableEnded) return;
+    await new Promise<void>((resolve) => c.socket.once('close', () => resolve()));
+  }
+
+  it('closes a connection idle for idleTimeoutMs with a last IDLE_TIMEOUT line, and frees its slot', async () => {
+    const clock = new VirtualClock();
+    const idle: string[] = [];
+    const c = await start(async (req) => reading(req), { clock, idleTimeoutMs: 60_000, maxConnections: 1 });
+    server!.on('idle', (remote: string) => idle.push(remote));
+    await until(() => server!.connections === 1, 'the connection');
+    clock.advance(59_999);
+    expect(await c.request({ type: 'read', id: 'r', concentrator: '017102082', meter: '1' })).toMatchObject({
+      id: 'r',
+      type: 'reading',
+    });
+    // The read counts: 59.999 s after it the connection is still open.
+    clock.advance(59_999);
+    await new Promise((r) => setImmediate(r));
+    expect(c.lines).toHaveLength(1);
+    clock.advance(1);
+    const [, last] = (await c.waitFor(2)) as Record<string, unknown>[];
+    expect(last).toMatchObject({ type: 'error', code: 'IDLE_TIMEOUT', message: /no request for 60 s/ });
+    expect(last.id).toBeUndefined();
+    await closed(c);
+    await until(() => server!.connections === 0, 'the server to let the connection go');
+    expect(idle).toHaveLength(1);
+    // The slot is free again: a new client is served (maxConnections 1).
+    const next = await LineClient.connect(serverPort!);
+    try {
+      expect(
+        await next.request({ type: 'read', id: 'n', concentrator: '017102082', meter: '2' }),
+      ).toMatchObject({ id: 'n', type: 'reading' });
+    } finally {
+      next.close();
+    }
+  });
+
+  it('keeps a connection open while one of its reads is in flight, however long', async () => {
+    const clock = new VirtualClock();
+    const release: (() => void)[] = [];
+    const c = await start(
+      (req) => new Promise<MasterReading>((resolve) => release.push(() => resolve(reading(req)))),
+      { clock, idleTimeoutMs: 1000 },
+    );
+    c.send({ type: 'read', id: 'slow', concentrator: '017102082', meter: '1' });
+    await until(() => release.length === 1, 'the read');
+    clock.advance(10_000);
+    await new Promise((r) => setImmediate(r));
+    expect(c.lines).toEqual([]);
+    release[0]();
+    expect((await c.waitFor(1))[0]).toMatchObject({ id: 'slow', type: 'reading' });
+    clock.advance(1000);
+    expect((await c.waitFor(2))[1]).toMatchObject({ code: 'IDLE_TIMEOUT' });
+  });
+
+  it('does not count lines that are not requests as activity', async () => {
+    const clock = new VirtualClock();
+    const c = await start(async (req) => reading(req), { clock, idleTimeoutMs: 1000 });
+    await until(() => server!.connections === 1, 'the connection');
+    clock.advance(900);
+    expect(await c.request('junk')).toMatchObject({ code: 'BAD_JSON' });
+    clock.advance(100);
+    expect((await c.waitFor(2))[1]).toMatchObject({ code: 'IDLE_TIMEOUT' });
+    await closed(c);
+  });
+
+  it('rejects a bad idleTimeoutMs naming the option', () => {
+    expect(() => new ClientApiServer(async (req) => reading(req), { idleTimeoutMs: -1 })).toThrow(
+      /"idleTimeoutMs"/,
+    );
   });
 });

@@ -22,6 +22,16 @@ import {
   type TextEncodingName,
   toLegacyAnswer,
 } from '../../protocols/point-read/index.ts';
+import {
+  type ClickToCopyAnswer,
+  type ClickToCopyRequest,
+  createFramingSniffer,
+  createLegacyStreamSplitter,
+  decodeClickToCopyRequest,
+  encodeClickToCopyAnswer,
+  type LegacyStreamDrop,
+} from '../../protocols/point-read/legacy-stream.ts';
+import { type Clock, realClock, type TimerHandle } from '../../simulator/clock/index.ts';
 import { listenTcp, type TcpListener, type TcpSocketLink } from '../../simulator/link/index.ts';
 import { CoalescedWriter } from './coalesced-write.ts';
 import type { ConsoleApi, ConsoleSession } from './console-api.ts';
@@ -34,6 +44,13 @@ import type { MasterReading, PointReadRequest } from './types.ts';
  * is not a valid request is answered by an `error` line naming the problem, and the connection stays open.
  * Requests on one connection run concurrently and may be answered out of order (the `id` correlates them).
  * The legacy `ClickToCopy` request is accepted too and answered in the legacy form.
+ *
+ * The seed system's own framing is accepted as well (issue 14 item 3), decided per connection from its first
+ * bytes (`createFramingSniffer`): a connection that opens with a flat ClickToCopyModel object and no newline
+ * speaks it from then on — JSON objects back to back, no delimiter, in `legacyEncoding` (GB2312), each
+ * request `{"ConcentratorNo","WaterMtrAddress","IsDownCommand":false}` answered by the same flat object with
+ * `AccumVal` (m³) and `"IsDownCommand":true`, or `"AccumVal":null` with `ErrorCode` and `ErrorMsg`
+ * (protocols/point-read/legacy-stream.ts). Every other connection is NDJSON as above.
  */
 
 export interface ClientApiOptions {
@@ -52,6 +69,23 @@ export interface ClientApiOptions {
   maxInFlightPerConnection?: number;
   /** Client connections at once; more are refused (closed) on accept. @defaultValue 256 */
   maxConnections?: number;
+  /**
+   * A connection that has sent no complete request for this long while nothing of it is in flight (no read,
+   * no valve command, no frame-log subscription) is closed after one last `error` line with the code
+   * `IDLE_TIMEOUT` (issue 13 item 4: idle sockets held every slot of `maxConnections` and locked everyone else
+   * out). Reads and console requests count; lines that are not valid requests do not. The time runs from the
+   * later of the last request and the last answer. 0 turns it off. @defaultValue 300000 (5 min)
+   */
+  idleTimeoutMs?: number;
+  /** Source of time for the idle timeout. @defaultValue realClock */
+  clock?: Clock;
+  /**
+   * Character set of a connection in the seed system's framing (JSON objects back to back): the original
+   * webserver wrote `Encoding.Default`, GB2312 on a Chinese Windows. @defaultValue 'gb2312'
+   */
+  legacyEncoding?: TextEncodingName;
+  /** Longest object in the seed system's framing, bytes; a longer one is answered BAD_REQUEST and skipped. @defaultValue 65536 */
+  maxLegacyObjectBytes?: number;
   /** Longest request line, bytes. @defaultValue 65536 */
   maxLineLength?: number;
   /**
@@ -67,12 +101,29 @@ export interface ClientApiOptions {
   console?: ConsoleApi;
 }
 
+/**
+ * Who asks for a read, for the master's fair queueing per concentrator port (port-scheduler.ts): `client`
+ * stands for the connection (the same object for all its reads) and `signal` aborts when the connection
+ * closes, so reads still queued are cancelled before they reach the field.
+ */
+export interface PointReadContext {
+  client: object;
+  signal: AbortSignal;
+}
+
 /** Performs one read; rejects with a {@link MasterError} (or anything else, answered as BAD_REPLY). */
-export type PointReadHandler = (request: PointReadRequest) => Promise<MasterReading>;
+export type PointReadHandler = (
+  request: PointReadRequest,
+  context: PointReadContext,
+) => Promise<MasterReading>;
+
+/** The code of the last line a connection gets before it is closed for idling (see `idleTimeoutMs`). */
+export const IDLE_TIMEOUT_CODE = 'IDLE_TIMEOUT';
 
 /**
  * Events: `'connection'` (the accepted link), `'bad-line'` (BadLine), `'slow-reader'` (remote: a client closed
- * for leaving `maxUnsentBytes` of answers unread), `'error'` (server error).
+ * for leaving `maxUnsentBytes` of answers unread), `'idle'` (remote: a client closed by `idleTimeoutMs`),
+ * `'error'` (server error).
  */
 export class ClientApiServer extends EventEmitter {
   readonly host: string;
@@ -82,6 +133,10 @@ export class ClientApiServer extends EventEmitter {
   readonly maxConnections: number;
   readonly maxLineLength: number | undefined;
   readonly maxUnsentBytes: number;
+  readonly idleTimeoutMs: number;
+  readonly clock: Clock;
+  readonly legacyEncoding: TextEncodingName;
+  readonly maxLegacyObjectBytes: number;
   readonly console: ConsoleApi | undefined;
   readonly #handler: PointReadHandler;
   #listener: TcpListener | undefined;
@@ -100,6 +155,16 @@ export class ClientApiServer extends EventEmitter {
     this.maxConnections = positiveInt('maxConnections', options.maxConnections, 256);
     this.maxLineLength = options.maxLineLength;
     this.maxUnsentBytes = positiveInt('maxUnsentBytes', options.maxUnsentBytes, 1024 * 1024);
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
+    if (!(Number.isFinite(this.idleTimeoutMs) && this.idleTimeoutMs >= 0)) {
+      throw new TypeError(
+        `"idleTimeoutMs" must be a number of ms >= 0 (0 = never), got ${String(options.idleTimeoutMs)}`,
+      );
+    }
+    this.clock = options.clock ?? realClock;
+    this.legacyEncoding = options.legacyEncoding ?? 'gb2312';
+    this.maxLegacyObjectBytes = positiveInt('maxLegacyObjectBytes', options.maxLegacyObjectBytes, 65536);
+    createLegacyStreamSplitter({ charset: this.legacyEncoding }); // checks the name now
     this.console = options.console;
   }
 
@@ -148,9 +213,17 @@ class ClientConnection {
   readonly #writer: CoalescedWriter;
   #inFlight = 0;
   #inputEnded = false;
+  /** The connection speaks the seed system's framing (decided on its first bytes). */
+  #legacy = false;
+  #legacyReads = 0;
   #closed = false;
   /** The console requests of this connection, from its first one on. */
   #console: ConsoleSession | undefined;
+  /** Aborted when the connection closes: its reads still queued at a concentrator port are cancelled. */
+  readonly #gone = new AbortController();
+  /** Clock time of the last valid request or answer (see `idleTimeoutMs`). */
+  #lastActivity: number;
+  #idleTimer: TimerHandle | undefined;
 
   constructor(server: ClientApiServer, link: TcpSocketLink, handler: PointReadHandler) {
     this.#server = server;
@@ -163,29 +236,182 @@ class ClientConnection {
       server.emit('slow-reader', link.remote);
       this.#close();
     });
-    // The plain decoder rather than the NdjsonFramer stream: the end of input must be seen after the last
-    // line's answer is queued, which is simpler to order without a pipe in between.
-    const decoder = new NdjsonDecoder({ charset: server.encoding, maxLineLength: server.maxLineLength });
-    link.on('data', (chunk) => this.#onEvents(decoder.push(chunk)));
+    // The framing is decided on the first bytes (see the class comment); until then they are kept, at most
+    // maxLegacyObjectBytes and one chunk.
+    const sniffer = createFramingSniffer({
+      charset: server.legacyEncoding,
+      maxObjectBytes: server.maxLegacyObjectBytes,
+    });
+    let early: Uint8Array[] = [];
+    let earlyBytes = 0;
+    let input: Input | undefined;
+    const decided = (legacy: boolean): Input => {
+      const chosen = legacy ? this.#legacyInput() : this.#ndjsonInput();
+      for (const chunk of early) chosen.push(chunk);
+      early = [];
+      return chosen;
+    };
+    link.on('data', (chunk) => {
+      if (input) {
+        input.push(chunk);
+        return;
+      }
+      early.push(chunk);
+      earlyBytes += chunk.length;
+      const framing = sniffer.push(chunk);
+      if (framing !== 'need-more') input = decided(framing === 'legacy');
+      else if (earlyBytes > server.maxLegacyObjectBytes) input = decided(false); // white space only, say
+    });
     link.events.on('end', () => {
-      this.#onEvents(decoder.flush());
+      input ??= decided(false);
+      input.end();
       this.#inputEnded = true;
       this.#maybeEnd();
     });
     link.on('close', () => {
       this.#closed = true;
+      this.#stopIdleTimer();
+      this.#gone.abort();
       this.#console?.close();
     });
+    this.#lastActivity = server.clock.now();
+    this.#armIdleTimer();
+  }
+
+  /**
+   * NDJSON v1. The plain decoder rather than the NdjsonFramer stream: the end of input must be seen after the
+   * last line's answer is queued, which is simpler to order without a pipe in between.
+   */
+  #ndjsonInput(): Input {
+    const server = this.#server;
+    const decoder = new NdjsonDecoder({ charset: server.encoding, maxLineLength: server.maxLineLength });
+    return {
+      push: (chunk) => this.#onEvents(decoder.push(chunk)),
+      end: () => this.#onEvents(decoder.flush()),
+    };
+  }
+
+  /** The seed system's framing: flat ClickToCopyModel objects back to back (protocols/point-read/legacy-stream.ts). */
+  #legacyInput(): Input {
+    const server = this.#server;
+    this.#legacy = true;
+    const splitter = createLegacyStreamSplitter({
+      charset: server.legacyEncoding,
+      maxObjectBytes: server.maxLegacyObjectBytes,
+      onDropped: (dropped) => this.#onLegacyDropped(dropped),
+    });
+    return {
+      push: (chunk) => {
+        for (const object of splitter.push(chunk)) this.#onLegacyObject(object);
+      },
+      end: () => splitter.flush(),
+    };
+  }
+
+  #onLegacyObject(bytes: Uint8Array): void {
+    let request: ClickToCopyRequest;
+    let text = '';
+    try {
+      text = decodeText(bytes, this.#server.legacyEncoding);
+      request = decodeClickToCopyRequest(text);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.#server.emit('bad-line', { kind: 'bad-line', error, bytes, length: bytes.length, offset: 0 });
+      const echo = echoOf(text);
+      const { code, message } = readErrorFromProtocolError(error);
+      this.#sendLegacy({ ...echo, AccumVal: null, IsDownCommand: true, ErrorCode: code, ErrorMsg: message });
+      return;
+    }
+    this.#touch();
+    const read: ReadRequest = {
+      type: 'read',
+      id: `legacy-${++this.#legacyReads}`,
+      concentrator: request.ConcentratorNo,
+      meter: request.WaterMtrAddress,
+    };
+    this.#run(read, (answer) => this.#sendLegacy(flatAnswer(answer, request)));
+  }
+
+  #onLegacyDropped(dropped: LegacyStreamDrop): void {
+    const { error, length, offset } = dropped;
+    this.#server.emit('bad-line', { kind: 'bad-line', error, bytes: new Uint8Array(0), length, offset });
+    // Junk between objects is reported, not answered (it is not a request); an object too long to read is.
+    if (dropped.error.code !== 'TOO_LONG') return;
+    this.#sendLegacy({
+      ConcentratorNo: '',
+      WaterMtrAddress: '',
+      AccumVal: null,
+      IsDownCommand: true,
+      ErrorCode: 'BAD_REQUEST',
+      ErrorMsg: dropped.error.message,
+    });
+  }
+
+  /** One flat answer, in one write of its own: the original webserver read each answer with one receive. */
+  #sendLegacy(answer: ClickToCopyAnswer): void {
+    if (this.#closed) return;
+    this.#writer.write(encodeClickToCopyAnswer(answer, this.#server.legacyEncoding));
+    this.#writer.flush();
+  }
+
+  /** Something of this connection is under way: a read, a valve command or a frame-log subscription. */
+  get #busy(): boolean {
+    return this.#inFlight > 0 || (this.#console?.busy ?? false);
+  }
+
+  #touch(): void {
+    this.#lastActivity = this.#server.clock.now();
+    this.#armIdleTimer();
+  }
+
+  /**
+   * One timer per connection, re-armed lazily: a request does not reset it, the timer looks at the last activity
+   * when it fires (a busy connection does not pay a timer per read).
+   */
+  #armIdleTimer(): void {
+    const { idleTimeoutMs, clock } = this.#server;
+    if (idleTimeoutMs === 0 || this.#idleTimer !== undefined || this.#closed) return;
+    const due = this.#lastActivity + idleTimeoutMs - clock.now();
+    this.#idleTimer = clock.setTimeout(() => {
+      this.#idleTimer = undefined;
+      this.#onIdleTimer();
+    }, due);
+  }
+
+  #stopIdleTimer(): void {
+    if (this.#idleTimer !== undefined) this.#server.clock.clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  #onIdleTimer(): void {
+    if (this.#closed) return;
+    const { idleTimeoutMs, clock } = this.#server;
+    if (this.#busy) {
+      // Reads end in #answer, which re-arms; a subscription has no end event, so look again a period later.
+      if (this.#inFlight === 0) this.#touch();
+      return;
+    }
+    if (clock.now() - this.#lastActivity < idleTimeoutMs) {
+      this.#armIdleTimer();
+      return;
+    }
+    this.#server.emit('idle', this.#link.remote);
+    this.#sendFinal(IDLE_TIMEOUT_CODE, `no request for ${idleTimeoutMs / 1000} s; the connection is closed`);
+    this.#close();
   }
 
   #onEvents(events: NdjsonEvent[]): void {
     for (const event of events) {
       if (event.kind === 'message') {
+        this.#touch();
         this.#onMessage(event.message);
       } else {
         // Console messages are not point-read messages: the decoder refuses them, and only then are they
         // looked at again, so reads pay nothing for the console.
-        if (event.error.code === 'BAD_MESSAGE' && this.#consoleRequest(event.bytes)) continue;
+        if (event.error.code === 'BAD_MESSAGE' && this.#consoleRequest(event.bytes)) {
+          this.#touch();
+          continue;
+        }
         this.#server.emit('bad-line', event);
         this.#send(readErrorFromProtocolError(event.error, event.id));
       }
@@ -203,7 +429,12 @@ class ClientConnection {
         return;
       }
       const legacy = msg as LegacyClickToCopy;
-      this.#run(fromLegacyRequest(legacy), (answer) => toLegacyAnswer(answer, legacy));
+      const read = fromLegacyRequest(legacy);
+      this.#run(read, (answer) =>
+        this.#send(toLegacyAnswer(answer, legacy), () =>
+          toLegacyAnswer(errorAnswer(read, undefined), legacy),
+        ),
+      );
       return;
     }
     if (msg.type !== 'read') {
@@ -215,7 +446,7 @@ class ClientConnection {
       this.#send(msg.id === undefined ? base : { ...base, id: msg.id });
       return;
     }
-    this.#run(msg, (answer) => answer);
+    this.#run(msg, (answer) => this.#send(answer, () => errorAnswer(msg, undefined)));
   }
 
   /** Handles the line if it is a console message; false when it is not one (or there is no console). */
@@ -261,16 +492,15 @@ class ClientConnection {
     return true;
   }
 
-  #run(read: ReadRequest, shape: (answer: Reading | ReadError) => AnyPointReadMessage): void {
+  /** Runs one read; `reply` writes its one answer in the connection's form. */
+  #run(read: ReadRequest, reply: (answer: Reading | ReadError) => void): void {
     if (this.#inFlight >= this.#server.maxInFlightPerConnection) {
-      this.#send(
-        shape(
-          errorAnswer(
-            read,
-            new MasterError(
-              'BUSY',
-              `${this.#server.maxInFlightPerConnection} reads already in flight on this connection; read of meter ${read.meter} refused`,
-            ),
+      reply(
+        errorAnswer(
+          read,
+          new MasterError(
+            'BUSY',
+            `${this.#server.maxInFlightPerConnection} reads already in flight on this connection; read of meter ${read.meter} refused`,
           ),
         ),
       );
@@ -282,12 +512,13 @@ class ClientConnection {
     if (read.port !== undefined) request.port = read.port;
     const answer = (msg: Reading | ReadError): void => {
       this.#inFlight--;
-      this.#send(shape(msg), () => shape(errorAnswer(read, undefined)));
+      reply(msg);
+      if (this.#inFlight === 0) this.#touch();
       this.#maybeEnd();
     };
     let reading: Promise<MasterReading>;
     try {
-      reading = this.#handler(request);
+      reading = this.#handler(request, { client: this, signal: this.#gone.signal });
     } catch (err) {
       reading = Promise.reject(err);
     }
@@ -313,6 +544,16 @@ class ClientConnection {
     this.#writer.write(line);
   }
 
+  /** The last line before the master closes the connection itself. */
+  #sendFinal(code: string, message: string): void {
+    if (this.#legacy) {
+      const empty = { ConcentratorNo: '', WaterMtrAddress: '' };
+      this.#sendLegacy({ ...empty, AccumVal: null, IsDownCommand: true, ErrorCode: code, ErrorMsg: message });
+    } else {
+      this.#send({ type: 'error', code, message });
+    }
+  }
+
   /** After the client ended its side: close once every answer is written. */
   #maybeEnd(): void {
     if (this.#inputEnded && this.#inFlight === 0) this.#close();
@@ -321,9 +562,49 @@ class ClientConnection {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stopIdleTimer();
     this.#writer.flush(); // the last answers go out before the FIN (the link ends after pending writes)
     void this.#link.close().catch(() => {});
   }
+}
+
+/** Where the bytes of a connection go once its framing is decided. */
+interface Input {
+  push(chunk: Uint8Array): void;
+  end(): void;
+}
+
+/** The flat answer to a flat request: its two fields echoed as sent, the reading in m³ or the error. */
+function flatAnswer(answer: Reading | ReadError, request: ClickToCopyRequest): ClickToCopyAnswer {
+  const { ConcentratorNo, WaterMtrAddress } = request;
+  if (answer.type === 'reading') {
+    // AccumVal is m³, as the old page displayed it; litres are converted (as the wrapped legacy form does).
+    const value = answer.unit === 'L' ? answer.value / 1000 : answer.value;
+    return { ConcentratorNo, WaterMtrAddress, AccumVal: value === 0 ? 0 : value, IsDownCommand: true };
+  }
+  return {
+    ConcentratorNo,
+    WaterMtrAddress,
+    AccumVal: null,
+    IsDownCommand: true,
+    ErrorCode: answer.code,
+    ErrorMsg: answer.message,
+  };
+}
+
+/** The two fields of an object that is not a valid request, when they are strings, to echo in its error. */
+function echoOf(text: string): { ConcentratorNo: string; WaterMtrAddress: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const o = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  return {
+    ConcentratorNo: typeof o.ConcentratorNo === 'string' ? o.ConcentratorNo : '',
+    WaterMtrAddress: typeof o.WaterMtrAddress === 'string' ? o.WaterMtrAddress : '',
+  };
 }
 
 function readingAnswer(read: ReadRequest, reading: MasterReading): Reading {

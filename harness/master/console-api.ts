@@ -247,6 +247,11 @@ export class ConsoleSession {
     this.#peer = peer;
   }
 
+  /** True while a valve command waits for its meter or a frame-log subscription is open (not idle). */
+  get busy(): boolean {
+    return this.#valves > 0 || this.#api.frames.owns(this);
+  }
+
   /** Valve commands of this connection waiting for the meter. */
   get valvesInFlight(): number {
     return this.#valves;

@@ -112,6 +112,11 @@ export class FrameFeed {
     return true;
   }
 
+  /** True when `owner` has an open subscription. */
+  owns(owner: object): boolean {
+    return this.#owners.has(owner);
+  }
+
   /** Closes every subscription of `owner` (its connection closed). */
   closeOwner(owner: object): void {
     const subs = this.#owners.get(owner);

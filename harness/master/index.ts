@@ -15,7 +15,13 @@ export {
   type MeterLocation,
   validateArchive,
 } from './archive.ts';
-export { type ClientApiOptions, ClientApiServer, type PointReadHandler } from './client-api.ts';
+export {
+  type ClientApiOptions,
+  ClientApiServer,
+  IDLE_TIMEOUT_CODE,
+  type PointReadContext,
+  type PointReadHandler,
+} from './client-api.ts';
 export {
   ConcentratorConnection,
   type ConcentratorConnectionOptions,
@@ -30,6 +36,7 @@ export {
   formatConcentratorId,
   parseConcentratorAddress,
 } from './concentrator-id.ts';
+export { FairQueue, type FairQueueOptions } from './fair-queue.ts';
 export { DEFAULT_MAX_LOGINS_PER_MINUTE, hostOf, LoginRate } from './login-rate.ts';
 export { MASTER_ERROR_CODES, MasterError, type MasterErrorCode } from './master-error.ts';
 export {
@@ -65,6 +72,7 @@ export {
   type MeterValue,
   meterAddressFor,
 } from './point-read.ts';
+export { PortScheduler, type PortSchedulerOptions } from './port-scheduler.ts';
 export {
   DEFAULT_HEARTBEAT_PERIOD_MS,
   DEFAULT_MAX_SESSIONS,

@@ -24,7 +24,7 @@ import {
   type TcpSocketLink,
 } from '../../simulator/link/index.ts';
 import { Archive, type ArchiveData, type ArchiveSerial, type MeterLocation } from './archive.ts';
-import { ClientApiServer } from './client-api.ts';
+import { ClientApiServer, type PointReadContext } from './client-api.ts';
 import {
   ConcentratorConnection,
   type ConfirmForm,
@@ -37,6 +37,7 @@ import { hostOf, LoginRate } from './login-rate.ts';
 import { failureReasonOf, MasterError, type MasterFailureDetail } from './master-error.ts';
 import { type MasterLogEntry, type MasterLogger, SILENT_MASTER_LOG, ThrottledLog } from './master-log.ts';
 import { buildMeterRequest, decodeMeterReply, meterAddressFor } from './point-read.ts';
+import { LOCAL_CLIENT, PortScheduler } from './port-scheduler.ts';
 import { type SessionSnapshot, SessionTable, type SessionUpdate } from './session-table.ts';
 import type { MasterReading, PointReadRequest } from './types.ts';
 
@@ -121,6 +122,18 @@ export interface MasterStationOptions {
   maxQueuedPerConcentrator?: number;
   /** Reads in flight per client connection (a relay is one connection for all its users). @defaultValue 256 */
   maxInFlightPerClient?: number;
+  /**
+   * Forwards the master has at one concentrator port at once; the rest wait at the master, where clients take
+   * turns (fair queueing, port-scheduler.ts). @defaultValue 1
+   */
+  maxInFlightPerPort?: number;
+  /** Reads of one client connection waiting for one concentrator port; more are answered BUSY. @defaultValue 256 */
+  maxQueuedPerClientPort?: number;
+  /**
+   * A client-API connection with no request for this long and nothing in flight is closed (IDLE_TIMEOUT); 0
+   * never. @defaultValue 300000
+   */
+  clientIdleTimeoutMs?: number;
   /** Concentrator connections at once. @defaultValue 10000 */
   maxConcentratorConnections?: number;
   /** Sessions remembered (see SessionTable). @defaultValue 10000 */
@@ -255,6 +268,8 @@ export class MasterStation extends EventEmitter {
   readonly #refusals = new Map<number, number>();
   #listener: TcpListener | undefined;
   readonly #api: ClientApiServer | undefined;
+  /** Fair queueing of reads per concentrator port (issue 13 item 5). */
+  readonly #ports: PortScheduler;
   /** The AFN 10 F1 frame-wait field for {@link MasterStation.meterFrameTimeoutMs}. */
   readonly #frameTimeout: Gdw376FrameTimeout;
   /** Read request bytes of archived meters, built on their first read (see #meterRequest). */
@@ -310,9 +325,17 @@ export class MasterStation extends EventEmitter {
         `"minFrameGapMs" must be a number of ms >= 0, got ${String(options.minFrameGapMs)}`,
       );
     }
+    this.#ports = new PortScheduler({
+      maxInFlightPerPort: options.maxInFlightPerPort,
+      maxQueuedPerClientPort: options.maxQueuedPerClientPort,
+      maxPerConcentrator:
+        (options.maxInFlightPerConcentrator ?? 8) + (options.maxQueuedPerConcentrator ?? 256),
+    });
     this.console = new ConsoleApi(this);
     if (options.api !== false) {
-      this.#api = new ClientApiServer((req) => this.pointRead(req), {
+      this.#api = new ClientApiServer((req, context) => this.pointRead(req, context), {
+        clock: this.clock,
+        idleTimeoutMs: options.clientIdleTimeoutMs,
         console: this.console,
         host: options.api?.host,
         port: options.api?.port ?? 9092,
@@ -353,6 +376,11 @@ export class MasterStation extends EventEmitter {
     await Promise.all([listener?.close(), this.#api?.close()]);
   }
 
+  /** Point-reads waiting for their turn at a port of the concentrator `id` (not yet sent; port-scheduler.ts). */
+  queuedReads(id: string): number {
+    return this.#ports.queued(id);
+  }
+
   /** Every session the master knows, online or not. */
   sessions(): MasterSession[] {
     return this.#table.list().map((s) => this.#describe(s));
@@ -361,9 +389,11 @@ export class MasterStation extends EventEmitter {
   /**
    * Reads one meter now. Resolves with the reading or rejects with a {@link MasterError}:
    * BAD_REQUEST, UNKNOWN_CONCENTRATOR, UNKNOWN_METER, CONCENTRATOR_OFFLINE (at once, without touching the
-   * network), BUSY, METER_TIMEOUT, DENIED or BAD_REPLY.
+   * network), BUSY, METER_TIMEOUT, DENIED or BAD_REPLY; STOPPED when `context.signal` aborts while the read
+   * still waits for its turn at the port (it is then never sent). Reads of one `context.client` take turns with
+   * other clients' at each port (port-scheduler.ts); without a context they are the station's own.
    */
-  async pointRead(request: PointReadRequest): Promise<MasterReading> {
+  async pointRead(request: PointReadRequest, context?: Partial<PointReadContext>): Promise<MasterReading> {
     if (typeof request?.concentrator !== 'string' || typeof request.meter !== 'string') {
       throw new MasterError('BAD_REQUEST', 'a point-read needs "concentrator" and "meter" strings');
     }
@@ -402,15 +432,28 @@ export class MasterStation extends EventEmitter {
     }
     const serial =
       located && located.port === port && located.serial ? toGdwSerial(located.serial) : undefined;
-    const reply = await conn.forward({
-      a1: session.a1,
-      a2: session.a2,
-      port,
-      serial: serial ?? this.options.defaultSerial ?? SERIAL_2400_8E1,
-      frameTimeout: this.#frameTimeout,
-      content: this.#meterRequest(protocol, address, located),
-      timeoutMs: this.forwardTimeoutMs,
-      what,
+    const who = { client: context?.client ?? LOCAL_CLIENT, signal: context?.signal };
+    const reply = await this.#ports.run({ concentrator: id, port }, who, what, () => {
+      // The read may have waited for its turn: the session it goes to is the one online now.
+      const at = this.clock.now();
+      const current = this.#table.get(id);
+      const link = current?.connection === undefined ? undefined : this.#connections.get(current.connection);
+      if (!current || !this.#table.isOnline(id, at) || !link || link.closed) {
+        throw new MasterError(
+          'CONCENTRATOR_OFFLINE',
+          `concentrator ${id} is offline${offlineText(current, at)}; ${what} not read`,
+        );
+      }
+      return link.forward({
+        a1: current.a1,
+        a2: current.a2,
+        port,
+        serial: serial ?? this.options.defaultSerial ?? SERIAL_2400_8E1,
+        frameTimeout: this.#frameTimeout,
+        content: this.#meterRequest(protocol, address, located),
+        timeoutMs: this.forwardTimeoutMs,
+        what,
+      });
     });
     if (reply.port !== port) {
       throw new MasterError(

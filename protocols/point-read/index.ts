@@ -8,6 +8,19 @@ export { encodePointReadMessage } from './encode.ts';
 export { encodeLine } from './encode-line.ts';
 export { fromLegacyAnswer, fromLegacyRequest, toLegacyAnswer, toLegacyRequest } from './legacy.ts';
 export {
+  type ClickToCopyAnswer,
+  type ClickToCopyRequest,
+  type ClientFraming,
+  createFramingSniffer,
+  createLegacyStreamSplitter,
+  decodeClickToCopyRequest,
+  encodeClickToCopyAnswer,
+  type LegacyStreamDrop,
+  type LegacyStreamSplitter,
+  type LegacyStreamSplitterOptions,
+  MAX_LEGACY_ANSWER_BYTES,
+} from './legacy-stream.ts';
+export {
   type BadLine,
   DEFAULT_MAX_LINE_LENGTH,
   type LineEvent,
