@@ -2,10 +2,10 @@ import { type Command, Option } from 'commander';
 import { loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { addRecordOption, startRecording } from '../record-option.ts';
 
 export function registerMaster(program: Command): void {
-  program
-    .command('master')
+  addRecordOption(program.command('master'))
     .description(
       'run the master station: concentrators log in over Q/GDW 1376.1, clients point-read over NDJSON',
     )
@@ -30,7 +30,9 @@ export function registerMaster(program: Command): void {
       20,
     )
     .action(async (o) => {
+      const recording = startRecording(o.record, 'meterlab master');
       const master = new MasterStation({
+        wrapConcentratorLink: recording?.wrapper({ prefix: 'conn' }),
         listen: parseEndpoint(o.listen, '--listen'),
         api: parseEndpoint(o.api, '--api'),
         confirmForm: o.confirm,
@@ -52,5 +54,6 @@ export function registerMaster(program: Command): void {
       );
       await untilInterrupted();
       await master.stop();
+      recording?.close();
     });
 }

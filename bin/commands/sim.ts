@@ -10,6 +10,7 @@ import {
 } from '../../simulator/scenario/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { addRecordOption, startRecording } from '../record-option.ts';
 
 /**
  * `meterlab sim`: runs a simulated fleet of concentrators and meters against a master station, from a scenario
@@ -17,8 +18,7 @@ import { untilInterrupted } from '../io.ts';
  * and a live status line, and stops cleanly on Ctrl-C.
  */
 export function registerSim(program: Command): void {
-  program
-    .command('sim')
+  addRecordOption(program.command('sim'))
     .description('run a simulated fleet of concentrators (Q/GDW 1376.1) and meters against a master station')
     .option(
       '--scenario <file>',
@@ -47,8 +47,10 @@ export function registerSim(program: Command): void {
     .action(async (o) => {
       const scenario = buildScenario(o);
       if (o.printFleet) process.stdout.write(`${JSON.stringify(fleetSummary(scenario))}\n`);
+      const recording = startRecording(o.record, 'meterlab sim');
       const fleet = new Fleet({
         scenario,
+        session: recording ? { wrapLink: recording.wrapper({ prefix: 'up' }) } : undefined,
         meterDevices: o.meterDevices as MeterDevices,
         log: o.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
       });
@@ -67,6 +69,7 @@ export function registerSim(program: Command): void {
       } finally {
         if (interval) clearInterval(interval);
         await fleet.stop();
+        recording?.close();
         writeStatus(fleet.status(), true);
       }
     });
