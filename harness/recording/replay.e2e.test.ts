@@ -259,6 +259,120 @@ describe('replay of the TCP recording', () => {
   );
 });
 
+describe('replay of 376.1 sessions', () => {
+  it(
+    'plays the master of the TCP recording at a concentrator that connects to it: login confirmed, forwards compared',
+    async () => {
+      const run = async (ignore: string) => {
+        const driver = new CliProcess([
+          'replay',
+          fixture('tcp-376.jsonl'),
+          '--as',
+          'driver',
+          '--target',
+          'tcp-listen:127.0.0.1:0',
+          '--ignore',
+          ignore,
+        ]);
+        const [, port] = await driver.waitFor(/listening on 127\.0\.0\.1:(\d+) for the device under test/);
+        const sim = new CliProcess([
+          'sim',
+          '--scenario',
+          fixture('chain-scenario.json'),
+          '--master',
+          `127.0.0.1:${port}`,
+          '--status-interval',
+          '0',
+          '--verbose',
+        ]);
+        const code = await driver.exited;
+        // The concentrator was confirmed by the recorded confirm and stayed online for the three forwards.
+        await driver.waitFor(/login F1 .*: answered as recorded/);
+        await sim.stop();
+        return { code, out: driver.out, err: driver.err };
+      };
+      const same = await run('value,time');
+      expect(same.out.at(-1)).toBe('same replies as recorded');
+      expect(same.code).toBe(0);
+      // The readings move with the clock since the recording was made: only the value fields differ.
+      const moved = await run('time');
+      expect(moved.code).toBe(1);
+      const rows = moved.out.filter((l) => /^ {2}units\./.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) expect(row).toMatch(/\.(value|settlement\.value|current\.value)$/);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'stands in for the concentrator of a master-side recording (master --record): the same readings again',
+    async () => {
+      const recorded = join(dir, 'master-side.jsonl');
+      const startMaster = async (record?: string) => {
+        const master = new CliProcess([
+          'master',
+          '--listen',
+          '127.0.0.1:0',
+          '--api',
+          '127.0.0.1:0',
+          '--scenario',
+          fixture('chain-scenario.json'),
+          ...(record ? ['--record', record] : []),
+        ]);
+        const [, listen, api] = await master.waitFor(
+          /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
+        );
+        return { master, listen, api: Number(api) };
+      };
+      const readBoth = async (api: number) => {
+        const client = await LineClient.connect(api);
+        try {
+          const water = await client.request({ type: 'read', id: 'w', concentrator: '101', meter: '101002' });
+          const power = await client.request({ type: 'read', id: 'p', concentrator: '101', meter: '42' });
+          return [water, power] as { value: number }[];
+        } finally {
+          client.socket.destroy();
+        }
+      };
+      const first = await startMaster(recorded);
+      const sim = new CliProcess([
+        'sim',
+        '--scenario',
+        fixture('chain-scenario.json'),
+        '--master',
+        `127.0.0.1:${first.listen}`,
+        '--status-interval',
+        '0',
+      ]);
+      await first.master.waitFor(/^login 017102082/);
+      const live = await readBoth(first.api);
+      await sim.stop();
+      await first.master.stop();
+
+      const second = await startMaster();
+      const device = new CliProcess([
+        'replay',
+        recorded,
+        '--as',
+        'device',
+        '--port',
+        `tcp:127.0.0.1:${second.listen}`,
+        '--timing',
+        'fast',
+      ]);
+      await second.master.waitFor(/^login 017102082/);
+      const replayed = await readBoth(second.api);
+      expect(replayed.map((r) => r.value)).toEqual(live.map((r) => r.value));
+      // The master's confirm of the login is heard, not answered; both forwards matched.
+      await device.waitFor(/^heard gdw376 down resp AFN 00H confirm/);
+      expect(await device.stop()).toBe(0);
+      await device.waitFor(/^replay: answered 2, unmatched 0$/);
+      await second.master.stop();
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});
+
 describe('meterlab diff', () => {
   it('finds nothing between a recording and itself, and the value fields between two sessions', async () => {
     const a = await readRecording(fixture('pty-cjt188.jsonl'));

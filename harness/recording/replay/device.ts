@@ -6,7 +6,7 @@ import { StreamFramer } from '../framing.ts';
 import type { Recording } from '../reader.ts';
 import { adjustReply, errorReplyFor } from './adjust.ts';
 import { matchKey } from './compare.ts';
-import { type Exchange, type ReplaySession, replaySession } from './session.ts';
+import { type Exchange, type ReplaySession, replaySession, sideOf } from './session.ts';
 
 /** How replies are timed: as recorded after the request, at once, or at a speed-up (x2 = half the delay). */
 export type ReplayTiming = 'recorded' | 'fast' | `x${number}`;
@@ -78,7 +78,12 @@ export class DeviceReplay {
     let framer = new StreamFramer('auto');
     link.on('data', (bytes) => {
       for (const event of framer.push(bytes)) {
-        if (event.kind === 'frame') void this.#answer(link, event.bytes, event.decoded, event.summary);
+        if (event.kind !== 'frame') continue;
+        // Only requests are answered: a master's confirm of the login we sent is an answer, not a request.
+        const who = sideOf(event.decoded, event.protocol);
+        if (who.side === 'driver' && who.initiates)
+          void this.#answer(link, event.bytes, event.decoded, event.summary);
+        else this.#note(`heard ${event.summary}`);
       }
     });
     link.on('error', (error) => this.#note(`${link.description}: ${error.message}`));
