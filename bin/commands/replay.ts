@@ -54,6 +54,7 @@ export function registerReplay(program: Command): void {
       '--rules <file>',
       'with --as driver: JSON {"ignore": ["path.*.field"]} of further fields that may differ',
     )
+    .option('--record <file>', 'with --as driver: re-record the run (the target link) as a new recording')
     .option(
       '--timeout <ms>',
       'with --as driver: wait for each reply beyond its recorded delay',

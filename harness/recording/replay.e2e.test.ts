@@ -373,6 +373,72 @@ describe('replay of 376.1 sessions', () => {
   );
 });
 
+describe('replay of the public master-station session', () => {
+  it(
+    "plays both sides against each other over TCP: the master's quirks (C=0B confirms, PW and Tp, EC) survive",
+    async () => {
+      const file = fixture('public-master-quirks.jsonl');
+      const device = new CliProcess([
+        'replay',
+        file,
+        '--as',
+        'device',
+        '--port',
+        'tcp-listen:127.0.0.1:0',
+        '--timing',
+        'fast',
+      ]);
+      const [, port] = await device.waitFor(/on 127\.0\.0\.1:(\d+); Ctrl-C stops/);
+      const rerecorded = join(dir, 'public-driver.jsonl');
+      const strict = await runCli([
+        'replay',
+        file,
+        '--as',
+        'driver',
+        '--target',
+        `tcp:127.0.0.1:${port}`,
+        '--record',
+        rerecorded,
+      ]);
+      // The device echoes the request's Tp (docs/gdw376.md §3.1), where the published reply carried its own:
+      // the only difference is the reply's send time.
+      expect(strict.code).toBe(1);
+      const rows = strict.out.filter((l) => /^ {2}\S+\./.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+      expect(rows).toEqual(['aux.tp.sendTime']);
+      expect(strict.err.join('\n')).toMatch(/login F1 .*: answered as recorded/);
+      expect(strict.err.join('\n')).toMatch(/heartbeat F3 .*: answered as recorded/);
+      const again = await readRecording(rerecorded);
+      const frames = again.records.flatMap((r) => (r.type === 'frame' ? [r] : []));
+      // What the driver sent: the published confirm (C=0B) for the login, then the forward with PW and Tp.
+      expect(frames.filter((f) => f.dir === 'ab').map((f) => f.hex.slice(12, 14))).toEqual([
+        '0B',
+        '0B',
+        '4B',
+      ]);
+      const reply = frames.find((f) => f.dir === 'ba' && /forward-reply/.test(f.summary));
+      expect(reply?.summary).toMatch(/= 6\.78 kWh/);
+      // EC 4F 00 kept, then the request's Tp (PFC 00, 23:51:13 on the 21st as 13 51 23 21, delay 5), CS, end.
+      expect(reply?.hex).toMatch(/4F00001351232105[0-9A-F]{2}16$/);
+
+      const lenient = await runCli([
+        'replay',
+        file,
+        '--as',
+        'driver',
+        '--target',
+        `tcp:127.0.0.1:${port}`,
+        '--ignore',
+        'time',
+      ]);
+      expect(lenient.out.at(-1)).toBe('same replies as recorded');
+      expect(lenient.code).toBe(0);
+      expect(await device.stop()).toBe(0);
+      await device.waitFor(/^replay: answered 2, unmatched 0$/);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});
+
 describe('meterlab diff', () => {
   it('finds nothing between a recording and itself, and the value fields between two sessions', async () => {
     const a = await readRecording(fixture('pty-cjt188.jsonl'));
