@@ -100,6 +100,52 @@ describe('--record on meters and poll (serial, a real pty pair)', () => {
   );
 });
 
+describe('meterlab decode --recording --follow', () => {
+  it(
+    'prints each frame of a recording while meters --record is still writing it, and ends at its end line',
+    async () => {
+      const p = await createPtyPair();
+      pairs.push(p);
+      const file = join(dir, 'live.jsonl');
+      const meters = new CliProcess([
+        'meters',
+        '--port',
+        p.paths[1],
+        '--protocol',
+        'cjt188',
+        '--meters',
+        '101001',
+        '--record',
+        file,
+      ]);
+      await meters.waitFor(/^serving 1 cjt188 meter/);
+      const follow = new CliProcess(['decode', '--recording', file, '--follow']);
+      const poll = await runCli([
+        'poll',
+        '--port',
+        p.paths[0],
+        '--protocol',
+        'cjt188',
+        '--meter',
+        '101001',
+        '--json',
+      ]);
+      expect(poll.code).toBe(0);
+      const value = JSON.parse(poll.out[0]).reading.value as number;
+      // Printed while the recording is still open: the reply as meters sent it (ab), decoded.
+      await follow.waitFor(/"dir":"ab","summary":"cjt188 reply read-reply/);
+      expect(follow.child.exitCode).toBe(null);
+      const reply = follow.out.map((l) => JSON.parse(l)).find((l) => l.dir === 'ab');
+      expect(reply).toMatchObject({ link: 'bus', body: { data: { current: { value } } } });
+      expect(await meters.stop()).toBe(0);
+      // The end line closes the follow by itself.
+      expect(await follow.exited).toBe(0);
+      expect(follow.out.map((l) => JSON.parse(l).dir)).toEqual(['ba', 'ab']);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});
+
 describe('--record on sim, master and relay (real TCP and WebSocket)', () => {
   it(
     'a point-read through the relay is in all three recordings: NDJSON at the relay, 376.1 at sim and master',
