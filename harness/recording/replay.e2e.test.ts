@@ -378,6 +378,7 @@ describe('replay of the public master-station session', () => {
     "plays both sides against each other over TCP: the master's quirks (C=0B confirms, PW and Tp, EC) survive",
     async () => {
       const file = fixture('public-master-quirks.jsonl');
+      const deviceRecording = join(dir, 'public-device.jsonl');
       const device = new CliProcess([
         'replay',
         file,
@@ -387,6 +388,8 @@ describe('replay of the public master-station session', () => {
         'tcp-listen:127.0.0.1:0',
         '--timing',
         'fast',
+        '--record',
+        deviceRecording,
       ]);
       const [, port] = await device.waitFor(/on 127\.0\.0\.1:(\d+); Ctrl-C stops/);
       const rerecorded = join(dir, 'public-driver.jsonl');
@@ -434,6 +437,19 @@ describe('replay of the public master-station session', () => {
       expect(lenient.code).toBe(0);
       expect(await device.stop()).toBe(0);
       await device.waitFor(/^replay: answered 2, unmatched 0$/);
+      // The device's own recording of both runs: it sent login, heartbeat and the forward reply each time.
+      const atDevice = await readRecording(deviceRecording);
+      expect(atDevice.records.at(-1)).toMatchObject({ type: 'event', event: 'end' });
+      const sent = atDevice.records.flatMap((r) => (r.type === 'frame' && r.dir === 'ab' ? [r.summary] : []));
+      expect(sent.map((s) => s.replace(/ seq .*/, ''))).toEqual(
+        Array(2)
+          .fill([
+            'gdw376 up prm AFN 02H login F1',
+            'gdw376 up prm AFN 02H heartbeat F3',
+            'gdw376 up resp AFN 10H forward-reply F1',
+          ])
+          .flat(),
+      );
     },
     PROCESS_TEST_TIMEOUT_MS,
   );
