@@ -27,6 +27,13 @@ const DECODERS = {
  * (docs/cjt188.md §1.2). A whole frame from any decoder wins (each checks its own checksum); otherwise the
  * verdict — need-more or error — is that of the most specific layout the bytes fit, so a DL/T 645 frame with
  * a bad checksum is reported as that, not as a CJ/T 188 frame still waiting for bytes.
+ *
+ * A layout fits "as far as the bytes go", so before its header is complete (376.1: the six bytes `68 L L 68`;
+ * DL/T 645: up to its second 68H; CJ/T 188: 68H and the type byte) it is only a guess. An error from a layout
+ * that is only a guess is held back as need-more while another candidate still needs more bytes: `68 10 00`
+ * is a 376.1 header with a bad L so far, but the next bytes may make it a CJ/T 188 frame of a cold-water meter.
+ * Without this the verdict depended on how the bytes were chunked (an error on `68 10 00` alone, the CJ/T 188
+ * frame on the whole): any chunking now gives the same frames (auto.test.ts).
  */
 export function decodeAuto(
   buf: Uint8Array,
@@ -37,13 +44,17 @@ export function decodeAuto(
   // layout says. Decoders whose layout does not fit run only when no fitting one found a frame.
   let fitting = 0; // bit i: SPECIFICITY[i] is a candidate whose layout fits
   let mostSpecific: DecodeResult<AnyFrame> | undefined;
+  let mostSpecificName: ProtocolName | undefined;
   for (let i = 0; i < SPECIFICITY.length; i++) {
     const p = SPECIFICITY[i];
     if (!only.includes(p) || !fitsLayout(p, buf)) continue;
     fitting |= 1 << i;
     const result = DECODERS[p](buf);
     if (result.kind === 'frame') return result;
-    mostSpecific ??= result;
+    if (!mostSpecific) {
+      mostSpecific = result;
+      mostSpecificName = p;
+    }
   }
   let needMore = false;
   let skip = Number.POSITIVE_INFINITY;
@@ -60,7 +71,21 @@ export function decodeAuto(
       needMore = true;
     }
   }
-  if (mostSpecific) return mostSpecific;
+  if (mostSpecific) {
+    // A fitting layout's error before its header is complete waits for the candidates that still need more.
+    if (mostSpecific.kind === 'error' && !headerComplete(mostSpecificName!, buf)) {
+      for (let i = 0; i < SPECIFICITY.length; i++) {
+        const p = SPECIFICITY[i];
+        if (p === mostSpecificName || !only.includes(p)) continue;
+        if (!(fitting & (1 << i))) {
+          if (needMore) return { kind: 'need-more' };
+          continue;
+        }
+        if (DECODERS[p](buf).kind === 'need-more') return { kind: 'need-more' };
+      }
+    }
+    return mostSpecific;
+  }
   // Junk: skip no further than the most careful decoder, so no protocol loses a frame that starts early.
   if (needMore) return { kind: 'need-more' };
   return { kind: 'error', error: lastError!, skip: Math.max(1, skip) };
@@ -78,6 +103,16 @@ function fitsLayout(protocol: ProtocolName, buf: Uint8Array): boolean {
   if (protocol !== 'gdw376') return meterProtocol(protocol).fitsHeader(buf);
   if (buf.length === 0 || buf[0] !== 0x68) return false;
   return byteIs(buf, 3, buf[1]) && byteIs(buf, 4, buf[2]) && byteIs(buf, 5, 0x68);
+}
+
+/** Bytes of each layout's header after any FE preamble: up to and including what identifies the layout. */
+const HEADER_LENGTH: Record<string, number> = { gdw376: 6, dlt645: 8, cjt188: 2 };
+
+/** Whether the whole header of the protocol's layout is there (a fit is then a fit, not a guess). */
+function headerComplete(protocol: ProtocolName, buf: Uint8Array): boolean {
+  let p = 0;
+  if (protocol !== 'gdw376') while (p < buf.length && buf[p] === 0xfe) p++;
+  return buf.length - p >= (HEADER_LENGTH[protocol] ?? 1);
 }
 
 /** True when byte `i` is `value`, or is not there yet (a prefix fits as far as it goes). */

@@ -2,10 +2,10 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { LOGIN_POLICIES, loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { addRecordOption, startRecording } from '../record-option.ts';
 
 export function registerMaster(program: Command): void {
-  program
-    .command('master')
+  addRecordOption(program.command('master'))
     .description(
       'run the master station: concentrators log in over Q/GDW 1376.1, clients point-read over NDJSON',
     )
@@ -59,8 +59,10 @@ export function registerMaster(program: Command): void {
       300,
     )
     .action(async (o) => {
+      const recording = startRecording(o.record, 'meterlab master');
       const master = new MasterStation({
         clientIdleTimeoutMs: o.clientIdleTimeout * 1000,
+        wrapConcentratorLink: recording?.wrapper({ prefix: 'conn' }),
         listen: parseEndpoint(o.listen, '--listen'),
         api: parseEndpoint(o.api, '--api'),
         confirmForm: o.confirm,
@@ -86,5 +88,6 @@ export function registerMaster(program: Command): void {
       );
       await untilInterrupted();
       await master.stop();
+      recording?.close();
     });
 }

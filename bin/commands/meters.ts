@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { type MeterProtocolName, meterProtocol, meterProtocolNames } from '../../protocols/registry.ts';
 import type { Clock } from '../../simulator/clock/clock.ts';
+import type { Link } from '../../simulator/link/link.ts';
 import { SerialLink } from '../../simulator/link/serial-link.ts';
 import {
   formatSerialSettings,
@@ -18,6 +19,7 @@ import {
   type SimulatedMeter,
 } from '../../simulator/meter/index.ts';
 import { parseUtcOffset } from '../meter-clock.ts';
+import { addRecordOption, startRecording } from '../record-option.ts';
 import { untilInterrupted } from './vport.ts';
 
 /** Line-setting flags shared by `meterlab meters` and `meterlab poll`. */
@@ -97,6 +99,7 @@ export interface MetersFlags extends SerialFlags {
   valve: 'open' | 'closed';
   /** Zone of the meters' clocks, minutes east of UTC (`--meter-utc-offset`). @defaultValue 480 */
   meterUtcOffset?: number;
+  record?: string;
 }
 
 /** Every meter option with its default, for callers that build flags in code (tests). */
@@ -169,12 +172,12 @@ export function guessWire(port: string): 'simulated' | 'physical' {
  */
 export async function startMeters(
   flags: MetersFlags,
-  options: { log?: (line: string) => void; clock?: Clock } = {},
+  options: { log?: (line: string) => void; clock?: Clock; wrapLink?: (link: Link) => Link } = {},
 ): Promise<MeterHost> {
   const meters = metersFromFlags(flags, options.clock);
   const link = serialLinkFromFlags(flags.port, flags, options.clock);
   return MeterHost.start({
-    link,
+    link: options.wrapLink?.(link) ?? link,
     meters,
     clock: options.clock,
     turnaroundMs: flags.turnaround,
@@ -227,7 +230,7 @@ export function registerMeters(program: Command): void {
         'who models wire time: the simulated bus (pty) or a physical RS-485 line',
       ).choices(['simulated', 'physical']),
     );
-  addSerialOptions(command)
+  addRecordOption(addSerialOptions(command))
     .addHelpText(
       'after',
       `
@@ -239,7 +242,13 @@ Example:
     )
     .action(async (flags: MetersFlags) => {
       const log = (line: string) => process.stderr.write(`${line}\n`);
-      const host = await startMeters(flags, { log });
+      const recording = startRecording(flags.record, 'meterlab meters');
+      const host = await startMeters(flags, { log, wrapLink: recording?.wrapper({ name: 'bus' }) }).catch(
+        (error: unknown) => {
+          recording?.close();
+          throw error;
+        },
+      );
       log(
         `serving ${host.meters.length} ${flags.protocol} meter(s) ${host.meters.map((m) => m.address).join(', ')} on ${flags.port} ` +
           `(${host.link instanceof SerialLink ? host.link.describeSettings() : formatSerialSettings(host.bus.settings)}); Ctrl-C to stop`,
@@ -248,6 +257,7 @@ Example:
       const errored = new Promise<Error>((resolve) => host.link.once('error', resolve));
       const outcome = await Promise.race([untilInterrupted(), closed, errored]);
       await host.close();
+      recording?.close();
       if (outcome instanceof Error) throw outcome;
       if (outcome === 'closed') throw new Error(`${flags.port} closed`);
     });

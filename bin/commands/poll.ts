@@ -4,6 +4,7 @@ import { meterProtocolNames } from '../../protocols/registry.ts';
 import type { Clock } from '../../simulator/clock/clock.ts';
 import type { Link } from '../../simulator/link/link.ts';
 import { formatMeterTime, parseUtcOffset } from '../meter-clock.ts';
+import { addRecordOption, startRecording } from '../record-option.ts';
 import { addSerialOptions, intArg, type SerialFlags, serialLinkFromFlags } from './meters.ts';
 
 /** Flags of `meterlab poll`. */
@@ -21,6 +22,7 @@ export interface PollFlags extends SerialFlags {
   diOrder: 'low-first' | 'high-first';
   /** Zone the meter's clock is printed in, minutes east of UTC. @defaultValue 480 */
   meterUtcOffset?: number;
+  record?: string;
 }
 
 /** Every poll option with its default, for callers that build flags in code (tests). */
@@ -89,8 +91,13 @@ export async function runPoll(
   flags: PollFlags,
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ): Promise<void> {
-  const link = serialLinkFromFlags(flags.port, flags);
-  await link.open();
+  const recording = startRecording(flags.record, 'meterlab poll');
+  const serial = serialLinkFromFlags(flags.port, flags);
+  const link = recording?.wrap(serial, { name: 'bus' }) ?? serial;
+  await link.open().catch((error: unknown) => {
+    recording?.close();
+    throw error;
+  });
   try {
     for (const line of await pollOnLink(link, flags)) out(line);
   } catch (error) {
@@ -98,6 +105,7 @@ export async function runPoll(
     throw error;
   } finally {
     await link.close();
+    recording?.close();
   }
 }
 
@@ -139,7 +147,7 @@ export function registerPoll(program: Command): void {
         .choices(['low-first', 'high-first'])
         .default('low-first'),
     );
-  addSerialOptions(command)
+  addRecordOption(addSerialOptions(command))
     .addHelpText(
       'after',
       `

@@ -1,11 +1,12 @@
 import { type Command, Option } from 'commander';
 import { Relay } from '../../harness/relay/index.ts';
+import { TcpClientLink } from '../../simulator/link/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { addRecordOption, startRecording } from '../record-option.ts';
 
 export function registerRelay(program: Command): void {
-  program
-    .command('relay')
+  addRecordOption(program.command('relay'))
     .description(
       'run the WebSocket relay: browsers and scripts send point-reads, it forwards them to the master',
     )
@@ -25,9 +26,12 @@ export function registerRelay(program: Command): void {
     .action(async (o) => {
       if (Boolean(o.cert) !== Boolean(o.key)) throw new TypeError('--cert and --key go together');
       const listen = parseEndpoint(o.listen, '--listen');
+      const master = parseEndpoint(o.master, '--master');
+      const recording = startRecording(o.record, 'meterlab relay');
       const relay = new Relay({
         ...listen,
-        master: parseEndpoint(o.master, '--master'),
+        master,
+        masterLink: recording && (() => recording.wrap(new TcpClientLink(master), { prefix: 'master' })),
         encoding: o.encoding,
         token: o.token,
         allowedOrigins: o.origin,
@@ -42,5 +46,6 @@ export function registerRelay(program: Command): void {
       await relay.start();
       await untilInterrupted();
       await relay.stop();
+      recording?.close();
     });
 }

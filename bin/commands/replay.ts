@@ -54,6 +54,7 @@ export function registerReplay(program: Command): void {
       '--rules <file>',
       'with --as driver: JSON {"ignore": ["path.*.field"]} of further fields that may differ',
     )
+    .option('--record <file>', 're-record the run (the link to the device or driver) as a new recording')
     .option(
       '--timeout <ms>',
       'with --as driver: wait for each reply beyond its recorded delay',
@@ -72,6 +73,7 @@ export function registerReplay(program: Command): void {
           port: parseEndpoint(flags.port, '--port'),
           timing,
           unmatched: flags.unmatched,
+          record: flags.record ? fileSink(flags.record) : undefined,
           onNote: (line) => process.stdout.write(`${line}\n`),
         });
         await replay.start();

@@ -11,6 +11,7 @@ import {
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
 import { formatUtcOffset, parseUtcOffset } from '../meter-clock.ts';
+import { addRecordOption, startRecording } from '../record-option.ts';
 
 /**
  * `meterlab sim`: runs a simulated fleet of concentrators and meters against a master station, from a scenario
@@ -18,8 +19,7 @@ import { formatUtcOffset, parseUtcOffset } from '../meter-clock.ts';
  * and a live status line, and stops cleanly on Ctrl-C.
  */
 export function registerSim(program: Command): void {
-  program
-    .command('sim')
+  addRecordOption(program.command('sim'))
     .description('run a simulated fleet of concentrators (Q/GDW 1376.1) and meters against a master station')
     .option(
       '--scenario <file>',
@@ -54,8 +54,10 @@ export function registerSim(program: Command): void {
     .action(async (o) => {
       const scenario = buildScenario(o);
       if (o.printFleet) process.stdout.write(`${JSON.stringify(fleetSummary(scenario))}\n`);
+      const recording = startRecording(o.record, 'meterlab sim');
       const fleet = new Fleet({
         scenario,
+        session: recording ? { wrapLink: recording.wrapper({ prefix: 'up' }) } : undefined,
         meterDevices: o.meterDevices as MeterDevices,
         meterUtcOffsetMinutes: o.meterUtcOffset,
         log: o.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
@@ -83,6 +85,7 @@ export function registerSim(program: Command): void {
       } finally {
         if (interval) clearInterval(interval);
         await fleet.stop();
+        recording?.close();
         writeStatus(fleet.status(), true);
       }
     });

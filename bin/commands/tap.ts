@@ -40,7 +40,8 @@ export function registerTap(program: Command): void {
       'after',
       `
 Ctrl-C stops the tap and closes the recording cleanly. With tcp-listen first, each accepted connection is
-forwarded to b over its own connection and recorded as its own link (conn1, conn2 …).
+forwarded to b over its own connection and recorded as its own link (conn1, conn2 …), several
+at once (up to 64; one more is closed at once with a note saying so).
 
 Examples:
   meterlab tap serial:/dev/ttyUSB0@2400-8E1 serial:/tmp/vp/ttyV0 --out field.jsonl

@@ -110,10 +110,10 @@ const DECODERS: Record<ProtocolName, (buf: Uint8Array) => DecodeResult<AnyFrame>
 
 /**
  * `decodeAuto`, except that an error is final only when no protocol could still complete a frame from these
- * bytes. `decodeAuto` alone is not chunk-invariant: on `68 10 00` the 376.1 layout still fits and its decoder
- * rejects the L field, while the same bytes followed by the rest of a CJ/T 188 frame decode as that frame
- * (found by framing's chunking property; reported to the owner of protocols/auto.ts). Waiting while any
- * decoder asks for more makes the verdict the same whatever the chunking; the buffer bound still applies.
+ * bytes. `decodeAuto` is chunk-invariant (it holds back an error of a layout whose header is not complete yet,
+ * the `68 10 00` case, see protocols/auto.ts); a recording goes further and also waits when a complete 376.1
+ * header is followed by a bad frame while a meter protocol could still complete one, so that no meter frame
+ * that happens to look like a 376.1 header is lost from a recording. The buffer bound still applies.
  */
 function decodeSteady(buf: Uint8Array, only: readonly ProtocolName[]): DecodeResult<AnyFrame> {
   const result = decodeAuto(buf, only);

@@ -25,6 +25,19 @@ describe('learnScenario', () => {
     );
   });
 
+  it('gives each meter its last recorded reading as its baseReading', async () => {
+    const loaded = parseScenario(
+      learnScenario(await readRecording(fixture('tcp-376.jsonl')), 'field'),
+      'learned',
+    );
+    const meters = loaded.concentrators[0].ports[0].meters;
+    expect(meters.map((m) => [m.address, m.baseReading])).toEqual([
+      ['00000000101001', 4914.06],
+      ['00000000101002', 3595.48],
+      ['000000000042', 4174.07],
+    ]);
+  });
+
   it('puts meters heard on a serial link under a concentrator named learned', async () => {
     const scenario = learnScenario(await readRecording(fixture('pty-cjt188.jsonl')), 'bus');
     expect(scenario.concentrators.map((c) => c.alias)).toEqual(['learned']);

@@ -11,7 +11,10 @@ interface LearnedMeter {
   kind: string;
   diOrder?: 'high-first' | 'low-first';
   preamble?: number;
-  lastReading?: string;
+  /** The value of the last reply that carried a reading (m³, or kWh for heat and electricity). */
+  lastReading?: number;
+  /** Its unit as the reply gave it ("m3", "kWh"). */
+  lastUnit?: string;
 }
 
 interface LearnedConcentrator {
@@ -27,9 +30,9 @@ interface LearnedConcentrator {
  * protocol, kind (the CJ/T 188 meter type; DL/T 645 is electricity), the DI byte order and FE preamble count
  * of its replies; every concentrator (A1, A2) with the heartbeat period seen (the median gap between its
  * heartbeats; 60 s when fewer than two were recorded). Meters heard without a concentrator go on port 1 of a
- * concentrator named `learned` (A 0000/1). The scenario schema has no field for a meter's reading, so each
- * meter's last reading is written in the scenario's `description` (the consumption model of the seed decides
- * what the look-alike meters read). Validated with the scenario schema before it is returned.
+ * concentrator named `learned` (A 0000/1). Each meter's last reading is its `baseReading`, so the look-alike
+ * meter starts from the value the real one last gave (the seed's consumption adds to it from then on).
+ * Validated with the scenario schema before it is returned.
  */
 export function learnScenario(recording: Recording, name: string): Scenario {
   const concentrators = new Map<string, LearnedConcentrator>();
@@ -59,9 +62,13 @@ export function learnScenario(recording: Recording, name: string): Scenario {
         m.kind = frame.meterTypeName;
       if (body.diOrder === 'high-first' || body.diOrder === 'low-first') m.diOrder = body.diOrder;
       const current = (body.data as { current?: { value: number; unit: string } } | undefined)?.current;
-      if (current) m.lastReading = `${current.value} ${current.unit}`;
-    } else if (body.kind === 'read-reply') {
-      m.lastReading = `${String(body.value)} ${String(body.unit ?? '')}`.trim();
+      if (current && Number.isFinite(current.value) && current.value >= 0) {
+        m.lastReading = current.value;
+        m.lastUnit = current.unit;
+      }
+    } else if (body.kind === 'read-reply' && typeof body.value === 'number' && body.value >= 0) {
+      m.lastReading = body.value;
+      m.lastUnit = String(body.unit ?? '');
     }
   };
   for (const r of recording.records) {
@@ -97,7 +104,8 @@ export function learnScenario(recording: Recording, name: string): Scenario {
         ports: [...c.ports].map(([port, meters]) => ({
           port,
           meters: [...meters.values()].map((m) => {
-            if (m.lastReading) readings.push(`${m.address} ${m.lastReading}`);
+            if (m.lastReading !== undefined)
+              readings.push(`${m.address} ${m.lastReading} ${m.lastUnit ?? ''}`.trim());
             return {
               address: m.address,
               protocol: m.protocol,
@@ -110,12 +118,13 @@ export function learnScenario(recording: Recording, name: string): Scenario {
                     },
                   }
                 : {}),
+              ...(m.lastReading !== undefined ? { baseReading: m.lastReading } : {}),
             };
           }),
         })),
       })),
   };
-  scenario.description = `Learned from ${recording.file} (${recording.header.source}).${readings.length > 0 ? ` Last readings: ${readings.join(', ')}.` : ''}`;
+  scenario.description = `Learned from ${recording.file} (${recording.header.source}); each meter's baseReading is its last recorded reading${readings.length > 0 ? ` (${readings.join(', ')})` : ''}.`;
   // Validation by the scenario loader: a learned scenario is one `meterlab sim --scenario` accepts.
   parseScenario(scenario, `scenario learned from ${recording.file}`);
   return scenario as unknown as Scenario;

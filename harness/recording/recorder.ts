@@ -77,7 +77,8 @@ export class Recorder {
   addLink(link: RecordedLink, t = this.now()): void {
     if (this.#links.has(link.name)) throw new TypeError(`two links named "${link.name}"`);
     this.#track(link);
-    this.#writer.write({ type: 'link', t: this.#time(t), link });
+    // A link that opens after the recording was closed (a late reconnect during Ctrl-C) is known, not written.
+    if (!this.#closed) this.#writer.write({ type: 'link', t: this.#time(t), link });
   }
 
   hasLink(name: string): boolean {

@@ -259,6 +259,202 @@ describe('replay of the TCP recording', () => {
   );
 });
 
+describe('replay of 376.1 sessions', () => {
+  it(
+    'plays the master of the TCP recording at a concentrator that connects to it: login confirmed, forwards compared',
+    async () => {
+      const run = async (ignore: string) => {
+        const driver = new CliProcess([
+          'replay',
+          fixture('tcp-376.jsonl'),
+          '--as',
+          'driver',
+          '--target',
+          'tcp-listen:127.0.0.1:0',
+          '--ignore',
+          ignore,
+        ]);
+        const [, port] = await driver.waitFor(/listening on 127\.0\.0\.1:(\d+) for the device under test/);
+        const sim = new CliProcess([
+          'sim',
+          '--scenario',
+          fixture('chain-scenario.json'),
+          '--master',
+          `127.0.0.1:${port}`,
+          '--status-interval',
+          '0',
+          '--verbose',
+        ]);
+        const code = await driver.exited;
+        // The concentrator was confirmed by the recorded confirm and stayed online for the three forwards.
+        await driver.waitFor(/login F1 .*: answered as recorded/);
+        await sim.stop();
+        return { code, out: driver.out, err: driver.err };
+      };
+      const same = await run('value,time');
+      expect(same.out.at(-1)).toBe('same replies as recorded');
+      expect(same.code).toBe(0);
+      // The readings move with the clock since the recording was made: only the value fields differ.
+      const moved = await run('time');
+      expect(moved.code).toBe(1);
+      const rows = moved.out.filter((l) => /^ {2}units\./.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+      expect(rows.length).toBeGreaterThan(0);
+      for (const row of rows) expect(row).toMatch(/\.(value|settlement\.value|current\.value)$/);
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'stands in for the concentrator of a master-side recording (master --record): the same readings again',
+    async () => {
+      const recorded = join(dir, 'master-side.jsonl');
+      const startMaster = async (record?: string) => {
+        const master = new CliProcess([
+          'master',
+          '--listen',
+          '127.0.0.1:0',
+          '--api',
+          '127.0.0.1:0',
+          '--scenario',
+          fixture('chain-scenario.json'),
+          ...(record ? ['--record', record] : []),
+        ]);
+        const [, listen, api] = await master.waitFor(
+          /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
+        );
+        return { master, listen, api: Number(api) };
+      };
+      const readBoth = async (api: number) => {
+        const client = await LineClient.connect(api);
+        try {
+          const water = await client.request({ type: 'read', id: 'w', concentrator: '101', meter: '101002' });
+          const power = await client.request({ type: 'read', id: 'p', concentrator: '101', meter: '42' });
+          return [water, power] as { value: number }[];
+        } finally {
+          client.socket.destroy();
+        }
+      };
+      const first = await startMaster(recorded);
+      const sim = new CliProcess([
+        'sim',
+        '--scenario',
+        fixture('chain-scenario.json'),
+        '--master',
+        `127.0.0.1:${first.listen}`,
+        '--status-interval',
+        '0',
+      ]);
+      await first.master.waitFor(/^login 017102082/);
+      const live = await readBoth(first.api);
+      await sim.stop();
+      await first.master.stop();
+
+      const second = await startMaster();
+      const device = new CliProcess([
+        'replay',
+        recorded,
+        '--as',
+        'device',
+        '--port',
+        `tcp:127.0.0.1:${second.listen}`,
+        '--timing',
+        'fast',
+      ]);
+      await second.master.waitFor(/^login 017102082/);
+      const replayed = await readBoth(second.api);
+      expect(replayed.map((r) => r.value)).toEqual(live.map((r) => r.value));
+      // The master's confirm of the login is heard, not answered; both forwards matched.
+      await device.waitFor(/^heard gdw376 down resp AFN 00H confirm/);
+      expect(await device.stop()).toBe(0);
+      await device.waitFor(/^replay: answered 2, unmatched 0$/);
+      await second.master.stop();
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});
+
+describe('replay of the public master-station session', () => {
+  it(
+    "plays both sides against each other over TCP: the master's quirks (C=0B confirms, PW and Tp, EC) survive",
+    async () => {
+      const file = fixture('public-master-quirks.jsonl');
+      const deviceRecording = join(dir, 'public-device.jsonl');
+      const device = new CliProcess([
+        'replay',
+        file,
+        '--as',
+        'device',
+        '--port',
+        'tcp-listen:127.0.0.1:0',
+        '--timing',
+        'fast',
+        '--record',
+        deviceRecording,
+      ]);
+      const [, port] = await device.waitFor(/on 127\.0\.0\.1:(\d+); Ctrl-C stops/);
+      const rerecorded = join(dir, 'public-driver.jsonl');
+      const strict = await runCli([
+        'replay',
+        file,
+        '--as',
+        'driver',
+        '--target',
+        `tcp:127.0.0.1:${port}`,
+        '--record',
+        rerecorded,
+      ]);
+      // The device echoes the request's Tp (docs/gdw376.md §3.1), where the published reply carried its own:
+      // the only difference is the reply's send time.
+      expect(strict.code).toBe(1);
+      const rows = strict.out.filter((l) => /^ {2}\S+\./.test(l)).map((l) => l.trim().split(/\s+/)[0]);
+      expect(rows).toEqual(['aux.tp.sendTime']);
+      expect(strict.err.join('\n')).toMatch(/login F1 .*: answered as recorded/);
+      expect(strict.err.join('\n')).toMatch(/heartbeat F3 .*: answered as recorded/);
+      const again = await readRecording(rerecorded);
+      const frames = again.records.flatMap((r) => (r.type === 'frame' ? [r] : []));
+      // What the driver sent: the published confirm (C=0B) for the login, then the forward with PW and Tp.
+      expect(frames.filter((f) => f.dir === 'ab').map((f) => f.hex.slice(12, 14))).toEqual([
+        '0B',
+        '0B',
+        '4B',
+      ]);
+      const reply = frames.find((f) => f.dir === 'ba' && /forward-reply/.test(f.summary));
+      expect(reply?.summary).toMatch(/= 6\.78 kWh/);
+      // EC 4F 00 kept, then the request's Tp (PFC 00, 23:51:13 on the 21st as 13 51 23 21, delay 5), CS, end.
+      expect(reply?.hex).toMatch(/4F00001351232105[0-9A-F]{2}16$/);
+
+      const lenient = await runCli([
+        'replay',
+        file,
+        '--as',
+        'driver',
+        '--target',
+        `tcp:127.0.0.1:${port}`,
+        '--ignore',
+        'time',
+      ]);
+      expect(lenient.out.at(-1)).toBe('same replies as recorded');
+      expect(lenient.code).toBe(0);
+      expect(await device.stop()).toBe(0);
+      await device.waitFor(/^replay: answered 2, unmatched 0$/);
+      // The device's own recording of both runs: it sent login, heartbeat and the forward reply each time.
+      const atDevice = await readRecording(deviceRecording);
+      expect(atDevice.records.at(-1)).toMatchObject({ type: 'event', event: 'end' });
+      const sent = atDevice.records.flatMap((r) => (r.type === 'frame' && r.dir === 'ab' ? [r.summary] : []));
+      expect(sent.map((s) => s.replace(/ seq .*/, ''))).toEqual(
+        Array(2)
+          .fill([
+            'gdw376 up prm AFN 02H login F1',
+            'gdw376 up prm AFN 02H heartbeat F3',
+            'gdw376 up resp AFN 10H forward-reply F1',
+          ])
+          .flat(),
+      );
+    },
+    PROCESS_TEST_TIMEOUT_MS,
+  );
+});
+
 describe('meterlab diff', () => {
   it('finds nothing between a recording and itself, and the value fields between two sessions', async () => {
     const a = await readRecording(fixture('pty-cjt188.jsonl'));

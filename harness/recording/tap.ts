@@ -1,5 +1,10 @@
-import type { Link } from '../../simulator/link/index.ts';
-import { formatSerialSettings, TcpServerLink } from '../../simulator/link/index.ts';
+import {
+  formatSerialSettings,
+  type Link,
+  listenTcp,
+  type TcpListener,
+  type TcpSocketLink,
+} from '../../simulator/link/index.ts';
 import { describeEndpoint, type Endpoint, linkFor } from './endpoint.ts';
 import type { Framing, RecordedLink } from './format.ts';
 import { type RecordedEvent, Recorder } from './recorder.ts';
@@ -20,20 +25,38 @@ export interface TapOptions {
   onNote?: (line: string) => void;
   /** Size bound of the recording file, in bytes. */
   maxBytes?: number;
+  /**
+   * With a `tcp-listen` first endpoint: connections forwarded at once. One more is closed at once, with a note
+   * and an `event` line saying so. @defaultValue 64
+   */
+  maxConnections?: number;
+}
+
+/** One accepted connection and its own connection to `b`. */
+interface Forward {
+  name: string;
+  remote: string;
+  a: TcpSocketLink;
+  b: TapLink | undefined;
+  closing: boolean;
 }
 
 /**
  * A man in the middle between two endpoints that forwards bytes both ways unchanged and records every chunk
  * (and the frames in them) on the way. Serial ↔ serial, serial ↔ TCP, and a TCP proxy: with `a` a
- * `tcp-listen`, each accepted connection gets its own connection to `b` and its own link in the recording
- * (`conn1`, `conn2` …; one connection at a time, the listener's policy). A link that is not listening
- * closing ends the tap (`done` resolves); `stop()` ends it from outside (Ctrl-C).
+ * `tcp-listen`, the tap listens through `listenTcp` (simulator/link) and each accepted connection gets its own
+ * connection to `b` and its own link in the recording (`conn1`, `conn2` …), several at once — a master station
+ * sees each concentrator behind the tap as it would without it (up to `maxConnections`). When either side of
+ * a connection closes, the other is closed too. A link that is not listening closing ends the tap (`done`
+ * resolves); `stop()` ends it from outside (Ctrl-C).
  */
 export class Tap {
   readonly recorder: Recorder;
   readonly #options: TapOptions;
   #a: Link | undefined;
   #bTap: TapLink | undefined;
+  #listener: TcpListener | undefined;
+  readonly #forwards = new Set<Forward>();
   #connections = 0;
   #stopping = false;
   #resolveDone!: (reason: string) => void;
@@ -54,6 +77,10 @@ export class Tap {
     if (b.kind === 'tcp-listen' && a.kind !== 'tcp-listen') {
       // Keep the rule "a listens" simple: swap the words, not the roles, is the user's job.
       throw new TypeError('put the listening endpoint first: meterlab tap tcp-listen:HOST:PORT <other>');
+    }
+    const max = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new TypeError(`"maxConnections" must be an integer >= 1, got ${String(max)}`);
     }
     const perConnection = a.kind === 'tcp-listen';
     const links: RecordedLink[] = perConnection ? [] : [recordedLink('tap', a, b, options.framing)];
@@ -77,39 +104,58 @@ export class Tap {
 
   /** The address a listening `a` got (port 0 picks one), or undefined. */
   get listening(): { host: string; port: number } | undefined {
-    const a = this.#a;
-    if (!(a instanceof TcpServerLink)) return undefined;
-    const address = a.address();
-    return address ? { host: a.host, port: address.port } : undefined;
+    return this.#listener?.address();
+  }
+
+  /** Connections being forwarded now (listening `a` only). */
+  get connections(): number {
+    return this.#forwards.size;
   }
 
   async #open(): Promise<void> {
     const { a, b } = this.#options;
+    if (a.kind === 'tcp-listen') {
+      const listener = await listenTcp({ host: a.host, port: a.port });
+      this.#listener = listener;
+      listener.on('connection', (link) => void this.#connected(link));
+      listener.on('error', (error) => this.#note(`${listener.description}: ${error.message}`));
+      this.#note(
+        `listening on ${listener.description}, forwarding each connection to ${describeEndpoint(b)}`,
+      );
+      return;
+    }
     const aLink = linkFor(a);
     this.#a = aLink;
-    if (aLink instanceof TcpServerLink) {
-      aLink.events.on('connection', (remote) => void this.#connected(remote));
-      aLink.events.on('disconnect', (remote) => void this.#disconnected(remote));
-      await aLink.open();
-      this.#note(`listening on ${aLink.description}, forwarding each connection to ${describeEndpoint(b)}`);
-    } else {
-      await aLink.open();
-      const bTap = new TapLink(linkFor(b), this.recorder, 'tap');
-      this.#bTap = bTap;
-      await bTap.open();
-      this.#wire(aLink, bTap, 'tap');
-      aLink.once('close', () => void this.stop(`${aLink.description} closed`));
-      bTap.once('close', () => void this.stop(`${bTap.description} closed`));
-      this.#note(`forwarding ${describeEndpoint(a)} <-> ${describeEndpoint(b)}`);
-    }
+    await aLink.open();
+    const bTap = new TapLink(linkFor(b), this.recorder, 'tap');
+    this.#bTap = bTap;
+    await bTap.open();
+    this.#wire(aLink, bTap, 'tap');
+    aLink.once('close', () => void this.stop(`${aLink.description} closed`));
+    bTap.once('close', () => void this.stop(`${bTap.description} closed`));
     aLink.on('error', (error) => this.#note(`${aLink.description}: ${error.message}`));
+    this.#note(`forwarding ${describeEndpoint(a)} <-> ${describeEndpoint(b)}`);
   }
 
-  /** A accepted a connection: connect to B for it, record it as its own link. */
-  async #connected(remote: string): Promise<void> {
+  /** The listener accepted a connection: connect to B for it, record it as its own link. */
+  async #connected(aLink: TcpSocketLink): Promise<void> {
     const { a, b } = this.#options;
-    const aLink = this.#a!;
+    const remote = aLink.remote;
+    const max = this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (this.#stopping || this.#forwards.size >= max) {
+      if (!this.#stopping) {
+        this.recorder.event('', 'refused', `${remote}: ${max} connections are already forwarded`);
+        this.#note(
+          `refused ${remote}: ${max} connections are already forwarded (the tap's limit); it was closed`,
+        );
+      }
+      await aLink.close().catch(() => undefined);
+      return;
+    }
     const name = `conn${++this.#connections}`;
+    const forward: Forward = { name, remote, a: aLink, b: undefined, closing: false };
+    this.#forwards.add(forward);
+    aLink.on('error', () => undefined); // the close that follows ends the forward
     // The peer usually speaks first (a concentrator's login): hold what it sends while B is being connected.
     // Bounded: a peer that sends more than this before B answers the connect is cut off.
     const held: Uint8Array[] = [];
@@ -119,8 +165,7 @@ export class Tap {
       if (heldBytes <= MAX_HELD_BYTES) held.push(bytes.slice());
     };
     aLink.on('data', hold);
-    // The previous connection (replaced by this one) is over.
-    await this.#closeB();
+    aLink.once('close', () => void this.#end(forward, `${remote} disconnected`));
     this.recorder.addLink({ ...recordedLink(name, a, b, this.#options.framing), a: remote });
     this.recorder.event(name, 'connect', `${remote} connected`);
     this.#note(`${name}: ${remote} connected`);
@@ -133,56 +178,34 @@ export class Tap {
       aLink.off('data', hold);
       await bTap.close().catch(() => undefined);
       this.recorder.event(name, 'error', (error as Error).message);
-      this.#note(`${name}: ${(error as Error).message}; closing the accepted connection`);
-      await this.#restartListener();
+      await this.#end(forward, `${(error as Error).message}; closing the accepted connection`);
       return;
     }
     aLink.off('data', hold);
-    this.#bTap = bTap;
+    if (forward.closing) {
+      await bTap.close().catch(() => undefined);
+      return;
+    }
+    forward.b = bTap;
     const toB = this.#wire(aLink, bTap, name);
     for (const bytes of held) toB(bytes);
-    bTap.once('close', () => {
-      if (this.#bTap !== bTap || this.#stopping) return;
-      this.#note(`${name}: ${describeEndpoint(b)} closed; closing the accepted connection`);
-      void this.#restartListener();
-    });
+    bTap.once(
+      'close',
+      () => void this.#end(forward, `${describeEndpoint(b)} closed; closing the accepted connection`),
+    );
   }
 
-  async #disconnected(remote: string): Promise<void> {
-    const bTap = this.#bTap;
-    if (!bTap) return;
-    this.recorder.event(bTap.recordedAs, 'disconnect', `${remote} disconnected`);
-    this.#note(`${bTap.recordedAs}: ${remote} disconnected`);
-    await this.#closeB();
+  /** Ends one forwarded connection: both sides closed, one note. Harmless twice. */
+  async #end(forward: Forward, why: string): Promise<void> {
+    if (forward.closing) return;
+    forward.closing = true;
+    this.#forwards.delete(forward);
+    if (!this.#stopping) {
+      this.recorder.event(forward.name, 'disconnect', why);
+      this.#note(`${forward.name}: ${why}`);
+    }
+    await Promise.all([forward.a.close().catch(() => undefined), forward.b?.close().catch(() => undefined)]);
   }
-
-  async #closeB(): Promise<void> {
-    const bTap = this.#bTap;
-    this.#bTap = undefined;
-    if (!bTap) return;
-    this.#unwire?.();
-    this.#unwire = undefined;
-    await bTap.close().catch(() => undefined);
-  }
-
-  /**
-   * Today's TcpServerLink cannot drop its current connection on its own, so to end one we close the listener
-   * and listen again on the same port (issue 9's listener will make this a per-connection close).
-   */
-  async #restartListener(): Promise<void> {
-    const a = this.#a;
-    if (!(a instanceof TcpServerLink) || this.#stopping) return;
-    const port = a.address()?.port;
-    await this.#closeB();
-    const fresh = new TcpServerLink({ host: a.host, port: port ?? 0 });
-    fresh.events.on('connection', (remote) => void this.#connected(remote));
-    fresh.events.on('disconnect', (remote) => void this.#disconnected(remote));
-    await a.close();
-    this.#a = fresh;
-    await fresh.open();
-  }
-
-  #unwire: (() => void) | undefined;
 
   /** Forwards each chunk from `aLink` into the tap on B (recorded `ab`), and each chunk from B back to A. */
   #wire(aLink: Link, bTap: TapLink, name: string): (bytes: Uint8Array) => void {
@@ -199,10 +222,6 @@ export class Tap {
     aLink.on('data', toB);
     bTap.on('data', toA);
     bTap.on('error', () => undefined); // recorded by the tap link; the close that follows ends the link
-    this.#unwire = () => {
-      aLink.off('data', toB);
-      bTap.off('data', toA);
-    };
     return toB;
   }
 
@@ -214,12 +233,16 @@ export class Tap {
   async stop(reason = 'stopped'): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    await this.#closeB();
+    await Promise.all([...this.#forwards].map((f) => this.#end(f, reason)));
+    await this.#listener?.close().catch(() => undefined);
+    await this.#bTap?.close().catch(() => undefined);
     await this.#a?.close().catch(() => undefined);
     this.recorder.close();
     this.#resolveDone(reason);
   }
 }
+
+const DEFAULT_MAX_CONNECTIONS = 64;
 
 /** Bytes held from an accepted peer while its connection to `b` is made. */
 const MAX_HELD_BYTES = 1 << 20;

@@ -53,7 +53,12 @@ export function createMeter(spec: MeterSpec, context: CreateMeterContext): Simul
       `meter ${spec.address}: ${meterProtocol(spec.protocol).title} has no ${spec.kind} meter type${others.length > 0 ? `; use protocol ${others.join(' or ')}` : ''}`,
     );
   }
-  return SIMULATORS[spec.protocol](spec, common);
+  const meter = SIMULATORS[spec.protocol](spec, common);
+  if (spec.baseReading !== undefined) {
+    // The same offset a base-reading write sets: the model's consumption goes on from the given value.
+    meter.baseOffset = spec.baseReading - context.model.readingAt(meter.modelKey, meter.clock.now());
+  }
+  return meter;
 }
 
 type CommonOptions = Omit<Cjt188MeterOptions, 'kind' | 'diOrder'>;

@@ -123,6 +123,7 @@ function normaliseMeter(m: RawMeter, portProtocol: MeterProtocol): MeterSpec {
     faults: (m.faults ?? []).map((f) => ({ ...f, when: f.when ?? { always: true } })),
     valve: m.valve ?? 'open',
     batteryLow: m.batteryLow ?? false,
+    ...(m.baseReading !== undefined ? { baseReading: m.baseReading } : {}),
   };
 }
 
@@ -178,6 +179,7 @@ interface RawMeter {
   faults?: (Omit<FaultRule, 'when'> & { when?: FaultRule['when'] })[];
   valve?: 'open' | 'closed';
   batteryLow?: boolean;
+  baseReading?: number;
 }
 interface RawPort {
   port: number;

@@ -82,6 +82,8 @@ const meter = {
     faults: { type: 'array', items: faultRule },
     valve: { enum: ['open', 'closed'] },
     batteryLow: { type: 'boolean' },
+    // The reading when the meter is made (m³, kWh for heat and electricity); see MeterSpec.baseReading.
+    baseReading: { type: 'number', minimum: 0, maximum: 99999999.99 },
   },
 };
 

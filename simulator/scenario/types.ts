@@ -45,6 +45,13 @@ export interface MeterSpec {
   faults: FaultRule[];
   valve: 'open' | 'closed';
   batteryLow: boolean;
+  /**
+   * The meter's reading when it is made (m³ for water and gas, kWh for heat and electricity): the meter
+   * starts from this value and the seed's consumption model adds to it from then on, as after a CJ/T 188
+   * base-reading write (DI A016, docs/cjt188.md). `meterlab learn` writes each meter's last recorded reading here, so
+   * look-alike meters answer what the real ones did. @defaultValue the consumption model's reading alone
+   */
+  baseReading?: number;
 }
 
 export interface PortSpec {

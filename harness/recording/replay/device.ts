@@ -1,12 +1,14 @@
 import type { Clock } from '../../../simulator/clock/index.ts';
 import { realClock } from '../../../simulator/clock/index.ts';
 import { type Link, TcpServerLink } from '../../../simulator/link/index.ts';
-import { type Endpoint, linkFor } from '../endpoint.ts';
+import { describeEndpoint, type Endpoint, linkFor } from '../endpoint.ts';
 import { StreamFramer } from '../framing.ts';
+import { ProcessRecording } from '../process-recording.ts';
 import type { Recording } from '../reader.ts';
+import type { RecordingSink } from '../writer.ts';
 import { adjustReply, errorReplyFor } from './adjust.ts';
 import { matchKey } from './compare.ts';
-import { type Exchange, type ReplaySession, replaySession } from './session.ts';
+import { type Exchange, type ReplaySession, replaySession, sideOf } from './session.ts';
 
 /** How replies are timed: as recorded after the request, at once, or at a speed-up (x2 = half the delay). */
 export type ReplayTiming = 'recorded' | 'fast' | `x${number}`;
@@ -36,6 +38,8 @@ export interface DeviceReplayOptions {
   clock?: Clock;
   /** A line per request answered or not. */
   onNote?: (line: string) => void;
+  /** Record the run: the port's link is wrapped in a TapLink writing to this sink (`a` = the replay). */
+  record?: RecordingSink;
 }
 
 export interface DeviceReplayReport {
@@ -56,6 +60,7 @@ export class DeviceReplay {
   readonly #options: DeviceReplayOptions;
   readonly #byKey = new Map<string, { exchanges: Exchange[]; next: number }>();
   #link: Link | undefined;
+  #recording: ProcessRecording | undefined;
 
   constructor(options: DeviceReplayOptions) {
     this.#options = options;
@@ -73,17 +78,29 @@ export class DeviceReplay {
   }
 
   async start(): Promise<void> {
-    const link = linkFor(this.#options.port);
+    const base = linkFor(this.#options.port);
+    const { record } = this.#options;
+    this.#recording = record && new ProcessRecording(record, 'meterlab replay --as device');
+    const link =
+      this.#recording?.wrap(base, {
+        name: this.session.link,
+        peer: describeEndpoint(this.#options.port),
+      }) ?? base;
     this.#link = link;
     let framer = new StreamFramer('auto');
     link.on('data', (bytes) => {
       for (const event of framer.push(bytes)) {
-        if (event.kind === 'frame') void this.#answer(link, event.bytes, event.decoded, event.summary);
+        if (event.kind !== 'frame') continue;
+        // Only requests are answered: a master's confirm of the login we sent is an answer, not a request.
+        const who = sideOf(event.decoded, event.protocol);
+        if (who.side === 'driver' && who.initiates)
+          void this.#answer(link, event.bytes, event.decoded, event.summary);
+        else this.#note(`heard ${event.summary}`);
       }
     });
     link.on('error', (error) => this.#note(`${link.description}: ${error.message}`));
-    if (link instanceof TcpServerLink) {
-      link.events.on('connection', (remote) => {
+    if (base instanceof TcpServerLink) {
+      base.events.on('connection', (remote) => {
         framer = new StreamFramer('auto');
         this.#note(`${remote} connected`);
         void this.#sendOpening(link);
@@ -138,5 +155,6 @@ export class DeviceReplay {
 
   async stop(): Promise<void> {
     await this.#link?.close();
+    this.#recording?.close();
   }
 }

@@ -1,15 +1,17 @@
+import { confirmFor, encodeGdw376 } from '../../../protocols/gdw376/index.ts';
 import type { Clock } from '../../../simulator/clock/index.ts';
 import { realClock } from '../../../simulator/clock/index.ts';
-import type { Link } from '../../../simulator/link/index.ts';
+import { type Link, TcpServerLink } from '../../../simulator/link/index.ts';
 import { describeEndpoint, type Endpoint, linkFor } from '../endpoint.ts';
 import { type StreamFrame, StreamFramer } from '../framing.ts';
 import type { Recording } from '../reader.ts';
 import { Recorder } from '../recorder.ts';
 import { TapLink } from '../tap-link.ts';
 import type { RecordingSink } from '../writer.ts';
-import { type CompareRules, compareDecoded, type FieldDifference, sideBySide } from './compare.ts';
+import { adjustReply } from './adjust.ts';
+import { type CompareRules, compareDecoded, type FieldDifference, matchKey, sideBySide } from './compare.ts';
 import type { ReplayTiming } from './device.ts';
-import { replaySession } from './session.ts';
+import { decodeRaw, type ReplayFrame, replaySession, sideOf } from './session.ts';
 
 export interface DriverReplayOptions {
   recording: Recording;
@@ -23,6 +25,11 @@ export interface DriverReplayOptions {
   onNote?: (line: string) => void;
   /** Re-record the run: the target link is wrapped in a {@link TapLink} writing to this sink. */
   record?: RecordingSink;
+  /**
+   * How long to wait for the device's opening frames (a concentrator connecting and logging in) before the
+   * first request. @defaultValue 60000
+   */
+  openingTimeoutMs?: number;
 }
 
 export interface DriverDifference {
@@ -38,11 +45,21 @@ export interface DriverDifference {
  * recorded, the device's replies are collected (as many as were recorded, within the recorded delay plus
  * `timeoutMs`) and compared with the recorded ones field by field after decoding, under `rules`.
  * Resolves with the differences (empty: the device answers as it did).
+ *
+ * A device that speaks first is answered as the recording's driving side answered it: a concentrator's login,
+ * heartbeat or logout (376.1 AFN 02) gets the recorded confirm of the same frame (matched like replay as device
+ * matches requests), made right for it by {@link adjustReply} (RSEQ = its PSEQ, checksum recomputed); a frame
+ * the recording has no answer for gets a plain AFN 00 F1 confirm (docs/gdw376.md §3.5) — an F3 confirm names the
+ * item it confirms, so a recorded F3 confirm of a login is not reused for a heartbeat. Such frames are answered
+ * whenever they come and are never counted as replies. Before the first request the driver waits for the
+ * device's recorded opening (its login): with a `tcp-listen` target the device under test connects to us, as
+ * a concentrator connects to its master.
  */
 export async function replayAsDriver(options: DriverReplayOptions): Promise<DriverDifference[]> {
   const session = replaySession(options.recording, options.link);
   const clock = options.clock ?? realClock;
-  let link: Link = linkFor(options.target);
+  const base = linkFor(options.target);
+  let link: Link = base;
   let recorder: Recorder | undefined;
   if (options.record) {
     // `a` is this process (the driver), `b` the device under test, as for any process recording its own link.
@@ -63,12 +80,46 @@ export async function replayAsDriver(options: DriverReplayOptions): Promise<Driv
     });
     link = new TapLink(link, recorder, session.link);
   }
-  const framer = new StreamFramer('auto');
+  const target: Link = link;
+  const answers = new Map<string, ReplayFrame>();
+  for (const { request, answer } of session.answers) {
+    const key = matchKey(request.decoded);
+    if (!answers.has(key)) answers.set(key, answer);
+  }
+  let initiated = 0;
+  const answerDevice = (frame: StreamFrame) => {
+    initiated++;
+    const recorded = answers.get(matchKey(frame.decoded));
+    let answer: Uint8Array | undefined;
+    if (recorded) answer = adjustReply(frame.bytes, frame.decoded, recorded.bytes);
+    else {
+      const asked = decodeRaw(frame.bytes);
+      if (asked?.protocol === 'gdw376') answer = encodeGdw376(confirmFor(asked));
+    }
+    options.onNote?.(
+      `${frame.summary}: ${answer ? (recorded ? 'answered as recorded' : 'confirmed (AFN 00 F1)') : 'not answered'}`,
+    );
+    if (answer) target.write(answer).catch(() => undefined);
+  };
+  let framer = new StreamFramer('auto');
+  if (base instanceof TcpServerLink) {
+    base.events.on('connection', (remote) => {
+      framer = new StreamFramer('auto');
+      options.onNote?.(`${remote} connected`);
+    });
+  }
   // Drops count as replies too (a bad checksum where one was recorded is the same answer).
   const received: StreamFrame[] = [];
   let wake: (() => void) | undefined;
   link.on('data', (bytes) => {
     for (const e of framer.push(bytes)) {
+      if (e.kind === 'frame') {
+        const who = sideOf(e.decoded, e.protocol);
+        if (who.side === 'device' && who.initiates) {
+          answerDevice(e);
+          continue;
+        }
+      }
       received.push(
         e.kind === 'frame'
           ? e
@@ -86,6 +137,26 @@ export async function replayAsDriver(options: DriverReplayOptions): Promise<Driv
   await link.open();
   const out: DriverDifference[] = [];
   try {
+    if (base instanceof TcpServerLink) {
+      options.onNote?.(`listening on ${base.host}:${base.address()?.port} for the device under test`);
+    }
+    // The device's opening (a login) comes before the first request, as it did when recorded.
+    const opening = session.opening.filter((f) => f.initiates).length;
+    const openingDeadline = clock.now() + (options.openingTimeoutMs ?? 60_000);
+    while (initiated < opening && clock.now() < openingDeadline) {
+      await new Promise<void>((resolve) => {
+        const timer = clock.setTimeout(resolve, Math.min(200, Math.max(0, openingDeadline - clock.now())));
+        wake = () => {
+          clock.clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    if (initiated < opening) {
+      options.onNote?.(
+        `the device sent ${initiated} of the ${opening} opening frames recorded (${session.opening.map((f) => f.summary).join('; ')}) within ${options.openingTimeoutMs ?? 60_000} ms; playing the requests anyway`,
+      );
+    }
     let previous: number | undefined;
     for (const exchange of session.exchanges) {
       const gap = previous === undefined ? 0 : exchange.request.t - previous;

@@ -31,10 +31,15 @@ export interface ReplaySession {
   /** Frames the device sent before the first request (a concentrator's login). */
   opening: ReplayFrame[];
   exchanges: Exchange[];
+  /**
+   * The driving side's answers to frames the device started: a master's confirm of a concentrator's login or
+   * heartbeat (376.1 AFN 00 to an AFN 02 frame). Replay as driver answers such frames the same way.
+   */
+  answers: { request: ReplayFrame; answer: ReplayFrame }[];
 }
 
 /** Which side a frame comes from, from what the protocol says about its direction. */
-function sideOf(
+export function sideOf(
   decoded: Record<string, unknown>,
   protocol: string,
 ): { side: 'driver' | 'device'; initiates: boolean } {
@@ -66,6 +71,8 @@ export function replaySession(recording: Recording, link?: string): ReplaySessio
   const framing = recording.links.get(name)?.framing ?? 'auto';
   const opening: ReplayFrame[] = [];
   const exchanges: Exchange[] = [];
+  const answers: ReplaySession['answers'] = [];
+  let unanswered: ReplayFrame | undefined;
   let deviceDir: Direction | undefined;
   for (const r of recording.records) {
     if (r.type === 'frame' && r.link === name) {
@@ -81,7 +88,11 @@ export function replaySession(recording: Recording, link?: string): ReplaySessio
         ...sideOf(decoded, r.protocol),
       };
       if (frame.side === 'driver' && frame.initiates) exchanges.push({ request: frame, replies: [] });
-      else if (frame.side === 'device') {
+      else if (frame.side === 'driver' && unanswered) {
+        answers.push({ request: unanswered, answer: frame });
+        unanswered = undefined;
+      } else if (frame.side === 'device') {
+        if (frame.initiates) unanswered = frame;
         deviceDir ??= frame.dir;
         // The device's own requests after the opening (heartbeats, a logout) are not answers: not replayed.
         if (exchanges.length === 0) opening.push(frame);
@@ -107,7 +118,7 @@ export function replaySession(recording: Recording, link?: string): ReplaySessio
       `${recording.file}: link "${name}" holds no request of the driving side`,
     );
   }
-  return { link: name, opening, exchanges };
+  return { link: name, opening, exchanges, answers };
 }
 
 /** The plain decoded frame (not the printing form) of bytes, for adjusting and re-encoding a reply. */
