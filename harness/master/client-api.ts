@@ -12,7 +12,7 @@ import {
   encodeText,
   fromLegacyRequest,
   isLegacyMessage,
-  type LegacyClickToCopy,
+  isLegacyRequest,
   NdjsonDecoder,
   type NdjsonEvent,
   type ReadError,
@@ -194,7 +194,7 @@ class ClientConnection {
 
   #onMessage(msg: AnyPointReadMessage): void {
     if (isLegacyMessage(msg)) {
-      if ('AccumVal' in msg.Content || 'Error' in msg.Content) {
+      if (!isLegacyRequest(msg)) {
         this.#send({
           type: 'error',
           code: 'BAD_REQUEST',
@@ -202,8 +202,7 @@ class ClientConnection {
         });
         return;
       }
-      const legacy = msg as LegacyClickToCopy;
-      this.#run(fromLegacyRequest(legacy), (answer) => toLegacyAnswer(answer, legacy));
+      this.#run(fromLegacyRequest(msg), (answer) => toLegacyAnswer(answer, msg));
       return;
     }
     if (msg.type !== 'read') {
