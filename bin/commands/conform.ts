@@ -27,6 +27,9 @@ interface ConformFlags {
   trace?: boolean;
   echoDiscard?: boolean;
   rts?: boolean;
+  concentrator?: string;
+  readTimeout: number;
+  maxMessage: number;
 }
 
 function hexByte(value: string): number {
@@ -52,8 +55,22 @@ export function registerConform(program: Command): void {
         .makeOptionMandatory(),
     )
     .addOption(new Option('--protocol <p>', 'meter protocol (meter role)').choices(['cjt188', 'dlt645']))
-    .option('--target <target>', 'the device: serial:PATH[@2400-8E1] for a meter')
-    .option('--meter <addr>', 'address of the meter under test')
+    .option(
+      '--target <target>',
+      'the device: serial:PATH[@2400-8E1] for a meter, ws://HOST:PORT[?token=…] for a relay',
+    )
+    .option(
+      '--meter <addr>',
+      'address of the meter under test (relay role: a meter that answers, default 101001)',
+    )
+    .option('--concentrator <id>', 'relay role: the concentrator --meter is read through (default 101)')
+    .option('--read-timeout <ms>', "relay role: wait for a field read's answer", intArg(100, 600_000), 20_000)
+    .option(
+      '--max-message <bytes>',
+      "relay role: the endpoint's message size limit",
+      intArg(64, 100 * 1024 * 1024),
+      65_536,
+    )
     .option(
       '--meter-type <hex>',
       'CJ/T 188 meter type byte T (10 cold water, 11 hot, 20 heat, 30 gas)',
@@ -94,9 +111,10 @@ Exit status: 0 nothing failed, 1 a case failed, 2 usage error or unreachable tar
 The valve cases (M188-8.*) close and reopen the valve; the time-sync case (M645-8.1) moves the meter clock
 by 2 minutes and back: leave them out with --cases '!M188-8.*' or '!M645-8.*'.
 
-Example:
+Examples:
   meterlab conform --role meter --protocol cjt188 --target serial:/dev/ttyUSB0@2400-8E1 --meter 101001 \\
-    --junit conform.xml --html conform.html`,
+    --junit conform.xml --html conform.html
+  meterlab conform --role relay --target 'ws://127.0.0.1:8080?token=s3cret' --concentrator 101 --meter 101001`,
     )
     .exitOverride((error) => {
       // Usage errors give status 2 (issue 11); help and version keep theirs.
@@ -128,6 +146,9 @@ Example:
           color: process.stdout.isTTY === true,
           echoDiscard: flags.echoDiscard,
           rts: flags.rts,
+          concentrator: flags.concentrator,
+          readTimeoutMs: flags.readTimeout,
+          maxMessageBytes: flags.maxMessage,
         };
         process.exitCode = await runConformance(options, {
           out: (line) => process.stdout.write(`${line}\n`),

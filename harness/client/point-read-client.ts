@@ -59,7 +59,19 @@ export interface PointReadClientOptions {
    * are done; tests pass a VirtualClock. @defaultValue unrefClock
    */
   clock?: Clock;
+  /**
+   * Send the text heartbeat `Ping` every this many ms while connected, as clients built like the original .NET
+   * ones do (README "Text heartbeat"); the relay answers `Pong`. A Ping still unanswered at the next tick means
+   * the connection is dead: it is dropped (and re-opened if `reconnect`). Off when absent; WebSocket ping
+   * frames from the relay are answered either way.
+   * @defaultValue off
+   */
+  textPingIntervalMs?: number;
 }
+
+/** The text heartbeat (README "Text heartbeat"). */
+const TEXT_PING = 'Ping';
+const TEXT_PONG = 'Pong';
 
 /** Per-read options. */
 export interface ReadOptions {
@@ -78,6 +90,8 @@ export interface PointReadClientEvents {
   close: [code: number, reason: string];
   /** A reconnection attempt is scheduled in `delayMs`; `reason` says what failed. */
   reconnecting: [delayMs: number, reason: string];
+  /** The relay answered a text `Ping` with `Pong` (only with `textPingIntervalMs`). */
+  pong: [];
 }
 
 interface Pending {
@@ -110,6 +124,10 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
   #seq = 0;
   /** Set by the first successful open: from then on, drops are healed by reconnecting. */
   #everOpened = false;
+  readonly #textPingIntervalMs: number | undefined;
+  #textPingTimer: TimerHandle | undefined;
+  /** A text Ping was sent and its Pong has not come yet. */
+  #awaitingPong = false;
 
   /** @throws TypeError naming a bad option. */
   constructor(options: PointReadClientOptions) {
@@ -121,6 +139,10 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     this.timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 20_000);
     this.maxInFlight = positiveInteger('maxInFlight', options.maxInFlight ?? 100);
     positiveInteger('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000);
+    this.#textPingIntervalMs =
+      options.textPingIntervalMs === undefined
+        ? undefined
+        : positiveInteger('textPingIntervalMs', options.textPingIntervalMs);
     this.#options = options;
     this.#backoff = new Backoff(options.backoff);
     this.#clock = options.clock ?? unrefClock;
@@ -205,6 +227,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
+    this.#stopTextPing();
     if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     this.#failAll('CLOSED', 'the client was closed');
@@ -262,14 +285,16 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
         this.#everOpened = true;
         this.#state = 'open';
         this.#backoff.reset();
+        this.#startTextPing(ws);
         this.emit('open');
         resolve();
       });
       ws.on('message', (data, isBinary) => {
-        if (!isBinary) this.#message(String(data));
+        if (!isBinary) this.#message(String(data), ws);
       });
       ws.on('close', (code, reasonBuffer) => {
         if (this.#ws !== ws) return;
+        this.#stopTextPing();
         this.#ws = undefined;
         const reason = reasonBuffer.toString() || failure?.message || '';
         this.#failAll(
@@ -310,7 +335,45 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     }, delay);
   }
 
-  #message(text: string): void {
+  /** Starts the text heartbeat on a freshly opened socket, when the option asks for it. */
+  #startTextPing(ws: WebSocketType): void {
+    const interval = this.#textPingIntervalMs;
+    if (interval === undefined) return;
+    this.#awaitingPong = false;
+    const tick = (): void => {
+      this.#textPingTimer = undefined;
+      if (this.#ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+      if (this.#awaitingPong) {
+        // No Pong within a whole interval: the peer or the path is gone (the .NET clients' rule).
+        ws.terminate();
+        return;
+      }
+      this.#awaitingPong = true;
+      ws.send(TEXT_PING);
+      this.#textPingTimer = this.#clock.setTimeout(tick, interval);
+    };
+    this.#textPingTimer = this.#clock.setTimeout(tick, interval);
+  }
+
+  #stopTextPing(): void {
+    if (this.#textPingTimer !== undefined) this.#clock.clearTimeout(this.#textPingTimer);
+    this.#textPingTimer = undefined;
+    this.#awaitingPong = false;
+  }
+
+  #message(text: string, ws: WebSocketType): void {
+    if (text === TEXT_PONG) {
+      if (this.#awaitingPong) {
+        this.#awaitingPong = false;
+        this.emit('pong');
+      }
+      return;
+    }
+    if (text === TEXT_PING) {
+      // A server of the original kind sends text Pings too and expects Pong.
+      if (ws.readyState === WebSocket.OPEN) ws.send(TEXT_PONG);
+      return;
+    }
     const decoded = decodePointReadMessage(text);
     if (!decoded.ok || !('type' in decoded.message)) return;
     const msg = decoded.message;

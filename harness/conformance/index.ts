@@ -9,6 +9,13 @@ export { type MeterCase, meterCodeCases } from './meter/meter-cases.ts';
 export { MeterCaseContext, type MeterSuiteConfig } from './meter/meter-context.ts';
 export { type MeterSuiteOptions, meterCatalogue, runMeterSuite } from './meter/meter-suite.ts';
 export { METER_SUITE_PROTOCOLS, type MeterSuiteProtocol } from './meter/meter-wire.ts';
+export {
+  CASES as RELAY_CASES,
+  parseRelayTarget,
+  type RelaySuiteOptions,
+  relayCatalogue,
+  runRelaySuite,
+} from './relay/index.ts';
 export { ConsoleReporter, type ConsoleReporterOptions } from './reports/console.ts';
 export { htmlReport } from './reports/html.ts';
 export { junitXml } from './reports/junit.ts';

@@ -8,6 +8,7 @@ import { formatSerialSettings, type SerialSettings } from '../../simulator/link/
 import { ConformanceError } from './errors.ts';
 import { meterCatalogue, normaliseMeterAddress, runMeterSuite } from './meter/meter-suite.ts';
 import { METER_SUITE_PROTOCOLS, type MeterSuiteProtocol } from './meter/meter-wire.ts';
+import { listRelayCases, runRelayRole } from './relay/relay-command.ts';
 import { ConsoleReporter } from './reports/console.ts';
 import { htmlReport } from './reports/html.ts';
 import { junitXml } from './reports/junit.ts';
@@ -46,6 +47,12 @@ export interface ConformOptions {
   color?: boolean;
   echoDiscard?: boolean;
   rts?: boolean;
+  /** Relay role: the concentrator `--meter` is read through. */
+  concentrator?: string;
+  /** Relay role: wait for a field read's answer, ms. */
+  readTimeoutMs?: number;
+  /** Relay role: the endpoint's message size limit, bytes. */
+  maxMessageBytes?: number;
 }
 
 /** What the command needs from its surroundings (tests pass their own). */
@@ -127,8 +134,19 @@ async function run(options: ConformOptions, io: ConformIo): Promise<number> {
   if (!(CONFORM_ROLES as readonly string[]).includes(options.role)) {
     throw usage(`--role must be one of ${CONFORM_ROLES.join(', ')}, got "${options.role}"`);
   }
+  if (options.role === 'relay') {
+    if (options.list) {
+      listRelayCases(io.out);
+      return 0;
+    }
+    const report = await runRelayRole(options, io);
+    writeReports(report, options, io);
+    return exitStatus(report, io);
+  }
   if (options.role !== 'meter') {
-    throw usage(`the ${options.role} role has no suite yet; only --role meter is implemented (issue 11)`);
+    throw usage(
+      `the ${options.role} role has no suite yet; --role meter and --role relay are implemented (issue 11)`,
+    );
   }
   const protocol = meterProtocol(options);
   if (options.list) {
@@ -200,6 +218,11 @@ async function run(options: ConformOptions, io: ConformIo): Promise<number> {
   report.target = options.target;
   reporter.finish(report);
   writeReports(report, options, io);
+  return exitStatus(report, io);
+}
+
+/** 130 when interrupted, 1 when a case failed, else 0. */
+function exitStatus(report: SuiteReport, io: ConformIo): number {
   if (io.signal?.aborted) {
     io.err(`meterlab conform: interrupted after ${report.results.length} case(s)`);
     return 130;

@@ -166,7 +166,8 @@ beforeAll(async () => {
       peer.received.push(msg);
       if ('ModuleName' in msg) {
         const content = msg.Content as Record<string, unknown>;
-        ws.send(JSON.stringify({ ModuleName: 'ClickToCopy', Content: { ...content, AccumVal: 123.45 } }));
+        // The flat answer the relay sends (README "Legacy point-read shapes").
+        ws.send(JSON.stringify({ ...content, AccumVal: 123.45, IsDownCommand: true }));
         return;
       }
       answer(ws, msg);

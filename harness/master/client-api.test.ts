@@ -170,7 +170,13 @@ describe('ClientApiServer', () => {
       ModuleName: 'ClickToCopy',
       Content: { ConcentratorNo: '101', WaterMtrAddress: '101001' },
     });
-    expect(answer).toMatchObject({ ModuleName: 'ClickToCopy', Content: { AccumVal: 7.25 } });
+    // Issue 14 item 1: the legacy answer is the flat ClickToCopyModel the original clientserver filled in.
+    expect(answer).toEqual({
+      ConcentratorNo: '101',
+      WaterMtrAddress: '101001',
+      AccumVal: 7.25,
+      IsDownCommand: true,
+    });
   });
 });
 

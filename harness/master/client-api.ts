@@ -12,7 +12,7 @@ import {
   encodeText,
   fromLegacyRequest,
   isLegacyMessage,
-  type LegacyClickToCopy,
+  isLegacyRequest,
   NdjsonDecoder,
   type NdjsonEvent,
   type ReadError,
@@ -420,7 +420,7 @@ class ClientConnection {
 
   #onMessage(msg: AnyPointReadMessage): void {
     if (isLegacyMessage(msg)) {
-      if ('AccumVal' in msg.Content || 'Error' in msg.Content) {
+      if (!isLegacyRequest(msg)) {
         this.#send({
           type: 'error',
           code: 'BAD_REQUEST',
@@ -428,7 +428,7 @@ class ClientConnection {
         });
         return;
       }
-      const legacy = msg as LegacyClickToCopy;
+      const legacy = msg;
       const read = fromLegacyRequest(legacy);
       this.#run(read, (answer) =>
         this.#send(toLegacyAnswer(answer, legacy), () =>

@@ -93,15 +93,15 @@ describe('ClientSession', () => {
     s.handle(legacy);
     s.handle(legacy);
     await flush();
+    // Issue 14 item 1: the flat legacy shape (it was the request's envelope with Content.Error).
     expect(socket.sent).toEqual([
       {
-        ModuleName: 'ClickToCopy',
-        Content: {
-          ConcentratorNo: '101',
-          WaterMtrAddress: '101001',
-          Error: expect.stringContaining('maxInFlightPerClient'),
-          ErrorCode: 'QUEUE_FULL',
-        },
+        ConcentratorNo: '101',
+        WaterMtrAddress: '101001',
+        AccumVal: null,
+        IsDownCommand: true,
+        ErrorCode: 'QUEUE_FULL',
+        ErrorMsg: expect.stringContaining('maxInFlightPerClient'),
       },
     ]);
   });

@@ -1,6 +1,7 @@
 /**
  * One WebSocket client of the relay: reads its messages, starts (or joins) reads, and sends each answer back
- * under the client's own id — or, for a legacy ClickToCopy request, in the legacy shape.
+ * under the client's own id — or, for a legacy ClickToCopy request, in the flat legacy shape the original
+ * system answered with (README "Legacy point-read shapes"). A text `Ping` is answered `Pong`.
  *
  * Robustness rules (DESIGN.md "Errors and data"): a bad message gets an `error` message naming the problem and
  * the connection stays open; every accepted read gets exactly one answer while the client is connected.
@@ -24,7 +25,10 @@ import {
 import {
   decodePointReadMessage,
   encodePointReadMessage,
+  isLegacyClickToCopy,
   isLegacyMessage,
+  isLegacyRequest,
+  type LegacyAnswer,
   type LegacyClickToCopy,
   type PointReadMessage,
   type ReadError,
@@ -42,6 +46,10 @@ export interface ClientSocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
+
+/** The text heartbeat a client may send, and the relay's answer (README "Text heartbeat"). */
+export const TEXT_PING = 'Ping';
+export const TEXT_PONG = 'Pong';
 
 /** `WebSocket.OPEN`. */
 const OPEN = 1;
@@ -125,6 +133,12 @@ export class ClientSession {
       return;
     }
     const text = typeof data === 'string' ? data : data.toString('utf8');
+    if (text === TEXT_PING) {
+      // The text heartbeat of clients built like the original .NET ones (README "Text heartbeat"): exactly
+      // `Ping` is answered `Pong`, besides the WebSocket ping/pong frames (RFC 6455 §5.5.2–5.5.3) ws answers itself.
+      if (this.#canSend('Pong')) this.#o.socket.send(TEXT_PONG);
+      return;
+    }
     const decoded = decodePointReadMessage(text);
     if (!decoded.ok) {
       // Console messages are not point-read messages; only a refused line is looked at again, so reads pay
@@ -139,16 +153,18 @@ export class ClientSession {
     }
     const msg = decoded.message;
     if (isLegacyMessage(msg)) {
-      if ('AccumVal' in msg.Content || 'Error' in msg.Content) {
-        this.#reject(undefined, 'a legacy answer (with "AccumVal" or "Error") is not a request');
+      if (!isLegacyClickToCopy(msg)) {
+        this.#reject(
+          undefined,
+          isLegacyRequest(msg)
+            ? 'the flat ClickToCopyModel is the clientserver link\'s form; send {"ModuleName":"ClickToCopy","Content":{"ConcentratorNo":…,"WaterMtrAddress":…}}'
+            : 'a legacy answer (with "AccumVal" or "Error") is not a request',
+        );
         return;
       }
       this.#start(
         { concentrator: msg.Content.ConcentratorNo, meter: msg.Content.WaterMtrAddress },
-        {
-          kind: 'legacy',
-          request: msg as LegacyClickToCopy,
-        },
+        { kind: 'legacy', request: msg },
       );
       return;
     }
@@ -306,7 +322,7 @@ export class ClientSession {
     this.#send(error, answer.code);
   }
 
-  #send(msg: PointReadMessage | ReturnType<typeof toLegacyAnswer>, what: string): void {
+  #send(msg: PointReadMessage | LegacyAnswer, what: string): void {
     if (!this.#canSend(what)) return;
     let text: string;
     try {

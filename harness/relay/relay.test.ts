@@ -184,11 +184,14 @@ describe('Relay', () => {
     };
     expect(await a.answer('a1')).toEqual({ ...expected, id: 'a1' });
     expect(await b.answer('b1')).toEqual({ ...expected, id: 'b1' });
-    expect((await b.waitFor((m) => m.ModuleName === 'ClickToCopy')).Content).toEqual({
+    // Issue 14 item 1: the legacy answer is flat (ErrorMsg/ErrorCode at the top level), still without detail.
+    expect(await b.waitFor((m) => m.IsDownCommand === true)).toEqual({
       ConcentratorNo: '101',
       WaterMtrAddress: '101001',
-      Error: '表计异常应答',
+      AccumVal: null,
+      IsDownCommand: true,
       ErrorCode: 'BAD_REPLY',
+      ErrorMsg: '表计异常应答',
     });
   });
 
@@ -214,7 +217,9 @@ describe('Relay', () => {
     expect(logs.entries.some((e) => e.event === 'master-bad-line')).toBe(true);
   });
 
-  it('answers a legacy ClickToCopy request in the legacy shape, with AccumVal or an error text', async () => {
+  // Issue 14 item 1 changed the shape asserted here: the answer is the flat ClickToCopyModel the original
+  // clientserver filled in (README "Legacy point-read shapes"), no longer the request's envelope with Content.
+  it('answers a legacy ClickToCopy request in the flat legacy shape, with AccumVal or an error text', async () => {
     const master = await fakeMaster();
     master.handler = (req) =>
       req.meter === '101001' ? readingFor(req, 42.5) : errorFor(req, 'UNKNOWN_METER', '表计不在档案中');
@@ -222,24 +227,21 @@ describe('Relay', () => {
     const client = await probe(url);
     client.send({ ModuleName: 'ClickToCopy', Content: { ConcentratorNo: '101', WaterMtrAddress: '101001' } });
     client.send({ ModuleName: 'ClickToCopy', Content: { ConcentratorNo: '101', WaterMtrAddress: '101999' } });
-    const ok = await client.waitFor(
-      (m) => (m.Content as { AccumVal?: number } | undefined)?.AccumVal !== undefined,
-    );
+    const ok = await client.waitFor((m) => typeof m.AccumVal === 'number');
     expect(ok).toEqual({
-      ModuleName: 'ClickToCopy',
-      Content: { ConcentratorNo: '101', WaterMtrAddress: '101001', AccumVal: 42.5 },
+      ConcentratorNo: '101',
+      WaterMtrAddress: '101001',
+      AccumVal: 42.5,
+      IsDownCommand: true,
     });
-    const failed = await client.waitFor(
-      (m) => (m.Content as { Error?: string } | undefined)?.Error !== undefined,
-    );
+    const failed = await client.waitFor((m) => m.ErrorCode !== undefined);
     expect(failed).toEqual({
-      ModuleName: 'ClickToCopy',
-      Content: {
-        ConcentratorNo: '101',
-        WaterMtrAddress: '101999',
-        Error: '表计不在档案中',
-        ErrorCode: 'UNKNOWN_METER',
-      },
+      ConcentratorNo: '101',
+      WaterMtrAddress: '101999',
+      AccumVal: null,
+      IsDownCommand: true,
+      ErrorCode: 'UNKNOWN_METER',
+      ErrorMsg: '表计不在档案中',
     });
     expect(master.requests.map((r) => [r.type, r.concentrator, r.meter])).toEqual([
       ['read', '101', '101001'],
@@ -400,8 +402,9 @@ describe('Relay', () => {
     const { url } = await relayFor(master, { encoding: 'gb2312' });
     const client = await probe(url);
     client.send({ ModuleName: 'ClickToCopy', Content: { ConcentratorNo: '101', WaterMtrAddress: '101001' } });
-    const answer = await client.waitFor((m) => m.ModuleName === 'ClickToCopy');
-    expect(answer.Content).toMatchObject({ Error: '集中器不在线', ErrorCode: 'CONCENTRATOR_OFFLINE' });
+    // Issue 14 item 1: the flat legacy answer (ErrorMsg at the top level; it was Content.Error).
+    const answer = await client.waitFor((m) => m.IsDownCommand === true);
+    expect(answer).toMatchObject({ ErrorMsg: '集中器不在线', ErrorCode: 'CONCENTRATOR_OFFLINE' });
     expect(master.badLines).toEqual([]);
   });
 

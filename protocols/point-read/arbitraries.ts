@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import {
   type LegacyAnswer,
   type LegacyClickToCopy,
+  type LegacyEnvelopeAnswer,
+  type LegacyModelRequest,
   MAX_DETAIL_REPLY_BYTES,
   MAX_DETAIL_TEXT_LENGTH,
   METER_PROTOCOLS,
@@ -151,7 +153,36 @@ export const legacyRequestArb: fc.Arbitrary<LegacyClickToCopy> = fc.record({
   Content: fc.record({ ConcentratorNo: concentratorArb, WaterMtrAddress: meterArb }),
 });
 
+/** The flat request the original webserver sent its clientserver. */
+export const legacyModelRequestArb: fc.Arbitrary<LegacyModelRequest> = fc.record({
+  ConcentratorNo: concentratorArb,
+  WaterMtrAddress: meterArb,
+  IsDownCommand: fc.constant(false as const),
+});
+
+/** The flat legacy answer (README "Legacy point-read shapes"). */
 export const legacyAnswerArb: fc.Arbitrary<LegacyAnswer> = fc.oneof(
+  fc.record({
+    ConcentratorNo: concentratorArb,
+    WaterMtrAddress: meterArb,
+    AccumVal: valueArb,
+    IsDownCommand: fc.constant(true as const),
+  }),
+  fc.record(
+    {
+      ConcentratorNo: concentratorArb,
+      WaterMtrAddress: meterArb,
+      AccumVal: fc.constant(null),
+      IsDownCommand: fc.constant(true as const),
+      ErrorCode: errorCodeArb,
+      ErrorMsg: fc.oneof(fc.constant('不要重复发送'), fc.string()),
+    },
+    { requiredKeys: ['ConcentratorNo', 'WaterMtrAddress', 'AccumVal', 'IsDownCommand'] },
+  ),
+);
+
+/** The enveloped answer meterlab wrote before issue 14 (still parsed, no longer written). */
+export const legacyEnvelopeAnswerArb: fc.Arbitrary<LegacyEnvelopeAnswer> = fc.oneof(
   fc.record({
     ModuleName: fc.constant('ClickToCopy' as const),
     Content: fc.record({ ConcentratorNo: concentratorArb, WaterMtrAddress: meterArb, AccumVal: valueArb }),
@@ -171,4 +202,10 @@ export const legacyAnswerArb: fc.Arbitrary<LegacyAnswer> = fc.oneof(
 );
 
 /** Every message this module parses, v1 and legacy. */
-export const anyPointReadMessageArb = fc.oneof(pointReadMessageArb, legacyRequestArb, legacyAnswerArb);
+export const anyPointReadMessageArb = fc.oneof(
+  pointReadMessageArb,
+  legacyRequestArb,
+  legacyModelRequestArb,
+  legacyAnswerArb,
+  legacyEnvelopeAnswerArb,
+);

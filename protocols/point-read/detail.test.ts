@@ -64,14 +64,14 @@ describe('error detail: valid', () => {
       Content: { ConcentratorNo: '101', WaterMtrAddress: '101001' },
     } as const;
     const answer = toLegacyAnswer({ ...base, detail: { reason: 'ADDRESS_MISMATCH' } }, request);
+    // Issue 14 item 1: the flat legacy shape (ErrorMsg/ErrorCode at the top level); still no detail.
     expect(answer).toEqual({
-      ModuleName: 'ClickToCopy',
-      Content: {
-        ConcentratorNo: '101',
-        WaterMtrAddress: '101001',
-        Error: base.message,
-        ErrorCode: 'BAD_REPLY',
-      },
+      ConcentratorNo: '101',
+      WaterMtrAddress: '101001',
+      AccumVal: null,
+      IsDownCommand: true,
+      ErrorCode: 'BAD_REPLY',
+      ErrorMsg: base.message,
     });
   });
 });

@@ -4,9 +4,10 @@
  *
  * - **v1**, keyed on `type`: `read` (request), `reading` (answer), `error` (answer), correlated by `id`. The
  *   relay forwards these to the master station as newline-delimited JSON over TCP.
- * - **legacy**, keyed on `ModuleName: "ClickToCopy"`, the form of the C#/Fleck system this product replaces:
- *   a request `{ConcentratorNo, WaterMtrAddress}` and an answer that echoes it with `AccumVal` or `Error`.
- *   It has no request id; the relay converts it to and from v1 (see `legacy.ts`).
+ * - **legacy**, the forms of the C#/Fleck system this product replaces: the browser's request
+ *   `{"ModuleName":"ClickToCopy","Content":{ConcentratorNo, WaterMtrAddress}}`, and the flat `ClickToCopyModel`
+ *   `{ConcentratorNo, WaterMtrAddress, AccumVal, IsDownCommand}` that went to the clientserver and came back as
+ *   the answer. It has no request id; the relay converts it to and from v1 (see `legacy.ts`).
  */
 
 import { type MeterProtocolName, meterProtocolNames } from '../registry.ts';
@@ -197,28 +198,76 @@ export interface LegacyClickToCopy {
   Content: { ConcentratorNo: string; WaterMtrAddress: string };
 }
 
-/** Legacy success answer: the request's fields plus the accumulated volume in m³. */
-export interface LegacyReading {
-  ModuleName: 'ClickToCopy';
-  Content: { ConcentratorNo: string; WaterMtrAddress: string; AccumVal: number };
+/**
+ * The original system's `ClickToCopyModel`, serialised flat (Json.NET, fields in declaration order): what its
+ * webserver wrote to the clientserver, what the clientserver filled in and wrote back, and what the webserver
+ * then sent on to the browser unchanged (README "Legacy point-read shapes"). Flat means the fields are at the top level,
+ * with no `ModuleName`/`Content` envelope.
+ */
+interface LegacyModelBase {
+  ConcentratorNo: string;
+  WaterMtrAddress: string;
 }
 
-/** Legacy failure answer: the request's fields plus a human text and, from meterlab, a v1 error code. */
-export interface LegacyFailure {
-  ModuleName: 'ClickToCopy';
-  Content: { ConcentratorNo: string; WaterMtrAddress: string; Error: string; ErrorCode?: string };
+/**
+ * Flat request, as the original webserver sent it to the clientserver: `IsDownCommand` false (not yet
+ * answered). `AccumVal` (0 or absent on the wire) is not kept.
+ */
+export interface LegacyModelRequest extends LegacyModelBase {
+  IsDownCommand: false;
 }
 
-/** A legacy answer: `Content` has `AccumVal` or `Error`, never both. */
+/** Flat success answer: `{"ConcentratorNo","WaterMtrAddress","AccumVal":123.45,"IsDownCommand":true}`; m³. */
+export interface LegacyReading extends LegacyModelBase {
+  AccumVal: number;
+  IsDownCommand: true;
+}
+
+/**
+ * Flat failure answer: `AccumVal` null and, from meterlab, `ErrorCode` (a v1 code) and `ErrorMsg` (a human
+ * text). The original clientserver had no failure form; a peer of its kind may leave both out.
+ */
+export interface LegacyFailure extends LegacyModelBase {
+  AccumVal: null;
+  IsDownCommand: true;
+  ErrorCode?: string;
+  ErrorMsg?: string;
+}
+
+/** A legacy answer, flat: a reading (`AccumVal` a number) or a failure (`AccumVal` null). */
 export type LegacyAnswer = LegacyReading | LegacyFailure;
 
+/**
+ * The answer shape meterlab's relay and master sent before issue 14 (the request's envelope with `AccumVal`, or
+ * `Error` and `ErrorCode`, inside `Content`). No original peer sent or read it; it is still parsed, so recordings
+ * made with those versions read back, but nothing writes it any more.
+ */
+export type LegacyEnvelopeAnswer =
+  | { ModuleName: 'ClickToCopy'; Content: LegacyModelBase & { AccumVal: number } }
+  | { ModuleName: 'ClickToCopy'; Content: LegacyModelBase & { Error: string; ErrorCode?: string } };
+
 /** Every legacy message. */
-export type LegacyMessage = LegacyClickToCopy | LegacyAnswer;
+export type LegacyMessage = LegacyClickToCopy | LegacyModelRequest | LegacyAnswer | LegacyEnvelopeAnswer;
 
 /** Anything {@link parsePointReadMessage} accepts. */
 export type AnyPointReadMessage = PointReadMessage | LegacyMessage;
 
-/** True for the legacy dialect (it has `ModuleName`, v1 has `type`). */
+/** True for the legacy dialect (v1 messages have `type`, legacy ones never do). */
 export function isLegacyMessage(msg: AnyPointReadMessage): msg is LegacyMessage {
-  return 'ModuleName' in msg;
+  return !('type' in msg);
+}
+
+/** True for the legacy ClickToCopy request (the browser's form, with its envelope and no answer fields). */
+export function isLegacyClickToCopy(msg: AnyPointReadMessage): msg is LegacyClickToCopy {
+  return 'ModuleName' in msg && !('AccumVal' in msg.Content) && !('Error' in msg.Content);
+}
+
+/** True for a legacy request: the browser's ClickToCopy envelope or the flat model with `IsDownCommand` false. */
+export function isLegacyRequest(msg: AnyPointReadMessage): msg is LegacyClickToCopy | LegacyModelRequest {
+  return isLegacyClickToCopy(msg) || ('IsDownCommand' in msg && !msg.IsDownCommand);
+}
+
+/** True for a flat legacy answer (`IsDownCommand` true). */
+export function isLegacyAnswer(msg: AnyPointReadMessage): msg is LegacyAnswer {
+  return 'IsDownCommand' in msg && msg.IsDownCommand;
 }

@@ -4,7 +4,9 @@ import {
   type AnyPointReadMessage,
   type LegacyAnswer,
   type LegacyClickToCopy,
+  type LegacyEnvelopeAnswer,
   type LegacyFailure,
+  type LegacyModelRequest,
   MAX_DETAIL_REPLY_BYTES,
   MAX_DETAIL_TEXT_LENGTH,
   METER_PROTOCOLS,
@@ -65,6 +67,11 @@ export function validatePointReadMessage(value: unknown): AnyPointReadMessage {
     );
   }
   if (Object.hasOwn(value, 'ModuleName') && !Object.hasOwn(value, 'type')) return validateLegacy(value);
+  // The flat ClickToCopyModel; the original clientserver told it apart the same way (it looked for
+  // "ConcentratorNo"), README "Legacy point-read shapes".
+  if (Object.hasOwn(value, 'ConcentratorNo') && !Object.hasOwn(value, 'type')) {
+    return validateLegacyModel(value);
+  }
   const type = f.string(value, 'type', '');
   switch (type) {
     case 'read':
@@ -160,7 +167,7 @@ function validateDetail(o: f.JsonObject, key: string, base: string): ReadErrorDe
   return out;
 }
 
-function validateLegacy(o: f.JsonObject): LegacyClickToCopy | LegacyAnswer {
+function validateLegacy(o: f.JsonObject): LegacyClickToCopy | LegacyEnvelopeAnswer {
   const moduleName = f.string(o, 'ModuleName', '');
   if (moduleName !== 'ClickToCopy') {
     throw new ProtocolError(
@@ -182,9 +189,44 @@ function validateLegacy(o: f.JsonObject): LegacyClickToCopy | LegacyAnswer {
     return { ModuleName: 'ClickToCopy', Content: { ConcentratorNo, WaterMtrAddress, AccumVal } };
   }
   if (error !== undefined) {
-    const Content: LegacyFailure['Content'] = { ConcentratorNo, WaterMtrAddress, Error: error };
+    const Content: { ConcentratorNo: string; WaterMtrAddress: string; Error: string; ErrorCode?: string } = {
+      ConcentratorNo,
+      WaterMtrAddress,
+      Error: error,
+    };
     setDefined(Content, 'ErrorCode', ErrorCode);
     return { ModuleName: 'ClickToCopy', Content };
   }
   return { ModuleName: 'ClickToCopy', Content: { ConcentratorNo, WaterMtrAddress } };
+}
+
+/**
+ * The flat ClickToCopyModel (README "Legacy point-read shapes"). Unknown fields are ignored, as in the envelope.
+ * It is an answer when `IsDownCommand` is true, when it carries `ErrorCode`/`ErrorMsg`, or when `AccumVal` is a
+ * number other than 0 (a clientserver of the original kind filled `AccumVal` in and echoed `IsDownCommand` as it
+ * came); otherwise it is a request (`AccumVal` 0 or absent, `IsDownCommand` false or absent).
+ */
+function validateLegacyModel(o: f.JsonObject): LegacyModelRequest | LegacyAnswer {
+  const ConcentratorNo = f.concentrator(o, 'ConcentratorNo', '');
+  const WaterMtrAddress = f.meter(o, 'WaterMtrAddress', '');
+  const AccumVal = o.AccumVal === null ? null : f.optional(o, 'AccumVal', '', f.finiteNumber);
+  const IsDownCommand = f.optional(o, 'IsDownCommand', '', f.boolean);
+  const ErrorCode = f.optional(o, 'ErrorCode', '', f.errorCode);
+  const ErrorMsg = f.optional(o, 'ErrorMsg', '', f.string);
+  const failed = ErrorCode !== undefined || ErrorMsg !== undefined;
+  const answered = IsDownCommand === true || failed || (typeof AccumVal === 'number' && AccumVal !== 0);
+  if (!answered) return { ConcentratorNo, WaterMtrAddress, IsDownCommand: false };
+  if (typeof AccumVal === 'number') {
+    if (failed) {
+      throw new ProtocolError(
+        'BAD_MESSAGE',
+        'a legacy answer has both a number "AccumVal" and "ErrorCode"/"ErrorMsg"; it is one or the other',
+      );
+    }
+    return { ConcentratorNo, WaterMtrAddress, AccumVal, IsDownCommand: true };
+  }
+  const failure: LegacyFailure = { ConcentratorNo, WaterMtrAddress, AccumVal: null, IsDownCommand: true };
+  setDefined(failure, 'ErrorCode', ErrorCode);
+  setDefined(failure, 'ErrorMsg', ErrorMsg);
+  return failure;
 }

@@ -1,0 +1,13 @@
+/**
+ * The relay role of `meterlab conform` (issue 11): cases `RLY-*` against a point-read WebSocket endpoint.
+ */
+export { CASES, padded, type RelayCase } from './relay-cases.ts';
+export { listRelayCases, type RelayRoleOptions, runRelayRole } from './relay-command.ts';
+export { RelayCaseContext, type RelaySuiteConfig, type TokenUse } from './relay-context.ts';
+export {
+  parseRelayTarget,
+  type RelaySuiteOptions,
+  type RelayTarget,
+  relayCatalogue,
+  runRelaySuite,
+} from './relay-suite.ts';
