@@ -412,7 +412,8 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     this.#window = window;
     this.#ids = ids;
     this.#state = 'up';
-    this.#backoff.reset();
+    // The back-off is not reset here: a master that accepts and closes at once (restarting behind its listener,
+    // or out of client slots) would otherwise be hammered every `initialMs`. It resets on the first valid answer.
     this.#log({
       level: 'info',
       event: 'master-up',
@@ -467,6 +468,8 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       );
       return;
     }
+    // A valid answer is the proof of a working master (issue 13 item 4): only now does the schedule start over.
+    this.#backoff.reset();
     if (!this.#settle(window, ids, msg.id, msg)) {
       // Usually the answer to a read that already timed out here; harmless, but worth seeing in the log.
       this.#log({
