@@ -18,3 +18,4 @@ export {
   readAll,
   summariseLatency,
 } from './read-all.ts';
+export { resolveToken, TOKEN_ENV, type TokenSources } from './token.ts';

@@ -438,6 +438,16 @@ describe('Relay', () => {
       for (const e of refused) expect(e.message).not.toContain('nope');
     });
 
+    it('lets in a client whose query token is right although its header token is wrong (either is enough)', async () => {
+      const master = await fakeMaster();
+      const { url } = await relayFor(master, { token: 's3cret' });
+      const client = await probe(`${url}/?token=s3cret`, { headers: { Authorization: 'Bearer proxy' } });
+      expect(await client.read('hq', '101', '1')).toMatchObject({ type: 'reading' });
+      await expect(
+        new WsProbe(`${url}/?token=nope`, { headers: { Authorization: 'Bearer proxy' } }).opened(),
+      ).rejects.toMatchObject({ status: 401 });
+    });
+
     it('refuses an origin that is not allowed with 403', async () => {
       const master = await fakeMaster();
       const { url } = await relayFor(master, { allowedOrigins: ['http://meters.example'] });
