@@ -24,8 +24,14 @@ export function registerRead(program: Command): void {
       'with --all: a fleet JSON line as printed by `meterlab sim --print-fleet` ("-" = stdin)',
     )
     .option('--concurrency <n>', 'with --all: reads in flight', (v) => Number(v), 16)
-    .option('--token <token>', 'bearer token for the relay (visible in `ps`: prefer --token-file or METERLAB_TOKEN)')
-    .option('--token-file <path>', 'read the bearer token from this file (one line); default: $METERLAB_TOKEN')
+    .option(
+      '--token <token>',
+      'bearer token for the relay (visible in `ps`: prefer --token-file or METERLAB_TOKEN)',
+    )
+    .option(
+      '--token-file <path>',
+      'read the bearer token from this file (one line); default: $METERLAB_TOKEN',
+    )
     .option('--timeout <ms>', 'per-read timeout', (v) => Number(v), 20000)
     .option('--json', 'print JSON instead of text')
     .action(async (o) => {

@@ -35,6 +35,8 @@ describe('resolveToken', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain('hunter');
     }
-    expect(() => resolveToken({ tokenFile: file('big', 'x'.repeat(5000)), env: {} })).toThrow(/not a token file/);
+    expect(() => resolveToken({ tokenFile: file('big', 'x'.repeat(5000)), env: {} })).toThrow(
+      /not a token file/,
+    );
   });
 });

@@ -102,12 +102,12 @@ export function throttleLog<E extends ThrottleableEntry>(
     clock.clearTimeout(window.timer);
     if (window.suppressed === 0) return;
     const count = window.suppressed.toLocaleString('en-US');
+    // The first entry's shape (level, event and whatever else the caller's entries carry) with the count.
     sink({
-      level: window.first.level,
-      event: window.first.event,
+      ...window.first,
       message: `… ${count} more ${kind} in the last ${seconds}`,
       fields: { kind, suppressed: window.suppressed, throttled: true },
-    } as E);
+    });
   };
   const log = ((entry: E) => {
     const kind = windowMs === 0 ? undefined : kindOf(entry);

@@ -349,6 +349,26 @@ describe('Relay', () => {
     expect(master.requests).toHaveLength(1);
   });
 
+  it('echoes an invalid id of 60,000 characters as its first 64 and says it was shortened', async () => {
+    const master = await fakeMaster();
+    const { url } = await relayFor(master);
+    const client = await probe(url);
+    const long = `${'x'.repeat(63)}y${'z'.repeat(59_936)}`;
+    client.send({ type: 'read', id: long, concentrator: '101', meter: '1' });
+    const reply = await client.waitFor((m) => m.type === 'error');
+    expect(reply.id).toBe(`${'x'.repeat(63)}y…`);
+    expect(reply.code).toBe('BAD_REQUEST');
+    expect(String(reply.message)).toContain('(id shortened from 60,000 characters)');
+    expect(JSON.stringify(reply).length).toBeLessThan(1000);
+    // A valid id of the longest allowed length is echoed exactly.
+    const longest = 'i'.repeat(128);
+    client.send({ type: 'read', id: longest, concentrator: '101', meter: '10x' });
+    expect(await client.answer(longest)).toMatchObject({ code: 'BAD_REQUEST' });
+    // Control characters in a short invalid id are not sent back.
+    client.send({ type: 'read', id: 'a\u0007b', concentrator: '101', meter: '1' });
+    expect(await client.answer('a?b')).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
   it('refuses a second read with an id already in flight on the same connection', async () => {
     const master = await fakeMaster();
     master.handler = (req) => readingFor(req, 1, 200);
