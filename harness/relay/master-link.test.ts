@@ -109,7 +109,9 @@ describe('MasterLink', () => {
     for (let n = 1; n <= 4; n++) timers.fire(await timers.nth(n, isRetry));
     await timers.nth(5, isRetry);
     expect(accepted).toBe(5);
-    expect(timers.scheduled.filter((t) => isRetry(t.ms)).map((t) => t.ms)).toEqual([100, 200, 400, 800, 1000]);
+    expect(timers.scheduled.filter((t) => isRetry(t.ms)).map((t) => t.ms)).toEqual([
+      100, 200, 400, 800, 1000,
+    ]);
   });
 
   it('matches answers to reads by its own ids whatever order they come in', async () => {
