@@ -45,7 +45,7 @@ import { CLOSE_SLOW_READER, ClientSession, type ClientSocketLike } from './clien
 import { ConsoleUpstream } from './console-upstream.ts';
 import { RelayError } from './errors.ts';
 import { type RelayLogger, SILENT } from './log.ts';
-import { MasterLink, type UpstreamAnswer, type UpstreamRead } from './master-link.ts';
+import { MasterLink, type MasterProtocol, type UpstreamAnswer, type UpstreamRead } from './master-link.ts';
 import { ReadCoalescer } from './read-coalescer.ts';
 
 /** The legacy system's port, kept so an old page's `new WebSocket("ws://host:7759")` still works. */
@@ -62,7 +62,12 @@ export interface RelayOptions {
   port?: number;
   /** The master station's client API. */
   master: { host: string; port: number };
-  /** Character set on the master connection. @defaultValue 'utf8' */
+  /**
+   * What the master connection speaks: meterlab's NDJSON, or `legacy` to drive a clientserver of the original
+   * kind (flat ClickToCopyModel objects back to back; see `master-link.ts`). @defaultValue 'ndjson'
+   */
+  masterProtocol?: MasterProtocol;
+  /** Character set on the master connection. @defaultValue 'utf8' ('gb2312' with masterProtocol 'legacy') */
   encoding?: TextEncodingName;
   /** Bearer token clients must present (header or `?token=`). @defaultValue none: no auth */
   token?: string;
@@ -272,6 +277,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.#master = new MasterLink({
       host: options.master.host,
       port: options.master.port,
+      protocol: options.masterProtocol,
       encoding: options.encoding,
       maxPending: options.maxPendingUpstream,
       maxInFlight: options.maxInFlightUpstream,
@@ -443,12 +449,12 @@ export class Relay extends EventEmitter<RelayEvents> {
   }
 
   #logStartup(): void {
-    const { token, allowedOrigins, tls, encoding } = this.#options;
+    const { token, allowedOrigins, tls } = this.#options;
     const auth = token
       ? 'auth: bearer token required'
       : 'auth: OFF (anyone who can reach this address may read meters)';
     const origins = allowedOrigins ? `origins: ${allowedOrigins.join(', ') || '(none)'}` : 'origins: any';
-    const master = `master: ${this.#master.address} (${encoding ?? 'utf8'})`;
+    const master = `master: ${this.#master.address} (${this.#master.protocol}, ${this.#master.encoding})`;
     const consoleText = this.consoleUrl
       ? `; console: ${this.consoleUrl}${token ? '?token=<token>' : ''}`
       : '; console: off';
