@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../simulator/clock/index.ts';
-import type { RelayLogEntry } from './log.ts';
+import { type RelayLogEntry, throttleLog } from './log.ts';
 import { Relay, type RelayOptions } from './relay.ts';
 import { errorFor, FakeMaster } from './testing/fake-master.ts';
 import { WsProbe } from './testing/ws-probe.ts';
@@ -164,5 +164,36 @@ describe('Relay limits', () => {
     expect(closed.fields?.ignoredAfterClose).toBeLessThan(20 + 65);
     client.ws.resume();
     expect((await client.waitClosed()).code).not.toBe(1000);
+  });
+
+  it('prints one line per kind per 10 s for 2,000 bad messages and refused upgrades, then the count', async () => {
+    const printed: RelayLogEntry[] = [];
+    const clock = new VirtualClock();
+    const throttled = throttleLog<RelayLogEntry>((e) => printed.push(e), { clock, windowMs: 10_000 });
+    const logs2 = new LogTap();
+    const { url, logs } = await start({
+      token: 's3cret',
+      log: (e) => {
+        logs2.log(e);
+        throttled(e);
+      },
+    });
+    const client = new WsProbe(`${url}/?token=s3cret`);
+    cleanups.push(() => client.close());
+    await client.opened();
+    for (let i = 0; i < 2000; i++) client.send('not json');
+    for (let i = 0; i < 5; i++)
+      await expect(new WsProbe(url).opened()).rejects.toMatchObject({ status: 401 });
+    await client.waitFor(() => client.messages.length === 2000);
+    expect(logs2.entries.filter((e) => e.event === 'bad-message')).toHaveLength(2000);
+    expect(printed.filter((e) => e.event === 'bad-message')).toHaveLength(1);
+    expect(printed.filter((e) => e.event === 'client-refused')).toHaveLength(1);
+    clock.advance(10_000);
+    const summaries = printed.filter((e) => e.fields?.throttled).map((e) => e.message);
+    expect(summaries.sort()).toEqual([
+      '… 1,999 more bad-message in the last 10 s',
+      '… 4 more client-refused 401 in the last 10 s',
+    ]);
+    expect(logs.entries).toHaveLength(0); // the relay's own tap is replaced by the log given here
   });
 });
