@@ -11,6 +11,7 @@ export interface RelayLogEntry {
   /**
    * What happened, stable for filtering: `listening`, `stopped`, `client-open`, `client-close`,
    * `client-refused`, `client-error`, `bad-message`, `read-start`, `read`, `answer-dropped`, `slow-client`, `heartbeat-timeout`,
+   * `idle-timeout`, `idle-evicted`, `handshake-timeout`, `handshake-evicted`,
    * `master-up`, `master-down`, `master-retry`, `master-bad-line`, `master-stray-answer`, `master-no-answer`.
    */
   event: string;

@@ -1,6 +1,9 @@
 /**
  * The relay's one connection to the master station's client API.
  *
+ * With `protocol: 'legacy'` the link speaks the original clientserver's framing instead (flat ClickToCopyModel
+ * objects back to back, no ids; README "Master protocol"); the window, timeouts and reconnection are the same.
+ *
  * Contract (DESIGN.md, "Relay"): newline-delimited JSON, one message per line, in UTF-8 or GB2312; every
  * `read` request gets exactly one `reading` or `error` line with the same `id`. This module owns the ids on
  * that connection (clients' ids can collide, so they never go upstream), the bounded table of reads waiting
