@@ -460,8 +460,8 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     this.#log({
       level: 'info',
       event: 'master-up',
-      message: `connected to the master station at ${this.address} (${this.encoding})`,
-      fields: { master: this.address, encoding: this.encoding },
+      message: `connected to the master station at ${this.address} (${this.protocol === 'legacy' ? 'legacy, ' : ''}${this.encoding})`,
+      fields: { master: this.address, protocol: this.protocol, encoding: this.encoding },
     });
     this.emit('up');
   }

@@ -267,6 +267,15 @@ export class Relay extends EventEmitter<RelayEvents> {
     if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) {
       throw new TypeError('"allowedOrigins" must be an array of origins');
     }
+    if (
+      options.masterProtocol !== undefined &&
+      options.masterProtocol !== 'ndjson' &&
+      options.masterProtocol !== 'legacy'
+    ) {
+      throw new TypeError(
+        `"masterProtocol" must be "ndjson" or "legacy", got ${String(options.masterProtocol)}`,
+      );
+    }
     this.#log = options.log ?? SILENT;
     this.maxConsoleClients = checkedInteger('maxConsoleClients', options.maxConsoleClients ?? 64, 0);
     this.#console =
