@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 /** Polls `condition` until it holds or `ms` of real time passed; true when it held. */
-async function eventually(condition: () => boolean, ms = 3000): Promise<boolean> {
+async function eventually(condition: () => boolean, ms = 10_000): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (!condition()) {
     if (Date.now() > deadline) return false;
