@@ -5,6 +5,7 @@ import {
   PointReadClient,
   type ReadTarget,
   readAll,
+  resolveToken,
   summariseLatency,
 } from '../../harness/client/index.ts';
 import { type FleetSummary, fleetSummary, loadScenarioFile } from '../../simulator/scenario/index.ts';
@@ -24,7 +25,14 @@ export function registerRead(program: Command): void {
       'with --all: a fleet JSON line as printed by `meterlab sim --print-fleet` ("-" = stdin)',
     )
     .option('--concurrency <n>', 'with --all: reads in flight', (v) => Number(v), 16)
-    .option('--token <token>', 'bearer token for the relay')
+    .option(
+      '--token <token>',
+      'bearer token for the relay (visible in `ps`: prefer --token-file or METERLAB_TOKEN)',
+    )
+    .option(
+      '--token-file <path>',
+      'read the bearer token from this file (one line); default: $METERLAB_TOKEN',
+    )
     .option('--timeout <ms>', 'per-read timeout', (v) => Number(v), 20000)
     .option('--json', 'print JSON instead of text')
     .option(
@@ -36,7 +44,7 @@ export function registerRead(program: Command): void {
     .action(async (o) => {
       const client = new PointReadClient({
         url: o.relay,
-        token: o.token,
+        token: resolveToken({ token: o.token, tokenFile: o.tokenFile }),
         timeoutMs: o.timeout,
         reconnect: false,
       });

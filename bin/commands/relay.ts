@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
-import { Relay } from '../../harness/relay/index.ts';
+import { resolveToken } from '../../harness/client/index.ts';
+import { Relay, throttleLog } from '../../harness/relay/index.ts';
 import { TcpClientLink } from '../../simulator/link/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
@@ -12,34 +13,67 @@ export function registerRelay(program: Command): void {
     )
     .option('--listen <host:port>', 'where the WebSocket server listens', '127.0.0.1:7759')
     .option('--master <host:port>', "the master station's client API", '127.0.0.1:9092')
-    .option('--token <token>', 'require this bearer token (Authorization header or ?token=)')
+    .option(
+      '--token <token>',
+      'require this bearer token (Authorization header or ?token=); visible in `ps`: prefer --token-file',
+    )
+    .option('--token-file <path>', 'read the token from this file (one line); default: $METERLAB_TOKEN')
     .option('--origin <origin...>', 'allowed Origin headers (browser pages)')
     .option('--cert <file>', 'TLS certificate (PEM) for wss://')
     .option('--key <file>', 'TLS private key (PEM) for wss://')
     .addOption(
-      new Option('--encoding <name>', 'text encoding towards the master')
-        .choices(['utf8', 'gb2312'])
-        .default('utf8'),
+      new Option(
+        '--master-protocol <name>',
+        'what the master speaks: meterlab NDJSON, or the original clientserver (flat objects, no newline)',
+      )
+        .choices(['ndjson', 'legacy'])
+        .default('ndjson'),
+    )
+    .addOption(
+      new Option(
+        '--encoding <name>',
+        'text encoding towards the master (default: utf8; gb2312 with --master-protocol legacy)',
+      ).choices(['utf8', 'gb2312']),
     )
     .option('--read-timeout <ms>', 'per-read timeout', (v) => Number(v), 15000)
+    .option(
+      '--idle-timeout <s>',
+      'close a client that sends nothing for this long with no read in flight (0 = never)',
+      (v) => Number(v),
+      0,
+    )
+    .option(
+      '--handshake-timeout <ms>',
+      'time a connection has to finish its upgrade',
+      (v) => Number(v),
+      10000,
+    )
     .option('-v, --verbose', 'log every read')
     .action(async (o) => {
       if (Boolean(o.cert) !== Boolean(o.key)) throw new TypeError('--cert and --key go together');
+      if (!Number.isFinite(o.idleTimeout) || o.idleTimeout < 0) {
+        throw new TypeError(`--idle-timeout: a number of seconds ≥ 0, got ${String(o.idleTimeout)}`);
+      }
       const listen = parseEndpoint(o.listen, '--listen');
       const master = parseEndpoint(o.master, '--master');
       const recording = startRecording(o.record, 'meterlab relay');
+      // Lines a peer can cause at will (bad messages, refused upgrades …) are printed once per 10 s per kind.
+      const log = throttleLog((e) => process.stderr.write(`${e.message}\n`));
       const relay = new Relay({
         ...listen,
         master,
         masterLink: recording && (() => recording.wrap(new TcpClientLink(master), { prefix: 'master' })),
+        masterProtocol: o.masterProtocol,
         encoding: o.encoding,
-        token: o.token,
+        token: resolveToken({ token: o.token, tokenFile: o.tokenFile }),
         allowedOrigins: o.origin,
         tls: o.cert ? { cert: o.cert, key: o.key } : undefined,
         readTimeoutMs: o.readTimeout,
+        idleTimeoutMs: Math.round(o.idleTimeout * 1000),
+        handshakeTimeoutMs: o.handshakeTimeout,
         log: (e) => {
           if (o.verbose || e.level !== 'info' || e.event === 'listening' || e.event.startsWith('master-')) {
-            process.stderr.write(`${e.message}\n`);
+            log(e);
           }
         },
       });
@@ -47,5 +81,6 @@ export function registerRelay(program: Command): void {
       await untilInterrupted();
       await relay.stop();
       recording?.close();
+      log.flush();
     });
 }

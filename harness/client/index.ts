@@ -17,3 +17,4 @@ export {
   type ReadTarget,
   readAll,
 } from './read-all.ts';
+export { resolveToken, TOKEN_ENV, type TokenSources } from './token.ts';

@@ -31,6 +31,20 @@ describe('checkUpgrade', () => {
     });
   });
 
+  it('lets a request in when either the header or the query token is right (the documented rule)', () => {
+    // A proxy's own Authorization header must not shut out a browser's right ?token= (issue 13 item 9).
+    const wrongHeader = req('/?token=abc', { authorization: 'Bearer proxy-secret' });
+    expect(checkUpgrade(wrongHeader, { token: 'abc' })).toEqual({ ok: true });
+    const wrongQuery = req('/?token=nope', { authorization: 'Bearer abc' });
+    expect(checkUpgrade(wrongQuery, { token: 'abc' })).toEqual({ ok: true });
+    const bothWrong = req('/?token=nope', { authorization: 'Bearer nope' });
+    expect(checkUpgrade(bothWrong, { token: 'abc' })).toEqual({
+      ok: false,
+      status: 401,
+      reason: 'wrong token (header and query)',
+    });
+  });
+
   it('refuses an origin outside the list with 403 and lets requests without Origin through', () => {
     const options = { allowedOrigins: ['https://meters.example', 'http://localhost:8080/'] };
     expect(checkUpgrade(req('/', { origin: 'https://meters.example' }), options)).toEqual({ ok: true });

@@ -42,6 +42,24 @@ export function presentedToken(req: IncomingMessage): { token: string | undefine
   return { token: undefined, source: 'none' };
 }
 
+/**
+ * Every token a request presents: the `Authorization: Bearer` header's and the `token` query parameter's. A
+ * reverse proxy may add an `Authorization` header of its own (its Basic credentials, or a bearer for another
+ * service) to a browser's request that carries the relay's token in the query, so neither place may veto the other.
+ * @internal exported for tests
+ */
+export function presentedTokens(req: IncomingMessage): { token: string; source: 'header' | 'query' }[] {
+  const found: { token: string; source: 'header' | 'query' }[] = [];
+  const header = req.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (match) found.push({ token: match[1], source: 'header' });
+  }
+  const query = new URL(req.url ?? '/', 'http://relay.invalid').searchParams.get('token');
+  if (query !== null) found.push({ token: query, source: 'query' });
+  return found;
+}
+
 /** Constant-time comparison, so the token cannot be guessed byte by byte from response times. */
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a, 'utf8');
@@ -59,7 +77,8 @@ function normaliseOrigin(origin: string): string {
 
 /**
  * Decides whether an upgrade request may proceed. Never throws.
- * - 401 when a token is configured and the request presents none or a wrong one;
+ * - 401 when a token is configured and the request presents none, or none that is right (a request may present
+ *   one in the header and one in the query; either being right is enough);
  * - 403 when `allowedOrigins` is set and the request's `Origin` is not in it.
  */
 export function checkUpgrade(req: IncomingMessage, options: AuthOptions): AuthResult {
@@ -73,16 +92,24 @@ export function checkUpgrade(req: IncomingMessage, options: AuthOptions): AuthRe
     }
   }
   if (options.token !== undefined) {
-    const { token, source } = presentedToken(req);
-    if (token === undefined) {
+    const presented = presentedTokens(req);
+    if (presented.length === 0) {
       return {
         ok: false,
         status: 401,
         reason: 'no token: send "Authorization: Bearer <token>" or "?token=<token>"',
       };
     }
-    if (!sameSecret(token, options.token))
-      return { ok: false, status: 401, reason: `wrong token (${source})` };
+    // Rule (README "Tokens"): a request is let in when any token it presents is right. Both are compared, in
+    // constant time, so a request with two tokens takes as long whichever is right.
+    const right = presented.map(({ token }) => sameSecret(token, options.token as string));
+    if (!right.includes(true)) {
+      return {
+        ok: false,
+        status: 401,
+        reason: `wrong token (${presented.map(({ source }) => source).join(' and ')})`,
+      };
+    }
   }
   return { ok: true };
 }

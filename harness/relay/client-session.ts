@@ -38,6 +38,7 @@ import {
 import { type RelayLogger, SILENT } from './log.ts';
 import type { UpstreamAnswer, UpstreamRead } from './master-link.ts';
 import type { CoalescedRead } from './read-coalescer.ts';
+import { replyId } from './reply-id.ts';
 
 /** The part of a `ws` WebSocket the session uses (so the policy can be tested with a fake). */
 export interface ClientSocketLike {
@@ -144,7 +145,9 @@ export class ClientSession {
       // Console messages are not point-read messages; only a refused line is looked at again, so reads pay
       // nothing for the console.
       if (decoded.error.code === 'BAD_MESSAGE' && this.#consoleRequest(text)) return;
-      const answer = readErrorFromProtocolError(decoded.error, decoded.id);
+      const echoed = decoded.id === undefined ? undefined : replyId(decoded.id);
+      const answer = readErrorFromProtocolError(decoded.error, echoed?.id);
+      if (echoed?.note) answer.message = `${answer.message} ${echoed.note}`;
       this.#log('warn', 'bad-message', `client #${this.clientId}: ${answer.code}: ${answer.message}`, {
         code: answer.code,
       });
@@ -214,7 +217,9 @@ export class ClientSession {
       const id = (value as { id?: unknown }).id;
       const type = String((value as { type: string }).type);
       const named = new ProtocolError(error.code, `not a valid "${type}" request: ${error.message}`);
-      const answer = readErrorFromProtocolError(named, typeof id === 'string' ? id : undefined);
+      const echoed = typeof id === 'string' ? replyId(id) : undefined;
+      const answer = readErrorFromProtocolError(named, echoed?.id);
+      if (echoed?.note) answer.message = `${answer.message} ${echoed.note}`;
       this.#send(answer, answer.code);
       return true;
     }

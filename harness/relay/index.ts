@@ -5,12 +5,20 @@
 export { type AuthOptions, type AuthResult, checkUpgrade } from './auth.ts';
 export { CLOSE_SLOW_READER } from './client-session.ts';
 export { RelayError, type RelayErrorCode } from './errors.ts';
-export type { RelayLogEntry, RelayLogger } from './log.ts';
+export {
+  PEER_DRIVEN_EVENTS,
+  type RelayLogEntry,
+  type RelayLogger,
+  type ThrottledLog,
+  type ThrottleLogOptions,
+  throttleLog,
+} from './log.ts';
 export {
   MasterLink,
   type MasterLinkEvents,
   type MasterLinkOptions,
   type MasterLinkState,
+  type MasterProtocol,
   type UpstreamAnswer,
   type UpstreamRead,
 } from './master-link.ts';

@@ -110,8 +110,7 @@ function modelAdvance(m: Model, to: number): void {
         // The new connection opens a few microtasks later (no clock time): up, a fresh set of ids.
         m.reconnectAt = undefined;
         m.up = true;
-        m.attempts = 0;
-        m.nextId = 0;
+        m.nextId = 0; // attempts stay: only a valid answer resets the back-off (issue 13 item 4)
         m.sent = [];
       });
     }
@@ -186,6 +185,7 @@ class AnswerCommand implements fc.AsyncCommand<Model, Real> {
         ? encodeLine({ type: 'reading', id, concentrator: '101', meter: String(k + 1), value: k, unit: 'm3' })
         : new TextEncoder().encode(`${JSON.stringify({ type: 'reading', id, value: 'lots' })}\n`);
     void r.master().write(line);
+    if (this.kind === 'reading') m.attempts = 0; // a valid answer proves the master works: back-off starts over
     const holder = m.inflight.get(id);
     if (holder !== undefined) {
       m.inflight.delete(id);

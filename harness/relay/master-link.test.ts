@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TimerHandle, VirtualClock } from '../../simulator/clock/index.ts';
 import { MasterLink } from './master-link.ts';
@@ -79,6 +80,38 @@ describe('MasterLink', () => {
     await master.stop();
     // After a good connection the schedule starts again from initialMs.
     expect((await timers.nth(4, isRetry)).ms).toBe(100);
+  });
+
+  it('keeps backing off when the master accepts and closes at once: a bare TCP connect is no success (issue 13 item 4)', async () => {
+    // A master restarting behind a listener (or a full client API) accepts the connection and drops it at once;
+    // resetting the back-off on the connect made the relay cycle connect/close every initialMs.
+    let accepted = 0;
+    const slam = net.createServer((socket) => {
+      accepted += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => slam.listen(0, '127.0.0.1', () => resolve()));
+    const port = (slam.address() as net.AddressInfo).port;
+    const timers = new ManualTimers();
+    const link = new MasterLink({
+      host: '127.0.0.1',
+      port,
+      backoff: { initialMs: 100, maxMs: 1000, jitter: 0 },
+      readTimeoutMs: 60_000,
+      clock: timers,
+    });
+    cleanups.push(
+      () => link.stop(),
+      () => new Promise<void>((resolve) => slam.close(() => resolve())),
+    );
+    link.start();
+    const isRetry = (ms: number) => ms !== 60_000;
+    for (let n = 1; n <= 4; n++) timers.fire(await timers.nth(n, isRetry));
+    await timers.nth(5, isRetry);
+    expect(accepted).toBe(5);
+    expect(timers.scheduled.filter((t) => isRetry(t.ms)).map((t) => t.ms)).toEqual([
+      100, 200, 400, 800, 1000,
+    ]);
   });
 
   it('matches answers to reads by its own ids whatever order they come in', async () => {

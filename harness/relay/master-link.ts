@@ -1,6 +1,9 @@
 /**
  * The relay's one connection to the master station's client API.
  *
+ * With `protocol: 'legacy'` the link speaks the original clientserver's framing instead (flat ClickToCopyModel
+ * objects back to back, no ids; README "Master protocol"); the window, timeouts and reconnection are the same.
+ *
  * Contract (DESIGN.md, "Relay"): newline-delimited JSON, one message per line, in UTF-8 or GB2312; every
  * `read` request gets exactly one `reading` or `error` line with the same `id`. This module owns the ids on
  * that connection (clients' ids can collide, so they never go upstream), the bounded table of reads waiting
@@ -21,6 +24,7 @@
  * message.
  */
 import { EventEmitter } from 'node:events';
+import { ProtocolError } from '../../protocols/errors.ts';
 import {
   type AnyPointReadMessage,
   encodeLine,
@@ -30,6 +34,9 @@ import {
   type Reading,
   type TextEncodingName,
 } from '../../protocols/point-read/index.ts';
+import { decodeLegacyFlatAnswer, encodeLegacyFlatRequest } from '../../protocols/point-read/legacy-flat.ts';
+import { createLegacyStreamSplitter } from '../../protocols/point-read/legacy-stream.ts';
+import { decodeText } from '../../protocols/point-read/text-encoding.ts';
 import {
   Backoff,
   type BackoffOptions,
@@ -58,14 +65,26 @@ export interface UpstreamRead {
 /** The one answer to an upstream read; its `id` is the link's upstream id, for logs only. */
 export type UpstreamAnswer = Reading | ReadError;
 
+/**
+ * What the link speaks: meterlab's NDJSON v1 (ids, every field), or the original clientserver's framing
+ * (`legacy`: flat ClickToCopyModel objects back to back, no newline, no id — see `legacy-flat.ts`).
+ */
+export type MasterProtocol = 'ndjson' | 'legacy';
+
 export interface MasterLinkOptions {
+  /**
+   * The master's wire. With `legacy`, reads are paired with answers by concentrator and meter (oldest first), a
+   * read's `protocol` and `port` are not sent (the model has no field for them), and `encoding` defaults to GB2312.
+   * @defaultValue 'ndjson'
+   */
+  protocol?: MasterProtocol;
   /** Master station client API host. */
   host: string;
   /** Master station client API TCP port. */
   port: number;
   /**
-   * Character set of the NDJSON lines. GB2312 is what the legacy clientserver spoke.
-   * @defaultValue 'utf8'
+   * Character set of the NDJSON lines (or legacy objects). GB2312 is what the legacy clientserver spoke.
+   * @defaultValue 'utf8' ('gb2312' with `protocol: 'legacy'`)
    */
   encoding?: TextEncodingName;
   /**
@@ -177,6 +196,7 @@ function positiveInteger(name: string, value: number): number {
 export class MasterLink extends EventEmitter<MasterLinkEvents> {
   readonly host: string;
   readonly port: number;
+  readonly protocol: MasterProtocol;
   readonly encoding: TextEncodingName;
   readonly maxPending: number;
   readonly maxInFlight: number;
@@ -197,6 +217,9 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
   #retryAt = 0;
   #localSeq = 0;
   #lastProblem = 'not connected yet';
+  /** Legacy protocol: the upstream ids waiting for an answer, per concentrator/meter, oldest first. */
+  #legacyWaiting = new Map<string, string[]>();
+  #legacyKeyOf = new Map<string, string>();
 
   /** @throws TypeError naming the first bad option. */
   constructor(options: MasterLinkOptions) {
@@ -209,7 +232,11 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     }
     this.host = options.host;
     this.port = options.port;
-    this.encoding = options.encoding ?? 'utf8';
+    this.protocol = options.protocol ?? 'ndjson';
+    if (this.protocol !== 'ndjson' && this.protocol !== 'legacy') {
+      throw new TypeError(`"protocol" must be "ndjson" or "legacy", got ${String(this.protocol)}`);
+    }
+    this.encoding = options.encoding ?? (this.protocol === 'legacy' ? 'gb2312' : 'utf8');
     if (this.encoding !== 'utf8' && this.encoding !== 'gb2312') {
       throw new TypeError(`"encoding" must be "utf8" or "gb2312", got ${String(this.encoding)}`);
     }
@@ -291,7 +318,10 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     const send = (id: string): void => {
       let line: Uint8Array;
       try {
-        line = encodeLine({ type: 'read', id, ...req }, this.encoding);
+        line =
+          this.protocol === 'legacy'
+            ? this.#legacyRequest(id, req)
+            : encodeLine({ type: 'read', id, ...req }, this.encoding);
       } catch (error) {
         // Requests were validated by the codec on the way in, so this means a bug, but the read still gets
         // its one answer rather than an exception in the relay's message handler.
@@ -383,14 +413,17 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       void link.close().catch(() => {}); // stopped while connecting
       return;
     }
-    const ids = new CappedIds(this.maxInFlight, (id) =>
+    this.#legacyWaiting = new Map();
+    this.#legacyKeyOf = new Map();
+    const ids = new CappedIds(this.maxInFlight, (id) => {
+      this.#legacyForget(id);
       this.#log({
         level: 'warn',
         event: 'master-no-answer',
         message: `the master never answered read ${id}; its slot is freed`,
         fields: { id },
-      }),
-    );
+      });
+    });
     const window = new RequestWindow<string, UpstreamAnswer>({
       ids,
       window: this.maxInFlight,
@@ -399,25 +432,37 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       quarantineMs: this.readTimeoutMs,
       clock: this.#clock,
     });
-    const decoder = new NdjsonDecoder({ maxLineLength: this.#maxLineLength, charset: this.encoding });
-    link.on('data', (chunk) => {
-      for (const event of decoder.push(chunk)) {
-        if (event.kind === 'message') this.#message(window, ids, event.message);
-        else this.#badLine(window, ids, event.error.code, event.error.message, event.id);
-      }
-    });
+    if (this.protocol === 'legacy') {
+      const splitter = createLegacyStreamSplitter({
+        maxObjectBytes: this.#maxLineLength,
+        charset: this.encoding === 'utf8' ? 'utf8' : 'gb2312',
+        onDropped: ({ error }) => this.#badLine(window, ids, error.code, error.message, undefined),
+      });
+      link.on('data', (chunk) => {
+        for (const bytes of splitter.push(chunk)) this.#legacyAnswer(window, ids, bytes);
+      });
+    } else {
+      const decoder = new NdjsonDecoder({ maxLineLength: this.#maxLineLength, charset: this.encoding });
+      link.on('data', (chunk) => {
+        for (const event of decoder.push(chunk)) {
+          if (event.kind === 'message') this.#message(window, ids, event.message);
+          else this.#badLine(window, ids, event.error.code, event.error.message, event.id);
+        }
+      });
+    }
     link.once('close', () => this.#down(link, problem() || 'the master closed the connection', true));
     // A write the link refuses (its buffer full: the master stopped reading) or loses ends the connection.
     this.#writer = new CoalescedWriter(link, () => void link.close().catch(() => {}));
     this.#window = window;
     this.#ids = ids;
     this.#state = 'up';
-    this.#backoff.reset();
+    // The back-off is not reset here: a master that accepts and closes at once (restarting behind its listener,
+    // or out of client slots) would otherwise be hammered every `initialMs`. It resets on the first valid answer.
     this.#log({
       level: 'info',
       event: 'master-up',
-      message: `connected to the master station at ${this.address} (${this.encoding})`,
-      fields: { master: this.address, encoding: this.encoding },
+      message: `connected to the master station at ${this.address} (${this.protocol === 'legacy' ? 'legacy, ' : ''}${this.encoding})`,
+      fields: { master: this.address, protocol: this.protocol, encoding: this.encoding },
     });
     this.emit('up');
   }
@@ -453,6 +498,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     answer: UpstreamAnswer,
   ): boolean {
     ids.release(id); // the master is done with it, whether the read still waits or timed out here
+    this.#legacyForget(id);
     return window.settle(id, answer) === 'settled';
   }
 
@@ -467,6 +513,8 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       );
       return;
     }
+    // A valid answer is the proof of a working master (issue 13 item 4): only now does the schedule start over.
+    this.#backoff.reset();
     if (!this.#settle(window, ids, msg.id, msg)) {
       // Usually the answer to a read that already timed out here; harmless, but worth seeing in the log.
       this.#log({
@@ -474,6 +522,66 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
         event: 'master-stray-answer',
         message: `answer for unknown or timed-out read ${msg.id} from the master ignored`,
         fields: { id: msg.id },
+      });
+    }
+  }
+
+  /** Legacy: the flat request for `req`, its id queued under its concentrator/meter for the answer to find. */
+  #legacyRequest(id: string, req: UpstreamRead): Uint8Array {
+    const bytes = encodeLegacyFlatRequest(req, this.encoding);
+    const key = legacyKey(req.concentrator, req.meter);
+    const waiting = this.#legacyWaiting.get(key);
+    if (waiting) waiting.push(id);
+    else this.#legacyWaiting.set(key, [id]);
+    this.#legacyKeyOf.set(id, key);
+    return bytes;
+  }
+
+  #legacyForget(id: string): void {
+    const key = this.#legacyKeyOf.get(id);
+    if (key === undefined) return;
+    this.#legacyKeyOf.delete(id);
+    const waiting = this.#legacyWaiting.get(key);
+    if (!waiting) return;
+    const at = waiting.indexOf(id);
+    if (at >= 0) waiting.splice(at, 1);
+    if (waiting.length === 0) this.#legacyWaiting.delete(key);
+  }
+
+  /** Legacy: one flat answer object; it answers the oldest read of its concentrator/meter still at the master. */
+  #legacyAnswer(window: RequestWindow<string, UpstreamAnswer>, ids: CappedIds, bytes: Uint8Array): void {
+    let value: unknown;
+    try {
+      value = JSON.parse(decodeText(bytes, this.encoding));
+    } catch (error) {
+      if (!(error instanceof ProtocolError) && !(error instanceof SyntaxError)) throw error;
+      const code = error instanceof ProtocolError ? error.code : 'BAD_JSON';
+      this.#badLine(window, ids, code, error.message, undefined);
+      return;
+    }
+    let decoded: ReturnType<typeof decodeLegacyFlatAnswer>;
+    try {
+      decoded = decodeLegacyFlatAnswer(value);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      // An answer that names its meter but is wrong otherwise answers that meter's oldest read BAD_REPLY.
+      const o = value as { ConcentratorNo?: unknown; WaterMtrAddress?: unknown } | null;
+      const named =
+        typeof o?.ConcentratorNo === 'string' && typeof o.WaterMtrAddress === 'string'
+          ? this.#legacyWaiting.get(legacyKey(o.ConcentratorNo, o.WaterMtrAddress))?.[0]
+          : undefined;
+      this.#badLine(window, ids, error.code, error.message, named);
+      return;
+    }
+    this.#backoff.reset(); // a valid answer: the master works (see #message)
+    const key = legacyKey(decoded.concentrator, decoded.meter);
+    const id = this.#legacyWaiting.get(key)?.[0];
+    if (id === undefined || !this.#settle(window, ids, id, { ...decoded.answer, id } as UpstreamAnswer)) {
+      this.#log({
+        level: 'warn',
+        event: 'master-stray-answer',
+        message: `answer for ${decoded.concentrator}/${decoded.meter}, which no read waits for, ignored`,
+        fields: { concentrator: decoded.concentrator, meter: decoded.meter },
       });
     }
   }
@@ -501,6 +609,14 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       fields: { code, problem, id },
     });
   }
+}
+
+/**
+ * The legacy pairing key: the concentrator as written and the meter without leading zeros (a clientserver may
+ * answer the 14-digit padded address for the short one asked, or the other way round).
+ */
+function legacyKey(concentrator: string, meter: string): string {
+  return `${concentrator}/${meter.replace(/^0+(?=.)/, '')}`;
 }
 
 /** A read that cannot be encoded (a bug: requests are validated on the way in): answered BAD_REQUEST. */

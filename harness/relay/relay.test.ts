@@ -351,6 +351,26 @@ describe('Relay', () => {
     expect(master.requests).toHaveLength(1);
   });
 
+  it('echoes an invalid id of 60,000 characters as its first 64 and says it was shortened', async () => {
+    const master = await fakeMaster();
+    const { url } = await relayFor(master);
+    const client = await probe(url);
+    const long = `${'x'.repeat(63)}y${'z'.repeat(59_936)}`;
+    client.send({ type: 'read', id: long, concentrator: '101', meter: '1' });
+    const reply = await client.waitFor((m) => m.type === 'error');
+    expect(reply.id).toBe(`${'x'.repeat(63)}y…`);
+    expect(reply.code).toBe('BAD_REQUEST');
+    expect(String(reply.message)).toContain('(id shortened from 60,000 characters)');
+    expect(JSON.stringify(reply).length).toBeLessThan(1000);
+    // A valid id of the longest allowed length is echoed exactly.
+    const longest = 'i'.repeat(128);
+    client.send({ type: 'read', id: longest, concentrator: '101', meter: '10x' });
+    expect(await client.answer(longest)).toMatchObject({ code: 'BAD_REQUEST' });
+    // Control characters in a short invalid id are not sent back.
+    client.send({ type: 'read', id: 'a\u0007b', concentrator: '101', meter: '1' });
+    expect(await client.answer('a?b')).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
   it('refuses a second read with an id already in flight on the same connection', async () => {
     const master = await fakeMaster();
     master.handler = (req) => readingFor(req, 1, 200);
@@ -439,6 +459,16 @@ describe('Relay', () => {
       const refused = logs.entries.filter((e) => e.event === 'client-refused');
       expect(refused).toHaveLength(3);
       for (const e of refused) expect(e.message).not.toContain('nope');
+    });
+
+    it('lets in a client whose query token is right although its header token is wrong (either is enough)', async () => {
+      const master = await fakeMaster();
+      const { url } = await relayFor(master, { token: 's3cret' });
+      const client = await probe(`${url}/?token=s3cret`, { headers: { Authorization: 'Bearer proxy' } });
+      expect(await client.read('hq', '101', '1')).toMatchObject({ type: 'reading' });
+      await expect(
+        new WsProbe(`${url}/?token=nope`, { headers: { Authorization: 'Bearer proxy' } }).opened(),
+      ).rejects.toMatchObject({ status: 401 });
     });
 
     it('refuses an origin that is not allowed with 403', async () => {

@@ -12,8 +12,17 @@
  * - `maxInFlightPerClient` 100, `maxPendingUpstream` 1000: the next read is answered `QUEUE_FULL` at once;
  * - `maxInFlightUpstream` 256: requests outstanding at the master; more wait in the relay (FIFO);
  * - `maxBufferedBytes` 1 MiB per client: a slow reader is closed with 1013 (see `client-session.ts`);
- * - `maxClients` 1000: further upgrades get HTTP 503;
- * - `heartbeatIntervalMs` 30 s: a client that has not answered the previous ping is terminated.
+ * - `maxClients` 1000: further upgrades get HTTP 503 — unless a client has sent nothing for `evictIdleAfterMs`
+ *   (60 s) and has no read in flight: the one idle longest is closed (1000 "idle") to make room, so clients that
+ *   only answer pings cannot hold every slot (issue 13 item 7);
+ * - `idleTimeoutMs` off: when set, a client that sends nothing for that long with no read in flight is closed
+ *   (1000 "idle …"); off by default because an old page opened once and clicked now and then must keep working;
+ * - `handshakeTimeoutMs` 10 s, `maxPendingHandshakes` 100: a TCP connection that has not finished its HTTP
+ *   request head (the upgrade) within the timeout is destroyed, and beyond the cap the oldest unfinished one is
+ *   destroyed to make room, so a slowloris of half-sent upgrades cannot lock anyone out;
+ * - `heartbeatIntervalMs` 30 s: a client that has not answered the previous ping is terminated;
+ * - `slowReaderGraceMs` 1 s: a slow reader closed with 1013 is no longer read from at once and is terminated
+ *   after this grace if its close handshake has not finished.
  */
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
@@ -32,11 +41,11 @@ import {
 import type { Link } from '../../simulator/link/index.ts';
 import { type ConsoleHandler, createConsoleHandler } from '../console/console-handler.ts';
 import { checkUpgrade, redactUrl } from './auth.ts';
-import { ClientSession } from './client-session.ts';
+import { CLOSE_SLOW_READER, ClientSession, type ClientSocketLike } from './client-session.ts';
 import { ConsoleUpstream } from './console-upstream.ts';
 import { RelayError } from './errors.ts';
 import { type RelayLogger, SILENT } from './log.ts';
-import { MasterLink, type UpstreamAnswer, type UpstreamRead } from './master-link.ts';
+import { MasterLink, type MasterProtocol, type UpstreamAnswer, type UpstreamRead } from './master-link.ts';
 import { ReadCoalescer } from './read-coalescer.ts';
 
 /** The legacy system's port, kept so an old page's `new WebSocket("ws://host:7759")` still works. */
@@ -53,7 +62,12 @@ export interface RelayOptions {
   port?: number;
   /** The master station's client API. */
   master: { host: string; port: number };
-  /** Character set on the master connection. @defaultValue 'utf8' */
+  /**
+   * What the master connection speaks: meterlab's NDJSON, or `legacy` to drive a clientserver of the original
+   * kind (flat ClickToCopyModel objects back to back; see `master-link.ts`). @defaultValue 'ndjson'
+   */
+  masterProtocol?: MasterProtocol;
+  /** Character set on the master connection. @defaultValue 'utf8' ('gb2312' with masterProtocol 'legacy') */
   encoding?: TextEncodingName;
   /** Bearer token clients must present (header or `?token=`). @defaultValue none: no auth */
   token?: string;
@@ -81,6 +95,33 @@ export interface RelayOptions {
   maxBufferedBytes?: number;
   /** Simultaneous WebSocket clients. @defaultValue 1000 */
   maxClients?: number;
+  /**
+   * Close a client that has sent no message for this long and has no read in flight (close code 1000, reason
+   * `idle for N s`); 0 = never. Pongs do not count: a client that only answers pings is idle.
+   * @defaultValue 0 (off: see the module comment)
+   */
+  idleTimeoutMs?: number;
+  /**
+   * When `maxClients` are connected, a new client may take the slot of the client idle the longest (no message
+   * and no read in flight for at least this long), which is closed with 1000 `idle; slot needed`; 0 = never evict
+   * (the new client gets 503). @defaultValue 60000
+   */
+  evictIdleAfterMs?: number;
+  /**
+   * A connection must deliver its HTTP request head (the WebSocket upgrade) within this long of connecting,
+   * or it is destroyed. @defaultValue 10000
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Connections still in their handshake at once; beyond it the oldest is destroyed to make room (a new peer is
+   * never refused for the sake of a stalled one). @defaultValue 100
+   */
+  maxPendingHandshakes?: number;
+  /**
+   * A slow reader closed with 1013 is no longer read from; it is terminated if its close handshake has not ended
+   * after this long. @defaultValue 1000
+   */
+  slowReaderGraceMs?: number;
   /** Master reconnect schedule. @defaultValue 250 ms doubling to 10 s, ±20 % */
   masterBackoff?: BackoffOptions;
   /**
@@ -121,6 +162,13 @@ interface Client {
   session: ClientSession;
   alive: boolean;
   closed: Promise<void>;
+  /** Clock time of the last message from the client (or of its connection). */
+  lastMessageAt: number;
+  idleTimer: TimerHandle | undefined;
+  /** Messages that arrived after the relay stopped reading the client (at most what was already received). */
+  ignoredAfterClose: number;
+  /** Set once the relay closed the client as a slow reader: its socket is paused, a terminate timer runs. */
+  graceTimer: TimerHandle | undefined;
 }
 
 function checkedInteger(name: string, value: number, min: number): number {
@@ -128,6 +176,12 @@ function checkedInteger(name: string, value: number, min: number): number {
     throw new TypeError(`"${name}" must be an integer ≥ ${min}, got ${String(value)}`);
   }
   return value;
+}
+
+/** `address:port` of a connection, for logs. */
+function remoteOf(socket: Duplex): string {
+  const s = socket as Duplex & { remoteAddress?: string; remotePort?: number };
+  return `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
 }
 
 /** `[::1]` for IPv6 hosts in URLs. */
@@ -150,6 +204,13 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly maxInFlightPerClient: number;
   readonly maxBufferedBytes: number;
   readonly maxClients: number;
+  readonly idleTimeoutMs: number;
+  readonly evictIdleAfterMs: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxPendingHandshakes: number;
+  readonly slowReaderGraceMs: number;
+  /** Connections that have not delivered their request head yet, oldest first, with their timeout. */
+  readonly #handshakes = new Map<Duplex, TimerHandle>();
   readonly #options: RelayOptions;
   readonly #console: ConsoleHandler | undefined;
   readonly maxConsoleClients: number;
@@ -191,11 +252,29 @@ export class Relay extends EventEmitter<RelayEvents> {
     );
     this.maxBufferedBytes = checkedInteger('maxBufferedBytes', options.maxBufferedBytes ?? 1024 * 1024, 0);
     this.maxClients = checkedInteger('maxClients', options.maxClients ?? 1000, 1);
+    this.idleTimeoutMs = checkedInteger('idleTimeoutMs', options.idleTimeoutMs ?? 0, 0);
+    this.evictIdleAfterMs = checkedInteger('evictIdleAfterMs', options.evictIdleAfterMs ?? 60_000, 0);
+    this.handshakeTimeoutMs = checkedInteger('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000, 1);
+    this.maxPendingHandshakes = checkedInteger(
+      'maxPendingHandshakes',
+      options.maxPendingHandshakes ?? 100,
+      1,
+    );
+    this.slowReaderGraceMs = checkedInteger('slowReaderGraceMs', options.slowReaderGraceMs ?? 1000, 0);
     if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
       throw new TypeError('"token" must be a non-empty string when given');
     }
     if (options.allowedOrigins !== undefined && !Array.isArray(options.allowedOrigins)) {
       throw new TypeError('"allowedOrigins" must be an array of origins');
+    }
+    if (
+      options.masterProtocol !== undefined &&
+      options.masterProtocol !== 'ndjson' &&
+      options.masterProtocol !== 'legacy'
+    ) {
+      throw new TypeError(
+        `"masterProtocol" must be "ndjson" or "legacy", got ${String(options.masterProtocol)}`,
+      );
     }
     this.#log = options.log ?? SILENT;
     this.maxConsoleClients = checkedInteger('maxConsoleClients', options.maxConsoleClients ?? 64, 0);
@@ -207,6 +286,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.#master = new MasterLink({
       host: options.master.host,
       port: options.master.port,
+      protocol: options.masterProtocol,
       encoding: options.encoding,
       maxPending: options.maxPendingUpstream,
       maxInFlight: options.maxInFlightUpstream,
@@ -242,6 +322,11 @@ export class Relay extends EventEmitter<RelayEvents> {
     return this.#clients.size;
   }
 
+  /** TCP connections that have not finished their HTTP request head (the upgrade) yet. */
+  get pendingHandshakes(): number {
+    return this.#handshakes.size;
+  }
+
   /** Distinct field reads in flight (shared reads count once). */
   get readsInFlight(): number {
     return this.#coalescer.size;
@@ -264,10 +349,17 @@ export class Relay extends EventEmitter<RelayEvents> {
       // Answers are ~200 bytes; compression would cost CPU and memory per connection for nothing.
       perMessageDeflate: false,
     });
-    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.#upgrade(req, socket, head),
+    // With TLS a connection counts once its TLS handshake is done (the TLS server's own handshakeTimeout covers
+    // the part before); without, from the TCP connect.
+    server.on(this.#options.tls ? 'secureConnection' : 'connection', (socket: Duplex) =>
+      this.#handshakeStarted(socket),
     );
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#handshakeDone(req.socket);
+      this.#upgrade(req, socket, head);
+    });
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.#handshakeDone(req.socket);
       if (this.#console?.(req, res)) return;
       const body = 'meterlab relay: this is a WebSocket endpoint for point-read JSON messages\n';
       res.writeHead(426, { 'Content-Type': 'text/plain; charset=utf-8', Upgrade: 'websocket' }).end(body);
@@ -310,7 +402,13 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.#state = 'stopped';
     if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
+    for (const [socket, timer] of this.#handshakes) {
+      this.#clock.clearTimeout(timer);
+      socket.destroy();
+    }
+    this.#handshakes.clear();
     const clients = [...this.#clients.values()];
+    for (const client of clients) this.#clearClientTimers(client);
     for (const client of clients) {
       client.session.closed();
       client.ws.close(1001, 'relay stopping');
@@ -349,7 +447,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       });
     }
     try {
-      return https.createServer({ cert, key });
+      return https.createServer({ cert, key, handshakeTimeout: this.handshakeTimeoutMs });
     } catch (error) {
       this.#state = 'stopped';
       const reason = error instanceof Error ? error.message : String(error);
@@ -360,12 +458,12 @@ export class Relay extends EventEmitter<RelayEvents> {
   }
 
   #logStartup(): void {
-    const { token, allowedOrigins, tls, encoding } = this.#options;
+    const { token, allowedOrigins, tls } = this.#options;
     const auth = token
       ? 'auth: bearer token required'
       : 'auth: OFF (anyone who can reach this address may read meters)';
     const origins = allowedOrigins ? `origins: ${allowedOrigins.join(', ') || '(none)'}` : 'origins: any';
-    const master = `master: ${this.#master.address} (${encoding ?? 'utf8'})`;
+    const master = `master: ${this.#master.address} (${this.#master.protocol}, ${this.#master.encoding})`;
     const consoleText = this.consoleUrl
       ? `; console: ${this.consoleUrl}${token ? '?token=<token>' : ''}`
       : '; console: off';
@@ -413,7 +511,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       refuse(verdict.status, verdict.reason);
       return;
     }
-    if (this.#clients.size >= this.maxClients) {
+    if (this.#clients.size >= this.maxClients && !this.#evictIdleClient()) {
       refuse(503, `too many clients (maxClients ${this.maxClients})`);
       return;
     }
@@ -450,10 +548,24 @@ export class Relay extends EventEmitter<RelayEvents> {
           },
         }
       : undefined;
+    // The session closes a slow reader through this; the relay then stops reading it (issue 13 item 7).
+    const socket: ClientSocketLike = {
+      get readyState() {
+        return ws.readyState;
+      },
+      get bufferedAmount() {
+        return ws.bufferedAmount;
+      },
+      send: (data) => ws.send(data),
+      close: (code, reason) => {
+        ws.close(code, reason);
+        if (code === CLOSE_SLOW_READER) this.#stopReading(client);
+      },
+    };
     const session = new ClientSession({
       clientId,
       remote,
-      socket: ws,
+      socket,
       console: consoleRequests,
       read: (req) => this.#coalescer.read(req),
       maxInFlight: this.maxInFlightPerClient,
@@ -464,12 +576,27 @@ export class Relay extends EventEmitter<RelayEvents> {
     const closed = new Promise<void>((resolve) => {
       markClosed = resolve;
     });
-    const client: Client = { ws, session, alive: true, closed };
+    const client: Client = {
+      ws,
+      session,
+      alive: true,
+      closed,
+      lastMessageAt: this.#clock.now(),
+      idleTimer: undefined,
+      ignoredAfterClose: 0,
+      graceTimer: undefined,
+    };
     this.#clients.set(clientId, client);
+    if (this.idleTimeoutMs > 0) this.#armIdleTimer(clientId, client, this.idleTimeoutMs);
     ws.on('pong', () => {
       client.alive = true;
     });
     ws.on('message', (data, isBinary) => {
+      if (!session.open) {
+        client.ignoredAfterClose += 1;
+        return;
+      }
+      client.lastMessageAt = this.#clock.now();
       const bytes = Buffer.isBuffer(data)
         ? data
         : Array.isArray(data)
@@ -489,6 +616,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       session.closed();
+      this.#clearClientTimers(client);
       if (upstream) {
         upstream.close();
         upstream = undefined;
@@ -500,7 +628,12 @@ export class Relay extends EventEmitter<RelayEvents> {
         level: 'info',
         event: 'client-close',
         message: `client #${clientId} (${remote}) closed: ${code}${reason.length ? ` ${reason.toString()}` : ''}`,
-        fields: { client: clientId, code, inFlight: session.inFlight },
+        fields: {
+          client: clientId,
+          code,
+          inFlight: session.inFlight,
+          ignoredAfterClose: client.ignoredAfterClose,
+        },
       });
       this.emit('client-close', clientId, code);
     });
@@ -511,6 +644,117 @@ export class Relay extends EventEmitter<RelayEvents> {
       fields: { client: clientId, remote },
     });
     this.emit('client-open', clientId);
+  }
+
+  /** A connection began: it has `handshakeTimeoutMs` to deliver its request head; the oldest goes beyond the cap. */
+  #handshakeStarted(socket: Duplex): void {
+    if (this.#state !== 'running') {
+      socket.destroy();
+      return;
+    }
+    if (this.#handshakes.size >= this.maxPendingHandshakes) {
+      const [oldest] = this.#handshakes.keys();
+      this.#handshakeDone(oldest);
+      this.#log({
+        level: 'warn',
+        event: 'handshake-evicted',
+        message: `${this.maxPendingHandshakes} connections have not finished their upgrade (maxPendingHandshakes); the oldest, ${remoteOf(oldest)}, is closed`,
+        fields: { remote: remoteOf(oldest) },
+      });
+      oldest.destroy();
+    }
+    const timer = this.#clock.setTimeout(() => {
+      this.#handshakes.delete(socket);
+      this.#log({
+        level: 'warn',
+        event: 'handshake-timeout',
+        message: `${remoteOf(socket)} did not finish its upgrade within ${this.handshakeTimeoutMs} ms (handshakeTimeoutMs); closed`,
+        fields: { remote: remoteOf(socket) },
+      });
+      socket.destroy();
+    }, this.handshakeTimeoutMs);
+    this.#handshakes.set(socket, timer);
+    socket.once('close', () => this.#handshakeDone(socket));
+  }
+
+  #handshakeDone(socket: Duplex): void {
+    const timer = this.#handshakes.get(socket);
+    if (timer === undefined) return;
+    this.#clock.clearTimeout(timer);
+    this.#handshakes.delete(socket);
+  }
+
+  /** Whether a client idle long enough was closed to make room for a new one (see `evictIdleAfterMs`). */
+  #evictIdleClient(): boolean {
+    if (this.evictIdleAfterMs === 0) return false;
+    const now = this.#clock.now();
+    let idlest: [number, Client] | undefined;
+    for (const entry of this.#clients) {
+      const [, c] = entry;
+      if (!c.session.open || c.session.inFlight > 0 || now - c.lastMessageAt < this.evictIdleAfterMs)
+        continue;
+      if (!idlest || c.lastMessageAt < idlest[1].lastMessageAt) idlest = entry;
+    }
+    if (!idlest) return false;
+    const [clientId, client] = idlest;
+    const idleS = Math.round((now - client.lastMessageAt) / 1000);
+    this.#log({
+      level: 'info',
+      event: 'idle-evicted',
+      message: `client #${clientId} idle for ${idleS} s closed to make room (maxClients ${this.maxClients})`,
+      fields: { client: clientId, idleMs: now - client.lastMessageAt },
+    });
+    this.#closeClient(clientId, client, 1000, 'idle; slot needed');
+    return true;
+  }
+
+  /** Closes the client now, counting it gone at once (its slot is free for the caller). */
+  #closeClient(clientId: number, client: Client, code: number, reason: string): void {
+    client.session.closed();
+    this.#clearClientTimers(client);
+    this.#clients.delete(clientId);
+    client.ws.close(code, reason);
+    // A client that does not answer the close is not waited for: the relay is done with it.
+    client.graceTimer = this.#clock.setTimeout(() => client.ws.terminate(), this.slowReaderGraceMs);
+  }
+
+  /** Fires `idleTimeoutMs` after the last message; re-armed for the rest when the client spoke meanwhile. */
+  #armIdleTimer(clientId: number, client: Client, delay: number): void {
+    client.idleTimer = this.#clock.setTimeout(() => {
+      client.idleTimer = undefined;
+      if (!this.#clients.has(clientId) || !client.session.open) return;
+      const idle = this.#clock.now() - client.lastMessageAt;
+      if (idle < this.idleTimeoutMs) {
+        this.#armIdleTimer(clientId, client, this.idleTimeoutMs - idle);
+        return;
+      }
+      if (client.session.inFlight > 0) {
+        // Waiting for an answer is not idleness; look again a whole timeout later.
+        this.#armIdleTimer(clientId, client, this.idleTimeoutMs);
+        return;
+      }
+      const seconds = Math.round(this.idleTimeoutMs / 1000);
+      this.#log({
+        level: 'info',
+        event: 'idle-timeout',
+        message: `client #${clientId} sent nothing for ${seconds} s (idleTimeoutMs); closed`,
+        fields: { client: clientId },
+      });
+      this.#closeClient(clientId, client, 1000, `idle for ${seconds} s`);
+    }, delay);
+  }
+
+  /** The session closed a slow reader with 1013: read nothing more from it, terminate it after the grace. */
+  #stopReading(client: Client): void {
+    if (client.graceTimer !== undefined) return;
+    client.ws.pause();
+    client.graceTimer = this.#clock.setTimeout(() => client.ws.terminate(), this.slowReaderGraceMs);
+  }
+
+  #clearClientTimers(client: Client): void {
+    if (client.idleTimer !== undefined) this.#clock.clearTimeout(client.idleTimer);
+    client.idleTimer = undefined;
+    // The grace timer stays: it must still terminate a client that never completes the close.
   }
 
   /**

@@ -1,0 +1,199 @@
+/**
+ * The relay's connection limits under hostile or careless peers (issue 13 item 7), over real sockets on
+ * 127.0.0.1 with the relay's time on a VirtualClock: idle clients, stalled upgrades, slow readers.
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../simulator/clock/index.ts';
+import { type RelayLogEntry, throttleLog } from './log.ts';
+import { Relay, type RelayOptions } from './relay.ts';
+import { errorFor, FakeMaster } from './testing/fake-master.ts';
+import { WsProbe } from './testing/ws-probe.ts';
+
+class LogTap extends EventEmitter<{ entry: [RelayLogEntry] }> {
+  readonly entries: RelayLogEntry[] = [];
+  readonly log = (entry: RelayLogEntry) => {
+    this.entries.push(entry);
+    this.emit('entry', entry);
+  };
+  async waitFor(match: (e: RelayLogEntry) => boolean): Promise<RelayLogEntry> {
+    for (;;) {
+      const found = this.entries.find(match);
+      if (found) return found;
+      await new Promise<void>((resolve) => this.once('entry', () => resolve()));
+    }
+  }
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Polls `condition` until it holds or `ms` of real time passed; true when it held. */
+async function eventually(condition: () => boolean, ms = 10_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+}
+
+async function start(options: Partial<RelayOptions>) {
+  const master = new FakeMaster();
+  await master.start();
+  cleanups.push(() => master.stop());
+  const clock = new VirtualClock({ start: 1_000_000 });
+  const logs = new LogTap();
+  const relay = new Relay({
+    host: '127.0.0.1',
+    port: 0,
+    master: { host: '127.0.0.1', port: master.port },
+    clock,
+    heartbeatIntervalMs: 3_600_000, // not under test here
+    console: false,
+    log: logs.log,
+    ...options,
+  });
+  const up = new Promise<void>((resolve) => relay.once('master-up', () => resolve()));
+  const { url } = await relay.start();
+  cleanups.push(() => relay.stop());
+  await up;
+  return { relay, url, clock, logs, master };
+}
+
+async function probe(url: string): Promise<WsProbe> {
+  const p = new WsProbe(url);
+  cleanups.push(() => p.close());
+  await p.opened();
+  return p;
+}
+
+describe('Relay limits', () => {
+  it('closes a client idle for idleTimeoutMs with 1000, but not one that speaks or waits for an answer', async () => {
+    const { url, clock, relay } = await start({ idleTimeoutMs: 5000 });
+    const quiet = await probe(url);
+    const talker = await probe(url);
+    clock.advance(3000);
+    expect(await talker.read('t1', '101', '1')).toMatchObject({ type: 'reading' });
+    clock.advance(2000);
+    expect(await quiet.waitClosed()).toEqual({ code: 1000, reason: 'idle for 5 s' });
+    expect(talker.closed).toBeUndefined();
+    expect(relay.clientCount).toBe(1);
+    clock.advance(3000);
+    expect((await talker.waitClosed()).code).toBe(1000);
+    expect(relay.clientCount).toBe(0);
+  });
+
+  it('gives a new client the slot of the client idle longest when maxClients are connected', async () => {
+    const { url, clock, logs } = await start({ maxClients: 3, evictIdleAfterMs: 60_000 });
+    const idle = [await probe(url), await probe(url), await probe(url)];
+    clock.advance(50_000);
+    expect(await idle[2].read('busy', '101', '1')).toMatchObject({ type: 'reading' });
+    // Before anyone has been idle for a minute, a 4th client is refused.
+    await expect(new WsProbe(url).opened()).rejects.toMatchObject({ status: 503 });
+    clock.advance(11_000);
+    const fourth = await probe(url);
+    expect(await idle[0].waitClosed()).toEqual({ code: 1000, reason: 'idle; slot needed' });
+    expect(await fourth.read('f', '101', '2')).toMatchObject({ type: 'reading' });
+    await probe(url);
+    expect((await idle[1].waitClosed()).code).toBe(1000);
+    // idle[2] spoke 11 s ago and the others just connected: nobody to evict.
+    await expect(new WsProbe(url).opened()).rejects.toMatchObject({ status: 503 });
+    expect(idle[2].closed).toBeUndefined();
+    expect(logs.entries.filter((e) => e.event === 'idle-evicted')).toHaveLength(2);
+  });
+
+  it('caps unfinished upgrades (oldest closed first) and closes them after handshakeTimeoutMs', async () => {
+    const { url, clock, relay } = await start({ maxPendingHandshakes: 20, handshakeTimeoutMs: 10_000 });
+    const { port } = new URL(url);
+    const slow: { socket: net.Socket; closed: boolean }[] = [];
+    for (let i = 0; i < 50; i++) {
+      const socket = net.connect(Number(port), '127.0.0.1');
+      const entry = { socket, closed: false };
+      socket.on('close', () => {
+        entry.closed = true;
+      });
+      socket.on('error', () => {});
+      // A request head that never ends: the slowloris.
+      socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n');
+      slow.push(entry);
+      cleanups.push(() => void socket.destroy());
+    }
+    expect(await eventually(() => slow.filter((s) => s.closed).length === 30)).toBe(true);
+    expect(relay.pendingHandshakes).toBe(20);
+    expect(slow.slice(0, 30).every((s) => s.closed)).toBe(true);
+    // A real client still gets in while the stalled ones hold every pending slot.
+    const client = await probe(url);
+    expect(await client.read('r', '101', '1')).toMatchObject({ type: 'reading' });
+    expect(relay.pendingHandshakes).toBeLessThanOrEqual(20);
+    clock.advance(10_000);
+    expect(await eventually(() => slow.every((s) => s.closed))).toBe(true);
+    expect(relay.pendingHandshakes).toBe(0);
+    expect(client.closed).toBeUndefined();
+  });
+
+  it('stops reading a slow reader once it decided to close it with 1013, and terminates it after the grace', async () => {
+    const { url, clock, logs, master } = await start({
+      maxBufferedBytes: 64 * 1024,
+      slowReaderGraceMs: 1000,
+    });
+    // Answers of ~60 KB each fill the kernel's socket buffers towards a client that does not read in a few
+    // hundred reads, where answers of ~150 bytes would take tens of thousands.
+    master.handler = (req) => errorFor(req, 'METER_TIMEOUT', 'm'.repeat(60_000));
+    const client = await probe(url);
+    client.ws.pause(); // the client no longer reads what the relay sends
+    let n = 0;
+    while (!logs.entries.some((e) => e.event === 'slow-client')) {
+      expect(n).toBeLessThan(5000); // bounded
+      for (let i = 0; i < 20; i++)
+        client.send({ type: 'read', id: `r${n++}`, concentrator: '101', meter: '1' });
+      await eventually(() => logs.entries.some((e) => e.event === 'slow-client'), 20);
+    }
+    // 2,000 more messages of 1 KB: a relay that still reads would take them all within milliseconds.
+    const more = 'y'.repeat(1000);
+    for (let i = 0; i < 2000; i++) client.send(more);
+    // Real time for a relay that still reads to take them (its socket is in this process): the pass does not
+    // depend on this wait, only the failure of a relay that keeps reading shows through it.
+    await eventually(() => false, 300);
+    clock.advance(1000);
+    const closed = await logs.waitFor((e) => e.event === 'client-close');
+    // At most what had already arrived when the relay decided: the rest of a burst and one socket read.
+    expect(closed.fields?.ignoredAfterClose).toBeLessThan(20 + 65);
+    client.ws.resume();
+    expect((await client.waitClosed()).code).not.toBe(1000);
+  });
+
+  it('prints one line per kind per 10 s for 2,000 bad messages and refused upgrades, then the count', async () => {
+    const printed: RelayLogEntry[] = [];
+    const clock = new VirtualClock();
+    const throttled = throttleLog<RelayLogEntry>((e) => printed.push(e), { clock, windowMs: 10_000 });
+    const logs2 = new LogTap();
+    const { url, logs } = await start({
+      token: 's3cret',
+      log: (e) => {
+        logs2.log(e);
+        throttled(e);
+      },
+    });
+    const client = new WsProbe(`${url}/?token=s3cret`);
+    cleanups.push(() => client.close());
+    await client.opened();
+    for (let i = 0; i < 2000; i++) client.send('not json');
+    for (let i = 0; i < 5; i++)
+      await expect(new WsProbe(url).opened()).rejects.toMatchObject({ status: 401 });
+    await client.waitFor(() => client.messages.length === 2000);
+    expect(logs2.entries.filter((e) => e.event === 'bad-message')).toHaveLength(2000);
+    expect(printed.filter((e) => e.event === 'bad-message')).toHaveLength(1);
+    expect(printed.filter((e) => e.event === 'client-refused')).toHaveLength(1);
+    clock.advance(10_000);
+    const summaries = printed.filter((e) => e.fields?.throttled).map((e) => e.message);
+    expect(summaries.sort()).toEqual([
+      '… 1,999 more bad-message in the last 10 s',
+      '… 4 more client-refused 401 in the last 10 s',
+    ]);
+    expect(logs.entries).toHaveLength(0); // the relay's own tap is replaced by the log given here
+  });
+});
