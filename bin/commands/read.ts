@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import {
   formatReadTable,
@@ -102,18 +103,27 @@ export async function readEveryMeter(
   targets: ReadTarget[],
   o: { concurrency: number; json?: boolean },
 ): Promise<boolean> {
-  const tty = process.stderr.isTTY;
+  // cli-progress draws the bar on a terminal; to a pipe or a file it writes only the last state, one line.
+  const bar = new SingleBar(
+    {
+      stream: process.stderr,
+      format: '[{bar}] {value}/{total} read, {failed} failed',
+      noTTYOutput: !process.stderr.isTTY,
+      notTTYSchedule: 60_000,
+      hideCursor: true,
+    },
+    Presets.legacy,
+  );
+  let failures = 0;
+  bar.start(targets.length, 0, { failed: 0 });
   const outcomes = await readAll(client, targets, {
     concurrency: o.concurrency,
-    onProgress: (done, total) => {
-      if (!tty && done !== total) return;
-      const width = 30;
-      const filled = Math.round((done / total) * width);
-      process.stderr.write(
-        `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}${done === total ? '\n' : ''}`,
-      );
+    onProgress: (done, _total, outcome) => {
+      if (outcome.error) failures += 1;
+      bar.update(done, { failed: failures });
     },
   });
+  bar.stop();
   const failed = outcomes.filter((x) => x.error).length;
   if (o.json) {
     const summary = summariseLatency(outcomes.filter((x) => x.reading).map((x) => x.latencyMs));
