@@ -83,8 +83,11 @@ function referenceDecodeAuto(buf: Uint8Array, only: readonly ProtocolName[]): De
     if (fitting[0] !== 'gdw376') while (p < buf.length && buf[p] === 0xfe) p++;
     const header = { gdw376: 6, dlt645: 8, cjt188: 2 }[fitting[0]];
     const guess = buf.length - p < header;
+    // Only a checksum or end-byte error needs the whole frame; any other may be another protocol's beginning.
+    const final =
+      first.kind === 'error' && (first.error.code === 'BAD_CHECKSUM' || first.error.code === 'BAD_END');
     const othersWait = [...results].some(([name, r]) => name !== fitting[0] && r.kind === 'need-more');
-    return first.kind === 'error' && guess && othersWait ? { kind: 'need-more' } : first;
+    return first.kind === 'error' && (guess || !final) && othersWait ? { kind: 'need-more' } : first;
   }
   const errors = [...results.values()].filter((r) => r.kind === 'error');
   if (errors.length < results.size) return { kind: 'need-more' };

@@ -35,6 +35,9 @@ const DECODERS = {
  * Without this the verdict depended on how the bytes were chunked (an error on `68 10 00` alone, the CJ/T 188
  * frame on the whole): any chunking now gives the same frames (auto.test.ts).
  */
+/** Errors a decoder can only give once it holds the whole frame its layout describes. */
+const WHOLE_FRAME_ERRORS: ReadonlySet<string> = new Set(['BAD_CHECKSUM', 'BAD_END']);
+
 export function decodeAuto(
   buf: Uint8Array,
   only: readonly ProtocolName[] = PROTOCOL_NAMES,
@@ -72,8 +75,13 @@ export function decodeAuto(
     }
   }
   if (mostSpecific) {
-    // A fitting layout's error before its header is complete waits for the candidates that still need more.
-    if (mostSpecific.kind === 'error' && !headerComplete(mostSpecificName!, buf)) {
+    // A fitting layout's error waits for the candidates that still need more — before its header is complete,
+    // and after it too unless the error needs the whole frame to be seen (checksum, end byte): a DL/T 645 header
+    // whose address is not BCD may be the first bytes of a CJ/T 188 frame that is still arriving.
+    if (
+      mostSpecific.kind === 'error' &&
+      (!headerComplete(mostSpecificName!, buf) || !WHOLE_FRAME_ERRORS.has(mostSpecific.error.code))
+    ) {
       for (let i = 0; i < SPECIFICITY.length; i++) {
         const p = SPECIFICITY[i];
         if (p === mostSpecificName || !only.includes(p)) continue;
