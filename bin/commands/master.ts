@@ -63,6 +63,7 @@ export function registerMaster(program: Command): void {
       const master = new MasterStation({
         clientIdleTimeoutMs: o.clientIdleTimeout * 1000,
         wrapConcentratorLink: recording?.wrapper({ prefix: 'conn' }),
+        wrapClientLink: recording?.wrapper({ prefix: 'client' }),
         listen: parseEndpoint(o.listen, '--listen'),
         api: parseEndpoint(o.api, '--api'),
         confirmForm: o.confirm,

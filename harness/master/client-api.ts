@@ -32,7 +32,7 @@ import {
   type LegacyStreamDrop,
 } from '../../protocols/point-read/legacy-stream.ts';
 import { type Clock, realClock, type TimerHandle } from '../../simulator/clock/index.ts';
-import { listenTcp, type TcpListener, type TcpSocketLink } from '../../simulator/link/index.ts';
+import { type Link, listenTcp, type TcpListener, type TcpSocketLink } from '../../simulator/link/index.ts';
 import { CoalescedWriter } from './coalesced-write.ts';
 import type { ConsoleApi, ConsoleSession } from './console-api.ts';
 import { MasterError, wireDetail } from './master-error.ts';
@@ -56,6 +56,11 @@ import type { MasterReading, PointReadRequest } from './types.ts';
 export interface ClientApiOptions {
   /** @defaultValue '127.0.0.1' */
   host?: string;
+  /**
+   * Wraps each accepted client link (a recorder, a byte counter): requests are read and answers written through
+   * the wrapper. @defaultValue none
+   */
+  wrapLink?: (link: TcpSocketLink) => Link;
   /** 0 picks a free port. @defaultValue 9092 */
   port?: number;
   /** Character set of the lines; `gb2312` for legacy clients. @defaultValue 'utf8' */
@@ -139,11 +144,13 @@ export class ClientApiServer extends EventEmitter {
   readonly maxLegacyObjectBytes: number;
   readonly console: ConsoleApi | undefined;
   readonly #handler: PointReadHandler;
+  readonly #wrapLink: ((link: TcpSocketLink) => Link) | undefined;
   #listener: TcpListener | undefined;
 
   constructor(handler: PointReadHandler, options: ClientApiOptions = {}) {
     super();
     this.#handler = handler;
+    this.#wrapLink = options.wrapLink;
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 9092;
     this.encoding = options.encoding ?? 'utf8';
@@ -201,14 +208,19 @@ export class ClientApiServer extends EventEmitter {
   #accept(link: TcpSocketLink): void {
     link.on('error', () => {}); // a client that resets mid-answer is normal; 'close' follows
     this.emit('connection', link);
-    new ClientConnection(this, link, this.#handler);
+    const io = this.#wrapLink?.(link) ?? link;
+    if (io !== link) io.on('error', () => {});
+    new ClientConnection(this, link, io, this.#handler);
   }
 }
 
 /** One client connection: frames lines, runs reads, writes exactly one answer per request. @internal */
 class ClientConnection {
   readonly #server: ClientApiServer;
+  /** The accepted socket (its remote, half-close and unsent bytes); bytes go through {@link #io}. */
   readonly #link: TcpSocketLink;
+  /** The link requests are read from and answers written to: the socket, or a wrapper around it. */
+  readonly #io: Link;
   readonly #handler: PointReadHandler;
   readonly #writer: CoalescedWriter;
   #inFlight = 0;
@@ -225,13 +237,14 @@ class ClientConnection {
   #lastActivity: number;
   #idleTimer: TimerHandle | undefined;
 
-  constructor(server: ClientApiServer, link: TcpSocketLink, handler: PointReadHandler) {
+  constructor(server: ClientApiServer, link: TcpSocketLink, io: Link, handler: PointReadHandler) {
     this.#server = server;
     this.#link = link;
+    this.#io = io;
     this.#handler = handler;
     // Backpressure: answers a client leaves unread pile up in the link up to `maxUnsentBytes`; then the link
     // refuses the write and the client is closed as a slow reader (a link cannot stop reading requests).
-    this.#writer = new CoalescedWriter(link, () => {
+    this.#writer = new CoalescedWriter(io, () => {
       if (this.#closed) return;
       server.emit('slow-reader', link.remote);
       this.#close();
@@ -251,7 +264,7 @@ class ClientConnection {
       early = [];
       return chosen;
     };
-    link.on('data', (chunk) => {
+    io.on('data', (chunk) => {
       if (input) {
         input.push(chunk);
         return;
@@ -564,7 +577,7 @@ class ClientConnection {
     this.#closed = true;
     this.#stopIdleTimer();
     this.#writer.flush(); // the last answers go out before the FIN (the link ends after pending writes)
-    void this.#link.close().catch(() => {});
+    void this.#io.close().catch(() => {});
   }
 }
 

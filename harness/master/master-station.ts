@@ -158,6 +158,8 @@ export interface MasterStationOptions {
    * @defaultValue none
    */
   wrapConcentratorLink?: (link: TcpSocketLink) => Link;
+  /** Wraps each accepted client-API link the same way (a recorder: `master --record`). @defaultValue none */
+  wrapClientLink?: (link: TcpSocketLink) => Link;
   /** Who may log in with a concentrator address (see {@link LoginPolicy}). @defaultValue 'replace' */
   loginPolicy?: LoginPolicy;
   /**
@@ -341,6 +343,7 @@ export class MasterStation extends EventEmitter {
         port: options.api?.port ?? 9092,
         encoding: options.encoding,
         maxInFlightPerConnection: options.maxInFlightPerClient,
+        wrapLink: options.wrapClientLink,
       });
       this.#api.on('error', (err) => this.#emitError(err));
     }

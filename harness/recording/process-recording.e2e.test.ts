@@ -236,6 +236,14 @@ describe('--record on sim, master and relay (real TCP and WebSocket)', () => {
       expect(reading && reading.type === 'frame' && Buffer.from(reading.hex, 'hex').toString()).toContain(
         `"value":${value}`,
       );
+      // The master's side of that client-API connection: the request heard (ba), the reading sent (ab).
+      expect(atMaster.links.get('client1')).toMatchObject({ kind: 'tcp', a: 'meterlab master' });
+      const answered = atMaster.records.find(
+        (r) => r.type === 'frame' && r.link === 'client1' && r.dir === 'ab' && /reading/.test(r.summary),
+      );
+      expect(answered && answered.type === 'frame' && Buffer.from(answered.hex, 'hex').toString()).toContain(
+        `"value":${value}`,
+      );
     },
     PROCESS_TEST_TIMEOUT_MS,
   );
