@@ -107,7 +107,12 @@ describe('Relay limits', () => {
   });
 
   it('caps unfinished upgrades (oldest closed first) and closes them after handshakeTimeoutMs', async () => {
-    const { url, clock, relay } = await start({ maxPendingHandshakes: 20, handshakeTimeoutMs: 10_000 });
+    // evictHandshakeAfterMs 0: every pending handshake may be evicted at once (the burst test below has the default).
+    const { url, clock, relay } = await start({
+      maxPendingHandshakes: 20,
+      handshakeTimeoutMs: 10_000,
+      evictHandshakeAfterMs: 0,
+    });
     const { port } = new URL(url);
     const slow: { socket: net.Socket; closed: boolean }[] = [];
     for (let i = 0; i < 50; i++) {
@@ -133,6 +138,38 @@ describe('Relay limits', () => {
     expect(await eventually(() => slow.every((s) => s.closed))).toBe(true);
     expect(relay.pendingHandshakes).toBe(0);
     expect(client.closed).toBeUndefined();
+  });
+
+  it('lets a burst of honest clients in past maxPendingHandshakes: only a handshake pending a while is evicted', async () => {
+    // Beyond the cap the oldest pending handshake is destroyed only once it has waited evictHandshakeAfterMs
+    // (1 s by default). 40 clients whose connections all land before the relay has read any request head (a page
+    // reloaded by every browser after a restart) are pending together for a moment; each still gets its 101.
+    const { url, relay } = await start({ maxPendingHandshakes: 5, handshakeTimeoutMs: 10_000 });
+    const { port } = new URL(url);
+    const sockets = Array.from({ length: 40 }, () => net.connect(Number(port), '127.0.0.1'));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+    });
+    const answers = sockets.map(
+      (socket) =>
+        new Promise<string>((resolve) => {
+          let text = '';
+          socket.on('data', (d: Buffer) => {
+            text += d.toString('latin1');
+            if (text.includes('\r\n\r\n')) resolve(text.split('\r\n')[0]);
+          });
+          socket.on('error', () => resolve('error'));
+          socket.on('close', () => resolve(text.split('\r\n')[0] || 'closed'));
+        }),
+    );
+    expect(await eventually(() => relay.pendingHandshakes === 40)).toBe(true);
+    for (const socket of sockets) {
+      socket.write(
+        'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+    }
+    expect(new Set(await Promise.all(answers))).toEqual(new Set(['HTTP/1.1 101 Switching Protocols']));
   });
 
   it('stops reading a slow reader once it decided to close it with 1013, and terminates it after the grace', async () => {

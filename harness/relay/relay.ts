@@ -118,6 +118,12 @@ export interface RelayOptions {
    */
   maxPendingHandshakes?: number;
   /**
+   * Beyond `maxPendingHandshakes`, only a handshake pending at least this long is destroyed to make room. A burst
+   * of honest clients connecting at once (256 browsers after a relay restart) is all pending for a moment before
+   * the relay reads their request heads; none of them is a stalled peer. @defaultValue 1000
+   */
+  evictHandshakeAfterMs?: number;
+  /**
    * A slow reader closed with 1013 is no longer read from; it is terminated if its close handshake has not ended
    * after this long. @defaultValue 1000
    */
@@ -208,9 +214,10 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly evictIdleAfterMs: number;
   readonly handshakeTimeoutMs: number;
   readonly maxPendingHandshakes: number;
+  readonly evictHandshakeAfterMs: number;
   readonly slowReaderGraceMs: number;
   /** Connections that have not delivered their request head yet, oldest first, with their timeout. */
-  readonly #handshakes = new Map<Duplex, TimerHandle>();
+  readonly #handshakes = new Map<Duplex, { timer: TimerHandle; since: number }>();
   readonly #options: RelayOptions;
   readonly #console: ConsoleHandler | undefined;
   readonly maxConsoleClients: number;
@@ -259,6 +266,11 @@ export class Relay extends EventEmitter<RelayEvents> {
       'maxPendingHandshakes',
       options.maxPendingHandshakes ?? 100,
       1,
+    );
+    this.evictHandshakeAfterMs = checkedInteger(
+      'evictHandshakeAfterMs',
+      options.evictHandshakeAfterMs ?? 1000,
+      0,
     );
     this.slowReaderGraceMs = checkedInteger('slowReaderGraceMs', options.slowReaderGraceMs ?? 1000, 0);
     if (options.token !== undefined && (typeof options.token !== 'string' || options.token === '')) {
@@ -402,7 +414,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.#state = 'stopped';
     if (this.#heartbeat !== undefined) this.#clock.clearTimeout(this.#heartbeat);
     this.#heartbeat = undefined;
-    for (const [socket, timer] of this.#handshakes) {
+    for (const [socket, { timer }] of this.#handshakes) {
       this.#clock.clearTimeout(timer);
       socket.destroy();
     }
@@ -652,8 +664,13 @@ export class Relay extends EventEmitter<RelayEvents> {
       socket.destroy();
       return;
     }
-    if (this.#handshakes.size >= this.maxPendingHandshakes) {
-      const [oldest] = this.#handshakes.keys();
+    const [first] = this.#handshakes;
+    if (
+      this.#handshakes.size >= this.maxPendingHandshakes &&
+      first !== undefined &&
+      this.#clock.now() - first[1].since >= this.evictHandshakeAfterMs
+    ) {
+      const oldest = first[0];
       this.#handshakeDone(oldest);
       this.#log({
         level: 'warn',
@@ -673,14 +690,14 @@ export class Relay extends EventEmitter<RelayEvents> {
       });
       socket.destroy();
     }, this.handshakeTimeoutMs);
-    this.#handshakes.set(socket, timer);
+    this.#handshakes.set(socket, { timer, since: this.#clock.now() });
     socket.once('close', () => this.#handshakeDone(socket));
   }
 
   #handshakeDone(socket: Duplex): void {
-    const timer = this.#handshakes.get(socket);
-    if (timer === undefined) return;
-    this.#clock.clearTimeout(timer);
+    const pending = this.#handshakes.get(socket);
+    if (pending === undefined) return;
+    this.#clock.clearTimeout(pending.timer);
     this.#handshakes.delete(socket);
   }
 
