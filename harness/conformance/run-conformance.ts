@@ -6,6 +6,7 @@ import type { Link } from '../../simulator/link/link.ts';
 import { SerialLink } from '../../simulator/link/serial-link.ts';
 import { formatSerialSettings, type SerialSettings } from '../../simulator/link/serial-settings.ts';
 import { ConformanceError } from './errors.ts';
+import { type MasterRoleOptions, runMasterRole } from './master/run-master-role.ts';
 import { meterCatalogue, normaliseMeterAddress, runMeterSuite } from './meter/meter-suite.ts';
 import { METER_SUITE_PROTOCOLS, type MeterSuiteProtocol } from './meter/meter-wire.ts';
 import { ConsoleReporter } from './reports/console.ts';
@@ -46,6 +47,8 @@ export interface ConformOptions {
   color?: boolean;
   echoDiscard?: boolean;
   rts?: boolean;
+  /** The master role's flags (--a1, --a2, --trigger …). */
+  master?: MasterRoleOptions;
 }
 
 /** What the command needs from its surroundings (tests pass their own). */
@@ -127,6 +130,7 @@ async function run(options: ConformOptions, io: ConformIo): Promise<number> {
   if (!(CONFORM_ROLES as readonly string[]).includes(options.role)) {
     throw usage(`--role must be one of ${CONFORM_ROLES.join(', ')}, got "${options.role}"`);
   }
+  if (options.role === 'master') return runMasterRole(options, io, writeReports);
   if (options.role !== 'meter') {
     throw usage(`the ${options.role} role has no suite yet; only --role meter is implemented (issue 11)`);
   }

@@ -80,7 +80,11 @@ async function withForward(
   if (!exchange.request) {
     return id === 'G376M-7.1'
       ? fail(
-          `no AFN 10 F1 forward request within ${ctx.config.forwardWaitMs} ms of starting the trigger${exitNote(exchange)}`,
+          exchange.trigger.exitCode === 0 ||
+            exchange.triggerMs === undefined ||
+            exchange.triggerMs >= ctx.config.forwardWaitMs
+            ? `no AFN 10 F1 forward request within ${ctx.config.forwardWaitMs} ms of starting the trigger${exitNote(exchange)}`
+            : `no AFN 10 F1 forward request: the trigger ended after ${Math.round(exchange.triggerMs)} ms${exitNote(exchange)} without the master sending one`,
         )
       : skipped('the master sent no forward request (see G376M-7.1)');
   }

@@ -80,6 +80,8 @@ export interface ForwardExchange {
   reading?: number;
   /** What the trigger command did. */
   trigger: TriggerOutput;
+  /** How long the trigger ran, ms. */
+  triggerMs?: number;
   /** Time from the trigger start to the forward request, ms. */
   forwardAfterMs?: number;
   /** The trace entries of the exchange, for the cases that reuse it. */
@@ -359,11 +361,12 @@ export class MasterCaseContext {
     if (waited === 'timeout')
       this.#trace.add('silence', `no forward request within ${this.config.forwardWaitMs} ms`);
     const output = await running;
+    const triggerMs = this.clock.now() - started;
     this.#trace.note(
       `trigger ended: exit ${output.exitCode ?? output.signal ?? '?'}; stdout ${JSON.stringify(clip(output.stdout))}` +
         (output.stderr.trim() ? `; stderr ${JSON.stringify(clip(output.stderr))}` : ''),
     );
-    return { ...exchange, trigger: output, entries: this.#trace.entries.slice(firstEntry) };
+    return { ...exchange, trigger: output, triggerMs, entries: this.#trace.entries.slice(firstEntry) };
   }
 }
 
