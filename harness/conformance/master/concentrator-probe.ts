@@ -38,6 +38,8 @@ export interface ConcentratorProbeOptions {
   link: Link;
   /** Names this connection in traces, e.g. `conc 0171/2082 #1`. */
   name: string;
+  /** The terminal address (A2) this connection speaks for. */
+  a2: number;
   clock: Clock;
   /** Where entries go: the trace of the case running now. */
   trace: () => Trace;
@@ -48,6 +50,7 @@ export interface ConcentratorProbeOptions {
 /** A simulated concentrator connection (see the file comment). */
 export class ConcentratorProbe {
   readonly name: string;
+  readonly a2: number;
   readonly link: Link;
   readonly #clock: Clock;
   readonly #trace: () => Trace;
@@ -62,6 +65,7 @@ export class ConcentratorProbe {
 
   constructor(options: ConcentratorProbeOptions) {
     this.name = options.name;
+    this.a2 = options.a2;
     this.link = options.link;
     this.#clock = options.clock;
     this.#trace = options.trace;

@@ -274,6 +274,32 @@ export const MASTER_CASES: readonly MasterCase[] = [
     },
   ),
   masterCase(
+    'G376M-4.3',
+    'Two terminals at once: each is confirmed with its own address on its own connection',
+    `${STD} address field A1/A2 (docs/gdw376.md §3.1): a master serves many terminals, one connection each`,
+    async (ctx) => {
+      const other = (ctx.config.a2 % 65535) + 1;
+      const a = await ctx.connect();
+      const b = await ctx.connect(other);
+      const loginA = ctx.login(a);
+      const loginB = ctx.login(b);
+      // Both logins in flight together, then a heartbeat from each: the answers must not cross.
+      const [la, lb] = await Promise.all([ctx.exchangeConfirm(a, loginA), ctx.exchangeConfirm(b, loginB)]);
+      const beatB = ctx.heartbeat(b);
+      const beatA = ctx.heartbeat(a);
+      const [hb, ha] = await Promise.all([ctx.exchangeConfirm(b, beatB), ctx.exchangeConfirm(a, beatA)]);
+      const verdicts = [
+        confirmVerdict(ctx, `the login of ${ctx.config.a1}/${ctx.config.a2}`, loginA, la.answer, a, false),
+        confirmVerdict(ctx, `the login of ${ctx.config.a1}/${other}`, loginB, lb.answer, b, false),
+        confirmVerdict(ctx, `the heartbeat of ${ctx.config.a1}/${other}`, beatB, hb.answer, b, false),
+        confirmVerdict(ctx, `the heartbeat of ${ctx.config.a1}/${ctx.config.a2}`, beatA, ha.answer, a, false),
+      ];
+      const failed = verdicts.filter((v) => v.grade !== 'pass');
+      if (failed.length > 0) return fail(failed.map((v) => v.message).join('; '));
+      return pass(`terminals ${ctx.config.a2} and ${other} were each confirmed with their own address`);
+    },
+  ),
+  masterCase(
     'G376M-5.1',
     'Logout is confirmed',
     `${STD} AFN 02H F2 logout (docs/gdw376.md §3.5, vector Q3)`,

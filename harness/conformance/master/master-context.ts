@@ -139,8 +139,11 @@ export class MasterCaseContext {
     return `${this.config.a1}${String(this.config.a2).padStart(5, '0')}`;
   }
 
-  /** Opens a new simulated concentrator connection to the master. @throws LinkError when it cannot connect. */
-  async connect(): Promise<ConcentratorProbe> {
+  /**
+   * Opens a new simulated concentrator connection to the master, for terminal `a2` (the configured one by
+   * default). @throws LinkError when it cannot connect.
+   */
+  async connect(a2 = this.config.a2): Promise<ConcentratorProbe> {
     const n = ++this.#connections;
     const link = new TcpClientLink({
       host: this.config.host,
@@ -155,7 +158,8 @@ export class MasterCaseContext {
     }
     const probe = new ConcentratorProbe({
       link,
-      name: `conc ${this.terminal} #${n}`,
+      name: `conc ${this.config.a1}/${a2} #${n}`,
+      a2,
       clock: this.clock,
       trace: () => this.#trace,
     });
@@ -164,19 +168,19 @@ export class MasterCaseContext {
     return probe;
   }
 
-  /** The address fields of the simulated concentrator's frames, with `seq`. */
-  frameOptions(seq: number): { a1: string; a2: number; seq: number } {
-    return { a1: this.config.a1, a2: this.config.a2, seq };
+  /** The address fields of a simulated concentrator's frames, with `seq`. */
+  frameOptions(seq: number, a2 = this.config.a2): { a1: string; a2: number; seq: number } {
+    return { a1: this.config.a1, a2, seq };
   }
 
-  /** A login (AFN 02 F1) with the probe's next PSEQ. */
+  /** A login (AFN 02 F1) of the probe's terminal with its next PSEQ. */
   login(probe: ConcentratorProbe): Gdw376Frame {
-    return buildLogin(this.frameOptions(probe.nextSeq()));
+    return buildLogin(this.frameOptions(probe.nextSeq(), probe.a2));
   }
 
   /** A heartbeat (AFN 02 F3), with the 2013 clock when `clock` is true. */
   heartbeat(probe: ConcentratorProbe, clock = false): Gdw376Frame {
-    const options = this.frameOptions(probe.nextSeq());
+    const options = this.frameOptions(probe.nextSeq(), probe.a2);
     return clock
       ? buildHeartbeat({ ...options, clock: localClock(this.clock.now()) })
       : buildHeartbeat(options);
@@ -200,8 +204,10 @@ export class MasterCaseContext {
   }
 
   /** Connects and logs in; the login's answer (undefined when none came). */
-  async loggedIn(): Promise<{ probe: ConcentratorProbe; answer?: HeardFrame; login: Gdw376Frame }> {
-    const probe = await this.connect();
+  async loggedIn(
+    a2 = this.config.a2,
+  ): Promise<{ probe: ConcentratorProbe; answer?: HeardFrame; login: Gdw376Frame }> {
+    const probe = await this.connect(a2);
     const login = this.login(probe);
     const { answer } = await this.exchangeConfirm(probe, login);
     return { probe, answer, login };

@@ -101,6 +101,7 @@ const ROWS: Row[] = [
   { id: 'G376M-3.2', defect: { kind: 'keep-open' }, grade: 'non-strict' },
   { id: 'G376M-4.1', defect: { kind: 'refuse-relogin' }, grade: 'fail' },
   { id: 'G376M-4.2', defect: { kind: 'keep-open' }, grade: 'non-strict' },
+  { id: 'G376M-4.3', defect: { kind: 'confirm-address' }, grade: 'fail' },
   { id: 'G376M-5.1', defect: { kind: 'no-confirm', fn: 2 }, grade: 'fail' },
   { id: 'G376M-6.1', defect: { kind: 'one-frame-per-read' }, grade: 'fail' },
   { id: 'G376M-6.2', defect: { kind: 'one-frame-per-read' }, grade: 'fail' },
