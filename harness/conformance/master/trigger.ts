@@ -48,17 +48,26 @@ export function fillTemplate(template: string, vars: TriggerVars): string {
 const MAX_OUTPUT = 64 * 1024;
 
 /**
- * A trigger that runs `template` (placeholders filled in) with `/bin/sh -c`. It is killed (SIGTERM, then
- * SIGKILL a second later) after `timeoutMs`.
+ * A trigger that runs `template` (placeholders filled in) with `/bin/sh -c`. It is killed with its children
+ * (SIGTERM to its process group, then SIGKILL a second later) after `timeoutMs`.
  */
 export function shellTrigger(template: string, options: { timeoutMs: number }): MasterTrigger {
   return {
     describe: (vars) => fillTemplate(template, vars),
     run: (vars) =>
       new Promise((resolve) => {
+        // Its own process group, so a timeout kills the whole pipeline (curl | jq …), not only the shell.
         const child = spawn('/bin/sh', ['-c', fillTemplate(template, vars)], {
           stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
         });
+        const killGroup = (signal: NodeJS.Signals) => {
+          try {
+            if (child.pid !== undefined) process.kill(-child.pid, signal);
+          } catch {
+            // already gone
+          }
+        };
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (b: Buffer) => {
@@ -69,8 +78,8 @@ export function shellTrigger(template: string, options: { timeoutMs: number }): 
         });
         let kill: NodeJS.Timeout | undefined;
         const timer = setTimeout(() => {
-          child.kill('SIGTERM');
-          kill = setTimeout(() => child.kill('SIGKILL'), 1000);
+          killGroup('SIGTERM');
+          kill = setTimeout(() => killGroup('SIGKILL'), 1000);
         }, options.timeoutMs);
         const done = (output: TriggerOutput) => {
           clearTimeout(timer);
