@@ -63,10 +63,10 @@ function confirmVerdict(
   if (j.fatal.length > 0) return fail(`${what} answered with ${j.form}, but ${j.fatal.join('; ')}`);
   if (strictFields && j.deviations.length > 0) {
     return nonStrict(
-      `${what} confirmed with ${j.form}; deviations terminals tolerate: ${j.deviations.join('; ')}`,
+      `${what} was confirmed with ${j.form}; deviations terminals tolerate: ${j.deviations.join('; ')}`,
     );
   }
-  return pass(`${what} confirmed with ${j.form}`);
+  return pass(`${what} was confirmed with ${j.form}`);
 }
 
 /** Active cases: the shared exchange, or a skip when it brought no forward request. */
