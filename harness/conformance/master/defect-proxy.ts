@@ -64,7 +64,9 @@ export type MasterDefect =
   /** Forward replies reach the master with another port (the master then rejects the reading). */
   | { kind: 'reply-port' }
   /** Forward replies reach the master with the SEQ of the latest forward request (matching by order). */
-  | { kind: 'match-by-order' };
+  | { kind: 'match-by-order' }
+  /** An empty forward reply (silent meter) reaches the master as the last non-empty one (a cached value). */
+  | { kind: 'stale-on-silence' };
 
 /** Options of {@link MasterDefectProxy.start}. */
 export interface MasterDefectProxyOptions {
@@ -82,6 +84,8 @@ interface Pair {
   /** Link checks seen upstream by SEQ: function number and whether a heartbeat carried a clock. */
   checks: Map<number, { fn: number; clock: boolean; relogin: boolean }>;
   lastForwardSeq?: number;
+  /** Content of the last non-empty forward reply (stale-on-silence). */
+  lastContent?: string;
   idleTimer?: ReturnType<Clock['setTimeout']>;
 }
 
@@ -141,7 +145,8 @@ export class MasterDefectProxy {
     this.#pairs.add(pair);
     const up = new FrameAccumulator(decodeGdw376, { maxBufferedBytes: GDW376_DEFAULT_MAX_BUFFERED_BYTES });
     const down = new FrameAccumulator(decodeGdw376, { maxBufferedBytes: GDW376_DEFAULT_MAX_BUFFERED_BYTES });
-    const rewritesUplink = this.#has('reply-port') || this.#has('match-by-order');
+    const rewritesUplink =
+      this.#has('reply-port') || this.#has('match-by-order') || this.#has('stale-on-silence');
     const onUplink = (chunk: Uint8Array) => {
       this.#armIdle(pair);
       if (this.#has('one-frame-per-read') && !isOneFrame(chunk)) {
@@ -212,6 +217,13 @@ export class MasterDefectProxy {
     let f = frame;
     if (this.#has('reply-port')) {
       f = { ...f, units: [{ ...unit, body: { ...unit.body, port: (unit.body.port % 31) + 1 } }] };
+    }
+    if (this.#has('stale-on-silence')) {
+      const body = unit.body;
+      if (body.content !== '') pair.lastContent = body.content;
+      else if (pair.lastContent !== undefined) {
+        f = { ...f, units: [{ ...unit, body: { ...body, content: pair.lastContent } }] };
+      }
     }
     if (this.#has('match-by-order') && pair.lastForwardSeq !== undefined) {
       f = { ...f, seq: { ...f.seq, seq: pair.lastForwardSeq } };

@@ -520,6 +520,37 @@ export const MASTER_CASES: readonly MasterCase[] = [
     'a late reply to an earlier forward carries its old SEQ; a master that takes the first reply that comes ' +
       'reports the earlier reading as this one',
   ),
+  masterCase(
+    'G376M-7.8',
+    'A silent meter is reported as a failed read, not with a reading',
+    `${STD} AFN 10H F1 reply with content length k = 0 (docs/gdw376.md §3.4 silence) / field practice`,
+    async (ctx) => {
+      if (!ctx.config.trigger)
+        return skipped('needs --trigger: a command that makes the master read the meter');
+      const { first, silent } = await ctx.silentExchange('G376M-7.8');
+      if (!first.request || first.reading === undefined) {
+        return skipped('the first read did not reach the meter (see G376M-7.1)');
+      }
+      if (!silent.request) return skipped('the second read sent no forward request');
+      const out = silent.trigger;
+      const json = /"(?:value|AccumVal)"\s*:\s*-?\d/.test(out.stdout);
+      const stale = printedValues(out.stdout).some(
+        (v) => Math.abs(v - (first.reading ?? Number.NaN)) < 0.005,
+      );
+      if (json || stale) {
+        return fail(
+          `the meter did not answer, yet the trigger printed ${JSON.stringify(out.stdout.trim().slice(0, 160))}` +
+            `${stale ? ` (the earlier reading ${first.reading})` : ''}`,
+        );
+      }
+      return pass(
+        `the silent meter's read ended with exit ${out.exitCode ?? out.signal} and no reading` +
+          `${out.stderr.trim() ? `: ${out.stderr.trim().slice(0, 120)}` : ''}`,
+      );
+    },
+    'the terminal reports a meter that stayed silent with an empty reply; a platform that shows the last known ' +
+      'value instead bills a reading that was never taken',
+  ),
 ];
 
 /** Sorted by id, numerically within each group. */

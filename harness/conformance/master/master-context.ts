@@ -306,12 +306,39 @@ export class MasterCaseContext {
    * @throws Error when no trigger is configured (the case is then skipped by the runner).
    */
   async forwardExchange(caseId: string, mode: ForwardAnswerMode): Promise<ForwardExchange> {
-    const trigger = this.config.trigger;
-    if (!trigger) throw new Error('no --trigger command: the active cases need one to start a read');
-    const firstEntry = this.#trace.entries.length;
+    const probe = await this.#activeProbe();
+    return this.#read(probe, caseId, mode);
+  }
+
+  /**
+   * Two reads on one connection: the first answered by the meter, the second with the meter silent (the
+   * concentrator forwards an empty reply, docs/gdw376.md §3.4). Resolves both exchanges.
+   */
+  async silentExchange(caseId: string): Promise<{ first: ForwardExchange; silent: ForwardExchange }> {
+    const probe = await this.#activeProbe();
+    const first = await this.#read(probe, caseId, 'meter');
+    this.#trace.note('now the meter stays silent: the forward is answered with k = 0');
+    const silent = await this.#read(probe, caseId, 'silent');
+    return { first, silent };
+  }
+
+  async #activeProbe(): Promise<ConcentratorProbe> {
+    if (!this.config.trigger)
+      throw new Error('no --trigger command: the active cases need one to start a read');
     const { probe, answer } = await this.loggedIn();
     if (!answer) this.#trace.note('the login was not confirmed; the read is tried all the same');
     this.keepAlive(probe);
+    return probe;
+  }
+
+  async #read(
+    probe: ConcentratorProbe,
+    caseId: string,
+    mode: ForwardAnswerMode | 'silent',
+  ): Promise<ForwardExchange> {
+    const trigger = this.config.trigger;
+    if (!trigger) throw new Error('no --trigger command: the active cases need one to start a read');
+    const firstEntry = this.#trace.entries.length;
     const meter = this.makeMeter();
     const exchange: Omit<ForwardExchange, 'trigger' | 'entries'> = { recordedBy: caseId };
     const started = this.clock.now();
@@ -330,7 +357,7 @@ export class MasterCaseContext {
       const body = heard.frame.units.find((u) => u.body.kind === 'forward-request')?.body;
       if (body?.kind !== 'forward-request') return;
       const content = hexToBytes(body.content);
-      const reply = answerOf(meter, content, this.clock.now());
+      const reply = mode === 'silent' ? new Uint8Array(0) : answerOf(meter, content, this.clock.now());
       if (!exchange.meterReply) {
         exchange.meterReply = reply;
         exchange.reading = readingOf(this.config.meter, content, reply);
@@ -367,6 +394,7 @@ export class MasterCaseContext {
     if (waited === 'timeout')
       this.#trace.add('silence', `no forward request within ${this.config.forwardWaitMs} ms`);
     const output = await running;
+    probe.onForward = undefined;
     const triggerMs = this.clock.now() - started;
     this.#trace.note(
       `trigger ended: exit ${output.exitCode ?? output.signal ?? '?'}; stdout ${JSON.stringify(clip(output.stdout))}` +

@@ -114,6 +114,7 @@ const ROWS: Row[] = [
   { id: 'G376M-7.5', defect: { kind: 'forward-meter-address' }, grade: 'fail' },
   { id: 'G376M-7.6', defect: { kind: 'reply-port' }, grade: 'fail' },
   { id: 'G376M-7.7', defect: { kind: 'match-by-order' }, grade: 'fail' },
+  { id: 'G376M-7.8', defect: { kind: 'stale-on-silence' }, grade: 'fail' },
 ];
 
 describe('master suite: proof table', () => {
