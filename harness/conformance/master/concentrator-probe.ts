@@ -45,6 +45,15 @@ export interface ConcentratorProbeOptions {
   trace: () => Trace;
   /** Frames heard and not yet taken by a wait, kept at most. @defaultValue 64 */
   maxHeard?: number;
+  /** Ctrl-C: every wait ends at once with {@link ProbeInterrupted}. */
+  signal?: AbortSignal;
+}
+
+/** A wait ended by the run's abort signal (Ctrl-C); the runner grades the case skipped. */
+export class ProbeInterrupted extends Error {
+  constructor() {
+    super('interrupted (Ctrl-C)');
+  }
 }
 
 /** A simulated concentrator connection (see the file comment). */
@@ -55,6 +64,7 @@ export class ConcentratorProbe {
   readonly #clock: Clock;
   readonly #trace: () => Trace;
   readonly #maxHeard: number;
+  readonly #signal: AbortSignal | undefined;
   readonly #heard: HeardFrame[] = [];
   readonly #waiters = new Set<() => void>();
   #closedAt: number | undefined;
@@ -70,6 +80,8 @@ export class ConcentratorProbe {
     this.#clock = options.clock;
     this.#trace = options.trace;
     this.#maxHeard = options.maxHeard ?? 64;
+    this.#signal = options.signal;
+    this.#signal?.addEventListener('abort', () => this.#wake(), { once: true });
     const frames = new FrameAccumulator(decodeGdw376, {
       maxBufferedBytes: GDW376_DEFAULT_MAX_BUFFERED_BYTES,
     });
@@ -241,8 +253,10 @@ export class ConcentratorProbe {
     for (const w of [...this.#waiters]) w();
   }
 
-  #nextEvent(timeoutMs: number): Promise<void> {
-    return new Promise((resolve) => {
+  /** Resolves at the next frame, close or abort, or after `timeoutMs`. @throws ProbeInterrupted once aborted. */
+  async #nextEvent(timeoutMs: number): Promise<void> {
+    if (this.#signal?.aborted) throw new ProbeInterrupted();
+    await new Promise<void>((resolve) => {
       let timer: TimerHandle | undefined;
       const done = () => {
         this.#waiters.delete(done);
@@ -252,6 +266,7 @@ export class ConcentratorProbe {
       timer = this.#clock.setTimeout(done, timeoutMs);
       this.#waiters.add(done);
     });
+    if (this.#signal?.aborted) throw new ProbeInterrupted();
   }
 }
 

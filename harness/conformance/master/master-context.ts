@@ -59,6 +59,8 @@ export interface MasterSuiteConfig {
   meter: MasterSuiteMeter;
   /** Starts a read at the master (active cases); absent, they are skipped. */
   trigger?: MasterTrigger;
+  /** Ctrl-C: waits end at once and a running trigger is stopped. */
+  signal?: AbortSignal;
 }
 
 /** A confirm judged: what is fatal, what real terminals tolerate, and the form in words. */
@@ -162,6 +164,7 @@ export class MasterCaseContext {
       a2,
       clock: this.clock,
       trace: () => this.#trace,
+      signal: this.config.signal,
     });
     this.#probes.add(probe);
     this.#trace.note(`${probe.name}: connected to ${this.config.host}:${this.config.port}`);
@@ -383,7 +386,7 @@ export class MasterCaseContext {
       protocol: this.config.meter.protocol,
     };
     this.#trace.note(`trigger: ${trigger.describe(vars)}`);
-    const running = trigger.run(vars);
+    const running = trigger.run(vars, this.config.signal);
     const waited = await Promise.race([
       running.then(() => 'trigger-ended' as const),
       forwardSeen.then(() => 'forward' as const),

@@ -115,6 +115,7 @@ export function masterSuiteConfig(options: MasterSuiteOptions): MasterSuiteConfi
 export async function runMasterSuite(options: MasterSuiteOptions): Promise<SuiteReport> {
   const clock = options.clock ?? realClock;
   const config = masterSuiteConfig(options);
+  if (options.signal) config.signal = options.signal;
   const cases = selectCases(masterSuiteCatalogue(), options.cases);
   if (cases.length === 0) {
     throw new ConformanceError('CONFORM_USAGE', `--cases "${options.cases}" selects no case (see --list)`);

@@ -145,6 +145,31 @@ describe('meterlab conform --role master', () => {
     );
   });
 
+  it('Ctrl-C ends a long wait at once: the case is skipped and the status is 130', async () => {
+    const proxy = await MasterDefectProxy.start({
+      master: { host: '127.0.0.1', port },
+      defects: [{ kind: 'keep-open' }],
+    });
+    try {
+      const c = io();
+      const controller = new AbortController();
+      const o = options(`tcp:127.0.0.1:${proxy.port}`, { cases: 'G376M-3.2', json: join(dir, 'int.json') });
+      const started = Date.now();
+      const run = runConformance(
+        { ...o, master: { ...o.master, idleLimitMs: 60_000 } },
+        { ...c.io, signal: controller.signal },
+      );
+      setTimeout(() => controller.abort(), 300);
+      expect(await run).toBe(130);
+      expect(Date.now() - started).toBeLessThan(5000);
+      const report = JSON.parse(readFileSync(join(dir, 'int.json'), 'utf8'));
+      expect(report.results[0]).toMatchObject({ id: 'G376M-3.2', grade: 'skipped' });
+      expect(report.results[0].message).toMatch(/interrupted/);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('parses targets and meter lines', () => {
     expect(parseTcpTarget('tcp:127.0.0.1:9093')).toEqual({ host: '127.0.0.1', port: 9093 });
     expect(parseTcpTarget('tcp:[::1]:9093')).toEqual({ host: '::1', port: 9093 });

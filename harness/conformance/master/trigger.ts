@@ -34,7 +34,8 @@ export interface TriggerOutput {
 /** Starts a read at the master. `run` never rejects: a failure is an output with a non-zero exit. */
 export interface MasterTrigger {
   describe(vars: TriggerVars): string;
-  run(vars: TriggerVars): Promise<TriggerOutput>;
+  /** Runs it; `signal` (Ctrl-C) stops it early. */
+  run(vars: TriggerVars, signal?: AbortSignal): Promise<TriggerOutput>;
 }
 
 const PLACEHOLDER = /\{(meter|concentrator|a1|a2|port|protocol)\}/g;
@@ -54,7 +55,7 @@ const MAX_OUTPUT = 64 * 1024;
 export function shellTrigger(template: string, options: { timeoutMs: number }): MasterTrigger {
   return {
     describe: (vars) => fillTemplate(template, vars),
-    run: (vars) =>
+    run: (vars, signal) =>
       new Promise((resolve) => {
         // Its own process group, so a timeout kills the whole pipeline (curl | jq …), not only the shell.
         const child = spawn('/bin/sh', ['-c', fillTemplate(template, vars)], {
@@ -77,13 +78,16 @@ export function shellTrigger(template: string, options: { timeoutMs: number }): 
           if (stderr.length < MAX_OUTPUT) stderr += b.toString('utf8');
         });
         let kill: NodeJS.Timeout | undefined;
-        const timer = setTimeout(() => {
+        const stop = () => {
           killGroup('SIGTERM');
           kill = setTimeout(() => killGroup('SIGKILL'), 1000);
-        }, options.timeoutMs);
+        };
+        const timer = setTimeout(stop, options.timeoutMs);
+        signal?.addEventListener('abort', stop, { once: true });
         const done = (output: TriggerOutput) => {
           clearTimeout(timer);
           if (kill) clearTimeout(kill);
+          signal?.removeEventListener('abort', stop);
           resolve(output);
         };
         child.on('error', (error) => done({ exitCode: 127, stdout, stderr: `${stderr}${error.message}` }));
