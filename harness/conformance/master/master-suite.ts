@@ -10,6 +10,7 @@ import { realClock } from '../../../simulator/clock/real-clock.ts';
 import { ConformanceError } from '../errors.ts';
 import { runCases, selectCases } from '../runner.ts';
 import { type CaseInfo, type CaseResult, countGrades, type SuiteReport } from '../types.ts';
+import { BUILTIN_MASTER_CASES_DIR, loadMasterDataCases } from './data-cases.ts';
 import { type MasterCase, masterCatalogue } from './master-cases.ts';
 import { MasterCaseContext, type MasterSuiteConfig } from './master-context.ts';
 import type { MasterTrigger } from './trigger.ts';
@@ -51,6 +52,8 @@ export interface MasterSuiteOptions {
   trigger?: MasterTrigger;
   /** Selection pattern (see selectCases). @defaultValue every case */
   cases?: string;
+  /** Extra folders of data-file cases (`role: "master"`). @defaultValue none */
+  casesDirs?: readonly string[];
   /** @defaultValue realClock (the master is on a real socket) */
   clock?: Clock;
   signal?: AbortSignal;
@@ -58,9 +61,27 @@ export interface MasterSuiteOptions {
   onResult?: (result: CaseResult, index: number, total: number) => void;
 }
 
-/** The catalogue of the master role. */
-export function masterSuiteCatalogue(): MasterCase[] {
-  return masterCatalogue();
+/**
+ * The catalogue of the master role: the code cases and the data-file cases (built-in and `casesDirs`), sorted,
+ * ids unique. @throws ConformanceError CONFORM_BAD_CASE_FILE
+ */
+export function masterSuiteCatalogue(
+  options: { casesDirs?: readonly string[]; noBuiltinCases?: boolean } = {},
+): MasterCase[] {
+  const dirs = [...(options.noBuiltinCases ? [] : [BUILTIN_MASTER_CASES_DIR]), ...(options.casesDirs ?? [])];
+  const all = [...masterCatalogue(), ...loadMasterDataCases(dirs)];
+  const seen = new Map<string, string>();
+  for (const c of all) {
+    const before = seen.get(c.id);
+    if (before !== undefined) {
+      throw new ConformanceError(
+        'CONFORM_BAD_CASE_FILE',
+        `case id ${c.id} is defined twice (${before} and ${c.origin}); ids must be unique`,
+      );
+    }
+    seen.set(c.id, c.origin);
+  }
+  return all.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
 }
 
 /** The suite's settings from `options`. @throws ConformanceError CONFORM_USAGE naming the bad value. */
@@ -116,7 +137,7 @@ export async function runMasterSuite(options: MasterSuiteOptions): Promise<Suite
   const clock = options.clock ?? realClock;
   const config = masterSuiteConfig(options);
   if (options.signal) config.signal = options.signal;
-  const cases = selectCases(masterSuiteCatalogue(), options.cases);
+  const cases = selectCases(masterSuiteCatalogue(options), options.cases);
   if (cases.length === 0) {
     throw new ConformanceError('CONFORM_USAGE', `--cases "${options.cases}" selects no case (see --list)`);
   }

@@ -115,6 +115,8 @@ const ROWS: Row[] = [
   { id: 'G376M-7.6', defect: { kind: 'reply-port' }, grade: 'fail' },
   { id: 'G376M-7.7', defect: { kind: 'match-by-order' }, grade: 'fail' },
   { id: 'G376M-7.8', defect: { kind: 'stale-on-silence' }, grade: 'fail' },
+  { id: 'G376M-D1.1', defect: { kind: 'confirm-seq' }, grade: 'fail' },
+  { id: 'G376M-D1.2', defect: { kind: 'no-confirm', fn: 3 }, grade: 'non-strict' },
 ];
 
 describe('master suite: proof table', () => {

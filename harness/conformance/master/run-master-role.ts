@@ -80,9 +80,9 @@ export async function runMasterRole(
   writeReports: (report: SuiteReport, options: ConformOptions, io: ConformIo) => void,
 ): Promise<number> {
   if (options.list) {
-    for (const c of masterSuiteCatalogue()) {
+    for (const c of masterSuiteCatalogue({ casesDirs: options.casesDirs })) {
       io.out(`${c.id.padEnd(10)} ${c.title}`);
-      io.out(`${' '.repeat(11)}${c.clause}`);
+      io.out(`${' '.repeat(11)}${c.clause}${c.origin === 'code' ? '' : ` [${c.origin}]`}`);
     }
     return 0;
   }
@@ -112,8 +112,10 @@ export async function runMasterRole(
         ? undefined
         : shellTrigger(m.trigger, { timeoutMs: m.triggerTimeoutMs ?? 60_000 }),
     cases: options.cases,
+    casesDirs: options.casesDirs,
   };
   const config = masterSuiteConfig(suiteOptions); // usage errors before touching the network
+  masterSuiteCatalogue({ casesDirs: options.casesDirs }); // and a bad case file too
   await checkReachable(host, port);
   const clock = io.clock ?? realClock;
   const reporter = new ConsoleReporter({
