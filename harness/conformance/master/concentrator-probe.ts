@@ -81,7 +81,8 @@ export class ConcentratorProbe {
     this.#trace = options.trace;
     this.#maxHeard = options.maxHeard ?? 64;
     this.#signal = options.signal;
-    this.#signal?.addEventListener('abort', () => this.#wake(), { once: true });
+    const onAbort = () => this.#wake();
+    this.#signal?.addEventListener('abort', onAbort, { once: true });
     const frames = new FrameAccumulator(decodeGdw376, {
       maxBufferedBytes: GDW376_DEFAULT_MAX_BUFFERED_BYTES,
     });
@@ -96,6 +97,7 @@ export class ConcentratorProbe {
     });
     this.link.on('error', () => undefined); // a reset ends in 'close', which is what cases look at
     this.link.on('close', () => {
+      this.#signal?.removeEventListener('abort', onAbort);
       this.#closedAt = this.#clock.now();
       if (!this.#closing) this.#trace().note(`${this.name}: the master closed the connection`);
       this.#wake();
