@@ -1,4 +1,4 @@
-import { bytesToHex, concatBytes, hexToBytes } from '../../../protocols/bytes.ts';
+import { concatBytes, hexToBytes } from '../../../protocols/bytes.ts';
 import {
   AFN_CONFIRM,
   AFN_LINK_CHECK,
@@ -259,7 +259,10 @@ export class MasterCaseContext {
     return { fatal, deviations, form };
   }
 
-  /** The reading a simulated meter shows now (the consumption model is seeded: same seed, same figures). */
+  /**
+   * The simulated meter behind the concentrator, on a seeded consumption model (same seed, same figures), its
+   * reading shifted by `offset` (the stray reply of G376M-7.7 comes from such a twin).
+   */
   makeMeter(offset = 0): SimulatedMeter {
     const m = this.config.meter;
     const spec: MeterSpec = {
@@ -437,9 +440,4 @@ function clip(text: string): string {
 /** "YYYY-MM-DD hh:mm:ss" at UTC+8 (the terminals' usual zone) for the 2013 heartbeat clock. */
 function localClock(now: number): string {
   return new Date(now + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
-}
-
-/** Spaced hex, for messages. */
-export function hexOf(bytes: Uint8Array): string {
-  return bytesToHex(bytes);
 }

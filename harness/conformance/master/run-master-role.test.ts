@@ -21,10 +21,10 @@ beforeAll(async () => {
   master = new MasterStation({
     listen: { port: 0 },
     api: { port: 0 },
-    heartbeatPeriodMs: 300,
+    heartbeatPeriodMs: 1000,
     missedHeartbeats: 2,
     meterFrameTimeoutMs: 2000,
-    forwardTimeoutMs: 1500,
+    forwardTimeoutMs: 4000,
   });
   const a = await master.start();
   port = a.listen.port;
@@ -60,10 +60,10 @@ function options(target: string, extra: Partial<ConformOptions> = {}): ConformOp
     master: {
       a1: '0171',
       a2: 2082,
-      confirmTimeoutMs: 400,
-      confirmLimitMs: 150,
-      heartbeatPeriodMs: 300,
-      idleLimitMs: 1500,
+      confirmTimeoutMs: 800,
+      confirmLimitMs: 300,
+      heartbeatPeriodMs: 1000,
+      idleLimitMs: 3500,
       forwardWaitMs: 3000,
       trigger: apiTrigger(),
       triggerTimeoutMs: 5000,
@@ -94,7 +94,7 @@ describe('meterlab conform --role master', () => {
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.role).toBe('master');
     expect(report.counts.fail).toBe(0);
-  }, 30_000);
+  }, 60_000);
 
   it('exits 1 when a case fails (a master that does not echo SEQ in its confirms)', async () => {
     const proxy = await MasterDefectProxy.start({
