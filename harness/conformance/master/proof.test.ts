@@ -136,6 +136,22 @@ describe('master suite: proof table', () => {
     expect(report.counts.pass).toBe(catalogue.length);
   }, 60_000);
 
+  it('the active cases pass with a DL/T 645 meter on port 2 as well', async () => {
+    const report = await runMasterSuite(
+      options(masterPort, {
+        cases: 'G376M-7.*',
+        meter: '202208310002',
+        meterProtocol: 'dlt645',
+        meterPort: 2,
+      }),
+    );
+    const failed = report.results
+      .filter((r) => r.grade !== 'pass')
+      .map((r) => `${r.id} ${r.grade}: ${r.message}`);
+    expect(failed).toEqual([]);
+    expect(report.results.length).toBeGreaterThanOrEqual(8);
+  }, 60_000);
+
   it('the proxy without defects changes no verdict', async () => {
     const report = await runBehindProxy([], '*');
     const failed = report.results
