@@ -4,10 +4,16 @@ import {
   type ConformOptions,
   runConformance,
 } from '../../harness/conformance/run-conformance.ts';
+import {
+  MASTER_ROLE_HELP,
+  type MasterRoleFlags,
+  masterRoleFlags,
+  masterRoleOptions,
+} from './conform-master.ts';
 import { intArg } from './meters.ts';
 
 /** Flags of `meterlab conform` as commander gives them. */
-interface ConformFlags {
+interface ConformFlags extends MasterRoleFlags {
   role: string;
   protocol?: string;
   target?: string;
@@ -46,7 +52,7 @@ function signedMinutes(value: string): number {
 
 /** `meterlab conform --role meter --protocol cjt188 --target serial:PATH --meter ADDR …`. */
 export function registerConform(program: Command): void {
-  program
+  const conform = program
     .command('conform')
     .description('run a conformance suite against your device: graded cases, console/JUnit/HTML/JSON reports')
     .addOption(
@@ -149,6 +155,7 @@ Examples:
           concentrator: flags.concentrator,
           readTimeoutMs: flags.readTimeout,
           maxMessageBytes: flags.maxMessage,
+          master: masterRoleFlags(flags),
         };
         process.exitCode = await runConformance(options, {
           out: (line) => process.stdout.write(`${line}\n`),
@@ -159,4 +166,6 @@ Examples:
         process.off('SIGINT', stop);
       }
     });
+  for (const option of masterRoleOptions()) conform.addOption(option);
+  conform.addHelpText('after', MASTER_ROLE_HELP);
 }

@@ -4,6 +4,12 @@
  * (CJ/T 188, DL/T 645).
  */
 export { ConformanceError, type ConformanceErrorCode } from './errors.ts';
+export {
+  type MasterSuiteOptions,
+  masterSuiteCatalogue,
+  runMasterSuite,
+} from './master/master-suite.ts';
+export { type MasterTrigger, shellTrigger, type TriggerOutput, type TriggerVars } from './master/trigger.ts';
 export { loadCaseFile, loadDataCases } from './meter/data-cases.ts';
 export { type MeterCase, meterCodeCases } from './meter/meter-cases.ts';
 export { MeterCaseContext, type MeterSuiteConfig } from './meter/meter-context.ts';

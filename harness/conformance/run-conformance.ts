@@ -6,6 +6,7 @@ import type { Link } from '../../simulator/link/link.ts';
 import { SerialLink } from '../../simulator/link/serial-link.ts';
 import { formatSerialSettings, type SerialSettings } from '../../simulator/link/serial-settings.ts';
 import { ConformanceError } from './errors.ts';
+import { type MasterRoleOptions, runMasterRole } from './master/run-master-role.ts';
 import { meterCatalogue, normaliseMeterAddress, runMeterSuite } from './meter/meter-suite.ts';
 import { METER_SUITE_PROTOCOLS, type MeterSuiteProtocol } from './meter/meter-wire.ts';
 import { listRelayCases, runRelayRole } from './relay/relay-command.ts';
@@ -53,6 +54,8 @@ export interface ConformOptions {
   readTimeoutMs?: number;
   /** Relay role: the endpoint's message size limit, bytes. */
   maxMessageBytes?: number;
+  /** The master role's flags (--a1, --a2, --trigger …). */
+  master?: MasterRoleOptions;
 }
 
 /** What the command needs from its surroundings (tests pass their own). */
@@ -143,9 +146,10 @@ async function run(options: ConformOptions, io: ConformIo): Promise<number> {
     writeReports(report, options, io);
     return exitStatus(report, io);
   }
+  if (options.role === 'master') return runMasterRole(options, io, writeReports);
   if (options.role !== 'meter') {
     throw usage(
-      `the ${options.role} role has no suite yet; --role meter and --role relay are implemented (issue 11)`,
+      `the ${options.role} role has no suite yet; --role meter, relay and master are implemented (issue 11)`,
     );
   }
   const protocol = meterProtocol(options);

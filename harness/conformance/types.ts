@@ -19,7 +19,7 @@ export type Grade = 'pass' | 'non-strict' | 'fail' | 'info' | 'unimplemented' | 
 export const GRADES: readonly Grade[] = ['pass', 'non-strict', 'fail', 'info', 'unimplemented', 'skipped'];
 
 /** The roles a suite can test. */
-export type ConformanceRole = 'meter' | 'relay';
+export type ConformanceRole = 'meter' | 'relay' | 'master';
 
 /** Where a case's expectation comes from. */
 export interface CaseSource {
