@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { numberArg } from '../usage.ts';
 
 export function registerMaster(program: Command): void {
   program
@@ -21,12 +22,17 @@ export function registerMaster(program: Command): void {
     .addOption(
       new Option('--encoding <name>', 'client API text encoding').choices(['utf8', 'gb2312']).default('utf8'),
     )
-    .option('--heartbeat <seconds>', 'expected heartbeat period', (v) => Number(v), 60)
-    .option('--missed <n>', 'missed heartbeats before a concentrator is offline', (v) => Number(v), 3)
+    .option('--heartbeat <seconds>', 'expected heartbeat period', numberArg('seconds', { above: 0 }), 60)
+    .option(
+      '--missed <n>',
+      'missed heartbeats before a concentrator is offline',
+      numberArg('heartbeats', { min: 1, integer: true }),
+      3,
+    )
     .option(
       '--frame-gap <ms>',
       'least time between two frames written to one concentrator (0 = no pacing)',
-      (v) => Number(v),
+      numberArg('milliseconds', { min: 0 }),
       20,
     )
     .action(async (o) => {

@@ -8,6 +8,7 @@ import {
   summariseLatency,
 } from '../../harness/client/index.ts';
 import { type FleetSummary, fleetSummary, loadScenarioFile } from '../../simulator/scenario/index.ts';
+import { numberArg } from '../usage.ts';
 
 export function registerRead(program: Command): void {
   program
@@ -22,9 +23,14 @@ export function registerRead(program: Command): void {
       '--fleet <file>',
       'with --all: a fleet JSON line as printed by `meterlab sim --print-fleet` ("-" = stdin)',
     )
-    .option('--concurrency <n>', 'with --all: reads in flight', (v) => Number(v), 16)
+    .option(
+      '--concurrency <n>',
+      'with --all: reads in flight',
+      numberArg('reads', { min: 1, integer: true }),
+      16,
+    )
     .option('--token <token>', 'bearer token for the relay')
-    .option('--timeout <ms>', 'per-read timeout', (v) => Number(v), 20000)
+    .option('--timeout <ms>', 'per-read timeout', numberArg('milliseconds', { above: 0 }), 20000)
     .option('--json', 'print JSON instead of text')
     .action(async (o) => {
       const client = new PointReadClient({

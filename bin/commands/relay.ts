@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { Relay } from '../../harness/relay/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { numberArg } from '../usage.ts';
 
 export function registerRelay(program: Command): void {
   program
@@ -20,7 +21,7 @@ export function registerRelay(program: Command): void {
         .choices(['utf8', 'gb2312'])
         .default('utf8'),
     )
-    .option('--read-timeout <ms>', 'per-read timeout', (v) => Number(v), 15000)
+    .option('--read-timeout <ms>', 'per-read timeout', numberArg('milliseconds', { above: 0 }), 15000)
     .option('-v, --verbose', 'log every read')
     .action(async (o) => {
       if (Boolean(o.cert) !== Boolean(o.key)) throw new TypeError('--cert and --key go together');

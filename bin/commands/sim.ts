@@ -10,6 +10,7 @@ import {
 } from '../../simulator/scenario/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { numberArg } from '../usage.ts';
 
 /**
  * `meterlab sim`: runs a simulated fleet of concentrators and meters against a master station, from a scenario
@@ -42,7 +43,12 @@ export function registerSim(program: Command): void {
         .choices(['auto', 'per-meter', 'shared'])
         .default('auto'),
     )
-    .option('--status-interval <seconds>', 'live status period on stderr; 0 = off', (v) => Number(v), 2)
+    .option(
+      '--status-interval <seconds>',
+      'live status period on stderr; 0 = off',
+      numberArg('seconds', { min: 0 }),
+      2,
+    )
     .option('--verbose', 'log every login, logout and reconnect on stderr')
     .action(async (o) => {
       const scenario = buildScenario(o);
