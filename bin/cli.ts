@@ -126,5 +126,9 @@ export async function runCli(argv: string[]): Promise<number> {
   };
   process.on('uncaughtException', last);
   process.on('unhandledRejection', last);
-  return main(argv);
+  const code = await main(argv);
+  // After a requested stop everything the command started has been stopped; a handle that something still
+  // holds (a socket half-closed by the peer, a timer) must not keep the process alive past it.
+  if (stopRequested()) process.exit(code);
+  return code;
 }

@@ -3,7 +3,7 @@ import { formatReadTable } from '../../harness/client/index.ts';
 import { runDemo, socatAvailable, withoutPty } from '../../harness/demo/run-demo.ts';
 import { loadScenarioFile } from '../../simulator/scenario/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
-import { untilInterrupted } from '../io.ts';
+import { stopSignal, untilInterrupted } from '../io.ts';
 
 const DEFAULT_SCENARIO = new URL('../../fixtures/scenarios/demo.json', import.meta.url).pathname;
 
@@ -31,6 +31,7 @@ export function registerDemo(program: Command): void {
         master: parseEndpoint(o.master, '--master'),
         api: parseEndpoint(o.api, '--api'),
         relay: parseEndpoint(o.relay, '--relay'),
+        signal: stopSignal,
         log: (line) => process.stderr.write(`${line}\n`),
         onProgress: (done, total) => {
           if (tty || done === total)

@@ -176,6 +176,21 @@ describe('a pair outlives no one (issue 13 item 8)', () => {
     },
   );
 
+  it('socat runs outside our process group, so a Ctrl-C at the terminal reaches us and not it', async () => {
+    const pair = await createPtyPair();
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid pgrp …"; comm has no ")" here (sh, setpriv, socat).
+      const pgrp = (pid: number) =>
+        Number(readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1].split(' ')[2]);
+      const ours = pgrp(process.pid);
+      const socats = processesMentioning(pair.dir);
+      expect(socats.length).toBeGreaterThan(0);
+      for (const pid of socats) expect(pgrp(pid)).not.toBe(ours);
+    } finally {
+      await pair.close();
+    }
+  });
+
   it('the next pair sweeps folders a killed run left: old, ours, only dangling links', () => {
     const parent = mkdtempSync(join(tmpdir(), 'meterlab-test-'));
     try {
