@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { Command, CommanderError } from 'commander';
 import { installStopHandlers, stopRequested } from './io.ts';
 import { UsageError } from './usage.ts';
@@ -37,6 +38,32 @@ export const LONG_RUNNING = new Set(['demo', 'vport', 'meters', 'sim', 'master',
 /** Exit status for a usage error: an unknown or malformed option, a missing argument (README "Exit status"). */
 export const USAGE_EXIT = 2;
 
+/**
+ * Examples for commands whose module has none of its own yet (their modules belong to the recording work;
+ * issue 14 item 13 wants one in every `--help`). A module that adds its own example wins.
+ */
+const FALLBACK_EXAMPLES: Record<string, string> = {
+  replay: `
+Examples:
+  meterlab replay s.jsonl --as device --port serial:/tmp/vp/ttyV1
+  meterlab replay s.jsonl --as driver --target serial:/dev/ttyUSB0 --ignore value,time`,
+  diff: `
+Example:
+  meterlab diff before.jsonl after.jsonl --ignore time,seq`,
+  learn: `
+Example:
+  meterlab learn field.jsonl --out scenario.json && meterlab sim --scenario scenario.json`,
+};
+
+/** The text a command's `addHelpText('after', …)` adds, as its --help would print it. */
+export function helpAfter(command: Command): string {
+  let text = '';
+  const context = { error: false, command, write: (t: string) => (text += t) };
+  // commander's Command is an EventEmitter at run time (addHelpText listens for 'afterHelp'); its typings omit it.
+  (command as unknown as EventEmitter).emit('afterHelp', context);
+  return text;
+}
+
 /** The subcommand named in `argv` (the first word that is not an option), if any. */
 export function chosenCommand(argv: string[]): string | undefined {
   return argv.slice(2).find((a) => !a.startsWith('-'));
@@ -56,13 +83,28 @@ export async function buildProgram(argv: string[] = []): Promise<Command> {
   const chosen = name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : Object.keys(COMMANDS);
   const registers = await Promise.all(chosen.map((n) => COMMANDS[n]()));
   for (const register of registers) register(program);
+  for (const command of program.commands) {
+    const example = FALLBACK_EXAMPLES[command.name()];
+    if (example && !/Example/.test(helpAfter(command))) command.addHelpText('after', example);
+  }
   return program;
 }
 
-/** `meterlab decode --binary` → `decode`: how the usage hint names the command. */
-function commandPath(argv: string[]): string {
-  const name = chosenCommand(argv);
-  return name !== undefined && Object.hasOwn(COMMANDS, name) ? `meterlab ${name}` : 'meterlab';
+/** `meterlab encode cjt188-read --meter x` → `meterlab encode cjt188-read`: how the usage hint names the command. */
+function commandPath(program: Command | undefined, argv: string[]): string {
+  const words = ['meterlab'];
+  let command = program;
+  for (const arg of argv.slice(2).filter((a) => !a.startsWith('-'))) {
+    const sub = command?.commands.find((c) => c.name() === arg);
+    if (!sub) break;
+    words.push(arg);
+    command = sub;
+  }
+  if (!program) {
+    const name = chosenCommand(argv);
+    if (name !== undefined && Object.hasOwn(COMMANDS, name)) words.push(name);
+  }
+  return words.join(' ');
 }
 
 /** Commander's "error: option '--baud <n>' argument 'x' is invalid. …" in the user's terms, on one line. */
@@ -75,12 +117,12 @@ function usageLine(message: string): string {
 
 /** Runs the CLI and resolves to the process exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const where = commandPath(argv);
+  let program: Command | undefined;
   const usage = (message: string): number => {
+    const where = commandPath(program, argv);
     process.stderr.write(`${where}: ${usageLine(message)} (see \`${where} --help\`)\n`);
     return USAGE_EXIT;
   };
-  let program: Command;
   try {
     program = await buildProgram(argv);
   } catch (err) {
@@ -106,6 +148,8 @@ export async function main(argv: string[]): Promise<number> {
 /** A runtime failure: one line with the error's stable code, exit 1 — or 0 when it came from a requested stop. */
 function failure(err: unknown): number {
   const e = err as Error & { code?: string };
+  // The reader of our output went away (`meterlab decode … | head`): nothing more to say to anyone.
+  if (e?.code === 'EPIPE') return 0;
   if (stopRequested()) {
     if (e?.code !== 'STOPPED') process.stderr.write(`meterlab: while stopping: ${e?.message ?? String(e)}\n`);
     return 0;

@@ -16,6 +16,14 @@ export function registerDemo(program: Command): void {
     .option('--api <host:port>', "master station's client API", '127.0.0.1:9092')
     .option('--relay <host:port>', 'WebSocket relay', '127.0.0.1:7759')
     .option('--once', 'exit after the table: status 0 only if every read succeeded')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meterlab demo                      # read every meter once, then serve until Ctrl-C
+  meterlab demo --once               # exit after the table: 0 only if every read matched the model
+  meterlab demo --master :0 --api :0 --relay :0   # any free ports`,
+    )
     .action(async (o) => {
       let scenario = loadScenarioFile(o.scenario);
       const hasPty = scenario.concentrators.some((c) => c.ports.some((p) => p.link.kind === 'pty'));

@@ -14,7 +14,7 @@ export function registerMaster(program: Command): void {
     .option('--api <host:port>', 'the client API (newline-delimited JSON point-reads)', '127.0.0.1:9092')
     .option(
       '--scenario <file>',
-      'archive of meters (protocol, port per meter): a scenario or a --print-fleet line',
+      'archive of meters (protocol, port per meter): a scenario or a --print-fleet line (default: none; reads then name protocol and port)',
     )
     .addOption(
       new Option('--confirm <form>', 'how to confirm login/heartbeat').choices(['F1', 'F3']).default('F1'),
@@ -34,6 +34,13 @@ export function registerMaster(program: Command): void {
       'least time between two frames written to one concentrator (0 = no pacing)',
       numberArg('milliseconds', { min: 0 }),
       20,
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meterlab master                                    # concentrators on :9093, client API on :9092
+  meterlab master --scenario fixtures/scenarios/demo.json --confirm F3 --encoding gb2312`,
     )
     .action(async (o) => {
       const master = new MasterStation({

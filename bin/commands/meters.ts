@@ -194,7 +194,10 @@ export function registerMeters(program: Command): void {
     )
     .requiredOption('--meters <list>', 'comma-separated addresses; short ones are left-padded with zeros')
     .option('--seed <n>', 'seed of the consumption model and the faults', intArg(0), 1)
-    .option('--faults <spec>', 'fault plan, e.g. "silence@every:3,late:5000@p:0.1,bad-checksum"')
+    .option(
+      '--faults <spec>',
+      'fault plan, e.g. "silence@every:3,late:5000@p:0.1,bad-checksum" (default: none)',
+    )
     .addOption(
       new Option('--kind <kind>', 'CJ/T 188 meter type')
         .choices(['cold-water', 'hot-water', 'gas', 'heat'])
@@ -215,7 +218,7 @@ export function registerMeters(program: Command): void {
     .addOption(
       new Option(
         '--wire <mode>',
-        'who models wire time: the simulated bus (pty) or a physical RS-485 line',
+        'who models wire time: the simulated bus (pty) or a physical RS-485 line (default: simulated on a pty, physical otherwise)',
       ).choices(['simulated', 'physical']),
     );
   addSerialOptions(command)

@@ -29,9 +29,16 @@ export function registerRead(program: Command): void {
       numberArg('reads', { min: 1, integer: true }),
       16,
     )
-    .option('--token <token>', 'bearer token for the relay')
+    .option('--token <token>', 'bearer token for the relay (default: none)')
     .option('--timeout <ms>', 'per-read timeout', numberArg('milliseconds', { above: 0 }), 20000)
     .option('--json', 'print JSON instead of text')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meterlab read -c 101 -m 101001
+  meterlab read --all --scenario fixtures/scenarios/demo.json --json`,
+    )
     .action(async (o) => {
       const client = new PointReadClient({
         url: o.relay,

@@ -33,10 +33,16 @@ export function registerSim(program: Command): void {
     )
     .option(
       '--master <host:port>',
-      'master station address (overrides the scenario for client-mode concentrators)',
+      "master station address (overrides the scenario for client-mode concentrators; default: the scenario's, 127.0.0.1:9093)",
     )
-    .option('--heartbeat <period>', 'heartbeat period: 60s, 2m or seconds', (v) => seconds(v, '--heartbeat'))
-    .option('--seed <s>', 'seed of the run (same seed, same run)', (v) => int(v, '--seed'))
+    .option(
+      '--heartbeat <period>',
+      "heartbeat period: 60s, 2m or seconds (default: the scenario's, 60s)",
+      (v) => seconds(v, '--heartbeat'),
+    )
+    .option('--seed <s>', "seed of the run: same seed, same run (default: the scenario's, 1)", (v) =>
+      int(v, '--seed'),
+    )
     .option('--print-fleet', 'print the fleet as one JSON line on stdout before starting')
     .addOption(
       new Option('--meter-devices <mode>', 'one bus device per meter, or one shared device per port')
@@ -50,6 +56,13 @@ export function registerSim(program: Command): void {
       2,
     )
     .option('--verbose', 'log every login, logout and reconnect on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meterlab sim --scenario fixtures/scenarios/demo.json --master 127.0.0.1:9093
+  meterlab sim --concentrators 10 --meters-per-port 20 --ports 2 --master 127.0.0.1:9093 --print-fleet`,
+    )
     .action(async (o) => {
       const scenario = buildScenario(o);
       if (o.printFleet) process.stdout.write(`${JSON.stringify(fleetSummary(scenario))}\n`);
