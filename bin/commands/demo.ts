@@ -4,6 +4,7 @@ import { runDemo, socatAvailable, withoutPty } from '../../harness/demo/run-demo
 import { loadScenarioFile } from '../../simulator/scenario/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { stopSignal, untilInterrupted } from '../io.ts';
+import { logLine } from '../log.ts';
 
 const DEFAULT_SCENARIO = new URL('../../fixtures/scenarios/demo.json', import.meta.url).pathname;
 
@@ -40,7 +41,7 @@ Examples:
         api: parseEndpoint(o.api, '--api'),
         relay: parseEndpoint(o.relay, '--relay'),
         signal: stopSignal,
-        log: (line) => process.stderr.write(`${line}\n`),
+        log: (line) => logLine(line),
         onProgress: (done, total) => {
           if (tty || done === total)
             process.stderr.write(

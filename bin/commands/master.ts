@@ -2,6 +2,8 @@ import { type Command, Option } from 'commander';
 import { loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { logLine } from '../log.ts';
+import { traceMaster } from '../trace.ts';
 import { numberArg } from '../usage.ts';
 
 export function registerMaster(program: Command): void {
@@ -42,6 +44,7 @@ Examples:
   meterlab master                                    # concentrators on :9093, client API on :9092
   meterlab master --scenario fixtures/scenarios/demo.json --confirm F3 --encoding gb2312`,
     )
+    .option('--trace', 'print every frame to and from the concentrators (hex and decoded), and dropped bytes')
     .action(async (o) => {
       const master = new MasterStation({
         listen: parseEndpoint(o.listen, '--listen'),
@@ -54,14 +57,15 @@ Examples:
         archive: o.scenario ? loadArchiveFile(o.scenario) : undefined,
       });
       master.on('login', ({ session, replaced }) =>
-        process.stderr.write(`login ${session.id}${replaced ? ' (replaced an older connection)' : ''}\n`),
+        logLine(`login ${session.id}${replaced ? ' (replaced an older connection)' : ''}`),
       );
-      master.on('logout', (s) => process.stderr.write(`logout ${s.id}\n`));
-      master.on('offline', (s) => process.stderr.write(`offline ${s.id}\n`));
-      master.on('error', (e: Error) => process.stderr.write(`error: ${e.message}\n`));
+      master.on('logout', (s) => logLine(`logout ${s.id}`));
+      master.on('offline', (s) => logLine(`offline ${s.id}`));
+      master.on('error', (e: Error) => logLine(`error: ${e.message}`));
+      if (o.trace) traceMaster(master, (text) => logLine(text));
       const { listen, api } = await master.start();
-      process.stderr.write(
-        `meterlab master: concentrators on ${listen.address}:${listen.port}, client API on ${api?.address}:${api?.port} (${o.encoding}, confirm ${o.confirm})\n`,
+      logLine(
+        `meterlab master: concentrators on ${listen.address}:${listen.port}, client API on ${api?.address}:${api?.port} (${o.encoding}, confirm ${o.confirm})`,
       );
       await untilInterrupted();
       await master.stop();

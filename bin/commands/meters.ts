@@ -17,6 +17,8 @@ import {
   parseFaultSpec,
   type SimulatedMeter,
 } from '../../simulator/meter/index.ts';
+import { logLine } from '../log.ts';
+import { traceMeterHost } from '../trace.ts';
 import { untilInterrupted } from './vport.ts';
 
 /** Line-setting flags shared by `meterlab meters` and `meterlab poll`. */
@@ -215,6 +217,7 @@ export function registerMeters(program: Command): void {
       new Option('--valve <state>', 'valve position at start').choices(['open', 'closed']).default('open'),
     )
     .option('--battery-low', 'report a low battery')
+    .option('--trace', 'print every frame heard (hex and decoded) and why each meter ignored it')
     .addOption(
       new Option(
         '--wire <mode>',
@@ -232,8 +235,14 @@ Example:
   meterlab meters --port /tmp/vp/ttyV1 --protocol cjt188 --meters 101001,101002 --faults "silence@every:3"`,
     )
     .action(async (flags: MetersFlags) => {
-      const log = (line: string) => process.stderr.write(`${line}\n`);
+      // The meters' own lines carry the meter clock's time in UTC; shown in local time with its offset instead.
+      const log = (line: string) => {
+        const at = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) /.exec(line);
+        if (at) logLine(line.slice(at[0].length), new Date(at[1]));
+        else logLine(line);
+      };
       const host = await startMeters(flags, { log });
+      if ((flags as MetersFlags & { trace?: boolean }).trace) traceMeterHost(host, log);
       log(
         `serving ${host.meters.length} ${flags.protocol} meter(s) ${host.meters.map((m) => m.address).join(', ')} on ${flags.port} ` +
           `(${formatSerialSettings(host.bus.settings)}); Ctrl-C to stop`,

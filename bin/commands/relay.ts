@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { Relay } from '../../harness/relay/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { logLine } from '../log.ts';
 import { numberArg } from '../usage.ts';
 
 export function registerRelay(program: Command): void {
@@ -46,7 +47,7 @@ Examples:
         readTimeoutMs: o.readTimeout,
         log: (e) => {
           if (o.verbose || e.level !== 'info' || e.event === 'listening' || e.event.startsWith('master-')) {
-            process.stderr.write(`${e.message}\n`);
+            logLine(e.message);
           }
         },
       });

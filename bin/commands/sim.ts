@@ -10,6 +10,8 @@ import {
 } from '../../simulator/scenario/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { logLine, timestamp } from '../log.ts';
+import { traceFleet } from '../trace.ts';
 import { numberArg } from '../usage.ts';
 
 /**
@@ -56,6 +58,10 @@ export function registerSim(program: Command): void {
       2,
     )
     .option('--verbose', 'log every login, logout and reconnect on stderr')
+    .option(
+      '--trace',
+      'print every frame from the master (hex and decoded) and what each concentrator ignored or refused, and why',
+    )
     .addHelpText(
       'after',
       `
@@ -69,11 +75,11 @@ Examples:
       const fleet = new Fleet({
         scenario,
         meterDevices: o.meterDevices as MeterDevices,
-        log: o.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+        log: o.verbose ? (line) => logLine(line) : undefined,
       });
       const status = fleet.status();
-      process.stderr.write(
-        `meterlab sim: ${status.concentrators} concentrators, ${status.meters} meters (scenario "${scenario.name}", seed ${scenario.seed})\n`,
+      logLine(
+        `meterlab sim: ${status.concentrators} concentrators, ${status.meters} meters (scenario "${scenario.name}", seed ${scenario.seed})`,
       );
       const interval =
         o.statusInterval > 0
@@ -81,7 +87,13 @@ Examples:
           : undefined;
       const interrupted = untilInterrupted();
       try {
-        await Promise.race([fleet.start(), interrupted]);
+        const starting = (async () => {
+          await fleet.build();
+          if (o.trace) traceFleet(fleet, (text) => logLine(text));
+          await fleet.start();
+        })();
+        starting.catch(() => undefined); // a failure after a Ctrl-C is part of stopping, not news
+        await Promise.race([starting, interrupted]);
         await interrupted;
       } finally {
         if (interval) clearInterval(interval);
@@ -133,8 +145,11 @@ function writeStatus(s: FleetStatus, final = false): void {
   const line =
     `online ${s.online}/${s.concentrators} · logins ${s.logins} · offline ${s.offline} · ` +
     `reads ${s.forwards} (silent ${s.silent}) · denied ${s.denied} · dropped ${s.dropped} · poll faults ${s.pollFaults}`;
-  if (process.stderr.isTTY && !final) process.stderr.write(`\r\x1b[2K${line}`);
-  else process.stderr.write(`${final && process.stderr.isTTY ? '\n' : ''}${line}\n`);
+  if (process.stderr.isTTY && !final) process.stderr.write(`\r\x1b[2K${timestamp()} ${line}`);
+  else {
+    if (final && process.stderr.isTTY) process.stderr.write('\n');
+    logLine(line);
+  }
 }
 
 function int(text: string, flag: string): number {

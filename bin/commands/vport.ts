@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createPtyPair, type PtyPair } from '../../simulator/link/pty-pair.ts';
 import { untilInterrupted } from '../io.ts';
+import { logLine } from '../log.ts';
 
 /** Flags of `meterlab vport`. */
 export interface VportFlags {
@@ -35,7 +36,7 @@ export async function runVport(
   io: { out?: (line: string) => void; err?: (line: string) => void; signal?: AbortSignal } = {},
 ): Promise<void> {
   const out = io.out ?? ((line) => process.stdout.write(`${line}\n`));
-  const err = io.err ?? ((line) => process.stderr.write(`${line}\n`));
+  const err = io.err ?? ((line) => logLine(line));
   const pair = await openVport(flags);
   try {
     out(pair.paths[0]);
