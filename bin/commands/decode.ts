@@ -1,4 +1,4 @@
-import { type Command, CommanderError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import {
   type AnyFrame,
   decodeAuto,
@@ -16,6 +16,7 @@ import {
   withStartFinder,
 } from '../../protocols/framer.ts';
 import { GDW376_MAX_FRAME_LENGTH, gdw376Header, nextGdw376Start } from '../../protocols/gdw376/frame.ts';
+import { UsageError } from '../usage.ts';
 import { HexTextDecoder, HexTextError } from './hex-text.ts';
 import { decodeRecordingCommand } from './tap.ts';
 
@@ -30,7 +31,7 @@ interface DecodeFlags {
 export const DECODE_EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 export function registerDecode(program: Command): void {
-  const command = program
+  program
     .command('decode')
     .description('decode frames given as hex (or read from stdin), one JSON object per frame or error')
     .argument('[hex...]', 'frame bytes as hex, spaces allowed; read from stdin when absent')
@@ -74,22 +75,13 @@ Examples:
           await decodeStdin(session, flags.binary === true);
         }
       } catch (error) {
-        if (error instanceof HexTextError) command.error(`meterlab decode: ${error.message}`, usage);
+        if (error instanceof HexTextError) throw new UsageError(error.message);
         throw error;
       }
       await print(session.end());
       process.exitCode = session.exitCode;
     });
-  // Usage errors exit 2 (issue 14, item 7); commander's own parse errors would exit 1.
-  command.exitOverride((error) => {
-    if (error.exitCode === 1 && error.code.startsWith('commander.')) {
-      throw new CommanderError(DECODE_EXIT.usage, error.code, error.message);
-    }
-    throw error;
-  });
 }
-
-const usage = { exitCode: DECODE_EXIT.usage, code: 'meterlab.usage' };
 
 /** Reads stdin chunk by chunk through the framer, printing as it goes: memory does not grow with the input. */
 async function decodeStdin(session: DecodeSession, binary: boolean): Promise<void> {

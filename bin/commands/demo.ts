@@ -3,7 +3,8 @@ import { formatReadTable } from '../../harness/client/index.ts';
 import { runDemo, socatAvailable, withoutPty } from '../../harness/demo/run-demo.ts';
 import { loadScenarioFile } from '../../simulator/scenario/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
-import { untilInterrupted } from '../io.ts';
+import { stopSignal, untilInterrupted } from '../io.ts';
+import { logLine } from '../log.ts';
 
 const DEFAULT_SCENARIO = new URL('../../fixtures/scenarios/demo.json', import.meta.url).pathname;
 
@@ -16,6 +17,14 @@ export function registerDemo(program: Command): void {
     .option('--api <host:port>', "master station's client API", '127.0.0.1:9092')
     .option('--relay <host:port>', 'WebSocket relay', '127.0.0.1:7759')
     .option('--once', 'exit after the table: status 0 only if every read succeeded')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meterlab demo                      # read every meter once, then serve until Ctrl-C
+  meterlab demo --once               # exit after the table: 0 only if every read matched the model
+  meterlab demo --master :0 --api :0 --relay :0   # any free ports`,
+    )
     .action(async (o) => {
       let scenario = loadScenarioFile(o.scenario);
       const hasPty = scenario.concentrators.some((c) => c.ports.some((p) => p.link.kind === 'pty'));
@@ -31,7 +40,8 @@ export function registerDemo(program: Command): void {
         master: parseEndpoint(o.master, '--master'),
         api: parseEndpoint(o.api, '--api'),
         relay: parseEndpoint(o.relay, '--relay'),
-        log: (line) => process.stderr.write(`${line}\n`),
+        signal: stopSignal,
+        log: (line) => logLine(line),
         onProgress: (done, total) => {
           if (tty || done === total)
             process.stderr.write(

@@ -27,7 +27,10 @@ export function registerEncode(program: Command): void {
   const encode = program
     .command('encode')
     .description('build a common frame and print it as hex')
-    .addHelpText('after', '\nExample: meterlab encode cjt188-read --meter 101001 | meterlab decode');
+    .addHelpText(
+      'after',
+      '\nExamples:\n  meterlab encode cjt188-read --meter 101001 | meterlab decode\n  meterlab encode cjt188-read --help',
+    );
 
   const cjtRequest = (cmd: Command) =>
     cmd
@@ -150,4 +153,24 @@ export function registerEncode(program: Command): void {
       });
       print(gdw376.encodeGdw376(frame));
     });
+
+  // Every --help shows an example (issue 14 item 13); each is a command line that works as shown.
+  for (const sub of encode.commands) {
+    const args = SUBCOMMAND_EXAMPLES[sub.name()];
+    if (args !== undefined)
+      sub.addHelpText('after', `\nExample:\n  meterlab encode ${sub.name()}${args} | meterlab decode`);
+  }
 }
+
+const SUBCOMMAND_EXAMPLES: Record<string, string> = {
+  'cjt188-read': ' --meter 101001',
+  'cjt188-valve': ' --meter 101001 --valve close',
+  'cjt188-read-address': '',
+  'dlt645-read': ' --meter 101001 --di 00010000',
+  'dlt645-read-address': '',
+  'gdw376-login': ' --a1 0171 --a2 2082',
+  'gdw376-logout': ' --a1 0171 --a2 2082',
+  'gdw376-heartbeat': ' --a1 0171 --a2 2082',
+  'gdw376-confirm': ' --a1 0171 --a2 2082 --seq 1',
+  'gdw376-forward': ' --a1 0171 --a2 2082 --port 1 --meter 101001',
+};

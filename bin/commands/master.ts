@@ -2,7 +2,10 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { LOGIN_POLICIES, loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { logLine } from '../log.ts';
 import { addRecordOption, startRecording } from '../record-option.ts';
+import { traceMaster } from '../trace.ts';
+import { numberArg } from '../usage.ts';
 
 export function registerMaster(program: Command): void {
   addRecordOption(program.command('master'))
@@ -13,7 +16,7 @@ export function registerMaster(program: Command): void {
     .option('--api <host:port>', 'the client API (newline-delimited JSON point-reads)', '127.0.0.1:9092')
     .option(
       '--scenario <file>',
-      'archive of meters (protocol, port per meter): a scenario or a --print-fleet line',
+      'archive of meters (protocol, port per meter): a scenario or a --print-fleet line (default: none; reads then name protocol and port)',
     )
     .addOption(
       new Option('--confirm <form>', 'how to confirm login/heartbeat').choices(['F1', 'F3']).default('F1'),
@@ -21,12 +24,17 @@ export function registerMaster(program: Command): void {
     .addOption(
       new Option('--encoding <name>', 'client API text encoding').choices(['utf8', 'gb2312']).default('utf8'),
     )
-    .option('--heartbeat <seconds>', 'expected heartbeat period', (v) => Number(v), 60)
-    .option('--missed <n>', 'missed heartbeats before a concentrator is offline', (v) => Number(v), 3)
+    .option('--heartbeat <seconds>', 'expected heartbeat period', numberArg('seconds', { above: 0 }), 60)
+    .option(
+      '--missed <n>',
+      'missed heartbeats before a concentrator is offline',
+      numberArg('heartbeats', { min: 1, integer: true }),
+      3,
+    )
     .option(
       '--frame-gap <ms>',
       'least time between two frames written to one concentrator (0 = no pacing)',
-      (v) => Number(v),
+      numberArg('milliseconds', { min: 0 }),
       20,
     )
     .addOption(
@@ -58,6 +66,14 @@ export function registerMaster(program: Command): void {
       },
       300,
     )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meterlab master                                    # concentrators on :9093, client API on :9092
+  meterlab master --scenario fixtures/scenarios/demo.json --confirm F3 --encoding gb2312`,
+    )
+    .option('--trace', 'print every frame to and from the concentrators (hex and decoded), and dropped bytes')
     .action(async (o) => {
       const recording = startRecording(o.record, 'meterlab master');
       const master = new MasterStation({
@@ -78,14 +94,15 @@ export function registerMaster(program: Command): void {
         log: (entry) => process.stderr.write(`${entry.message}\n`),
       });
       master.on('login', ({ session, replaced }) =>
-        process.stderr.write(`login ${session.id}${replaced ? ' (replaced an older connection)' : ''}\n`),
+        logLine(`login ${session.id}${replaced ? ' (replaced an older connection)' : ''}`),
       );
-      master.on('logout', (s) => process.stderr.write(`logout ${s.id}\n`));
-      master.on('offline', (s) => process.stderr.write(`offline ${s.id}\n`));
-      master.on('error', (e: Error) => process.stderr.write(`error: ${e.message}\n`));
+      master.on('logout', (s) => logLine(`logout ${s.id}`));
+      master.on('offline', (s) => logLine(`offline ${s.id}`));
+      master.on('error', (e: Error) => logLine(`error: ${e.message}`));
+      if (o.trace) traceMaster(master, (text) => logLine(text));
       const { listen, api } = await master.start();
-      process.stderr.write(
-        `meterlab master: concentrators on ${listen.address}:${listen.port}, client API on ${api?.address}:${api?.port} (${o.encoding}, confirm ${o.confirm})\n`,
+      logLine(
+        `meterlab master: concentrators on ${listen.address}:${listen.port}, client API on ${api?.address}:${api?.port} (${o.encoding}, confirm ${o.confirm})`,
       );
       await untilInterrupted();
       await master.stop();

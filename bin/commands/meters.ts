@@ -18,8 +18,10 @@ import {
   parseFaultSpec,
   type SimulatedMeter,
 } from '../../simulator/meter/index.ts';
+import { logLine } from '../log.ts';
 import { parseUtcOffset } from '../meter-clock.ts';
 import { addRecordOption, startRecording } from '../record-option.ts';
+import { traceMeterHost } from '../trace.ts';
 import { untilInterrupted } from './vport.ts';
 
 /** Line-setting flags shared by `meterlab meters` and `meterlab poll`. */
@@ -206,7 +208,10 @@ export function registerMeters(program: Command): void {
       parseUtcOffset,
       480,
     )
-    .option('--faults <spec>', 'fault plan, e.g. "silence@every:3,late:5000@p:0.1,bad-checksum"')
+    .option(
+      '--faults <spec>',
+      'fault plan, e.g. "silence@every:3,late:5000@p:0.1,bad-checksum" (default: none)',
+    )
     .addOption(
       new Option('--kind <kind>', 'CJ/T 188 meter type')
         .choices(['cold-water', 'hot-water', 'gas', 'heat'])
@@ -224,10 +229,11 @@ export function registerMeters(program: Command): void {
       new Option('--valve <state>', 'valve position at start').choices(['open', 'closed']).default('open'),
     )
     .option('--battery-low', 'report a low battery')
+    .option('--trace', 'print every frame heard (hex and decoded) and why each meter ignored it')
     .addOption(
       new Option(
         '--wire <mode>',
-        'who models wire time: the simulated bus (pty) or a physical RS-485 line',
+        'who models wire time: the simulated bus (pty) or a physical RS-485 line (default: simulated on a pty, physical otherwise)',
       ).choices(['simulated', 'physical']),
     );
   addRecordOption(addSerialOptions(command))
@@ -241,7 +247,12 @@ Example:
   meterlab meters --port /tmp/vp/ttyV1 --protocol cjt188 --meters 101001,101002 --faults "silence@every:3"`,
     )
     .action(async (flags: MetersFlags) => {
-      const log = (line: string) => process.stderr.write(`${line}\n`);
+      // The meters' own lines carry the meter clock's time in UTC; shown in local time with its offset instead.
+      const log = (line: string) => {
+        const at = /^(\d{4}-\d\d-\d\dT[\d:.]+Z) /.exec(line);
+        if (at) logLine(line.slice(at[0].length), new Date(at[1]));
+        else logLine(line);
+      };
       const recording = startRecording(flags.record, 'meterlab meters');
       const host = await startMeters(flags, { log, wrapLink: recording?.wrapper({ name: 'bus' }) }).catch(
         (error: unknown) => {
@@ -249,6 +260,7 @@ Example:
           throw error;
         },
       );
+      if ((flags as MetersFlags & { trace?: boolean }).trace) traceMeterHost(host, log);
       log(
         `serving ${host.meters.length} ${flags.protocol} meter(s) ${host.meters.map((m) => m.address).join(', ')} on ${flags.port} ` +
           `(${host.link instanceof SerialLink ? host.link.describeSettings() : formatSerialSettings(host.bus.settings)}); Ctrl-C to stop`,

@@ -123,7 +123,12 @@ export function registerPoll(program: Command): void {
     .option('--meter <addr>', 'meter address; short ones are left-padded with zeros')
     .option('--di <di>', 'data identifier (default 901F for CJ/T 188, 00010000 for DL/T 645)')
     .option('--scan', 'find the address of the only meter on the bus')
-    .addOption(new Option('--valve <cmd>', 'open or close the valve (CJ/T 188)').choices(['open', 'close']))
+    .addOption(
+      new Option('--valve <cmd>', 'open or close the valve (CJ/T 188) instead of reading').choices([
+        'open',
+        'close',
+      ]),
+    )
     .option('--json', 'print one JSON object (the decoded frame, bytes sent and received)')
     .option('--timeout <ms>', 'wait for each reply', intArg(1), 2000)
     .option(
@@ -135,7 +140,7 @@ export function registerPoll(program: Command): void {
     .option('--retries <n>', 'further attempts after a timeout or bad reply', intArg(0, 100), 2)
     .option(
       '--meter-type <hex>',
-      'CJ/T 188 meter type byte T in hex (10 cold water, 11 hot, 20 heat, 30 gas)',
+      'CJ/T 188 meter type byte T in hex (10 cold water, 11 hot, 20 heat, 30 gas) (default: 10)',
       (v) => {
         const n = Number.parseInt(v, 16);
         if (!/^[0-9a-fA-F]{1,2}$/.test(v)) throw new InvalidArgumentError('must be one hex byte, e.g. 10');

@@ -11,6 +11,7 @@ import {
 } from '../../harness/client/index.ts';
 import { type FleetSummary, fleetSummary, loadScenarioFile } from '../../simulator/scenario/index.ts';
 import { formatMeterTime, parseUtcOffset } from '../meter-clock.ts';
+import { numberArg } from '../usage.ts';
 
 export function registerRead(program: Command): void {
   program
@@ -25,7 +26,12 @@ export function registerRead(program: Command): void {
       '--fleet <file>',
       'with --all: a fleet JSON line as printed by `meterlab sim --print-fleet` ("-" = stdin)',
     )
-    .option('--concurrency <n>', 'with --all: reads in flight', (v) => Number(v), 16)
+    .option(
+      '--concurrency <n>',
+      'with --all: reads in flight',
+      numberArg('reads', { min: 1, integer: true }),
+      16,
+    )
     .option(
       '--token <token>',
       'bearer token for the relay (visible in `ps`: prefer --token-file or METERLAB_TOKEN)',
@@ -34,13 +40,20 @@ export function registerRead(program: Command): void {
       '--token-file <path>',
       'read the bearer token from this file (one line); default: $METERLAB_TOKEN',
     )
-    .option('--timeout <ms>', 'per-read timeout', (v) => Number(v), 20000)
+    .option('--timeout <ms>', 'per-read timeout', numberArg('milliseconds', { above: 0 }), 20000)
     .option('--json', 'print JSON instead of text')
     .option(
       '--meter-utc-offset <offset>',
       'zone to print the meter clock in, as ±hh:mm (meter times carry no zone of their own)',
       parseUtcOffset,
       480,
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meterlab read -c 101 -m 101001
+  meterlab read --all --scenario fixtures/scenarios/demo.json --json`,
     )
     .action(async (o) => {
       const client = new PointReadClient({

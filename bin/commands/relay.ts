@@ -4,7 +4,9 @@ import { Relay, throttleLog } from '../../harness/relay/index.ts';
 import { TcpClientLink } from '../../simulator/link/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { logLine } from '../log.ts';
 import { addRecordOption, startRecording } from '../record-option.ts';
+import { numberArg } from '../usage.ts';
 
 export function registerRelay(program: Command): void {
   addRecordOption(program.command('relay'))
@@ -15,11 +17,11 @@ export function registerRelay(program: Command): void {
     .option('--master <host:port>', "the master station's client API", '127.0.0.1:9092')
     .option(
       '--token <token>',
-      'require this bearer token (Authorization header or ?token=); visible in `ps`: prefer --token-file',
+      'require this bearer token (Authorization header or ?token=); visible in `ps`: prefer --token-file (default: none, anyone who can connect may read)',
     )
     .option('--token-file <path>', 'read the token from this file (one line); default: $METERLAB_TOKEN')
-    .option('--origin <origin...>', 'allowed Origin headers (browser pages)')
-    .option('--cert <file>', 'TLS certificate (PEM) for wss://')
+    .option('--origin <origin...>', 'allowed Origin headers of browser pages (default: any)')
+    .option('--cert <file>', 'TLS certificate (PEM) for wss:// (default: none, plain ws://)')
     .option('--key <file>', 'TLS private key (PEM) for wss://')
     .addOption(
       new Option(
@@ -35,20 +37,27 @@ export function registerRelay(program: Command): void {
         'text encoding towards the master (default: utf8; gb2312 with --master-protocol legacy)',
       ).choices(['utf8', 'gb2312']),
     )
-    .option('--read-timeout <ms>', 'per-read timeout', (v) => Number(v), 15000)
+    .option('--read-timeout <ms>', 'per-read timeout', numberArg('milliseconds', { above: 0 }), 15000)
     .option(
       '--idle-timeout <s>',
       'close a client that sends nothing for this long with no read in flight (0 = never)',
-      (v) => Number(v),
+      numberArg('seconds', { min: 0 }),
       0,
     )
     .option(
       '--handshake-timeout <ms>',
       'time a connection has to finish its upgrade',
-      (v) => Number(v),
+      numberArg('milliseconds', { above: 0 }),
       10000,
     )
     .option('-v, --verbose', 'log every read')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meterlab relay                                     # ws://127.0.0.1:7759 in front of the master on :9092
+  meterlab relay --listen 0.0.0.0:7759 --token s3cret --origin https://ops.example`,
+    )
     .action(async (o) => {
       if (Boolean(o.cert) !== Boolean(o.key)) throw new TypeError('--cert and --key go together');
       if (!Number.isFinite(o.idleTimeout) || o.idleTimeout < 0) {
@@ -58,7 +67,7 @@ export function registerRelay(program: Command): void {
       const master = parseEndpoint(o.master, '--master');
       const recording = startRecording(o.record, 'meterlab relay');
       // Lines a peer can cause at will (bad messages, refused upgrades …) are printed once per 10 s per kind.
-      const log = throttleLog((e) => process.stderr.write(`${e.message}\n`));
+      const log = throttleLog((e) => logLine(e.message));
       const relay = new Relay({
         ...listen,
         master,

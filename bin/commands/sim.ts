@@ -10,8 +10,11 @@ import {
 } from '../../simulator/scenario/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
+import { logLine, timestamp } from '../log.ts';
 import { formatUtcOffset, parseUtcOffset } from '../meter-clock.ts';
 import { addRecordOption, startRecording } from '../record-option.ts';
+import { traceFleet } from '../trace.ts';
+import { numberArg } from '../usage.ts';
 
 /**
  * `meterlab sim`: runs a simulated fleet of concentrators and meters against a master station, from a scenario
@@ -33,10 +36,16 @@ export function registerSim(program: Command): void {
     )
     .option(
       '--master <host:port>',
-      'master station address (overrides the scenario for client-mode concentrators)',
+      "master station address (overrides the scenario for client-mode concentrators; default: the scenario's, 127.0.0.1:9093)",
     )
-    .option('--heartbeat <period>', 'heartbeat period: 60s, 2m or seconds', (v) => seconds(v, '--heartbeat'))
-    .option('--seed <s>', 'seed of the run (same seed, same run)', (v) => int(v, '--seed'))
+    .option(
+      '--heartbeat <period>',
+      "heartbeat period: 60s, 2m or seconds (default: the scenario's, 60s)",
+      (v) => seconds(v, '--heartbeat'),
+    )
+    .option('--seed <s>', "seed of the run: same seed, same run (default: the scenario's, 1)", (v) =>
+      int(v, '--seed'),
+    )
     .option(
       '--meter-utc-offset <offset>',
       "zone of the meters' clocks, as ±hh:mm (the time in a reply carries no zone of its own)",
@@ -49,8 +58,24 @@ export function registerSim(program: Command): void {
         .choices(['auto', 'per-meter', 'shared'])
         .default('auto'),
     )
-    .option('--status-interval <seconds>', 'live status period on stderr; 0 = off', (v) => Number(v), 2)
+    .option(
+      '--status-interval <seconds>',
+      'live status period on stderr; 0 = off',
+      numberArg('seconds', { min: 0 }),
+      2,
+    )
     .option('--verbose', 'log every login, logout and reconnect on stderr')
+    .option(
+      '--trace',
+      'print every frame from the master (hex and decoded) and what each concentrator ignored or refused, and why',
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meterlab sim --scenario fixtures/scenarios/demo.json --master 127.0.0.1:9093
+  meterlab sim --concentrators 10 --meters-per-port 20 --ports 2 --master 127.0.0.1:9093 --print-fleet`,
+    )
     .action(async (o) => {
       const scenario = buildScenario(o);
       if (o.printFleet) process.stdout.write(`${JSON.stringify(fleetSummary(scenario))}\n`);
@@ -60,7 +85,7 @@ export function registerSim(program: Command): void {
         session: recording ? { wrapLink: recording.wrapper({ prefix: 'up' }) } : undefined,
         meterDevices: o.meterDevices as MeterDevices,
         meterUtcOffsetMinutes: o.meterUtcOffset,
-        log: o.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+        log: o.verbose ? (line) => logLine(line) : undefined,
       });
       // A vanished adapter is always reported, verbose or not: it is the reason reads on that port fail.
       fleet.on('port-status', ({ concentrator, port, device, status: st }) =>
@@ -71,8 +96,8 @@ export function registerSim(program: Command): void {
         ),
       );
       const status = fleet.status();
-      process.stderr.write(
-        `meterlab sim: ${status.concentrators} concentrators, ${status.meters} meters (scenario "${scenario.name}", seed ${scenario.seed}; meter clocks at UTC${formatUtcOffset(o.meterUtcOffset)})\n`,
+      logLine(
+        `meterlab sim: ${status.concentrators} concentrators, ${status.meters} meters (scenario "${scenario.name}", seed ${scenario.seed}; meter clocks at UTC${formatUtcOffset(o.meterUtcOffset)})`,
       );
       const interval =
         o.statusInterval > 0
@@ -80,7 +105,13 @@ export function registerSim(program: Command): void {
           : undefined;
       const interrupted = untilInterrupted();
       try {
-        await Promise.race([fleet.start(), interrupted]);
+        const starting = (async () => {
+          await fleet.build();
+          if (o.trace) traceFleet(fleet, (text) => logLine(text));
+          await fleet.start();
+        })();
+        starting.catch(() => undefined); // a failure after a Ctrl-C is part of stopping, not news
+        await Promise.race([starting, interrupted]);
         await interrupted;
       } finally {
         if (interval) clearInterval(interval);
@@ -134,8 +165,11 @@ function writeStatus(s: FleetStatus, final = false): void {
   const line =
     `online ${s.online}/${s.concentrators} · logins ${s.logins} · offline ${s.offline} · ` +
     `reads ${s.forwards} (silent ${s.silent}) · denied ${s.denied} · dropped ${s.dropped} · poll faults ${s.pollFaults}`;
-  if (process.stderr.isTTY && !final) process.stderr.write(`\r\x1b[2K${line}`);
-  else process.stderr.write(`${final && process.stderr.isTTY ? '\n' : ''}${line}\n`);
+  if (process.stderr.isTTY && !final) process.stderr.write(`\r\x1b[2K${timestamp()} ${line}`);
+  else {
+    if (final && process.stderr.isTTY) process.stderr.write('\n');
+    logLine(line);
+  }
 }
 
 function int(text: string, flag: string): number {

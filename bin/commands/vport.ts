@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { createPtyPair, type PtyPair } from '../../simulator/link/pty-pair.ts';
+import { untilInterrupted } from '../io.ts';
+import { logLine } from '../log.ts';
 
 /** Flags of `meterlab vport`. */
 export interface VportFlags {
@@ -7,27 +9,8 @@ export interface VportFlags {
   names?: string;
 }
 
-/**
- * Resolves when the process gets SIGINT or SIGTERM (Ctrl-C), or when `signal` aborts (tests), with the
- * reason. Listeners are removed once it resolves.
- */
-export function untilInterrupted(signal?: AbortSignal): Promise<string> {
-  return new Promise((resolve) => {
-    const done = (reason: string) => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      signal?.removeEventListener('abort', onAbort);
-      resolve(reason);
-    };
-    const onInt = () => done('SIGINT');
-    const onTerm = () => done('SIGTERM');
-    const onAbort = () => done('aborted');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-    if (signal?.aborted) done('aborted');
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
+/** Re-exported for the commands that import it from here (tap, replay, meters). */
+export { untilInterrupted };
 
 /**
  * Creates the pair `meterlab vport` serves. Throws LinkError SOCAT_MISSING / SOCAT_FAILED / LINK_BUSY, or a
@@ -53,7 +36,7 @@ export async function runVport(
   io: { out?: (line: string) => void; err?: (line: string) => void; signal?: AbortSignal } = {},
 ): Promise<void> {
   const out = io.out ?? ((line) => process.stdout.write(`${line}\n`));
-  const err = io.err ?? ((line) => process.stderr.write(`${line}\n`));
+  const err = io.err ?? ((line) => logLine(line));
   const pair = await openVport(flags);
   try {
     out(pair.paths[0]);

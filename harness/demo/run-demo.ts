@@ -24,6 +24,11 @@ export interface DemoOptions {
   /** Progress lines (startup, logins, read progress). */
   log?: (line: string) => void;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Aborting it stops whatever has started and makes `runDemo` reject with a {@link DemoStopped} (Ctrl-C during
+   * start-up or the read pass: issue 13 item 8).
+   */
+  signal?: AbortSignal;
   /** Extra master station options (timeouts, confirm form …). */
   masterOptions?: Partial<MasterStationOptions>;
 }
@@ -39,6 +44,41 @@ export interface RunningDemo {
   /** Outcomes whose value differs from what the consumption model predicts for the meter's time. */
   mismatches: ReadOutcome[];
   stop(): Promise<void>;
+}
+
+/** `runDemo` was stopped through its `signal` before it finished; everything it started is stopped. */
+export class DemoStopped extends Error {
+  readonly code = 'STOPPED';
+  constructor(reason: unknown) {
+    super(`demo stopped (${String(reason ?? 'aborted')})`);
+    this.name = 'DemoStopped';
+  }
+}
+
+/** Waits for `work`, or rejects with {@link DemoStopped} as soon as `signal` aborts. */
+function unlessStopped<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new DemoStopped(signal.reason));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => undefined);
+      reject(new DemoStopped(signal.reason));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Whether socat is on PATH: the demo puts one port on a pty pair only when it is. */
@@ -77,12 +117,14 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     ...options.masterOptions,
   });
   const stops: (() => Promise<void>)[] = [];
+  const { signal } = options;
+  const step = <T>(work: Promise<T>) => unlessStopped(work, signal);
   const stop = async () => {
     for (const s of stops.reverse()) await s().catch(() => {});
   };
   try {
-    const { listen, api } = await master.start();
     stops.push(() => master.stop());
+    const { listen, api } = await step(master.start());
     log(
       `master station: concentrators on ${listen.address}:${listen.port}, client API on ${api?.address}:${api?.port}`,
     );
@@ -94,8 +136,8 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
         if (e.event === 'listening') log(e.message);
       },
     });
-    const { url } = await relay.start();
     stops.push(() => relay.stop());
+    const { url } = await step(relay.start());
 
     // Point every client-mode concentrator at the master we just started (its port may have been 0).
     const scenario: Scenario = {
@@ -108,24 +150,29 @@ export async function runDemo(options: DemoOptions): Promise<RunningDemo> {
     };
     const fleet = new Fleet({ scenario });
     const online = waitForLogins(master, scenario.concentrators.length, options.loginTimeoutMs ?? 30_000);
-    await fleet.start();
+    // Awaited below; when a stop comes first its late rejection must not surface as an unhandled one.
+    online.catch(() => undefined);
     stops.push(() => fleet.stop());
+    await step(fleet.start());
     const status = fleet.status();
     log(
       `fleet: ${status.concentrators} concentrators, ${status.meters} meters, ${status.ptys} on socat pty pairs`,
     );
-    await online;
+    await step(online);
     log(`all ${scenario.concentrators.length} concentrators logged in`);
 
     const client = new PointReadClient({ url, reconnect: false });
-    await client.connect();
+    stops.push(() => client.close());
+    await step(client.connect());
     const targets: ReadTarget[] = fleetSummary(scenario).concentrators.flatMap((c) =>
       c.ports.flatMap((p) => p.meters.map((m) => ({ concentrator: c.alias ?? c.id, meter: m.address }))),
     );
-    const outcomes = await readAll(client, targets, {
-      concurrency: options.concurrency ?? 16,
-      onProgress: (done, total) => options.onProgress?.(done, total),
-    });
+    const outcomes = await step(
+      readAll(client, targets, {
+        concurrency: options.concurrency ?? 16,
+        onProgress: (done, total) => options.onProgress?.(done, total),
+      }),
+    );
     await client.close();
 
     return {
@@ -151,6 +198,7 @@ function waitForLogins(master: MasterStation, count: number, timeoutMs: number):
       master.off('login', onLogin);
       reject(new Error(`only ${seen.size} of ${count} concentrators logged in within ${timeoutMs} ms`));
     }, timeoutMs);
+    timer.unref();
     const onLogin = ({ session }: { session: { id: string } }) => {
       seen.add(session.id);
       if (seen.size === count) {

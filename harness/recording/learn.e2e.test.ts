@@ -48,7 +48,7 @@ describe('meterlab learn, then sim --scenario', () => {
         '--status-interval',
         '0',
       ]);
-      await master.waitFor(/^login 017102082/);
+      await master.waitFor(/\blogin 017102082/);
       const client = await LineClient.connect(Number(api));
       try {
         const recorded: [string, number][] = [

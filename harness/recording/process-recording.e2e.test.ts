@@ -58,7 +58,7 @@ describe('--record on meters and poll (serial, a real pty pair)', () => {
         '--record',
         metersFile,
       ]);
-      await meters.waitFor(/^serving 1 cjt188 meter/);
+      await meters.waitFor(/\bserving 1 cjt188 meter/);
       const poll = await runCli([
         'poll',
         '--port',
@@ -118,7 +118,7 @@ describe('meterlab decode --recording --follow', () => {
         '--record',
         file,
       ]);
-      await meters.waitFor(/^serving 1 cjt188 meter/);
+      await meters.waitFor(/\bserving 1 cjt188 meter/);
       const follow = new CliProcess(['decode', '--recording', file, '--follow']);
       const poll = await runCli([
         'poll',
@@ -180,7 +180,7 @@ describe('--record on sim, master and relay (real TCP and WebSocket)', () => {
         '--record',
         files.sim,
       ]);
-      await master.waitFor(/^login 017102082/);
+      await master.waitFor(/\blogin 017102082/);
       const relay = new CliProcess([
         'relay',
         '--listen',

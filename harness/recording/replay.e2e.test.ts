@@ -237,7 +237,7 @@ describe('replay of the TCP recording', () => {
         '--timing',
         'fast',
       ]);
-      await master.waitFor(/^login 017102082/);
+      await master.waitFor(/\blogin 017102082/);
       const client = await LineClient.connect(Number(api));
       try {
         const water = await client.request({ type: 'read', id: 'x1', concentrator: '101', meter: '101002' });
@@ -344,7 +344,7 @@ describe('replay of 376.1 sessions', () => {
         '--status-interval',
         '0',
       ]);
-      await first.master.waitFor(/^login 017102082/);
+      await first.master.waitFor(/\blogin 017102082/);
       const live = await readBoth(first.api);
       await sim.stop();
       await first.master.stop();
@@ -360,7 +360,7 @@ describe('replay of 376.1 sessions', () => {
         '--timing',
         'fast',
       ]);
-      await second.master.waitFor(/^login 017102082/);
+      await second.master.waitFor(/\blogin 017102082/);
       const replayed = await readBoth(second.api);
       expect(replayed.map((r) => r.value)).toEqual(live.map((r) => r.value));
       // The master's confirm of the login is heard, not answered; both forwards matched.

@@ -130,7 +130,7 @@ describe('meterlab tap', () => {
         '--status-interval',
         '0',
       ]);
-      await master.waitFor(/^login 017102082/);
+      await master.waitFor(/\blogin 017102082/);
       const client = await LineClient.connect(Number(apiPort));
       try {
         const answer = (await client.request({

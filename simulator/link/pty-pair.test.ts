@@ -1,8 +1,19 @@
-import { existsSync, lstatSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPtyPair, type PtyPair } from './pty-pair.ts';
+import { createPtyPair, type PtyPair, sweepStaleFolders } from './pty-pair.ts';
 import { once } from './testing.ts';
 
 function processAlive(pid: number): boolean {
@@ -105,5 +116,99 @@ describe('createPtyPair', () => {
     await expect(createPtyPair({ names: ['a', 'a'] })).rejects.toThrow(/"names"/);
     await expect(createPtyPair({ names: ['a/b', 'c'] })).rejects.toThrow(TypeError);
     await expect(createPtyPair({ timeoutMs: 0 })).rejects.toThrow(/"timeoutMs"/);
+  });
+});
+
+/** Processes whose command line mentions `text` (socat and its watchdog name the pair's folder). */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(text)) pids.push(Number(entry));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return pids;
+}
+
+describe('a pair outlives no one (issue 13 item 8)', () => {
+  it.runIf(process.platform === 'linux')(
+    'socat and the folder go when the process that made the pair is killed with SIGKILL',
+    async () => {
+      const module = new URL('./pty-pair.ts', import.meta.url).pathname;
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `const { createPtyPair } = await import(${JSON.stringify(module)});
+           const pair = await createPtyPair();
+           process.stdout.write(pair.dir + '\\n');
+           setInterval(() => {}, 1000);`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let dir = '';
+      try {
+        dir = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.setEncoding('utf8');
+          child.stdout.on('data', (t: string) => {
+            out += t;
+            if (out.includes('\n')) resolve(out.trim());
+          });
+          child.once('exit', (code) => reject(new Error(`child exited (${code}) before the pair was ready`)));
+        });
+        expect(existsSync(dir)).toBe(true);
+        expect(processesMentioning(dir).length).toBeGreaterThan(0);
+        child.kill('SIGKILL');
+        await waitUntil(() => processesMentioning(dir).length === 0 && !existsSync(dir));
+      } finally {
+        child.kill('SIGKILL');
+        // When the test fails, do not leave what it found behind.
+        if (dir) for (const pid of processesMentioning(dir)) process.kill(pid, 'SIGKILL');
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('socat runs outside our process group, so a Ctrl-C at the terminal reaches us and not it', async () => {
+    const pair = await createPtyPair();
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid pgrp …"; comm has no ")" here (sh, setpriv, socat).
+      const pgrp = (pid: number) =>
+        Number(readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1].split(' ')[2]);
+      const ours = pgrp(process.pid);
+      const socats = processesMentioning(pair.dir);
+      expect(socats.length).toBeGreaterThan(0);
+      for (const pid of socats) expect(pgrp(pid)).not.toBe(ours);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('the next pair sweeps folders a killed run left: old, ours, only dangling links', () => {
+    const parent = mkdtempSync(join(tmpdir(), 'meterlab-test-'));
+    try {
+      const stale = join(parent, 'meterlab-vport-stale');
+      const live = join(parent, 'meterlab-vport-live');
+      const fresh = join(parent, 'meterlab-vport-fresh');
+      for (const d of [stale, live, fresh]) mkdirSync(d);
+      symlinkSync('/dev/pts/does-not-exist', join(stale, 'ttyV0'));
+      symlinkSync('/dev/null', join(live, 'ttyV0'));
+      const old = new Date(Date.now() - 120_000);
+      utimesSync(stale, old, old);
+      utimesSync(live, old, old);
+      expect(sweepStaleFolders(parent)).toEqual([stale]);
+      expect(existsSync(stale)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+      expect(existsSync(fresh)).toBe(true);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 });

@@ -6,6 +6,7 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
+  readdirSync,
   rmSync,
   statSync,
   unlinkSync,
@@ -56,7 +57,10 @@ export interface PtyPair extends EventEmitter<PtyPairEvents> {
   readonly paths: [string, string];
   /** The folder holding the symlinks. */
   readonly dir: string;
-  /** socat's process id. */
+  /**
+   * The id of the process that holds the pair: socat, or (with `setpriv`) the watchdog shell that runs it and
+   * takes socat down with it when it ends.
+   */
   readonly pid: number;
   /** `true` once closed (or socat died). */
   readonly closed: boolean;
@@ -80,7 +84,8 @@ function installExitHook(): void {
 /**
  * Starts `socat -d -d pty,raw,echo=0,link=A pty,raw,echo=0,link=B` and resolves when both symlinks exist
  * and socat reports its transfer loop running. The pair is removed on `close()` and, failing that, when the
- * Node process exits (not on SIGKILL: nothing runs then; stale links are replaced the next time).
+ * Node process exits; socat runs in its own process group (a Ctrl-C at the terminal does not reach it) under a
+ * watchdog that removes the pair when this process dies, even by SIGKILL (see `supervised`).
  * @throws LinkError `SOCAT_MISSING` (install it with `apt-get install socat`), `SOCAT_FAILED` (with socat's
  *   stderr) or `LINK_BUSY` (a live pty already has one of the names).
  * @throws TypeError naming the option for invalid options.
@@ -117,6 +122,7 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
   let ownDir = false;
   let dir: string;
   if (options.dir === undefined) {
+    sweepStaleFolders(tmpdir());
     dir = await mkdtemp(join(tmpdir(), 'meterlab-vport-'));
     ownDir = true;
   } else {
@@ -137,6 +143,91 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
   const pair = new PtyPairImpl(paths, dir, ownDir);
   await pair.start(socat, timeoutMs);
   return pair;
+}
+
+/**
+ * The watchdog that ties socat's life to ours (issue 13 item 8; README "Stopping"). With util-linux's `setpriv`
+ * (Linux), a small `sh` runs with PR_SET_PDEATHSIG=TERM, so the kernel signals it when this process dies, even
+ * by SIGKILL; it then stops socat (which removes its links) and removes the folder if we made it. socat itself
+ * runs with PR_SET_PDEATHSIG=KILL under the shell, so it cannot outlive a killed watchdog either. Without
+ * `setpriv`, socat runs alone: an exit hook stops it on a normal exit, and {@link sweepStaleFolders} removes
+ * what a SIGKILL left behind the next time a pair is made.
+ */
+function supervised(
+  socat: string,
+  args: string[],
+  dir: string,
+  ownDir: boolean,
+): { command: string; argv: string[] } {
+  const setpriv = findExecutable('setpriv');
+  if (!setpriv || process.platform !== 'linux') return { command: socat, argv: args };
+  const script = [
+    'dir=$1; own=$2; shift 2',
+    // Stop socat, wait for it to remove its links, remove the folder if it is ours.
+    'stop() { kill -TERM "$pid" 2>/dev/null; wait "$pid"; [ "$own" = 1 ] && rm -rf -- "$dir"; exit 0; }',
+    'trap stop TERM HUP INT',
+    '"$@" & pid=$!',
+    'wait "$pid"; code=$?',
+    'exit "$code"',
+  ].join('\n');
+  return {
+    command: setpriv,
+    argv: [
+      '--pdeathsig',
+      'TERM',
+      '--',
+      '/bin/sh',
+      '-c',
+      script,
+      'meterlab-vport',
+      dir,
+      ownDir ? '1' : '0',
+      setpriv,
+      '--pdeathsig',
+      'KILL',
+      '--',
+      socat,
+      ...args,
+    ],
+  };
+}
+
+/** How old a left-over folder must be before {@link sweepStaleFolders} removes it: older than any start. */
+const STALE_AFTER_MS = 60_000;
+
+/**
+ * Removes `meterlab-vport-*` folders that a killed run left behind (only possible without `setpriv`, or when
+ * the watchdog itself was killed): ours, older than a minute, and holding nothing but links to ptys that are
+ * gone. A live pair's links point at live ptys, so it is never touched.
+ */
+export function sweepStaleFolders(parent: string, now = Date.now()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(parent).filter((n) => n.startsWith('meterlab-vport-'));
+  } catch {
+    return removed;
+  }
+  const uid = process.getuid?.();
+  for (const name of names) {
+    const dir = join(parent, name);
+    try {
+      const st = lstatSync(dir);
+      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      if (now - st.mtimeMs < STALE_AFTER_MS) continue;
+      const entries = readdirSync(dir);
+      const dangling = entries.every((e) => {
+        const path = join(dir, e);
+        return lstatSync(path).isSymbolicLink() && !existsSync(path);
+      });
+      if (!dangling) continue;
+      rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // gone meanwhile, or not ours to read: leave it
+    }
+  }
+  return removed;
 }
 
 /** A path with a slash is taken as is; a bare name is searched on PATH, as the shell would. */
@@ -211,7 +302,11 @@ class PtyPairImpl extends EventEmitter<PtyPairEvents> implements PtyPair {
 
   async start(socat: string, timeoutMs: number): Promise<void> {
     const args = ['-d', '-d', ...this.paths.map((p) => `pty,raw,echo=0,link=${p}`)];
-    const child = spawn(socat, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const { command, argv } = supervised(socat, args, this.dir, this.#ownDir);
+    // Its own process group (`detached`): a Ctrl-C at the terminal reaches the whole foreground group, and a
+    // socat that died with it would pull the pty from under our open links (issue 13 item 8). We stop it
+    // ourselves on close, and the watchdog stops it when we die.
+    const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.#child = child;
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {

@@ -53,6 +53,25 @@ describe('scenario files', () => {
     expect(() => loadScenarioFile(join(dir, 'missing.json'))).toThrow(/cannot read the file/);
   });
 
+  it('says what a link lacks in plain words, and names an unknown link kind (issue 14 item 12)', () => {
+    const withLink = (link: unknown) => ({
+      concentrators: [{ a1: '0171', a2: 1, ports: [{ port: 1, link }] }],
+    });
+    expect(problemsOf(withLink({ kind: 'serial' }))).toEqual([
+      '/concentrators/0/ports/0/link: link "serial" needs a path',
+    ]);
+    expect(problemsOf(withLink({ kind: 'usb' }))).toEqual([
+      '/concentrators/0/ports/0/link: unknown link kind "usb" (one of "memory", "pty", "serial")',
+    ]);
+  });
+
+  it('places invalid JSON by line and column (issue 14 item 12)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meterlab-scenario-'));
+    const file = join(dir, 'broken.json');
+    writeFileSync(file, '{\n  "concentrators": [\n    {"a1": "0171",, }\n  ]\n}');
+    expect(() => loadScenarioFile(file)).toThrow(/not valid JSON at line 3, column 19: /);
+  });
+
   it('rejects unknown fields, bad enums and duplicates', () => {
     expect(problemsOf({ concentrators: [{ a1: '0171', a2: 1, ports: [{ port: 1, baud: 9600 }] }] })).toEqual([
       '/concentrators/0/ports/0: unknown field "baud"',

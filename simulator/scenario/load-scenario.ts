@@ -56,14 +56,14 @@ export function loadScenarioFile(path: string): Scenario {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ScenarioError(path, [`not valid JSON: ${(err as Error).message}`]);
+    throw new ScenarioError(path, [`not valid JSON${jsonErrorPlace(text, (err as Error).message)}`]);
   }
   return parseScenario(json, path);
 }
 
 /** Validates and normalises a scenario given as parsed JSON; `source` names it in errors. */
 export function parseScenario(json: unknown, source = 'scenario'): Scenario {
-  if (!validate(json)) throw new ScenarioError(source, (validate.errors ?? []).map(describeSchemaError));
+  if (!validate(json)) throw new ScenarioError(source, describeSchemaErrors(validate.errors ?? [], json));
   const raw = json as RawScenario;
   const master = { ...DEFAULT_MASTER, ...raw.master };
   const scenario: Scenario = {
@@ -76,7 +76,91 @@ export function parseScenario(json: unknown, source = 'scenario'): Scenario {
   return scenario;
 }
 
-function describeSchemaError(e: ErrorObject): string {
+/**
+ * "at line 3, column 18: Expected double-quoted property name" from JSON.parse's message, whose position is a
+ * character offset (Node 20) that nobody can find in an editor (issue 14 item 12).
+ */
+function jsonErrorPlace(text: string, message: string): string {
+  const reason = message
+    .replace(/\s*(in JSON )?at position \d+.*$/s, '')
+    .replace(/\s*\(line \d+ column \d+\)$/, '');
+  const at = /at position (\d+)/.exec(message);
+  const offset = at ? Number(at[1]) : /Unexpected end of JSON input/.test(message) ? text.length : undefined;
+  if (offset === undefined) return `: ${message}`;
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return ` at line ${line}, column ${column}: ${reason}`;
+}
+
+/** The value at a JSON pointer such as `/concentrators/0/ports/0/link`, if there is one. */
+function valueAt(json: unknown, pointer: string): unknown {
+  let value = json;
+  for (const key of pointer.split('/').slice(1)) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[key.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return value;
+}
+
+/**
+ * Ajv's errors in plain words. A `oneOf` (a port's link, a fault's trigger) fails with an error from every
+ * branch; only the branch the value chose by its `kind` (the one with no `const` error) says what is wrong:
+ * `link "serial" needs a path`, not four lines about constants.
+ */
+function describeSchemaErrors(errors: ErrorObject[], json: unknown): string[] {
+  const dropped = new Set<ErrorObject>();
+  const chosen = new Map<ErrorObject, string>();
+  const extra: string[] = [];
+  for (const oneOf of errors.filter((e) => e.keyword === 'oneOf')) {
+    const prefix = `${oneOf.schemaPath}/`;
+    const branches = new Map<string, ErrorObject[]>();
+    for (const e of errors) {
+      if (!e.schemaPath.startsWith(prefix)) continue;
+      const branch = e.schemaPath.slice(prefix.length).split('/')[0];
+      branches.set(branch, [...(branches.get(branch) ?? []), e]);
+      dropped.add(e);
+    }
+    dropped.add(oneOf);
+    const matched = [...branches.values()].filter((list) => !list.some((e) => e.keyword === 'const'));
+    const value = valueAt(json, oneOf.instancePath);
+    const kind =
+      value !== null && typeof value === 'object' ? (value as Record<string, unknown>).kind : undefined;
+    const name = oneOf.instancePath.split('/').pop() ?? 'value';
+    if (matched.length === 1) {
+      for (const e of matched[0]) {
+        dropped.delete(e);
+        if (typeof kind === 'string') chosen.set(e, `${name} "${kind}"`);
+      }
+    } else if (typeof kind === 'string' || matched.length === 0) {
+      const allowed = [...branches.values()]
+        .flat()
+        .filter((e) => e.keyword === 'const')
+        .map((e) => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue));
+      const where = oneOf.instancePath === '' ? '(top level)' : oneOf.instancePath;
+      extra.push(
+        typeof kind === 'string'
+          ? `${where}: unknown ${name} kind ${JSON.stringify(kind)} (one of ${[...new Set(allowed)].join(', ')})`
+          : `${where}: ${oneOf.message ?? 'is invalid'}`,
+      );
+    }
+  }
+  return [
+    ...errors.filter((e) => !dropped.has(e)).map((e) => describeSchemaError(e, chosen.get(e))),
+    ...extra,
+  ];
+}
+
+function describeSchemaError(e: ErrorObject, subject?: string): string {
+  if (e.keyword === 'required') {
+    const missing = (e.params as { missingProperty: string }).missingProperty;
+    const where = e.instancePath === '' ? '(top level)' : e.instancePath;
+    return subject ? `${where}: ${subject} needs a ${missing}` : `${where}: "${missing}" is missing`;
+  }
+  return describeSchemaErrorPlain(e);
+}
+
+function describeSchemaErrorPlain(e: ErrorObject): string {
   const where = e.instancePath === '' ? '(top level)' : e.instancePath;
   if (e.keyword === 'additionalProperties') {
     return `${where}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
