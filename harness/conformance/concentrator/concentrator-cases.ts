@@ -461,6 +461,8 @@ export function concentratorCases(): ConcentratorCase[] {
           frames = session.heard.filter((h) => isLogin(h) || isHeartbeat(h));
         }
         const recent = frames.slice(-6);
+        const caseStart = session.clock.now() - session.trace.elapsedMs;
+        for (const h of recent) if (h.at < caseStart) session.cite(h);
         if (recent.length < 2) return skipped('fewer than two link checks heard');
         const seqs = recent.map((h) => h.frame.seq.seq);
         const steps = seqs.slice(1).map((s, i) => (s - seqs[i] + 16) & 15);
@@ -651,6 +653,8 @@ export function concentratorCases(): ConcentratorCase[] {
         await session.sleep(100);
         const merged = session.heard.filter((h) => h.framesInRead > 1);
         if (merged.length > 0) {
+          const caseStart = session.clock.now() - session.trace.elapsedMs;
+          for (const h of merged.slice(0, 4)) if (h.at < caseStart) session.cite(h);
           const reads = new Set(merged.map((h) => `${h.connection}:${h.at}`)).size;
           return fail(
             `${merged.length} frames came ${merged[0].framesInRead} to a socket read (${reads} read(s)): masters that take a read as one frame drop the link`,

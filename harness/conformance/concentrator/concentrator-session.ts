@@ -209,7 +209,10 @@ export class ConcentratorSession extends EventEmitter<ConcentratorSessionEvents>
     what = 'a matching frame',
   ): Promise<HeardFrame | undefined> {
     const seen = this.heard.find((h) => h.index >= from && match(h));
-    if (seen) return seen;
+    if (seen) {
+      if (seen.at < this.clock.now() - this.trace.elapsedMs) this.cite(seen);
+      return seen;
+    }
     return new Promise((resolve) => {
       const timer = this.clock.setTimeout(() => {
         this.off('frame', on);
@@ -224,6 +227,11 @@ export class ConcentratorSession extends EventEmitter<ConcentratorSessionEvents>
       };
       this.on('frame', on);
     });
+  }
+
+  /** Puts a frame heard before the current case into its trace, as the evidence the case judged. */
+  cite(h: HeardFrame): void {
+    this.trace.add('received', `#${h.connection} (heard before this case) ${describe(h.frame)}`, h.raw);
   }
 
   /** Resolves after `ms` on the clock (frames keep being heard and confirmed meanwhile). */

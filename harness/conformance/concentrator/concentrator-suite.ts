@@ -156,6 +156,9 @@ export async function runConcentratorSuite(options: ConcentratorSuiteOptions): P
         );
       }
     }
+    // Requests make sense only once the concentrator is logged in; a login that never gets confirmed is what
+    // the login cases judge, so this waits but does not give up the run.
+    if (config.mode === 'listen') await session.waitOnline(config.linkWaitMs);
     const context = new ConcentratorCaseContext(session, config);
     const startedAt = new Date(clock.now()).toISOString();
     const started = clock.now();

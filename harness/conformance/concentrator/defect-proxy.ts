@@ -120,6 +120,10 @@ export class ConcentratorDefectProxy {
       // Held open and ignored: the concentrator believes it is connected, the master never hears from it.
       return;
     }
+    // The concentrator logs in as soon as it is connected: hold its first bytes while the master side opens.
+    const early: Uint8Array[] = [];
+    const hold = (chunk: Uint8Array) => early.push(chunk);
+    inner.on('data', hold);
     const outer = new TcpClientLink({ ...this.#o.master, minFrameGapMs: GDW376_FRAME_GAP_MS });
     outer.on('error', () => undefined);
     try {
@@ -132,18 +136,22 @@ export class ConcentratorDefectProxy {
     const state: PairState = { inner, outer, pendingHeartbeats: new Map(), coalesced: [], timer: undefined };
     const up = new FrameAccumulator(decodeGdw376, { maxBufferedBytes: 16_391 });
     const down = new FrameAccumulator(decodeGdw376, { maxBufferedBytes: 16_391 });
-    inner.on('data', (chunk) => {
+    const fromConcentrator = (chunk: Uint8Array) => {
       for (const e of up.push(chunk)) {
         if (e.kind === 'frame') this.#uplink(state, e.frame, e.raw);
         else void outer.write(e.bytes).catch(() => undefined);
       }
-    });
+    };
+    inner.off('data', hold);
+    inner.on('data', fromConcentrator);
+    for (const chunk of early) fromConcentrator(chunk);
     outer.on('data', (chunk) => {
       for (const e of down.push(chunk)) {
         if (e.kind === 'frame') this.#downlink(state, e.frame, e.raw);
         else void inner.write(e.bytes).catch(() => undefined);
       }
     });
+    if (!inner.isOpen) await outer.close().catch(() => undefined);
     inner.on('close', () => void outer.close().catch(() => undefined));
     outer.on('close', () => void inner.close().catch(() => undefined));
   }
