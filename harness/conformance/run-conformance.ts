@@ -5,6 +5,7 @@ import { LinkError } from '../../simulator/link/errors.ts';
 import type { Link } from '../../simulator/link/link.ts';
 import { SerialLink } from '../../simulator/link/serial-link.ts';
 import { formatSerialSettings, type SerialSettings } from '../../simulator/link/serial-settings.ts';
+import { type ConcentratorRoleOptions, runConcentratorRole } from './concentrator/run-concentrator-role.ts';
 import { ConformanceError } from './errors.ts';
 import { meterCatalogue, normaliseMeterAddress, runMeterSuite } from './meter/meter-suite.ts';
 import { METER_SUITE_PROTOCOLS, type MeterSuiteProtocol } from './meter/meter-wire.ts';
@@ -46,6 +47,8 @@ export interface ConformOptions {
   color?: boolean;
   echoDiscard?: boolean;
   rts?: boolean;
+  /** The concentrator role's own flags. */
+  concentrator?: ConcentratorRoleOptions;
 }
 
 /** What the command needs from its surroundings (tests pass their own). */
@@ -126,6 +129,14 @@ export async function runConformance(options: ConformOptions, io: ConformIo): Pr
 async function run(options: ConformOptions, io: ConformIo): Promise<number> {
   if (!(CONFORM_ROLES as readonly string[]).includes(options.role)) {
     throw usage(`--role must be one of ${CONFORM_ROLES.join(', ')}, got "${options.role}"`);
+  }
+  if (options.role === 'concentrator') {
+    return runConcentratorRole({
+      ...options,
+      io,
+      parseSerialTarget,
+      writeReports: (report) => writeReports(report, options, io),
+    });
   }
   if (options.role !== 'meter') {
     throw usage(`the ${options.role} role has no suite yet; only --role meter is implemented (issue 11)`);

@@ -31,56 +31,104 @@ export interface ConcentratorBenchOptions {
   linkWaitMs?: number;
 }
 
+/** meterlab's concentrator on a pty, ready to be pointed at a master; the meters go on `meterPath`. */
+export interface BenchConcentrator {
+  /** The pty end the meters are to be served on (the concentrator's RS-485 port is the other end). */
+  meterPath: string;
+  /** Client mode: starts the concentrator dialling `port` on 127.0.0.1 (through a defect proxy if asked). */
+  dial(port: number, defects?: readonly ConcentratorDefect[], proxy?: boolean): Promise<void>;
+  /** Server mode: starts the concentrator listening; resolves with its port. */
+  listen(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Builds meterlab's concentrator (A1 0171, A2 2082, port 1 on a socat pty) with the bench's short timings. */
+export async function benchConcentrator(): Promise<BenchConcentrator> {
+  const pair: PtyPair = await createPtyPair();
+  const portLink = new SerialLink({ path: pair.paths[0], settings: LINE });
+  let concentrator: Concentrator | undefined;
+  let proxy: ConcentratorDefectProxy | undefined;
+  try {
+    await portLink.open();
+  } catch (error) {
+    await pair.close().catch(() => undefined);
+    throw error;
+  }
+  const meterPort = new MeterPort({ port: 1, serial: LINE, transport: linkTransport(portLink) });
+  const start = async (upstream: ConcentratorSpec['upstream']) => {
+    concentrator = new Concentrator({
+      spec: {
+        id: '017102082',
+        a1: '0171',
+        a2: 2082,
+        upstream,
+        heartbeatSeconds: BENCH_HEARTBEAT_MS / 1000,
+        pollMinutes: 0,
+        ports: [],
+      },
+      ports: [meterPort],
+      seed: 3,
+      session: {
+        confirmTimeoutMs: 250,
+        maxMissedConfirms: 3,
+        backoff: { initialMs: 200, maxMs: 2000 },
+        heartbeatClock: true,
+        minFrameGapMs: 30,
+      },
+    });
+    await concentrator.start();
+    return concentrator;
+  };
+  return {
+    meterPath: pair.paths[1],
+    dial: async (port, defects = [], withProxy = false) => {
+      let upstreamPort = port;
+      if (withProxy || defects.length > 0) {
+        proxy = new ConcentratorDefectProxy({ master: { host: '127.0.0.1', port }, defects });
+        await proxy.start();
+        upstreamPort = proxy.port;
+      }
+      await start({ mode: 'client', host: '127.0.0.1', port: upstreamPort });
+    },
+    listen: async () => {
+      const c = await start({ mode: 'server', host: '127.0.0.1', port: 0 });
+      return c.session.address()?.port ?? 0;
+    },
+    stop: async () => {
+      await concentrator?.stop().catch(() => undefined);
+      await proxy?.close().catch(() => undefined);
+      await portLink.close().catch(() => undefined);
+      await pair.close().catch(() => undefined);
+    },
+  };
+}
+
+/** The suite options the bench's concentrator is judged with. */
+export function benchSuiteOptions(meterPath: string, linkWaitMs = 3000) {
+  return {
+    meters: BENCH_METERS,
+    metersOn: { path: meterPath, settings: LINE },
+    seed: 5,
+    heartbeatMs: BENCH_HEARTBEAT_MS,
+    linkWaitMs,
+    frameTimeoutS: 1,
+    replyWaitMs: 1500,
+    minRetryGapMs: 100,
+  };
+}
+
 /** Runs the concentrator suite against meterlab's concentrator simulator. */
 export async function runAgainstSimulatedConcentrator(
   options: ConcentratorBenchOptions = {},
 ): Promise<SuiteReport> {
-  const pair: PtyPair = await createPtyPair();
-  let concentrator: Concentrator | undefined;
-  let proxy: ConcentratorDefectProxy | undefined;
-  const portLink = new SerialLink({ path: pair.paths[0], settings: LINE });
+  const bench = await benchConcentrator();
   try {
-    await portLink.open();
-    const meterPort = new MeterPort({ port: 1, serial: LINE, transport: linkTransport(portLink) });
-    const build = (upstream: ConcentratorSpec['upstream']) =>
-      new Concentrator({
-        spec: {
-          id: '017102082',
-          a1: '0171',
-          a2: 2082,
-          upstream,
-          heartbeatSeconds: BENCH_HEARTBEAT_MS / 1000,
-          pollMinutes: 0,
-          ports: [],
-        },
-        ports: [meterPort],
-        seed: 3,
-        session: {
-          confirmTimeoutMs: 250,
-          maxMissedConfirms: 3,
-          backoff: { initialMs: 200, maxMs: 2000 },
-          heartbeatClock: true,
-          minFrameGapMs: 30,
-        },
-      });
-    const common = {
-      meters: BENCH_METERS,
-      metersOn: { path: pair.paths[1], settings: LINE },
-      seed: 5,
-      heartbeatMs: BENCH_HEARTBEAT_MS,
-      linkWaitMs: options.linkWaitMs ?? 3000,
-      frameTimeoutS: 1,
-      replyWaitMs: 1500,
-      minRetryGapMs: 100,
-      cases: options.cases,
-    };
+    const common = { ...benchSuiteOptions(bench.meterPath, options.linkWaitMs), cases: options.cases };
     if (options.serverMode) {
-      concentrator = build({ mode: 'server', host: '127.0.0.1', port: 0 });
-      await concentrator.start();
-      const at = concentrator.session.address();
+      const port = await bench.listen();
       return await runConcentratorSuite({
         ...common,
-        target: { kind: 'connect', host: '127.0.0.1', port: at?.port ?? 0 },
+        target: { kind: 'connect', host: '127.0.0.1', port },
         a1: '0171',
         a2: 2082,
       });
@@ -88,24 +136,9 @@ export async function runAgainstSimulatedConcentrator(
     return await runConcentratorSuite({
       ...common,
       target: { kind: 'listen', host: '127.0.0.1', port: 0 },
-      onListening: async (port) => {
-        let upstreamPort = port;
-        if (options.proxy || (options.defects?.length ?? 0) > 0) {
-          proxy = new ConcentratorDefectProxy({
-            master: { host: '127.0.0.1', port },
-            defects: options.defects ?? [],
-          });
-          await proxy.start();
-          upstreamPort = proxy.port;
-        }
-        concentrator = build({ mode: 'client', host: '127.0.0.1', port: upstreamPort });
-        await concentrator.start();
-      },
+      onListening: (port) => bench.dial(port, options.defects, options.proxy),
     });
   } finally {
-    await concentrator?.stop().catch(() => undefined);
-    await proxy?.close().catch(() => undefined);
-    await portLink.close().catch(() => undefined);
-    await pair.close().catch(() => undefined);
+    await bench.stop();
   }
 }
