@@ -97,10 +97,7 @@ async function restore(ctx: ConcentratorCaseContext): Promise<void> {
  * A confirm form is accepted when, after a heartbeat answered in that form, the next link check is a heartbeat
  * about one period later on the same connection: not a resend (sooner), not a login (a reconnect).
  */
-async function confirmFormCase(
-  ctx: ConcentratorCaseContext,
-  form: ConfirmForm,
-): Promise<Verdict | undefined> {
+async function confirmFormCase(ctx: ConcentratorCaseContext, form: ConfirmForm): Promise<Verdict> {
   const period = ctx.heartbeatMs;
   if (period === undefined)
     return skipped('the heartbeat period is unknown (give --heartbeat, or run C376-2.2)');
@@ -421,19 +418,18 @@ export function concentratorCases(): ConcentratorCase[] {
         }
         return pass(`heartbeat carries the clock ${body.clock} (${off} s off the master's)`);
       },
-      undefined,
     ),
     kase(
       'C376-3.1',
       'Confirm F1 (all confirmed) is taken',
       'Q/GDW 1376.1 AFN 00H F1 answers a link check (docs/gdw376.md §3.5, vector Q10)',
-      async (ctx) => (await confirmFormCase(ctx, 'F1')) ?? skipped(''),
+      async (ctx) => confirmFormCase(ctx, 'F1'),
     ),
     kase(
       'C376-3.2',
       'Confirm F3 (per item) is taken',
       'Q/GDW 1376.1 AFN 00H F3: AFN 02H, then DA DT ERR per item (docs/gdw376.md §3.5)',
-      async (ctx) => (await confirmFormCase(ctx, 'F3')) ?? skipped(''),
+      async (ctx) => confirmFormCase(ctx, 'F3'),
     ),
     kase(
       'C376-3.3',
@@ -441,10 +437,10 @@ export function concentratorCases(): ConcentratorCase[] {
       'field practice',
       async (ctx) => {
         const v = await confirmFormCase(ctx, 'F3-nonstandard');
-        if (v?.grade === 'fail') {
+        if (v.grade === 'fail') {
           return { grade: 'non-strict', message: `${v.message} (strictly right, but such masters exist)` };
         }
-        return v ?? skipped('');
+        return v;
       },
       'KSY separateConfirm.3761 (vector Q5) writes the F3 DT as 03 00; terminals that take it work with such masters (docs/gdw376.md §3.5)',
     ),

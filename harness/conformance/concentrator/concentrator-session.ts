@@ -92,6 +92,7 @@ export class ConcentratorSession extends EventEmitter<ConcentratorSessionEvents>
   #listener: TcpListener | undefined;
   #current: Connection | undefined;
   #count = 0;
+  #connectionCount = 0;
   #pseq = 0;
   #closed = false;
 
@@ -265,13 +266,17 @@ export class ConcentratorSession extends EventEmitter<ConcentratorSessionEvents>
       return;
     }
     const conn: Connection = {
-      id: this.connections.length + 1,
+      id: ++this.#connectionCount,
       link,
       openedAt: this.clock.now(),
       loggedIn: false,
     };
     this.connections.push(conn);
-    if (this.connections.length > 50) this.connections.shift();
+    // Bounded: a concentrator reconnecting all day must not grow the list (ids keep counting).
+    if (this.connections.length > 50) {
+      const gone = this.connections.findIndex((c) => c.closedAt !== undefined);
+      if (gone >= 0) this.connections.splice(gone, 1);
+    }
     this.#current = conn;
     this.trace.note(`connection #${conn.id} opened (${link.description})`);
     const frames = new FrameAccumulator(decodeGdw376, { maxBufferedBytes: 16_391 });
