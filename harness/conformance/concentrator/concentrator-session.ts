@@ -71,7 +71,16 @@ interface Connection {
 /** Frames kept for cases that look back (PSEQ steps, heartbeat intervals); older ones are let go. */
 const MAX_HEARD = 2000;
 
+/** Thrown by a wait when the run is interrupted (Ctrl-C): the runner grades the case in progress skipped. */
+export class RunInterrupted extends Error {
+  override readonly name = 'RunInterrupted';
+  constructor() {
+    super('the run was interrupted');
+  }
+}
+
 export interface ConcentratorSessionEvents {
+  interrupted: [];
   frame: [heard: HeardFrame];
   connection: [id: number];
   disconnect: [id: number];
@@ -95,6 +104,7 @@ export class ConcentratorSession extends EventEmitter<ConcentratorSessionEvents>
   #connectionCount = 0;
   #pseq = 0;
   #closed = false;
+  #interrupted = false;
 
   constructor(target: SessionTarget, clock: Clock) {
     super();
@@ -163,6 +173,12 @@ export class ConcentratorSession extends EventEmitter<ConcentratorSessionEvents>
     await conn.link.close().catch(() => undefined);
   }
 
+  /** Ends every wait at once (Ctrl-C): the waits throw {@link RunInterrupted}. */
+  interrupt(): void {
+    this.#interrupted = true;
+    this.emit('interrupted');
+  }
+
   /** Closes everything. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -209,24 +225,34 @@ export class ConcentratorSession extends EventEmitter<ConcentratorSessionEvents>
     from = 0,
     what = 'a matching frame',
   ): Promise<HeardFrame | undefined> {
+    if (this.#interrupted) throw new RunInterrupted();
     const seen = this.heard.find((h) => h.index >= from && match(h));
     if (seen) {
       if (seen.at < this.clock.now() - this.trace.elapsedMs) this.cite(seen);
       return seen;
     }
-    return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(() => {
+    return new Promise((resolve, reject) => {
+      const done = () => {
+        this.clock.clearTimeout(timer);
         this.off('frame', on);
+        this.off('interrupted', stop);
+      };
+      const timer = this.clock.setTimeout(() => {
+        done();
         this.trace.add('silence', `no ${what} within ${Math.round(timeoutMs)} ms`);
         resolve(undefined);
       }, timeoutMs);
       const on = (h: HeardFrame) => {
         if (h.index < from || !match(h)) return;
-        this.clock.clearTimeout(timer);
-        this.off('frame', on);
+        done();
         resolve(h);
       };
+      const stop = () => {
+        done();
+        reject(new RunInterrupted());
+      };
       this.on('frame', on);
+      this.on('interrupted', stop);
     });
   }
 
@@ -236,8 +262,10 @@ export class ConcentratorSession extends EventEmitter<ConcentratorSessionEvents>
   }
 
   /** Resolves after `ms` on the clock (frames keep being heard and confirmed meanwhile). */
-  sleep(ms: number): Promise<void> {
-    return this.clock.sleep(ms);
+  async sleep(ms: number): Promise<void> {
+    if (this.#interrupted) throw new RunInterrupted();
+    await this.clock.sleep(ms);
+    if (this.#interrupted) throw new RunInterrupted();
   }
 
   /** The log position the next frame will get. */
@@ -254,7 +282,7 @@ export class ConcentratorSession extends EventEmitter<ConcentratorSessionEvents>
     if (online()) return true;
     const deadline = this.clock.now() + timeoutMs;
     while (this.clock.now() < deadline) {
-      await this.clock.sleep(Math.min(20, Math.max(1, deadline - this.clock.now())));
+      await this.sleep(Math.min(20, Math.max(1, deadline - this.clock.now())));
       if (online()) return true;
     }
     return false;

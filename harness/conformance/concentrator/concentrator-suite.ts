@@ -127,6 +127,9 @@ export async function runConcentratorSuite(options: ConcentratorSuiteOptions): P
   };
   let host: MeterHost | undefined;
   const session = new ConcentratorSession(options.target, clock);
+  // Ctrl-C ends the wait in progress at once (a case may wait minutes for a reconnect); that case is skipped.
+  const interrupt = () => session.interrupt();
+  options.signal?.addEventListener('abort', interrupt, { once: true });
   try {
     if (options.metersOn && model) host = await serveMeters(options.metersOn, protocol, meters, model, clock);
     try {
@@ -144,11 +147,16 @@ export async function runConcentratorSuite(options: ConcentratorSuiteOptions): P
       const connected = await new Promise<boolean>((resolve) => {
         if (session.current) return resolve(true);
         const timer = clock.setTimeout(() => resolve(false), config.linkWaitMs);
-        session.once('connection', () => {
+        const end = (result: boolean) => () => {
           clock.clearTimeout(timer);
-          resolve(true);
-        });
+          resolve(result);
+        };
+        session.once('connection', end(true));
+        session.once('interrupted', end(false));
       });
+      if (!connected && options.signal?.aborted) {
+        throw new ConformanceError('CONFORM_UNREACHABLE', 'interrupted before a concentrator connected');
+      }
       if (!connected) {
         throw new ConformanceError(
           'CONFORM_UNREACHABLE',
@@ -158,7 +166,7 @@ export async function runConcentratorSuite(options: ConcentratorSuiteOptions): P
     }
     // Requests make sense only once the concentrator is logged in; a login that never gets confirmed is what
     // the login cases judge, so this waits but does not give up the run.
-    if (config.mode === 'listen') await session.waitOnline(config.linkWaitMs);
+    if (config.mode === 'listen') await session.waitOnline(config.linkWaitMs).catch(() => false);
     const context = new ConcentratorCaseContext(session, config);
     const startedAt = new Date(clock.now()).toISOString();
     const started = clock.now();
@@ -169,7 +177,7 @@ export async function runConcentratorSuite(options: ConcentratorSuiteOptions): P
       betweenCases: async () => {
         session.loginConfirm = 'F1';
         session.heartbeatConfirm = 'F1';
-        if (config.mode === 'listen') await session.waitOnline(config.linkWaitMs);
+        if (config.mode === 'listen') await session.waitOnline(config.linkWaitMs).catch(() => false);
       },
       signal: options.signal,
       onStart: options.onStart,
@@ -188,6 +196,7 @@ export async function runConcentratorSuite(options: ConcentratorSuiteOptions): P
     if (t) report.device = `${t.a1}/${t.a2}`;
     return report;
   } finally {
+    options.signal?.removeEventListener('abort', interrupt);
     await session.close();
     await host?.close().catch(() => undefined);
   }

@@ -113,35 +113,42 @@ export async function runConcentratorRole(run: ConcentratorRoleRun): Promise<num
       `meterlab conform: concentrator ${o.a1}/${o.a2} in server mode at ${target.host}:${target.port}`,
     );
   }
-  const report = await runConcentratorSuite({
-    target,
-    meters,
-    meterProtocol: protocol,
-    metersOn: metersOn && { ...metersOn, echoDiscard: run.echoDiscard, rts: run.rts },
-    seed: o.seed,
-    heartbeatMs: o.heartbeatSeconds === undefined ? undefined : o.heartbeatSeconds * 1000,
-    linkWaitMs,
-    port: o.port,
-    absentPort: o.absentPort,
-    frameTimeoutS: o.frameTimeoutSeconds,
-    replyWaitMs: o.replyWaitMs,
-    minRetryGapMs: o.minRetryGapMs,
-    utcOffsetMinutes: run.utcOffsetMinutes,
-    a1: o.a1,
-    a2: o.a2,
-    cases: run.cases,
-    clock: io.clock,
-    signal: io.signal,
-    onListening: (port) => {
-      const where = `${target.host}:${port}`;
-      reporter.start(
-        `meterlab conform: concentrator — listening on ${where} as its master station; waiting up to ${linkWaitMs / 1000} s for it to connect` +
-          (metersOn ? `; serving ${protocol} meter(s) ${meters.join(', ')} on ${metersOn.path}` : ''),
-      );
-    },
-    onStart: (info, i, n) => reporter.caseStarted(info, i, n),
-    onResult: (result, i, n) => reporter.caseFinished(result, i, n),
-  });
+  let report: SuiteReport;
+  try {
+    report = await runConcentratorSuite({
+      target,
+      meters,
+      meterProtocol: protocol,
+      metersOn: metersOn && { ...metersOn, echoDiscard: run.echoDiscard, rts: run.rts },
+      seed: o.seed,
+      heartbeatMs: o.heartbeatSeconds === undefined ? undefined : o.heartbeatSeconds * 1000,
+      linkWaitMs,
+      port: o.port,
+      absentPort: o.absentPort,
+      frameTimeoutS: o.frameTimeoutSeconds,
+      replyWaitMs: o.replyWaitMs,
+      minRetryGapMs: o.minRetryGapMs,
+      utcOffsetMinutes: run.utcOffsetMinutes,
+      a1: o.a1,
+      a2: o.a2,
+      cases: run.cases,
+      clock: io.clock,
+      signal: io.signal,
+      onListening: (port) => {
+        const where = `${target.host}:${port}`;
+        reporter.start(
+          `meterlab conform: concentrator — listening on ${where} as its master station; waiting up to ${linkWaitMs / 1000} s for it to connect` +
+            (metersOn ? `; serving ${protocol} meter(s) ${meters.join(', ')} on ${metersOn.path}` : ''),
+        );
+      },
+      onStart: (info, i, n) => reporter.caseStarted(info, i, n),
+      onResult: (result, i, n) => reporter.caseFinished(result, i, n),
+    });
+  } catch (error) {
+    if (!io.signal?.aborted) throw error;
+    io.err('meterlab conform: interrupted before the first case');
+    return 130;
+  }
   reporter.finish(report);
   run.writeReports(report);
   if (io.signal?.aborted) {
