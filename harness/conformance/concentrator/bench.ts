@@ -10,7 +10,7 @@ import { type ConcentratorDefect, ConcentratorDefectProxy } from './defect-proxy
  * meterlab's own concentrator for the concentrator suite to test, over real TCP on 127.0.0.1 and a real socat
  * pty for its RS-485 port, with the suite serving the meters on the pty's other end (`--meters-on`), as a user
  * with a real concentrator and a USB adapter would. Timings are short so a whole run takes seconds: heartbeat
- * 600 ms, confirm timeout 250 ms, back-off from 200 ms. What the proof table runs every case against.
+ * 600 ms, confirm timeout 250 ms, back-off from 200 ms, 100 ms between frames. What the proof table runs every case against.
  * @packageDocumentation
  */
 
@@ -73,7 +73,8 @@ export async function benchConcentrator(): Promise<BenchConcentrator> {
         maxMissedConfirms: 3,
         backoff: { initialMs: 200, maxMs: 2000 },
         heartbeatClock: true,
-        minFrameGapMs: 30,
+        // Wide enough that a stalled event loop (a busy CI host) cannot let two frames land in one read.
+        minFrameGapMs: 100,
       },
     });
     await concentrator.start();

@@ -61,7 +61,7 @@ export type ConcentratorDefect =
   | { kind: 'no-deny' }
   /** Forwards go out at the meters' line settings whatever the control word asks. */
   | { kind: 'ignore-control-word'; baud: number }
-  /** Frames close together are written in one segment. */
+  /** Responses close together (within `windowMs`) are written in one segment. */
   | { kind: 'coalesce'; windowMs: number }
   /** Requests with a time label Tp are dropped unanswered. */
   | { kind: 'drop-tp-requests' }
@@ -220,7 +220,8 @@ export class ConcentratorDefectProxy {
         setTimeout(() => void s.outer.write(copy).catch(() => undefined), i * burst.gapMs);
     }
     const coalesce = this.#has('coalesce');
-    if (coalesce) {
+    // Responses only: holding a login back would outlast the concentrator's confirm timeout.
+    if (coalesce && !f.control.prm) {
       s.coalesced.push(bytes);
       s.timer ??= setTimeout(() => {
         s.timer = undefined;

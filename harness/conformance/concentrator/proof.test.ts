@@ -39,7 +39,7 @@ const ROWS: Row[] = [
   { id: 'C376-5.3', defect: { kind: 'deny-for-empty' }, grade: 'non-strict' },
   { id: 'C376-5.4', defect: { kind: 'no-deny' }, grade: 'fail' },
   { id: 'C376-5.5', defect: { kind: 'ignore-control-word', baud: 2400 }, grade: 'non-strict' },
-  { id: 'C376-6.1', defect: { kind: 'coalesce', windowMs: 80 }, grade: 'fail' },
+  { id: 'C376-6.1', defect: { kind: 'coalesce', windowMs: 250 }, grade: 'fail' },
   { id: 'C376-6.2', defect: { kind: 'drop-tp-requests' }, grade: 'fail' },
   { id: 'C376-7.1', defect: { kind: 'no-relogin' }, grade: 'fail', linkWaitMs: SHORT },
   { id: 'C376-7.2', defect: { kind: 'mute-unconfirmed', afterMs: 150 }, grade: 'fail', linkWaitMs: SHORT },
