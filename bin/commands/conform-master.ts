@@ -17,6 +17,13 @@ export interface MasterRoleFlags {
   triggerTimeout?: number;
 }
 
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!(Number.isFinite(n) && n > 0 && n <= 86_400))
+    throw new InvalidArgumentError('must be seconds, more than 0');
+  return n;
+}
+
 function areaCode(value: string): string {
   if (!/^\d{4}$/.test(value)) throw new InvalidArgumentError('must be 4 decimal digits, e.g. 0171');
   return value;
@@ -25,8 +32,14 @@ function areaCode(value: string): string {
 /** The master role's options (added to `meterlab conform`). */
 export function masterRoleOptions(): Option[] {
   return [
-    new Option('--a1 <area>', 'master role: area code A1 of the simulated concentrator').argParser(areaCode),
-    new Option('--a2 <n>', 'master role: terminal address A2 (1-65535)').argParser(intArg(1, 65535)),
+    new Option(
+      '--a1 <area>',
+      'master role: area code A1 of the simulated concentrator; concentrator role: its A1 (needed with tcp:)',
+    ).argParser(areaCode),
+    new Option(
+      '--a2 <n>',
+      'master role: terminal address A2 (1-65535); concentrator role: its A2 (needed with tcp:)',
+    ).argParser(intArg(1, 65535)),
     new Option(
       '--trigger <command>',
       'master role: shell command that makes the master read the meter ({meter} {concentrator} {a1} {a2} {port} {protocol})',
@@ -39,9 +52,10 @@ export function masterRoleOptions(): Option[] {
     new Option('--confirm-limit <ms>', 'master role: a confirm later than this is non-strict').argParser(
       intArg(1, 600_000),
     ),
-    new Option('--heartbeat <s>', 'master role: heartbeat period the master expects').argParser(
-      intArg(1, 86_400),
-    ),
+    new Option(
+      '--heartbeat <s>',
+      'master role: heartbeat period the master expects; concentrator role: the period it is configured with',
+    ).argParser(positiveSeconds),
     new Option(
       '--idle-limit <s>',
       'master role: how long a silent connection is watched (G376M-3.2)',

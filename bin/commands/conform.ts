@@ -36,6 +36,16 @@ interface ConformFlags extends MasterRoleFlags {
   concentrator?: string;
   readTimeout: number;
   maxMessage: number;
+  // concentrator role (--a1, --a2, --heartbeat are shared with the master role)
+  meters?: string;
+  metersOn?: string;
+  linkWait?: number;
+  forwardPort?: number;
+  absentPort?: number;
+  frameTimeout?: number;
+  replyWait?: number;
+  minRetryGap?: number;
+  seed?: number;
 }
 
 function hexByte(value: string): number {
@@ -47,6 +57,14 @@ function signedMinutes(value: string): number {
   const n = Number(value);
   if (!/^-?\d+$/.test(value) || n < -720 || n > 840)
     throw new InvalidArgumentError('must be minutes -720..840');
+  return n;
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0) || n > 86_400) {
+    throw new InvalidArgumentError('must be seconds > 0, e.g. 60 or 0.5');
+  }
   return n;
 }
 
@@ -109,6 +127,39 @@ export function registerConform(program: Command): void {
     .option('--hex', 'show the bytes in hex in printed traces')
     .option('--echo-discard', 'drop the echo of what we send (half-duplex adapters that echo)')
     .option('--rts', 'drive the RS-485 direction with RTS')
+    // concentrator role (meterlab is the master station, and optionally the meters behind the concentrator)
+    .option('--meters <list>', 'concentrator role: meters behind the concentrator, e.g. 101001,101002')
+    .option(
+      '--meters-on <serial>',
+      "concentrator role: serve --meters on serial:PATH[@2400-8E1] (the concentrator's RS-485)",
+    )
+    .option(
+      '--link-wait <s>',
+      'concentrator role: longest wait for a connection, login or reconnect, s',
+      positiveSeconds,
+    )
+    .option(
+      '--forward-port <n>',
+      'concentrator role: RS-485 port of the meters in AFN 10H F1 (default 1)',
+      intArg(1, 31),
+    )
+    .option('--absent-port <n>', 'concentrator role: a port it does not have (default 30)', intArg(1, 31))
+    .option(
+      '--frame-timeout <s>',
+      'concentrator role: frame timeout written into forwards, s (default 5)',
+      intArg(1, 127),
+    )
+    .option(
+      '--reply-wait <ms>',
+      'concentrator role: wait for an answer beyond that, ms (default 5000)',
+      intArg(1),
+    )
+    .option(
+      '--min-retry-gap <ms>',
+      'concentrator role: retries closer than this are a flood (default 1000)',
+      intArg(0),
+    )
+    .option('--seed <n>', "concentrator role: seed of the served meters' readings (default 1)", intArg(0))
     .addHelpText(
       'after',
       `
@@ -117,7 +168,13 @@ Exit status: 0 nothing failed, 1 a case failed, 2 usage error or unreachable tar
 The valve cases (M188-8.*) close and reopen the valve; the time-sync case (M645-8.1) moves the meter clock
 by 2 minutes and back: leave them out with --cases '!M188-8.*' or '!M645-8.*'.
 
+Concentrator role: --target tcp-listen:HOST:PORT (your concentrator connects to meterlab as its master) or
+tcp:HOST:PORT with --a1/--a2 (a concentrator in server mode); --protocol names the meters' protocol (cjt188).
+The C376-7.* cases close the link and withhold confirms on purpose; leave them out with --cases '!C376-7.*'.
+
 Examples:
+  meterlab conform --role concentrator --target tcp-listen:0.0.0.0:9093 --heartbeat 60 \\
+    --meters 101001,101002 --meters-on serial:/dev/ttyUSB0@2400-8E1 --junit conform.xml
   meterlab conform --role meter --protocol cjt188 --target serial:/dev/ttyUSB0@2400-8E1 --meter 101001 \\
     --junit conform.xml --html conform.html
   meterlab conform --role relay --target 'ws://127.0.0.1:8080?token=s3cret' --concentrator 101 --meter 101001`,
@@ -156,6 +213,20 @@ Examples:
           readTimeoutMs: flags.readTimeout,
           maxMessageBytes: flags.maxMessage,
           master: masterRoleFlags(flags),
+          concentratorRole: {
+            meters: flags.meters,
+            metersOn: flags.metersOn,
+            heartbeatSeconds: flags.heartbeat,
+            linkWaitSeconds: flags.linkWait,
+            port: flags.forwardPort,
+            absentPort: flags.absentPort,
+            frameTimeoutSeconds: flags.frameTimeout,
+            replyWaitMs: flags.replyWait,
+            minRetryGapMs: flags.minRetryGap,
+            seed: flags.seed,
+            a1: flags.a1,
+            a2: flags.a2,
+          },
         };
         process.exitCode = await runConformance(options, {
           out: (line) => process.stdout.write(`${line}\n`),

@@ -5,6 +5,7 @@ import { LinkError } from '../../simulator/link/errors.ts';
 import type { Link } from '../../simulator/link/link.ts';
 import { SerialLink } from '../../simulator/link/serial-link.ts';
 import { formatSerialSettings, type SerialSettings } from '../../simulator/link/serial-settings.ts';
+import { type ConcentratorRoleOptions, runConcentratorRole } from './concentrator/run-concentrator-role.ts';
 import { ConformanceError } from './errors.ts';
 import { type MasterRoleOptions, runMasterRole } from './master/run-master-role.ts';
 import { meterCatalogue, normaliseMeterAddress, runMeterSuite } from './meter/meter-suite.ts';
@@ -56,6 +57,8 @@ export interface ConformOptions {
   maxMessageBytes?: number;
   /** The master role's flags (--a1, --a2, --trigger …). */
   master?: MasterRoleOptions;
+  /** The concentrator role's own flags. */
+  concentratorRole?: ConcentratorRoleOptions;
 }
 
 /** What the command needs from its surroundings (tests pass their own). */
@@ -147,6 +150,14 @@ async function run(options: ConformOptions, io: ConformIo): Promise<number> {
     return exitStatus(report, io);
   }
   if (options.role === 'master') return runMasterRole(options, io, writeReports);
+  if (options.role === 'concentrator') {
+    return runConcentratorRole({
+      ...options,
+      io,
+      parseSerialTarget,
+      writeReports: (report) => writeReports(report, options, io),
+    });
+  }
   if (options.role !== 'meter') {
     throw usage(
       `the ${options.role} role has no suite yet; --role meter, relay and master are implemented (issue 11)`,

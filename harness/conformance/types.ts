@@ -19,7 +19,7 @@ export type Grade = 'pass' | 'non-strict' | 'fail' | 'info' | 'unimplemented' | 
 export const GRADES: readonly Grade[] = ['pass', 'non-strict', 'fail', 'info', 'unimplemented', 'skipped'];
 
 /** The roles a suite can test. */
-export type ConformanceRole = 'meter' | 'relay' | 'master';
+export type ConformanceRole = 'meter' | 'relay' | 'master' | 'concentrator';
 
 /** Where a case's expectation comes from. */
 export interface CaseSource {
