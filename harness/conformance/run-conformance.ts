@@ -142,7 +142,7 @@ async function run(options: ConformOptions, io: ConformIo): Promise<number> {
   }
   if (options.role === 'relay') {
     if (options.list) {
-      listRelayCases(io.out);
+      listRelayCases(io.out, options.casesDirs);
       return 0;
     }
     const report = await runRelayRole(options, io);

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Relay } from '../../relay/relay.ts';
-import { errorFor, FakeMaster, readingFor } from '../../relay/testing/fake-master.ts';
+import { errorFor, type FakeAnswer, FakeMaster, readingFor } from '../../relay/testing/fake-master.ts';
 import type { Grade, SuiteReport } from '../types.ts';
 import { type RelayDefect, RelayDefectProxy } from './defect-proxy.ts';
 import { parseRelayTarget, relayCatalogue, runRelaySuite } from './relay-suite.ts';
@@ -44,7 +44,20 @@ const ROWS: Row[] = [
   { id: 'RLY-7.1', defect: 'accept-any-token', grade: 'fail' },
   { id: 'RLY-7.2', defect: 'accept-any-token', grade: 'fail' },
   { id: 'RLY-7.3', defect: 'query-token-only', grade: 'non-strict' },
+  // The built-in data cases (fixtures/conformance/relay/), judged by their patterns alone.
+  { id: 'RLY-D1.1', defect: 'drop-ids', grade: 'fail' },
+  { id: 'RLY-D1.1', defect: 'bad-reading', grade: 'fail' },
+  { id: 'RLY-D2.1', defect: 'legacy-envelope', grade: 'fail' },
+  { id: 'RLY-D3.1', defect: 'silent-unknown-type', grade: 'fail' },
+  { id: 'RLY-D3.1', defect: 'drop-ids', grade: 'non-strict' },
 ];
+
+/** The answer with `readAt` added, as the master's client API sends every reading. */
+function stamped(answer: FakeAnswer): FakeAnswer {
+  return answer.kind === 'json'
+    ? { ...answer, body: { ...answer.body, readAt: new Date().toISOString() } }
+    : answer;
+}
 
 let master: FakeMaster;
 let relay: Relay;
@@ -53,10 +66,11 @@ beforeAll(async () => {
   master = new FakeMaster();
   await master.start();
   // Field reads take a little time (so several are in flight at once); unknown concentrators fail at once.
+  // A reading carries readAt, as meterlab's master stamps every reading (harness/master/client-api.ts).
   master.handler = (req) =>
     req.concentrator === ABSENT
       ? errorFor(req, 'UNKNOWN_CONCENTRATOR', `no concentrator ${req.concentrator}`)
-      : readingFor(req, 123.45, 5 + (Number(req.meter.slice(-1)) % 4) * 5);
+      : stamped(readingFor(req, 123.45, 5 + (Number(req.meter.slice(-1)) % 4) * 5));
   relay = new Relay({
     host: '127.0.0.1',
     port: 0,

@@ -22,6 +22,8 @@ export interface RelayRoleOptions {
   readTimeoutMs?: number;
   maxMessageBytes?: number;
   cases?: string;
+  /** Folders of data-file cases (`--cases-dir`). */
+  casesDirs?: readonly string[];
   list?: boolean;
   hex?: boolean;
   trace?: boolean;
@@ -34,11 +36,11 @@ export interface RelayRoleIo {
   signal?: AbortSignal;
 }
 
-/** Prints the catalogue: id, title, and the source of each case. */
-export function listRelayCases(out: (line: string) => void): void {
-  for (const c of relayCatalogue()) {
+/** Prints the catalogue: id, title, and the source of each case (and the file of a data case). */
+export function listRelayCases(out: (line: string) => void, casesDirs?: readonly string[]): void {
+  for (const c of relayCatalogue({ casesDirs })) {
     out(`${c.id.padEnd(10)} ${c.title}`);
-    out(`${' '.repeat(11)}${c.clause}`);
+    out(`${' '.repeat(11)}${c.clause}${c.origin === 'code' ? '' : ` [${c.origin}]`}`);
   }
 }
 
@@ -55,6 +57,8 @@ export async function runRelayRole(options: RelayRoleOptions, io: RelayRoleIo): 
     );
   }
   const target = parseRelayTarget(options.target);
+  // Check the case files before touching the endpoint, so a bad file never half-runs a suite.
+  relayCatalogue({ casesDirs: options.casesDirs });
   const clock = io.clock ?? realClock;
   await checkReachable(target, clock, options.timeoutMs ?? 1500);
   const reporter = new ConsoleReporter({
@@ -72,6 +76,7 @@ export async function runRelayRole(options: RelayRoleOptions, io: RelayRoleIo): 
     readTimeoutMs: options.readTimeoutMs,
     maxMessageBytes: options.maxMessageBytes,
     cases: options.cases,
+    casesDirs: options.casesDirs,
     clock,
     signal: io.signal,
     onStart: (info, i, n) => reporter.caseStarted(info, i, n),

@@ -4,6 +4,7 @@ import { ConformanceError } from '../errors.ts';
 import { runCases, selectCases } from '../runner.ts';
 import { Trace } from '../trace.ts';
 import { type CaseInfo, type CaseResult, countGrades, type SuiteReport } from '../types.ts';
+import { BUILTIN_RELAY_CASES_DIR, loadRelayDataCases } from './data-cases.ts';
 import { CASES, type RelayCase } from './relay-cases.ts';
 import { RelayCaseContext, type RelaySuiteConfig } from './relay-context.ts';
 
@@ -66,6 +67,10 @@ export interface RelaySuiteOptions {
   /** Reads in flight in RLY-4.2. @defaultValue 8 */
   concurrency?: number;
   cases?: string;
+  /** Folders of data-file cases to add (`--cases-dir`). */
+  casesDirs?: readonly string[];
+  /** Leave out the built-in data cases (fixtures/conformance/relay/). */
+  noBuiltinCases?: boolean;
   /** @defaultValue realClock */
   clock?: Clock;
   signal?: AbortSignal;
@@ -73,9 +78,33 @@ export interface RelaySuiteOptions {
   onResult?: (result: CaseResult, index: number, total: number) => void;
 }
 
-/** The relay role's cases. */
-export function relayCatalogue(): readonly RelayCase[] {
-  return CASES;
+/** Which data-file cases join the code cases. */
+export interface RelayCatalogueOptions {
+  /** Folders of data-file cases to add (`--cases-dir`). */
+  casesDirs?: readonly string[];
+  /** Leave out the built-in data cases (fixtures/conformance/relay/). */
+  noBuiltinCases?: boolean;
+}
+
+/**
+ * The relay role's cases: the code cases and the data-file cases (built-in and `casesDirs`), sorted, ids unique.
+ * @throws ConformanceError CONFORM_BAD_CASE_FILE for a bad file or an id defined twice.
+ */
+export function relayCatalogue(options: RelayCatalogueOptions = {}): readonly RelayCase[] {
+  const dirs = [...(options.noBuiltinCases ? [] : [BUILTIN_RELAY_CASES_DIR]), ...(options.casesDirs ?? [])];
+  const all = [...CASES, ...loadRelayDataCases(dirs)];
+  const seen = new Map<string, string>();
+  for (const c of all) {
+    const before = seen.get(c.id);
+    if (before !== undefined) {
+      throw new ConformanceError(
+        'CONFORM_BAD_CASE_FILE',
+        `case id ${c.id} is defined twice (${before} and ${c.origin}); ids must be unique`,
+      );
+    }
+    seen.set(c.id, c.origin);
+  }
+  return all.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
 }
 
 /** Runs the relay suite against the endpoint and returns the report. */
@@ -92,7 +121,7 @@ export async function runRelaySuite(options: RelaySuiteOptions): Promise<SuiteRe
     concurrency: options.concurrency ?? 8,
   };
   if (options.target.token !== undefined) config.token = options.target.token;
-  const selected = selectCases(CASES, options.cases);
+  const selected = selectCases(relayCatalogue(options), options.cases);
   if (selected.length === 0) {
     throw new ConformanceError(
       'CONFORM_USAGE',
