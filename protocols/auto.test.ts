@@ -1,13 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AnyFrame, decodeAuto, describeFrame, PROTOCOL_NAMES, type ProtocolName } from './auto.ts';
+import {
+  type AnyFrame,
+  decodeAuto,
+  decodeMeterAuto,
+  describeFrame,
+  PROTOCOL_NAMES,
+  type ProtocolName,
+} from './auto.ts';
 import { concatBytes, hexToBytes } from './bytes.ts';
 import { cjt188FrameArb } from './cjt188/arbitraries.ts';
 import { decodeCjt188, encodeCjt188 } from './cjt188/index.ts';
 import type { DecodeResult } from './decode-result.ts';
 import { dlt645FrameArb } from './dlt645/arbitraries.ts';
 import { decodeDlt645, encodeDlt645 } from './dlt645/index.ts';
-import { FrameAccumulator } from './framer.ts';
+import { type DecodeContext, FrameAccumulator } from './framer.ts';
 import { gdw376FrameArb } from './gdw376/arbitraries.ts';
 import { decodeGdw376, encodeGdw376 } from './gdw376/index.ts';
 
@@ -29,9 +36,16 @@ describe('decodeAuto', () => {
     );
   });
 
-  it('reports a DL/T 645 frame with a bad checksum as BAD_CHECKSUM (vector D9), not as a partial CJ/T 188 frame', () => {
-    const result = decodeAuto(hexToBytes('68 12 90 78 56 34 12 68 91 08 33 33 34 33 89 67 45 33 55 16'));
+  it('reports a DL/T 645 frame with a bad checksum as BAD_CHECKSUM (vector D9) once no more bytes can come, not as a partial CJ/T 188 frame', () => {
+    const d9 = hexToBytes('68 12 90 78 56 34 12 68 91 08 33 33 34 33 89 67 45 33 55 16');
+    // Mid-stream the bytes may still become a CJ/T 188 frame of type 12H (its L, byte 10, is 08): wait.
+    expect(decodeAuto(d9).kind).toBe('need-more');
+    const result = decodeAuto(d9, PROTOCOL_NAMES, { streamEnded: true });
     expect(result.kind === 'error' && result.error.code).toBe('BAD_CHECKSUM');
+    const acc = new FrameAccumulator(decodeMeterAuto);
+    expect([...acc.push(d9), ...acc.flush()].map((e) => e.kind === 'dropped' && e.error.code)).toEqual([
+      'BAD_CHECKSUM',
+    ]);
   });
 
   it('decodes the meter frame inside a 376.1 forward reply (vector Q15)', () => {
@@ -53,7 +67,11 @@ describe('decodeAuto', () => {
  * added with the chunking fix: the first fitting layout's error, found before its header is complete, is
  * need-more while any other candidate needs more.
  */
-function referenceDecodeAuto(buf: Uint8Array, only: readonly ProtocolName[]): DecodeResult<AnyFrame> {
+function referenceDecodeAuto(
+  buf: Uint8Array,
+  only: readonly ProtocolName[],
+  streamEnded: boolean,
+): DecodeResult<AnyFrame> {
   const decoders: Record<ProtocolName, (b: Uint8Array) => DecodeResult<AnyFrame>> = {
     gdw376: decodeGdw376,
     dlt645: decodeDlt645,
@@ -83,11 +101,9 @@ function referenceDecodeAuto(buf: Uint8Array, only: readonly ProtocolName[]): De
     if (fitting[0] !== 'gdw376') while (p < buf.length && buf[p] === 0xfe) p++;
     const header = { gdw376: 6, dlt645: 8, cjt188: 2 }[fitting[0]];
     const guess = buf.length - p < header;
-    // Only a checksum or end-byte error needs the whole frame; any other may be another protocol's beginning.
-    const final =
-      first.kind === 'error' && (first.error.code === 'BAD_CHECKSUM' || first.error.code === 'BAD_END');
+    // Any error may still be another protocol's beginning, until the stream has ended after a whole header.
     const othersWait = [...results].some(([name, r]) => name !== fitting[0] && r.kind === 'need-more');
-    return first.kind === 'error' && (guess || !final) && othersWait ? { kind: 'need-more' } : first;
+    return first.kind === 'error' && (guess || !streamEnded) && othersWait ? { kind: 'need-more' } : first;
   }
   const errors = [...results.values()].filter((r) => r.kind === 'error');
   if (errors.length < results.size) return { kind: 'need-more' };
@@ -98,7 +114,14 @@ function referenceDecodeAuto(buf: Uint8Array, only: readonly ProtocolName[]): De
 describe('decodeAuto over a stream cut anywhere', () => {
   /** Every event of a FrameAccumulator over decodeAuto fed `chunks`, flushed at the end. */
   const events = (chunks: Uint8Array[]) => {
-    const acc = new FrameAccumulator(decodeAuto, { maxBufferedBytes: 65536 });
+    // As `meterlab decode` drives it: the context reaches decodeAuto, so the flush gives final verdicts.
+    const decode = Object.assign(
+      (buf: Uint8Array, context?: DecodeContext) => decodeAuto(buf, PROTOCOL_NAMES, context),
+      {
+        takesContext: true as const,
+      },
+    );
+    const acc = new FrameAccumulator(decode, { maxBufferedBytes: 65536 });
     return [...chunks.flatMap((c) => acc.push(c)), ...acc.flush()].map((e) =>
       e.kind === 'frame' ? { frame: e.frame } : { dropped: e.error.code, bytes: [...e.bytes] },
     );
@@ -121,10 +144,25 @@ describe('decodeAuto over a stream cut anywhere', () => {
     ]);
   });
 
+  // A CJ/T 188 cold-water frame whose address starts 00 00 00 00 00 68 looks like a whole DL/T 645 header, and its
+  // first 11 bytes like a DL/T 645 frame with a bad checksum; found as a CI counterexample (seed 631722827).
+  const coldWater645 = hexToBytes('68 10 00 00 00 00 00 68 00 00 02 00 00 E2 16');
+
+  it('decodes a CJ/T 188 frame that begins like a corrupt DL/T 645 frame the same however it is cut', () => {
+    expect(decodeCjt188(coldWater645).kind).toBe('frame');
+    for (let at = 1; at < coldWater645.length; at++) {
+      expect(events(cut(coldWater645, [at]))).toEqual(events([coldWater645]));
+    }
+    expect(events([coldWater645])).toEqual([
+      { frame: (decodeCjt188(coldWater645) as { frame: AnyFrame }).frame },
+    ]);
+  });
+
   it('gives the same frames and drops the same bytes for any chunking of frames, junk and that frame', () => {
     const partArb = fc.oneof(
       anyFrameArb.map((f) => f.bytes),
       fc.constant(coldWater0),
+      fc.constant(coldWater645),
       fc.uint8Array({ maxLength: 6 }),
       fc.constant(hexToBytes('68 10 00')),
     );
@@ -170,8 +208,8 @@ describe('decodeAuto agrees with its first, plainer form', () => {
   );
   it('gives the same frame, need-more or error (code, message, skip) for any bytes', () => {
     fc.assert(
-      fc.property(bytesArb, onlyArb, (buf, only) => {
-        expect(decodeAuto(buf, only)).toEqual(referenceDecodeAuto(buf, only));
+      fc.property(bytesArb, onlyArb, fc.boolean(), (buf, only, streamEnded) => {
+        expect(decodeAuto(buf, only, { streamEnded })).toEqual(referenceDecodeAuto(buf, only, streamEnded));
       }),
       { numRuns: 1000 },
     );

@@ -3,6 +3,7 @@ import type { Cjt188Frame } from './cjt188/index.ts';
 import type { DecodeResult } from './decode-result.ts';
 import type { Dlt645Frame } from './dlt645/index.ts';
 import { ProtocolError } from './errors.ts';
+import type { DecodeContext } from './framer.ts';
 import type { Gdw376Frame } from './gdw376/index.ts';
 import { decodeGdw376 } from './gdw376/index.ts';
 import { METER_PROTOCOLS, meterProtocol, meterProtocolNames } from './registry.ts';
@@ -29,18 +30,20 @@ const DECODERS = {
  * a bad checksum is reported as that, not as a CJ/T 188 frame still waiting for bytes.
  *
  * A layout fits "as far as the bytes go", so before its header is complete (376.1: the six bytes `68 L L 68`;
- * DL/T 645: up to its second 68H; CJ/T 188: 68H and the type byte) it is only a guess. An error from a layout
- * that is only a guess is held back as need-more while another candidate still needs more bytes: `68 10 00`
- * is a 376.1 header with a bad L so far, but the next bytes may make it a CJ/T 188 frame of a cold-water meter.
- * Without this the verdict depended on how the bytes were chunked (an error on `68 10 00` alone, the CJ/T 188
- * frame on the whole): any chunking now gives the same frames (auto.test.ts).
+ * DL/T 645: up to its second 68H; CJ/T 188: 68H and the type byte) it is only a guess. An error of the most
+ * specific layout is held back as need-more while another candidate still needs more bytes: `68 10 00` is a
+ * 376.1 header with a bad L so far, but the next bytes may make it a CJ/T 188 frame of a cold-water meter; and
+ * `68 10 00 00 00 00 00 68 00 00 02` is a DL/T 645 frame with a bad checksum, but four bytes later it is a whole
+ * CJ/T 188 frame. Without this the verdict depended on how the bytes were chunked; any chunking now gives the
+ * same frames (auto.test.ts). The wait is bounded by the longest candidate's length field. With
+ * `context.streamEnded` (the stream has ended, or the bytes are a whole forward's content) nothing more can come,
+ * so the error of a layout whose header is complete is the verdict at once: a corrupt DL/T 645 frame at the end of
+ * a file is reported as BAD_CHECKSUM, not as a CJ/T 188 frame cut short; a lone `68 10 01` stays a cut frame.
  */
-/** Errors a decoder can only give once it holds the whole frame its layout describes. */
-const WHOLE_FRAME_ERRORS: ReadonlySet<string> = new Set(['BAD_CHECKSUM', 'BAD_END']);
-
 export function decodeAuto(
   buf: Uint8Array,
   only: readonly ProtocolName[] = PROTOCOL_NAMES,
+  context?: DecodeContext,
 ): DecodeResult<AnyFrame> {
   // Most specific layout first, and stop at the first whole frame: a DL/T 645 frame whose first data byte is
   // L−1 is also a valid CJ/T 188 frame (same bytes summed, same length) and is far likelier to be what its
@@ -75,13 +78,9 @@ export function decodeAuto(
     }
   }
   if (mostSpecific) {
-    // A fitting layout's error waits for the candidates that still need more — before its header is complete,
-    // and after it too unless the error needs the whole frame to be seen (checksum, end byte): a DL/T 645 header
-    // whose address is not BCD may be the first bytes of a CJ/T 188 frame that is still arriving.
-    if (
-      mostSpecific.kind === 'error' &&
-      (!headerComplete(mostSpecificName!, buf) || !WHOLE_FRAME_ERRORS.has(mostSpecific.error.code))
-    ) {
+    // A fitting layout's error waits for the candidates that still need more (see above).
+    const settled = context?.streamEnded === true && headerComplete(mostSpecificName!, buf);
+    if (mostSpecific.kind === 'error' && !settled) {
       for (let i = 0; i < SPECIFICITY.length; i++) {
         const p = SPECIFICITY[i];
         if (p === mostSpecificName || !only.includes(p)) continue;
@@ -128,10 +127,15 @@ function byteIs(buf: Uint8Array, i: number, value: number): boolean {
   return i >= buf.length || buf[i] === value;
 }
 
-/** Decodes a meter frame (CJ/T 188 or DL/T 645), e.g. the content of a 376.1 forward. */
-export function decodeMeterAuto(buf: Uint8Array): DecodeResult<MeterFrame> {
-  return decodeAuto(buf, METER_NAMES) as DecodeResult<MeterFrame>;
-}
+/**
+ * Decodes a meter frame (CJ/T 188 or DL/T 645), e.g. the content of a 376.1 forward. It takes a
+ * {@link DecodeContext}, so a {@link FrameAccumulator} driving it passes `streamEnded` at the end of the stream.
+ */
+export const decodeMeterAuto = Object.assign(
+  (buf: Uint8Array, context?: DecodeContext): DecodeResult<MeterFrame> =>
+    decodeAuto(buf, METER_NAMES, context) as DecodeResult<MeterFrame>,
+  { takesContext: true as const },
+);
 
 /**
  * A frame ready to print or send as JSON. For a 376.1 forward request or reply, the embedded meter frame is
@@ -156,7 +160,7 @@ export function describeFrame(frame: AnyFrame): Record<string, unknown> & { prot
 export function decodeEmbedded(
   content: Uint8Array,
 ): { embedded: MeterFrame } | { embeddedError: ProtocolError } {
-  const result = decodeMeterAuto(content);
+  const result = decodeMeterAuto(content, { streamEnded: true });
   if (result.kind === 'frame') return { embedded: result.frame };
   if (result.kind === 'error') return { embeddedError: result.error };
   return {

@@ -40,6 +40,11 @@ export type StartFinder = (buf: Uint8Array, from: number, context?: DecodeContex
  */
 export interface DecodeContext {
   sum8?(from: number, to: number): number;
+  /**
+   * No more bytes will come (the stream ended, or the bytes are a whole container such as a forward's
+   * content): a decoder that would wait for a candidate that needs more gives its verdict now instead.
+   */
+  streamEnded?: boolean;
 }
 
 /** A decoder that takes a {@link DecodeContext} as its second argument. */
@@ -194,7 +199,7 @@ export class FrameAccumulator<T> {
   #drain(events: FramerEvent<T>[], atEnd: boolean): void {
     while (this.#end > this.#start) {
       const view = this.#buf.subarray(this.#start, this.#end);
-      const result = this.#decodeAt(view);
+      const result = this.#decodeAt(view, atEnd);
       if (result.kind === 'frame') {
         this.#flushDrop(events);
         const raw = view.slice(0, result.consumed);
@@ -229,12 +234,13 @@ export class FrameAccumulator<T> {
   }
 
   /** Calls the decoder; a throw that is not a ProtocolError is a bug and is rethrown with its stack. */
-  #decodeAt(view: Uint8Array): DecodeResult<T> {
+  #decodeAt(view: Uint8Array, atEnd: boolean): DecodeResult<T> {
+    const context = atEnd ? { ...this.#context, streamEnded: true } : this.#context;
     try {
-      return this.#decode(view, this.#context);
+      return this.#decode(view, context);
     } catch {
       Error.stackTraceLimit = DEFAULT_STACK_TRACE_LIMIT;
-      return this.#decode(view, this.#context);
+      return this.#decode(view, context);
     }
   }
 

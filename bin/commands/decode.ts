@@ -131,7 +131,7 @@ export class DecodeSession {
       return next;
     };
     this.#accumulator = new FrameAccumulator(
-      withStartFinder((buf) => decodeAuto(buf, only), nextStart),
+      withStartFinder((buf, context) => decodeAuto(buf, only, context), nextStart),
       { maxBufferedBytes: GDW376_MAX_FRAME_LENGTH },
     );
   }

@@ -1,9 +1,6 @@
 import { type AnyFrame, decodeAuto, describeFrame, type ProtocolName } from '../../protocols/auto.ts';
-import { decodeCjt188 } from '../../protocols/cjt188/index.ts';
-import type { DecodeResult } from '../../protocols/decode-result.ts';
-import { decodeDlt645 } from '../../protocols/dlt645/index.ts';
-import { FrameAccumulator, type FramerEvent } from '../../protocols/framer.ts';
-import { decodeGdw376, GDW376_MAX_FRAME_LENGTH } from '../../protocols/gdw376/index.ts';
+import { type DecodeContext, FrameAccumulator, type FramerEvent } from '../../protocols/framer.ts';
+import { GDW376_MAX_FRAME_LENGTH } from '../../protocols/gdw376/index.ts';
 import { NdjsonDecoder } from '../../protocols/point-read/index.ts';
 import type { Framing } from './format.ts';
 import { summarizeFrame, summarizeMessage } from './summary.ts';
@@ -97,29 +94,13 @@ export class StreamFramer {
 }
 
 function binaryAccumulator(only: ProtocolName[]): FrameAccumulator<AnyFrame> {
-  return new FrameAccumulator<AnyFrame>((buf) => decodeSteady(buf, only), {
-    maxBufferedBytes: MAX_BUFFERED_BYTES,
+  // decodeAuto waits while any protocol could still complete a frame from the held bytes (protocols/auto.ts), so
+  // no meter frame that happens to look like a 376.1 header or a corrupt DL/T 645 frame is lost from a
+  // recording; at the end of the stream (`streamEnded`) it gives its verdict. The buffer bound still applies.
+  const decode = Object.assign((buf: Uint8Array, context?: DecodeContext) => decodeAuto(buf, only, context), {
+    takesContext: true as const,
   });
-}
-
-const DECODERS: Record<ProtocolName, (buf: Uint8Array) => DecodeResult<AnyFrame>> = {
-  cjt188: decodeCjt188,
-  dlt645: decodeDlt645,
-  gdw376: decodeGdw376,
-};
-
-/**
- * `decodeAuto`, except that an error is final only when no protocol could still complete a frame from these
- * bytes. `decodeAuto` is chunk-invariant (it holds back an error of a layout whose header is not complete yet,
- * the `68 10 00` case, see protocols/auto.ts); a recording goes further and also waits when a complete 376.1
- * header is followed by a bad frame while a meter protocol could still complete one, so that no meter frame
- * that happens to look like a 376.1 header is lost from a recording. The buffer bound still applies.
- */
-function decodeSteady(buf: Uint8Array, only: readonly ProtocolName[]): DecodeResult<AnyFrame> {
-  const result = decodeAuto(buf, only);
-  if (result.kind !== 'error' || only.length === 1) return result;
-  for (const p of only) if (DECODERS[p](buf).kind === 'need-more') return { kind: 'need-more' };
-  return result;
+  return new FrameAccumulator<AnyFrame>(decode, { maxBufferedBytes: MAX_BUFFERED_BYTES });
 }
 
 function binaryEvent(event: FramerEvent<AnyFrame>): StreamEvent {
