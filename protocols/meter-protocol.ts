@@ -277,6 +277,13 @@ export function judgeReplyBytes<F extends MeterFrameBase>(
     },
   });
   if (reply.length === 0) return fail('METER_TIMEOUT', 'SILENCE', 'no reply');
+  // The usual case, one whole frame and nothing else, is judged without a framer (same verdict, less work).
+  const whole = protocol.decode(reply);
+  if (whole.kind === 'frame' && whole.consumed === reply.length) {
+    const verdict = protocol.judgeFrame(req.frame, whole.frame, reply, options);
+    if (verdict !== 'ignore') return verdict;
+    return fail('BAD_REPLY', 'NO_REPLY', 'no reply frame (only an echo of the request or other traffic)');
+  }
   const acc = new FrameAccumulator<F>(protocol.decode as (b: Uint8Array) => DecodeResult<F>, {
     maxBufferedBytes: Math.max(16, reply.length),
   });

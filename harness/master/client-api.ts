@@ -451,12 +451,12 @@ class ClientConnection {
       return;
     }
     if (msg.type !== 'read') {
-      const base = {
-        type: 'error' as const,
-        code: 'BAD_REQUEST',
-        message: `expected a "read" request, got "${msg.type}"`,
-      };
-      this.#send(msg.id === undefined ? base : { ...base, id: msg.id });
+      const message = `expected a "read" request, got "${msg.type}"`;
+      this.#send(
+        msg.id === undefined
+          ? { type: 'error', code: 'BAD_REQUEST', message }
+          : { type: 'error', code: 'BAD_REQUEST', message, id: msg.id },
+      );
       return;
     }
     this.#run(msg, (answer) => this.#send(answer, () => errorAnswer(msg, undefined)));

@@ -436,6 +436,8 @@ export class MasterStation extends EventEmitter {
     const serial =
       located && located.port === port && located.serial ? toGdwSerial(located.serial) : undefined;
     const who = { client: context?.client ?? LOCAL_CLIENT, signal: context?.signal };
+    // The reply is judged against the very request that was forwarded (its DI order and meter type).
+    const meterRequest = this.#meterRequest(protocol, address, located);
     const reply = await this.#ports.run({ concentrator: id, port }, who, what, () => {
       // The read may have waited for its turn: the session it goes to is the one online now.
       const at = this.clock.now();
@@ -453,7 +455,7 @@ export class MasterStation extends EventEmitter {
         port,
         serial: serial ?? this.options.defaultSerial ?? SERIAL_2400_8E1,
         frameTimeout: this.#frameTimeout,
-        content: this.#meterRequest(protocol, address, located),
+        content: meterRequest,
         timeoutMs: this.forwardTimeoutMs,
         what,
       });
@@ -467,7 +469,7 @@ export class MasterStation extends EventEmitter {
     }
     let value: ReturnType<typeof decodeMeterReply>;
     try {
-      value = decodeMeterReply(protocol, address, reply.content, what);
+      value = decodeMeterReply(protocol, address, reply.content, what, meterRequest);
     } catch (error) {
       throw withReadContext(error, protocol, address, reply.content);
     }

@@ -109,19 +109,28 @@ function decodeShape(
   di: number,
   data: Uint8Array,
 ): Cjt188Body {
-  const found = { di };
   const payload = data.subarray(3);
+  // The head's fields are listed, not spread: a property after a spread is a slow path on Node 20, and this
+  // runs for every frame (docs/performance.md).
+  const { kind } = shape;
   switch (shape.shape) {
     case 'di-request':
-      return payload.length === 0 ? ({ kind: shape.kind, ...head } as Cjt188Body) : opaque(data);
-    case 'read-data':
-      return { kind: shape.kind, ...head, data: decodeReadData(found.di, payload) } as Cjt188Body;
-    case 'write-data':
-      return { kind: shape.kind, ...head, data: decodeWriteData(found.di, payload) } as Cjt188Body;
+      return payload.length === 0 ? ({ kind, ...head } as Cjt188Body) : opaque(data);
+    case 'read-data': {
+      const read = decodeReadData(di, payload);
+      return { kind, di: head.di, diOrder: head.diOrder, ser: head.ser, data: read } as Cjt188Body;
+    }
+    case 'write-data': {
+      const written = decodeWriteData(di, payload);
+      return { kind, di: head.di, diOrder: head.diOrder, ser: head.ser, data: written } as Cjt188Body;
+    }
     case 'write-reply':
-      if (payload.length === 0) return { kind: shape.kind, ...head, status: null } as Cjt188Body;
-      if (payload.length === 2)
-        return { kind: shape.kind, ...head, status: decodeStatus(payload) } as Cjt188Body;
+      if (payload.length === 0)
+        return { kind, di: head.di, diOrder: head.diOrder, ser: head.ser, status: null } as Cjt188Body;
+      if (payload.length === 2) {
+        const status = decodeStatus(payload);
+        return { kind, di: head.di, diOrder: head.diOrder, ser: head.ser, status } as Cjt188Body;
+      }
       return opaque(data);
     default:
       return opaque(data);

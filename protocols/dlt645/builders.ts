@@ -37,13 +37,16 @@ const REQUEST_PREAMBLE = 4;
 const REPLY_PREAMBLE = 0;
 
 function finish(control: number, address: string, preamble: number, body: Dlt645Body): Dlt645Frame {
+  const flags = controlFlags(control); // listed, not spread: see docs/performance.md
   const frame: Dlt645Frame = {
     protocol: 'dlt645',
     version: versionOfControl(control),
     preamble,
     address: padAddress(address),
     control,
-    ...controlFlags(control),
+    direction: flags.direction,
+    abnormal: flags.abnormal,
+    followUp: flags.followUp,
     body,
   };
   return decodeDlt645Frame(encodeDlt645(frame));

@@ -130,13 +130,16 @@ export function decodeDlt645(buf: Uint8Array, context?: DecodeContext): DecodeRe
 
   const control = buf[p + AT.control];
   const data = removeOffset33(buf.subarray(p + AT.data, csAt));
+  const flags = controlFlags(control); // listed, not spread: see docs/performance.md
   const frame: Dlt645Frame = {
     protocol: 'dlt645',
     version: versionOfControl(control),
     preamble: p,
     address: addressFromBytes(buf.subarray(p + AT.address, p + AT.secondStart)),
     control,
-    ...controlFlags(control),
+    direction: flags.direction,
+    abnormal: flags.abnormal,
+    followUp: flags.followUp,
     body: decodeBody(control, data),
   };
   return { kind: 'frame', frame, consumed: total };
