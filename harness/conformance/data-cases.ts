@@ -63,6 +63,20 @@ export function readCaseDocument(file: string, bad: Bad, rootPath = 'file'): Rec
   return doc;
 }
 
+/** The roles a case file may be for (run-conformance.ts CONFORM_ROLES; not imported: that module imports the roles). */
+const FILE_ROLES = ['meter', 'concentrator', 'master', 'relay'] as const;
+
+/**
+ * Whether the file is for `role`: false for another role's file (skipped, so one `--cases-dir` folder can hold
+ * every role's files). @throws via `bad` when `role` names no role (a typo would otherwise hide the file).
+ */
+export function isForRole(doc: Record<string, unknown>, role: string, bad: Bad, where = 'role'): boolean {
+  if (!(FILE_ROLES as readonly unknown[]).includes(doc.role)) {
+    throw bad(where, `must be one of ${FILE_ROLES.join(', ')}, got ${JSON.stringify(doc.role)}`);
+  }
+  return doc.role === role;
+}
+
 /** Grades a `silence` rule may give. */
 export const SILENCE_GRADES: readonly Grade[] = ['pass', 'non-strict', 'fail', 'unimplemented', 'info'];
 

@@ -7,6 +7,7 @@ import {
   badCaseFile,
   gradeRule,
   hexToken,
+  isForRole,
   isObject,
   loadCaseFolders,
   readCaseDocument,
@@ -113,7 +114,7 @@ export function loadConcentratorDataCases(dirs: readonly string[]): Concentrator
 export function loadConcentratorCaseFile(file: string): ConcentratorCase[] {
   const bad = badCaseFile(file);
   const doc = readCaseDocument(file, bad, '$');
-  if (doc.role !== 'concentrator') return [];
+  if (!isForRole(doc, 'concentrator', bad, '$.role')) return [];
   if (doc.protocol !== 'gdw376')
     throw bad('$.protocol', `must be "gdw376", got ${JSON.stringify(doc.protocol)}`);
   if (!Array.isArray(doc.cases)) throw bad('$.cases', 'must be an array');

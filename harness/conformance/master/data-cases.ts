@@ -3,6 +3,7 @@ import {
   type Bad,
   badCaseFile,
   gradeRule,
+  isForRole,
   isObject,
   loadCaseFolders,
   readCaseDocument,
@@ -89,7 +90,7 @@ export function loadMasterDataCases(dirs: readonly string[]): MasterCase[] {
 export function loadMasterCaseFile(file: string): MasterCase[] {
   const bad = badCaseFile(file);
   const doc = readCaseDocument(file, bad);
-  if (doc.role !== 'master') return [];
+  if (!isForRole(doc, 'master', bad)) return [];
   if (doc.protocol !== 'gdw376')
     throw bad('protocol', `must be "gdw376", got ${JSON.stringify(doc.protocol)}`);
   if (!Array.isArray(doc.cases)) throw bad('cases', 'must be an array');

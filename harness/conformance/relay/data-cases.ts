@@ -3,6 +3,7 @@ import {
   type Bad,
   badCaseFile,
   gradeRule,
+  isForRole,
   isObject,
   loadCaseFolders,
   readCaseDocument,
@@ -91,7 +92,7 @@ export function loadRelayDataCases(dirs: readonly string[]): RelayCase[] {
 export function loadRelayCaseFile(file: string): RelayCase[] {
   const bad = badCaseFile(file);
   const doc = readCaseDocument(file, bad, '$');
-  if (doc.role !== 'relay') return [];
+  if (!isForRole(doc, 'relay', bad, '$.role')) return [];
   if (doc.protocol !== 'point-read')
     throw bad('$.protocol', `must be "point-read", got ${JSON.stringify(doc.protocol)}`);
   if (!Array.isArray(doc.cases)) throw bad('$.cases', 'must be an array');
