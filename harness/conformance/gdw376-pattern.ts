@@ -7,7 +7,7 @@ import { type Bad, type HexToken, hexToken, matchHex } from './data-cases.ts';
  *
  * Tokens (beyond a hex byte, `*` and `...`, data-cases.ts): `{L}` the two L bytes of this frame with protocol
  * id 2, `{L1}` the same with protocol id 1 (Q/GDW 130-2005, docs/field-notes.md §8); `{A}` A1 A2 of the
- * terminal (4 bytes, wire order: docs/gdw376.md §3.1); `{SEQ:x}` the SEQ byte with high nibble x and the case's
+ * terminal (4 bytes, wire order: docs/gdw376.md §3.1; A3, the master's address byte, is the next byte); `{SEQ:x}` the SEQ byte with high nibble x and the case's
  * PSEQ (in an answer, `{SEQ:6}` is the single-frame echo RSEQ = PSEQ); `{CS}` the checksum from C to the byte
  * before it (computed in a frame to send, checked in an answer). The concentrator role adds `{PORT}` the
  * forward's port byte, `{ADDR}` the forwarded meter's address in its protocol's wire order, `{K}` the two bytes
@@ -62,7 +62,7 @@ export function compileGdw376(
   const tokens: Gdw376Token[] = [];
   for (const word of pattern.trim().split(/\s+/)) {
     const common = hexToken(word);
-    const extra = EXTRA_WORDS[word];
+    const extra = Object.hasOwn(EXTRA_WORDS, word) ? EXTRA_WORDS[word] : undefined;
     if (common) tokens.push(common);
     else if (word === '{L}' || word === '{L1}') tokens.push({ kind: 'l', id: word === '{L}' ? 2 : 1 });
     else if (word === '{A}') tokens.push({ kind: 'a' });
