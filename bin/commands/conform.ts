@@ -171,6 +171,7 @@ by 2 minutes and back: leave them out with --cases '!M188-8.*' or '!M645-8.*'.
 Concentrator role: --target tcp-listen:HOST:PORT (your concentrator connects to meterlab as its master) or
 tcp:HOST:PORT with --a1/--a2 (a concentrator in server mode); --protocol names the meters' protocol (cjt188).
 The C376-7.* cases close the link and withhold confirms on purpose; leave them out with --cases '!C376-7.*'.
+Data-file cases (--cases-dir DIR): files with "role": "concentrator" add C376-D-style cases (see the README).
 
 Examples:
   meterlab conform --role concentrator --target tcp-listen:0.0.0.0:9093 --heartbeat 60 \\

@@ -3,6 +3,8 @@
  * timestamped exchange as evidence, and console / JUnit XML / HTML / JSON reports. Today: the meter role
  * (CJ/T 188, DL/T 645).
  */
+export { concentratorCatalogue, runConcentratorSuite } from './concentrator/concentrator-suite.ts';
+export { loadConcentratorCaseFile, loadConcentratorDataCases } from './concentrator/data-cases.ts';
 export { ConformanceError, type ConformanceErrorCode } from './errors.ts';
 export {
   type MasterSuiteOptions,

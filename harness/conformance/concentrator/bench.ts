@@ -27,6 +27,8 @@ export interface ConcentratorBenchOptions {
   /** Server mode: the suite dials the concentrator. @defaultValue false (client mode) */
   serverMode?: boolean;
   cases?: string;
+  /** Folders of extra data-file cases (`--cases-dir`). */
+  casesDirs?: readonly string[];
   /** @defaultValue 3000 */
   linkWaitMs?: number;
 }
@@ -124,7 +126,11 @@ export async function runAgainstSimulatedConcentrator(
 ): Promise<SuiteReport> {
   const bench = await benchConcentrator();
   try {
-    const common = { ...benchSuiteOptions(bench.meterPath, options.linkWaitMs), cases: options.cases };
+    const common = {
+      ...benchSuiteOptions(bench.meterPath, options.linkWaitMs),
+      cases: options.cases,
+      casesDirs: options.casesDirs,
+    };
     if (options.serverMode) {
       const port = await bench.listen();
       return await runConcentratorSuite({

@@ -12,12 +12,14 @@ import {
   MeterHost,
   type SimulatedMeter,
 } from '../../../simulator/meter/index.ts';
+import { byId, checkUniqueIds } from '../data-cases.ts';
 import { ConformanceError } from '../errors.ts';
 import { runCases, selectCases } from '../runner.ts';
 import { type CaseInfo, type CaseResult, countGrades, type SuiteReport } from '../types.ts';
 import { type ConcentratorCase, concentratorCases } from './concentrator-cases.ts';
 import { ConcentratorCaseContext, type ConcentratorSuiteConfig } from './concentrator-context.ts';
 import { ConcentratorSession, type SessionTarget } from './concentrator-session.ts';
+import { BUILTIN_CONCENTRATOR_CASES_DIR, loadConcentratorDataCases } from './data-cases.ts';
 
 /**
  * The concentrator role: meterlab is the master station (it listens for the concentrator, or dials one in server
@@ -66,6 +68,10 @@ export interface ConcentratorSuiteOptions {
   a1?: string;
   a2?: number;
   cases?: string;
+  /** Extra folders of data-file cases (`role: "concentrator"`). @defaultValue none */
+  casesDirs?: readonly string[];
+  /** Leave out the built-in data cases (fixtures/conformance/gdw376-concentrator/). */
+  noBuiltinCases?: boolean;
   /** @defaultValue realClock (the links are real) */
   clock?: Clock;
   signal?: AbortSignal;
@@ -75,9 +81,20 @@ export interface ConcentratorSuiteOptions {
   onResult?: (result: CaseResult, index: number, total: number) => void;
 }
 
-/** The catalogue of the concentrator role, in id order. */
-export function concentratorCatalogue(): ConcentratorCase[] {
-  return concentratorCases();
+/**
+ * The catalogue of the concentrator role: the code cases and the data-file cases (built-in and `casesDirs`), in
+ * id order, ids unique. @throws ConformanceError CONFORM_BAD_CASE_FILE
+ */
+export function concentratorCatalogue(
+  options: { casesDirs?: readonly string[]; noBuiltinCases?: boolean } = {},
+): ConcentratorCase[] {
+  const dirs = [
+    ...(options.noBuiltinCases ? [] : [BUILTIN_CONCENTRATOR_CASES_DIR]),
+    ...(options.casesDirs ?? []),
+  ];
+  const all = [...concentratorCases(), ...loadConcentratorDataCases(dirs)];
+  checkUniqueIds(all);
+  return byId(all);
 }
 
 /** Full meter addresses for the protocol. @throws ConformanceError CONFORM_USAGE naming the bad one. */
@@ -103,7 +120,11 @@ export async function runConcentratorSuite(options: ConcentratorSuiteOptions): P
   const clock = options.clock ?? realClock;
   const protocol = options.meterProtocol ?? 'cjt188';
   const meters = normaliseMeters(protocol, options.meters ?? []);
-  const cases = selectCases(concentratorCatalogue(), options.cases);
+  const catalogue = concentratorCatalogue({
+    casesDirs: options.casesDirs,
+    noBuiltinCases: options.noBuiltinCases,
+  });
+  const cases = selectCases(catalogue, options.cases);
   if (cases.length === 0) {
     throw new ConformanceError('CONFORM_USAGE', `--cases "${options.cases}" selects no case (see --list)`);
   }

@@ -44,6 +44,12 @@ const ROWS: Row[] = [
   { id: 'C376-7.1', defect: { kind: 'no-relogin' }, grade: 'fail', linkWaitMs: SHORT },
   { id: 'C376-7.2', defect: { kind: 'mute-unconfirmed', afterMs: 150 }, grade: 'fail', linkWaitMs: SHORT },
   { id: 'C376-7.3', defect: { kind: 'login-burst', gapMs: 30 }, grade: 'fail' },
+  // The built-in data cases (fixtures/conformance/gdw376-concentrator/), proven the same way.
+  { id: 'C376-D1.1', defect: { kind: 'corrupt-embedded' }, grade: 'fail' },
+  { id: 'C376-D1.1', defect: { kind: 'rseq-wrong' }, grade: 'fail' },
+  { id: 'C376-D1.2', defect: { kind: 'no-empty-reply' }, grade: 'fail' },
+  { id: 'C376-D1.2', defect: { kind: 'deny-for-empty' }, grade: 'non-strict' },
+  { id: 'C376-D2.1', defect: { kind: 'no-deny' }, grade: 'fail' },
 ];
 
 describe('concentrator suite: proof table', () => {

@@ -46,6 +46,8 @@ export interface ConcentratorRoleRun {
   target?: string;
   protocol?: string;
   cases?: string;
+  /** `--cases-dir DIR`: folders of the user's data-file cases. */
+  casesDirs?: readonly string[];
   list?: boolean;
   hex?: boolean;
   trace?: boolean;
@@ -87,9 +89,9 @@ export function parseConcentratorTarget(text: string): SessionTarget {
 export async function runConcentratorRole(run: ConcentratorRoleRun): Promise<number> {
   const { io } = run;
   if (run.list) {
-    for (const c of concentratorCatalogue()) {
+    for (const c of concentratorCatalogue({ casesDirs: run.casesDirs })) {
       io.out(`${c.id.padEnd(10)} ${c.title}`);
-      io.out(`${' '.repeat(11)}${c.clause}`);
+      io.out(`${' '.repeat(11)}${c.clause}${c.origin === 'code' ? '' : ` [${c.origin}]`}`);
     }
     return 0;
   }
@@ -106,6 +108,8 @@ export async function runConcentratorRole(run: ConcentratorRoleRun): Promise<num
   if (o.a1 !== undefined && !/^\d{4}$/.test(o.a1)) throw usage(`--a1 must be 4 digits, got "${o.a1}"`);
   const metersOn = o.metersOn ? run.parseSerialTarget(o.metersOn) : undefined;
   if (metersOn && meters.length === 0) throw usage('--meters-on needs --meters A,B (the meters to serve)');
+  // A bad case file stops the run before meterlab listens or dials.
+  concentratorCatalogue({ casesDirs: run.casesDirs });
   const linkWaitMs = (o.linkWaitSeconds ?? 120) * 1000;
   const reporter = new ConsoleReporter({ write: io.out, trace: run.trace, hex: run.hex, color: run.color });
   if (target.kind === 'connect') {
@@ -132,6 +136,7 @@ export async function runConcentratorRole(run: ConcentratorRoleRun): Promise<num
       a1: o.a1,
       a2: o.a2,
       cases: run.cases,
+      casesDirs: run.casesDirs,
       clock: io.clock,
       signal: io.signal,
       onListening: (port) => {

@@ -1,7 +1,22 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { sum8 } from '../../../protocols/bytes.ts';
-import { ConformanceError } from '../errors.ts';
+import { basename } from 'node:path';
+import {
+  type Bad,
+  badCaseFile,
+  gradeRule,
+  isForRole,
+  isObject,
+  loadCaseFolders,
+  readCaseDocument,
+  SILENCE_GRADES,
+} from '../data-cases.ts';
+import {
+  compileGdw376,
+  type Gdw376Token,
+  type Gdw376Values,
+  gdw376Bytes,
+  matchesGdw376,
+  terminalBytes,
+} from '../gdw376-pattern.ts';
 import type { Verdict } from '../runner.ts';
 import type { Grade } from '../types.ts';
 import type { MasterCase } from './master-cases.ts';
@@ -29,14 +44,7 @@ import type { MasterCaseContext } from './master-context.ts';
  * @packageDocumentation
  */
 
-type Token =
-  | { kind: 'byte'; value: number }
-  | { kind: 'any' }
-  | { kind: 'rest' }
-  | { kind: 'l'; id: 1 | 2 }
-  | { kind: 'a' }
-  | { kind: 'seq'; high: number }
-  | { kind: 'cs' };
+type Token = Gdw376Token;
 
 /** One data case as read from a file, checked. */
 export interface MasterDataCaseSpec {
@@ -57,7 +65,6 @@ export const BUILTIN_MASTER_CASES_DIR = new URL(
   import.meta.url,
 ).pathname;
 
-const GRADES: readonly Grade[] = ['pass', 'non-strict', 'fail', 'unimplemented', 'info'];
 const KEYS = new Set([
   'id',
   'title',
@@ -76,36 +83,14 @@ const KEYS = new Set([
  * none). @throws ConformanceError CONFORM_BAD_CASE_FILE naming the file, the case and the field.
  */
 export function loadMasterDataCases(dirs: readonly string[]): MasterCase[] {
-  const cases: MasterCase[] = [];
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = readdirSync(dir)
-        .filter((n) => n.endsWith('.json'))
-        .sort();
-    } catch (error) {
-      throw new ConformanceError(
-        'CONFORM_BAD_CASE_FILE',
-        `cannot read the cases folder ${dir}: ${(error as Error).message}`,
-      );
-    }
-    for (const name of names) cases.push(...loadMasterCaseFile(join(dir, name)));
-  }
-  return cases;
+  return loadCaseFolders(dirs, loadMasterCaseFile);
 }
 
 /** The master cases of one file (none when the file is for another role). */
 export function loadMasterCaseFile(file: string): MasterCase[] {
-  const bad = (where: string, problem: string) =>
-    new ConformanceError('CONFORM_BAD_CASE_FILE', `${file}: ${where}: ${problem}`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw bad('file', `not readable JSON (${(error as Error).message})`);
-  }
-  if (!isObject(doc)) throw bad('file', 'must be an object with "role", "protocol" and "cases"');
-  if (doc.role !== 'master') return [];
+  const bad = badCaseFile(file);
+  const doc = readCaseDocument(file, bad);
+  if (!isForRole(doc, 'master', bad)) return [];
   if (doc.protocol !== 'gdw376')
     throw bad('protocol', `must be "gdw376", got ${JSON.stringify(doc.protocol)}`);
   if (!Array.isArray(doc.cases)) throw bad('cases', 'must be an array');
@@ -113,11 +98,7 @@ export function loadMasterCaseFile(file: string): MasterCase[] {
   return doc.cases.map((c: unknown, i: number) => dataCase(checkSpec(c, `cases[${i}]`, bad), origin));
 }
 
-function checkSpec(
-  c: unknown,
-  at: string,
-  bad: (where: string, problem: string) => ConformanceError,
-): MasterDataCaseSpec {
+function checkSpec(c: unknown, at: string, bad: Bad): MasterDataCaseSpec {
   if (!isObject(c)) throw bad(at, 'must be an object');
   const id = typeof c.id === 'string' ? c.id : undefined;
   const where = id ? `case ${id}` : at;
@@ -134,10 +115,7 @@ function checkSpec(
     throw bad(`${where}.login`, 'must be true or false');
   if (c.expect !== null && typeof c.expect !== 'string')
     throw bad(`${where}.expect`, 'must be a pattern or null');
-  const send = compile(c.send as string, `${where}.send`, bad);
-  if (send.some((t) => t.kind === 'any' || t.kind === 'rest')) {
-    throw bad(`${where}.send`, '"*" and "..." match bytes; a frame to send cannot contain them');
-  }
+  const send = compileGdw376(c.send as string, `${where}.send`, bad, { send: true });
   const alternatives: MasterDataCaseSpec['alternatives'] = [];
   for (const grade of ['nonStrict', 'unimplemented'] as const) {
     const list = c[grade];
@@ -154,14 +132,8 @@ function checkSpec(
       });
     });
   }
-  let silence = { grade: (c.expect === null ? 'pass' : 'fail') as Grade, why: '' };
-  if (c.silence !== undefined) {
-    const s = c.silence;
-    if (!isObject(s) || !GRADES.includes(s.grade as Grade) || typeof s.why !== 'string') {
-      throw bad(`${where}.silence`, `must be {"grade": one of ${GRADES.join(', ')}, "why": text}`);
-    }
-    silence = { grade: s.grade as Grade, why: s.why };
-  }
+  const silenceDefault = { grade: (c.expect === null ? 'pass' : 'fail') as Grade, why: '' };
+  const silence = gradeRule(c.silence, SILENCE_GRADES, silenceDefault, `${where}.silence`, bad);
   const spec: MasterDataCaseSpec = {
     id: c.id as string,
     title: c.title as string,
@@ -176,87 +148,22 @@ function checkSpec(
   return spec;
 }
 
-/** Compiles a pattern. @throws via `bad` naming the token. */
-export function compile(
-  pattern: string,
-  where: string,
-  bad: (where: string, problem: string) => ConformanceError,
-): Token[] {
-  const tokens: Token[] = [];
-  for (const word of pattern.trim().split(/\s+/)) {
-    if (/^[0-9A-Fa-f]{2}$/.test(word)) tokens.push({ kind: 'byte', value: Number.parseInt(word, 16) });
-    else if (word === '*') tokens.push({ kind: 'any' });
-    else if (word === '...') tokens.push({ kind: 'rest' });
-    else if (word === '{L}' || word === '{L1}') tokens.push({ kind: 'l', id: word === '{L}' ? 2 : 1 });
-    else if (word === '{A}') tokens.push({ kind: 'a' });
-    else if (word === '{CS}') tokens.push({ kind: 'cs' });
-    else if (/^\{SEQ:[0-9A-Fa-f]\}$/.test(word))
-      tokens.push({ kind: 'seq', high: Number.parseInt(word[5], 16) });
-    else throw bad(where, `"${word}" is not a hex byte, *, ..., {L}, {L1}, {A}, {SEQ:x} or {CS}`);
-  }
-  return tokens;
+/** Compiles a pattern (gdw376-pattern.ts). @throws via `bad` naming the token. */
+export function compile(pattern: string, where: string, bad: Bad): Token[] {
+  return compileGdw376(pattern, where, bad);
 }
 
 /** Values the placeholders stand for in one case. */
-interface Values {
-  a: number[];
-  pseq: number;
-}
+type Values = Gdw376Values;
 
 /** The bytes of a `send` pattern: L from the frame's length, CS over C … the byte before CS. */
 export function sendBytes(tokens: readonly Token[], v: Values): Uint8Array {
-  const out: number[] = [];
-  const lAt: { at: number; id: 1 | 2 }[] = [];
-  let csAt = -1;
-  for (const t of tokens) {
-    if (t.kind === 'byte') out.push(t.value);
-    else if (t.kind === 'a') out.push(...v.a);
-    else if (t.kind === 'seq') out.push((t.high << 4) | v.pseq);
-    else if (t.kind === 'l') {
-      lAt.push({ at: out.length, id: t.id });
-      out.push(0, 0);
-    } else if (t.kind === 'cs') {
-      csAt = out.length;
-      out.push(0);
-    }
-  }
-  const userEnd = csAt >= 0 ? csAt : out.length - 2;
-  const l = ((Math.max(0, userEnd - 6) << 2) >>> 0) & 0xffff;
-  for (const { at, id } of lAt) {
-    out[at] = (l | id) & 0xff;
-    out[at + 1] = (l >> 8) & 0xff;
-  }
-  const bytes = Uint8Array.from(out);
-  if (csAt >= 0) bytes[csAt] = sum8(bytes, 6, csAt);
-  return bytes;
+  return gdw376Bytes(tokens, v);
 }
 
 /** Whether `bytes` (one whole frame) matches the pattern. */
 export function matches(tokens: readonly Token[], bytes: Uint8Array, v: Values): boolean {
-  const l = (bytes.length - 8) << 2;
-  const go = (ti: number, bi: number): boolean => {
-    if (ti === tokens.length) return bi === bytes.length;
-    const t = tokens[ti];
-    switch (t.kind) {
-      case 'rest':
-        for (let k = bi; k <= bytes.length; k++) if (go(ti + 1, k)) return true;
-        return false;
-      case 'any':
-        return bi < bytes.length && go(ti + 1, bi + 1);
-      case 'byte':
-        return bytes[bi] === t.value && go(ti + 1, bi + 1);
-      case 'seq':
-        return bytes[bi] === ((t.high << 4) | v.pseq) && go(ti + 1, bi + 1);
-      case 'a':
-        return v.a.every((b, k) => bytes[bi + k] === b) && go(ti + 1, bi + v.a.length);
-      case 'l':
-        return bytes[bi] === ((l | t.id) & 0xff) && bytes[bi + 1] === ((l >> 8) & 0xff) && go(ti + 1, bi + 2);
-      case 'cs':
-        return bi >= 6 && bytes[bi] === sum8(bytes, 6, bi) && go(ti + 1, bi + 1);
-    }
-    return false;
-  };
-  return go(0, 0);
+  return matchesGdw376(tokens, bytes, v);
 }
 
 function dataCase(spec: MasterDataCaseSpec, origin: string): MasterCase {
@@ -288,14 +195,4 @@ async function runDataCase(spec: MasterDataCaseSpec, ctx: MasterCaseContext): Pr
     if (matches(alt.tokens, heard.raw, v)) return { grade: alt.grade, message: alt.why };
   }
   return { grade: 'fail', message: 'the answer matches neither the expected pattern nor a tolerated form' };
-}
-
-/** A1 (BCD, low byte first) and A2 (binary, low byte first) as on the wire (docs/gdw376.md §3.1). */
-function terminalBytes(a1: string, a2: number): number[] {
-  const bcd = (two: string) => Number.parseInt(two, 16);
-  return [bcd(a1.slice(2, 4)), bcd(a1.slice(0, 2)), a2 & 0xff, (a2 >> 8) & 0xff];
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -7,6 +7,7 @@ import {
 } from '../../../protocols/registry.ts';
 import type { Clock } from '../../../simulator/clock/clock.ts';
 import { realClock } from '../../../simulator/clock/real-clock.ts';
+import { checkUniqueIds } from '../data-cases.ts';
 import { ConformanceError } from '../errors.ts';
 import { runCases, selectCases } from '../runner.ts';
 import { type CaseInfo, type CaseResult, countGrades, type SuiteReport } from '../types.ts';
@@ -70,17 +71,7 @@ export function masterSuiteCatalogue(
 ): MasterCase[] {
   const dirs = [...(options.noBuiltinCases ? [] : [BUILTIN_MASTER_CASES_DIR]), ...(options.casesDirs ?? [])];
   const all = [...masterCatalogue(), ...loadMasterDataCases(dirs)];
-  const seen = new Map<string, string>();
-  for (const c of all) {
-    const before = seen.get(c.id);
-    if (before !== undefined) {
-      throw new ConformanceError(
-        'CONFORM_BAD_CASE_FILE',
-        `case id ${c.id} is defined twice (${before} and ${c.origin}); ids must be unique`,
-      );
-    }
-    seen.set(c.id, c.origin);
-  }
+  checkUniqueIds(all);
   return all.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
 }
 

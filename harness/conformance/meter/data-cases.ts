@@ -1,8 +1,18 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { sum8 } from '../../../protocols/bytes.ts';
 import { writeDi } from '../../../protocols/cjt188/index.ts';
-import { ConformanceError } from '../errors.ts';
+import {
+  type Bad,
+  badCaseFile,
+  gradeRule,
+  type HexToken,
+  isForRole,
+  isObject,
+  loadCaseFolders,
+  matchHex,
+  readCaseDocument,
+  SILENCE_GRADES,
+} from '../data-cases.ts';
 import type { Verdict } from '../runner.ts';
 import type { Grade } from '../types.ts';
 import type { MeterCase } from './meter-cases.ts';
@@ -29,12 +39,8 @@ import { addressBytes, dlt645DiBytes, frameStart, type MeterSuiteProtocol } from
  * @packageDocumentation
  */
 
-type Token =
-  | { kind: 'byte'; value: number }
-  | { kind: 'any' }
-  | { kind: 'rest' }
-  | { kind: 'either'; options: number[][] }
-  | { kind: 'cs' };
+type OwnToken = { kind: 'either'; options: number[][] } | { kind: 'cs' };
+type Token = HexToken | OwnToken;
 
 /** A reply pattern with the grade it gives. */
 interface Alternative {
@@ -56,7 +62,6 @@ export interface DataCaseSpec {
   silence: { grade: Grade; why: string };
 }
 
-const SILENCE_GRADES: readonly Grade[] = ['pass', 'non-strict', 'fail', 'unimplemented', 'info'];
 const KEYS = new Set([
   'id',
   'title',
@@ -78,37 +83,14 @@ export const BUILTIN_CASES_DIR = new URL('../../../fixtures/conformance/', impor
  * @throws ConformanceError CONFORM_BAD_CASE_FILE naming the file, the case and the field.
  */
 export function loadDataCases(dirs: readonly string[], protocol: MeterSuiteProtocol): MeterCase[] {
-  const cases: MeterCase[] = [];
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = readdirSync(dir)
-        .filter((n) => n.endsWith('.json'))
-        .sort();
-    } catch (error) {
-      throw new ConformanceError(
-        'CONFORM_BAD_CASE_FILE',
-        `cannot read the cases folder ${dir}: ${(error as Error).message}`,
-      );
-    }
-    for (const name of names) cases.push(...loadCaseFile(join(dir, name), protocol));
-  }
-  return cases;
+  return loadCaseFolders(dirs, (file) => loadCaseFile(file, protocol));
 }
 
-/** Loads one case file (empty when it is for another protocol or role). */
+/** Loads one case file (empty when it is for another protocol or role; another role's file is not checked). */
 export function loadCaseFile(file: string, protocol: MeterSuiteProtocol): MeterCase[] {
-  const bad = (where: string, problem: string) =>
-    new ConformanceError('CONFORM_BAD_CASE_FILE', `${file}: ${where}: ${problem}`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw bad('file', `not readable JSON (${(error as Error).message})`);
-  }
-  if (!isObject(doc)) throw bad('file', 'must be an object with "role", "protocol" and "cases"');
-  if (doc.role !== 'meter')
-    throw bad('role', `only "meter" data cases exist, got ${JSON.stringify(doc.role)}`);
+  const bad = badCaseFile(file);
+  const doc = readCaseDocument(file, bad);
+  if (!isForRole(doc, 'meter', bad)) return [];
   if (doc.protocol !== 'cjt188' && doc.protocol !== 'dlt645') {
     throw bad('protocol', `must be "cjt188" or "dlt645", got ${JSON.stringify(doc.protocol)}`);
   }
@@ -120,12 +102,7 @@ export function loadCaseFile(file: string, protocol: MeterSuiteProtocol): MeterC
   return specs.map((spec) => dataCase(spec, origin));
 }
 
-function checkSpec(
-  c: unknown,
-  where: string,
-  protocol: MeterSuiteProtocol,
-  bad: (where: string, problem: string) => ConformanceError,
-): DataCaseSpec {
+function checkSpec(c: unknown, where: string, protocol: MeterSuiteProtocol, bad: Bad): DataCaseSpec {
   if (!isObject(c)) throw bad(where, 'must be an object');
   const at = typeof c.id === 'string' ? `${where} (${c.id})` : where;
   for (const key of Object.keys(c)) if (!KEYS.has(key)) throw bad(`${at}.${key}`, 'unknown field');
@@ -158,14 +135,8 @@ function checkSpec(
       return { expect: a.expect, why: a.why };
     });
   };
-  let silence: DataCaseSpec['silence'] = { grade: c.expect === null ? 'pass' : 'fail', why: '' };
-  if (c.silence !== undefined) {
-    const s = c.silence;
-    if (!isObject(s) || !SILENCE_GRADES.includes(s.grade as Grade) || typeof s.why !== 'string') {
-      throw bad(`${at}.silence`, `must be {"grade": one of ${SILENCE_GRADES.join(', ')}, "why": text}`);
-    }
-    silence = { grade: s.grade as Grade, why: s.why };
-  }
+  const silenceDefault: DataCaseSpec['silence'] = { grade: c.expect === null ? 'pass' : 'fail', why: '' };
+  const silence = gradeRule(c.silence, SILENCE_GRADES, silenceDefault, `${at}.silence`, bad);
   const spec: DataCaseSpec = {
     id: c.id as string,
     title: c.title as string,
@@ -265,24 +236,11 @@ export function requestBytes(tokens: readonly Token[]): Uint8Array {
 
 /** True when `bytes` (a reply from its first 68H) matches the tokens. */
 export function matches(tokens: readonly Token[], bytes: Uint8Array): boolean {
-  const at = (ti: number, bi: number): boolean => {
-    if (ti === tokens.length) return bi === bytes.length;
-    const t = tokens[ti];
-    switch (t.kind) {
-      case 'rest':
-        for (let k = bi; k <= bytes.length; k++) if (at(ti + 1, k)) return true;
-        return false;
-      case 'either':
-        return t.options.some((o) => o.every((b, i) => bytes[bi + i] === b) && at(ti + 1, bi + o.length));
-      case 'any':
-        return bi < bytes.length && at(ti + 1, bi + 1);
-      case 'cs':
-        return bi < bytes.length && bytes[bi] === sum8(bytes, 0, bi) && at(ti + 1, bi + 1);
-      case 'byte':
-        return bi < bytes.length && bytes[bi] === t.value && at(ti + 1, bi + 1);
-    }
-  };
-  return at(0, 0);
+  return matchHex<OwnToken, undefined>(tokens, bytes, undefined, (t, b, at) => {
+    if (t.kind === 'cs') return b[at] === sum8(b, 0, at) ? { length: 1, state: undefined } : undefined;
+    const option = t.options.find((o) => o.every((x, i) => b[at + i] === x));
+    return option && { length: option.length, state: undefined };
+  });
 }
 
 function dataCase(spec: DataCaseSpec, origin: string): MeterCase {
@@ -336,8 +294,4 @@ async function runDataCase(spec: DataCaseSpec, ctx: MeterCaseContext): Promise<V
 /** The pattern with the SER this run used, for the trace. */
 function withSer(pattern: string, ser: number): string {
   return pattern.replaceAll('{SER}', `{SER=${hex(ser)}}`);
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -4,6 +4,7 @@ import { realClock } from '../../../simulator/clock/real-clock.ts';
 import type { Link } from '../../../simulator/link/link.ts';
 import { normaliseCjt188Address } from '../../../simulator/meter/cjt188-meter.ts';
 import { normaliseDlt645Address } from '../../../simulator/meter/dlt645-meter.ts';
+import { checkUniqueIds } from '../data-cases.ts';
 import { ConformanceError } from '../errors.ts';
 import { runCases, selectCases } from '../runner.ts';
 import { type CaseInfo, type CaseResult, countGrades, type SuiteReport } from '../types.ts';
@@ -54,17 +55,7 @@ export function meterCatalogue(
 ): MeterCase[] {
   const dirs = [...(options.noBuiltinCases ? [] : [BUILTIN_CASES_DIR]), ...(options.casesDirs ?? [])];
   const all = [...meterCodeCases(protocol), ...loadDataCases(dirs, protocol)];
-  const seen = new Map<string, string>();
-  for (const c of all) {
-    const before = seen.get(c.id);
-    if (before !== undefined) {
-      throw new ConformanceError(
-        'CONFORM_BAD_CASE_FILE',
-        `case id ${c.id} is defined twice (${before} and ${c.origin}); ids must be unique`,
-      );
-    }
-    seen.set(c.id, c.origin);
-  }
+  checkUniqueIds(all);
   return sortById(all);
 }
 

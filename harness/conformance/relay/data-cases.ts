@@ -1,6 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { ConformanceError } from '../errors.ts';
+import { basename } from 'node:path';
+import {
+  type Bad,
+  badCaseFile,
+  gradeRule,
+  isForRole,
+  isObject,
+  loadCaseFolders,
+  readCaseDocument,
+  SILENCE_GRADES,
+} from '../data-cases.ts';
 import type { Verdict } from '../runner.ts';
 import type { Grade } from '../types.ts';
 import type { RelayCase } from './relay-cases.ts';
@@ -57,7 +65,6 @@ export interface RelayDataCaseSpec {
 
 const PLACEHOLDERS = ['concentrator', 'meter', 'absent'] as const;
 const WILDCARDS = ['*', '*number', '*string', '*boolean'] as const;
-const SILENCE_GRADES: readonly Grade[] = ['pass', 'non-strict', 'fail', 'unimplemented', 'info'];
 const MISMATCH_GRADES: readonly Grade[] = ['fail', 'non-strict'];
 const KEYS = new Set([
   'id',
@@ -73,43 +80,19 @@ const KEYS = new Set([
   'silence',
 ]);
 
-type Bad = (where: string, problem: string) => ConformanceError;
-
 /**
  * The relay data cases in every `*.json` of `dirs`, in file-name order (other roles' files are skipped).
  * @throws ConformanceError CONFORM_BAD_CASE_FILE naming the file and the JSON path of what is wrong.
  */
 export function loadRelayDataCases(dirs: readonly string[]): RelayCase[] {
-  const cases: RelayCase[] = [];
-  for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = readdirSync(dir)
-        .filter((n) => n.endsWith('.json'))
-        .sort();
-    } catch (error) {
-      throw new ConformanceError(
-        'CONFORM_BAD_CASE_FILE',
-        `cannot read the cases folder ${dir}: ${(error as Error).message}`,
-      );
-    }
-    for (const name of names) cases.push(...loadRelayCaseFile(join(dir, name)));
-  }
-  return cases;
+  return loadCaseFolders(dirs, loadRelayCaseFile);
 }
 
 /** The relay cases of one file (none when the file is for another role). */
 export function loadRelayCaseFile(file: string): RelayCase[] {
-  const bad: Bad = (where, problem) =>
-    new ConformanceError('CONFORM_BAD_CASE_FILE', `${file}: ${where}: ${problem}`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw bad('file', `not readable JSON (${(error as Error).message})`);
-  }
-  if (!isObject(doc)) throw bad('$', 'must be an object with "role", "protocol" and "cases"');
-  if (doc.role !== 'relay') return [];
+  const bad = badCaseFile(file);
+  const doc = readCaseDocument(file, bad, '$');
+  if (!isForRole(doc, 'relay', bad, '$.role')) return [];
   if (doc.protocol !== 'point-read')
     throw bad('$.protocol', `must be "point-read", got ${JSON.stringify(doc.protocol)}`);
   if (!Array.isArray(doc.cases)) throw bad('$.cases', 'must be an array');
@@ -171,25 +154,11 @@ export function checkSpec(c: unknown, at: string, fileBad: Bad): RelayDataCaseSp
     send: sendList,
     expect,
     alternatives,
-    mismatch: graded(c.mismatch, MISMATCH_GRADES, { grade: 'fail', why: '' }, path('.mismatch'), bad),
-    silence: graded(c.silence, SILENCE_GRADES, { grade: 'fail', why: '' }, path('.silence'), bad),
+    mismatch: gradeRule(c.mismatch, MISMATCH_GRADES, { grade: 'fail', why: '' }, path('.mismatch'), bad),
+    silence: gradeRule(c.silence, SILENCE_GRADES, { grade: 'fail', why: '' }, path('.silence'), bad),
   };
   if (typeof c.reason === 'string') spec.reason = c.reason;
   return spec;
-}
-
-function graded(
-  value: unknown,
-  grades: readonly Grade[],
-  fallback: { grade: Grade; why: string },
-  where: string,
-  bad: Bad,
-): { grade: Grade; why: string } {
-  if (value === undefined) return fallback;
-  if (!isObject(value) || !grades.includes(value.grade as Grade) || typeof value.why !== 'string') {
-    throw bad(where, `must be {"grade": one of ${grades.join(', ')}, "why": text}`);
-  }
-  return { grade: value.grade as Grade, why: value.why };
 }
 
 /** `expect` as a list of answer patterns (a single pattern is a list of one), each checked. */
@@ -373,8 +342,4 @@ function firstMismatch(
 
 function why(g: { why: string }): string {
   return g.why ? `: ${g.why}` : '';
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

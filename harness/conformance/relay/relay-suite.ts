@@ -1,5 +1,6 @@
 import type { Clock } from '../../../simulator/clock/clock.ts';
 import { realClock } from '../../../simulator/clock/real-clock.ts';
+import { checkUniqueIds } from '../data-cases.ts';
 import { ConformanceError } from '../errors.ts';
 import { runCases, selectCases } from '../runner.ts';
 import { Trace } from '../trace.ts';
@@ -93,17 +94,7 @@ export interface RelayCatalogueOptions {
 export function relayCatalogue(options: RelayCatalogueOptions = {}): readonly RelayCase[] {
   const dirs = [...(options.noBuiltinCases ? [] : [BUILTIN_RELAY_CASES_DIR]), ...(options.casesDirs ?? [])];
   const all = [...CASES, ...loadRelayDataCases(dirs)];
-  const seen = new Map<string, string>();
-  for (const c of all) {
-    const before = seen.get(c.id);
-    if (before !== undefined) {
-      throw new ConformanceError(
-        'CONFORM_BAD_CASE_FILE',
-        `case id ${c.id} is defined twice (${before} and ${c.origin}); ids must be unique`,
-      );
-    }
-    seen.set(c.id, c.origin);
-  }
+  checkUniqueIds(all);
   return all.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
 }
 
