@@ -27,7 +27,7 @@ function session(
     clientId: 1,
     remote: 'test',
     socket,
-    read: (req) => ({ result: answer(req), shared: false, sharers: 1 }),
+    read: (req) => ({ result: answer(req), shared: false, sharers: 1, leave: () => {} }),
     maxInFlight,
     maxBufferedBytes: 1000,
     log: (e) => logs.push(e),

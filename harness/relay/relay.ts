@@ -225,7 +225,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly #log: RelayLogger;
   readonly #clock: Clock;
   readonly #master: MasterLink;
-  readonly #coalescer: ReadCoalescer<UpstreamRead, UpstreamAnswer>;
+  readonly #coalescer: ReadCoalescer<UpstreamRead & { origin: string }, UpstreamAnswer>;
   readonly #clients = new Map<number, Client>();
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   #server: http.Server | https.Server | undefined;
@@ -310,7 +310,11 @@ export class Relay extends EventEmitter<RelayEvents> {
     });
     this.#master.on('up', () => this.emit('master-up'));
     this.#master.on('down', (reason) => this.emit('master-down', reason));
-    this.#coalescer = new ReadCoalescer((req) => this.#master.read(req));
+    // A shared read goes to the master under the origin of the client that started it; it is withdrawn (cancel
+    // upstream) when the last client that wants it has left (read-coalescer.ts).
+    this.#coalescer = new ReadCoalescer(({ origin, ...req }, signal) =>
+      this.#master.read(req, { origin, signal }),
+    );
   }
 
   /** `ws://host:port` or `wss://host:port` once started. */
@@ -579,7 +583,8 @@ export class Relay extends EventEmitter<RelayEvents> {
       remote,
       socket,
       console: consoleRequests,
-      read: (req) => this.#coalescer.read(req),
+      // The client's origin on the master connection: the master takes turns per browser (issue 13 item 5).
+      read: (req) => this.#coalescer.read({ ...req, origin: `ws-${clientId}` }),
       maxInFlight: this.maxInFlightPerClient,
       maxBufferedBytes: this.maxBufferedBytes,
       log: this.#log,
