@@ -203,6 +203,36 @@ describe('Relay limits', () => {
     expect((await client.waitClosed()).code).not.toBe(1000);
   });
 
+  it('stops taking requests from a client that does not read its answers, and takes them again once it reads', async () => {
+    // The master holds every read: 100 stay in flight (maxInFlightPerClient) and each further request is answered
+    // QUEUE_FULL at once, ~300 bytes. 40,000 of them are ~12 MB of answers, more than the loopback socket buffers
+    // take (a few MB): a relay that kept reading would pass maxBufferedBytes (1 MiB) and close the client with 1013.
+    const { url, master, logs, relay } = await start({});
+    master.handler = () => ({ kind: 'silent' });
+    const client = await probe(url);
+    client.ws.pause(); // a real ws client that does not read its socket
+    const total = 40_000;
+    const pad = 'p'.repeat(100);
+    for (let i = 0; i < total; i++) {
+      client.send({ type: 'read', id: `${pad}${i}`, concentrator: '101', meter: String(i + 1) });
+    }
+    const first = await logs.waitFor((e) => e.event === 'client-paused' || e.event === 'slow-client');
+    expect(first.event).toBe('client-paused');
+    expect(relay.pausedClients).toBe(1);
+    // Real time for a relay that still reads to take all 40,000 (its socket is in this process): the pass does
+    // not depend on this wait, only the failure of a relay that keeps reading shows through it.
+    await eventually(() => client.closed !== undefined, 1000);
+    expect(client.closed).toBeUndefined();
+    expect(logs.entries.some((e) => e.event === 'slow-client')).toBe(false);
+    client.ws.resume();
+    // Every request taken once it reads: 100 in flight at the master, the rest answered QUEUE_FULL, each once.
+    await client.waitFor(() => client.messages.length === total - 100);
+    expect(new Set(client.messages.map((m) => m.id)).size).toBe(total - 100);
+    expect(client.messages.every((m) => m.code === 'QUEUE_FULL')).toBe(true);
+    expect(master.requests).toHaveLength(100);
+    expect(relay.pausedClients).toBe(0);
+  }, 30_000);
+
   it('prints one line per kind per 10 s for 2,000 bad messages and refused upgrades, then the count', async () => {
     const printed: RelayLogEntry[] = [];
     const clock = new VirtualClock();

@@ -11,6 +11,9 @@
  *   so an oversized message is never buffered whole);
  * - `maxInFlightPerClient` 100, `maxPendingUpstream` 1000: the next read is answered `QUEUE_FULL` at once;
  * - `maxInFlightUpstream` 256: requests outstanding at the master; more wait in the relay (FIFO);
+ * - `pauseReadingAboveBytes` 64 KiB per client: backpressure — while more of a client's answers are unsent, its
+ *   socket is not read (no new request taken; the rest of a socket read already parsed is held, at most one
+ *   read's worth), and it is read again once they have gone out (the socket's `drain`);
  * - `maxBufferedBytes` 1 MiB per client: a slow reader is closed with 1013 (see `client-session.ts`);
  * - `maxClients` 1000: further upgrades get HTTP 503 — unless a client has sent nothing for `evictIdleAfterMs`
  *   (60 s) and has no read in flight: the one idle longest is closed (1000 "idle") to make room, so clients that
@@ -93,6 +96,15 @@ export interface RelayOptions {
   maxInFlightUpstream?: number;
   /** Unsent bytes per client before it is closed as a slow reader (1013). @defaultValue 1048576 */
   maxBufferedBytes?: number;
+  /**
+   * Backpressure (issue 13 item 7): while more than this many bytes of a client's answers are unsent, the relay
+   * stops reading the client's socket — it takes no new request from it — and reads on once they have all gone
+   * out. A client that asks and does not read its answers is then held by TCP's own flow control instead of
+   * making the relay work (and the master answer) for answers that pile up. Answers already under way still
+   * arrive; if they pass `maxBufferedBytes` the client is closed as a slow reader. Never less than the socket's
+   * own 16 KiB high-water mark in effect. @defaultValue 65536 (at most `maxBufferedBytes`)
+   */
+  pauseReadingAboveBytes?: number;
   /** Simultaneous WebSocket clients. @defaultValue 1000 */
   maxClients?: number;
   /**
@@ -175,6 +187,13 @@ interface Client {
   ignoredAfterClose: number;
   /** Set once the relay closed the client as a slow reader: its socket is paused, a terminate timer runs. */
   graceTimer: TimerHandle | undefined;
+  /** Not read while its unsent answers exceed `pauseReadingAboveBytes` (backpressure). */
+  paused: boolean;
+  /**
+   * Messages that arrived while paused: the rest of the socket read that was being parsed when the pause came
+   * (ws parses a whole read). At most one read of the socket, so at most 64 KiB of messages; handled on resume.
+   */
+  held: [Buffer, boolean][];
 }
 
 function checkedInteger(name: string, value: number, min: number): number {
@@ -209,6 +228,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly heartbeatIntervalMs: number;
   readonly maxInFlightPerClient: number;
   readonly maxBufferedBytes: number;
+  readonly pauseReadingAboveBytes: number;
   readonly maxClients: number;
   readonly idleTimeoutMs: number;
   readonly evictIdleAfterMs: number;
@@ -258,6 +278,11 @@ export class Relay extends EventEmitter<RelayEvents> {
       1,
     );
     this.maxBufferedBytes = checkedInteger('maxBufferedBytes', options.maxBufferedBytes ?? 1024 * 1024, 0);
+    this.pauseReadingAboveBytes = checkedInteger(
+      'pauseReadingAboveBytes',
+      options.pauseReadingAboveBytes ?? Math.min(64 * 1024, this.maxBufferedBytes),
+      0,
+    );
     this.maxClients = checkedInteger('maxClients', options.maxClients ?? 1000, 1);
     this.idleTimeoutMs = checkedInteger('idleTimeoutMs', options.idleTimeoutMs ?? 0, 0);
     this.evictIdleAfterMs = checkedInteger('evictIdleAfterMs', options.evictIdleAfterMs ?? 60_000, 0);
@@ -336,6 +361,13 @@ export class Relay extends EventEmitter<RelayEvents> {
   /** Connected WebSocket clients. */
   get clientCount(): number {
     return this.#clients.size;
+  }
+
+  /** Clients not read at the moment because their unsent answers exceed `pauseReadingAboveBytes`. */
+  get pausedClients(): number {
+    let n = 0;
+    for (const c of this.#clients.values()) if (c.paused) n++;
+    return n;
   }
 
   /** TCP connections that have not finished their HTTP request head (the upgrade) yet. */
@@ -531,10 +563,11 @@ export class Relay extends EventEmitter<RelayEvents> {
       refuse(503, `too many clients (maxClients ${this.maxClients})`);
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, remote));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, remote, socket));
   }
 
-  #accept(ws: WebSocket, remote: string): void {
+  /** `raw` is the client's TCP (or TLS) socket under `ws`: its `drain` says when the unsent answers went out. */
+  #accept(ws: WebSocket, remote: string, raw: Duplex): void {
     const clientId = this.#nextClientId++;
     // The console's requests go to the master on a connection of this client's own, opened on the first one.
     let upstream: ConsoleUpstream | undefined;
@@ -572,7 +605,12 @@ export class Relay extends EventEmitter<RelayEvents> {
       get bufferedAmount() {
         return ws.bufferedAmount;
       },
-      send: (data) => ws.send(data),
+      send: (data) => {
+        ws.send(data);
+        if (!client.paused && ws.bufferedAmount > this.pauseReadingAboveBytes && raw.writableNeedDrain) {
+          this.#pauseReading(clientId, client, raw);
+        }
+      },
       close: (code, reason) => {
         ws.close(code, reason);
         if (code === CLOSE_SLOW_READER) this.#stopReading(client);
@@ -602,6 +640,8 @@ export class Relay extends EventEmitter<RelayEvents> {
       idleTimer: undefined,
       ignoredAfterClose: 0,
       graceTimer: undefined,
+      paused: false,
+      held: [],
     };
     this.#clients.set(clientId, client);
     if (this.idleTimeoutMs > 0) this.#armIdleTimer(clientId, client, this.idleTimeoutMs);
@@ -619,7 +659,8 @@ export class Relay extends EventEmitter<RelayEvents> {
         : Array.isArray(data)
           ? Buffer.concat(data)
           : Buffer.from(data);
-      session.handle(bytes, isBinary);
+      if (client.paused) client.held.push([bytes, isBinary]);
+      else session.handle(bytes, isBinary);
     });
     ws.on('error', (error: Error & { code?: string }) => {
       // ws has already closed the connection with the right code (1009 for maxPayload, 1002/1007 for
@@ -764,6 +805,33 @@ export class Relay extends EventEmitter<RelayEvents> {
       });
       this.#closeClient(clientId, client, 1000, `idle for ${seconds} s`);
     }, delay);
+  }
+
+  /**
+   * Backpressure: the client's unsent answers passed `pauseReadingAboveBytes`; its socket is not read (no new
+   * request taken) until they have all been written out (`drain`), unless it is closed meanwhile.
+   */
+  #pauseReading(clientId: number, client: Client, raw: Duplex): void {
+    client.paused = true;
+    client.ws.pause();
+    const buffered = client.ws.bufferedAmount;
+    this.#log({
+      level: 'info',
+      event: 'client-paused',
+      message: `client #${clientId} has ${buffered} bytes of answers unsent (> pauseReadingAboveBytes ${this.pauseReadingAboveBytes}); not reading it until they are sent`,
+      fields: { client: clientId, buffered },
+    });
+    raw.once('drain', () => {
+      client.paused = false;
+      // A client being closed (slow reader, idle, stopping) stays unread.
+      if (!client.session.open || client.graceTimer !== undefined) return;
+      // The held messages first, in order; their answers may pause the client again.
+      while (client.held.length > 0 && !client.paused && client.session.open) {
+        const [bytes, isBinary] = client.held.shift() as [Buffer, boolean];
+        client.session.handle(bytes, isBinary);
+      }
+      if (!client.paused) client.ws.resume();
+    });
   }
 
   /** The session closed a slow reader with 1013: read nothing more from it, terminate it after the grace. */
