@@ -106,6 +106,26 @@ describe('Relay limits', () => {
     expect(logs.entries.filter((e) => e.event === 'idle-evicted')).toHaveLength(2);
   });
 
+  it('lets newcomers in within seconds when full of silent clients, evicting those that never spoke first', async () => {
+    // The soak's ws-idle attack: sockets that connect and never send a message hold every slot. With the default
+    // evictIdleAfterMs (2 s) a newcomer gets a slot once they have been silent that long, and a page that has read
+    // keeps its connection while a silent socket is left to evict.
+    const { url, clock } = await start({ maxClients: 3 });
+    const page = await probe(url);
+    expect(await page.read('p1', '101', '1')).toMatchObject({ type: 'reading' });
+    const silent = [await probe(url), await probe(url)];
+    clock.advance(1000);
+    await expect(new WsProbe(url).opened()).rejects.toMatchObject({ status: 503 });
+    clock.advance(1000);
+    const first = await probe(url);
+    expect(await silent[0].waitClosed()).toEqual({ code: 1000, reason: 'idle; slot needed' });
+    expect(await first.read('f1', '101', '2')).toMatchObject({ type: 'reading' });
+    await probe(url);
+    expect((await silent[1].waitClosed()).code).toBe(1000);
+    expect(page.closed).toBeUndefined();
+    expect(await page.read('p2', '101', '3')).toMatchObject({ type: 'reading' });
+  });
+
   it('caps unfinished upgrades (oldest closed first) and closes them after handshakeTimeoutMs', async () => {
     // evictHandshakeAfterMs 0: every pending handshake may be evicted at once (the burst test below has the default).
     const { url, clock, relay } = await start({

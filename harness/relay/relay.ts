@@ -16,8 +16,10 @@
  *   read's worth), and it is read again once they have gone out (the socket's `drain`);
  * - `maxBufferedBytes` 1 MiB per client: a slow reader is closed with 1013 (see `client-session.ts`);
  * - `maxClients` 1000: further upgrades get HTTP 503 — unless a client has sent nothing for `evictIdleAfterMs`
- *   (60 s) and has no read in flight: the one idle longest is closed (1000 "idle") to make room, so clients that
- *   only answer pings cannot hold every slot (issue 13 item 7);
+ *   (2 s) and has nothing under way (no read in flight, no console connection to the master): one such client is
+ *   closed (1000 "idle; slot needed") to make room, so clients that only answer pings cannot hold every slot
+ *   (issue 13 item 7). Which one: a client that has never sent a message before any that has (an attacker's
+ *   idle sockets before a page that was used), then the one idle longest. See `evictIdleAfterMs` for the trade-off;
  * - `idleTimeoutMs` off: when set, a client that sends nothing for that long with no read in flight is closed
  *   (1000 "idle …"); off by default because an old page opened once and clicked now and then must keep working;
  * - `handshakeTimeoutMs` 10 s, `maxPendingHandshakes` 100: a TCP connection that has not finished its HTTP
@@ -114,9 +116,17 @@ export interface RelayOptions {
    */
   idleTimeoutMs?: number;
   /**
-   * When `maxClients` are connected, a new client may take the slot of the client idle the longest (no message
-   * and no read in flight for at least this long), which is closed with 1000 `idle; slot needed`; 0 = never evict
-   * (the new client gets 503). @defaultValue 60000
+   * When `maxClients` are connected, a new client may take the slot of a client idle at least this long (no
+   * message, no read in flight, no console connection), which is closed with 1000 `idle; slot needed`; 0 = never
+   * evict (the new client gets 503). Clients that never sent a message go first (the one idle longest first),
+   * then those that did (again the one idle longest first).
+   *
+   * The trade-off: an old page left open must keep working, and a newcomer must not be locked out by sockets that
+   * only answer pings (issue 13 item 7: with 60 s here, 1,000 idle sockets shut every new browser out for a
+   * minute). Eviction happens only when the relay is full, which honest use does not reach; then a few seconds of
+   * silence is enough, and an attacker's idle sockets (never a message) go before any page that has read. A page
+   * that is evicted all the same sees its connection close normally (1000) and gets a slot again when it
+   * reconnects (the web console does so by itself). @defaultValue 2000
    */
   evictIdleAfterMs?: number;
   /**
@@ -182,6 +192,10 @@ interface Client {
   closed: Promise<void>;
   /** Clock time of the last message from the client (or of its connection). */
   lastMessageAt: number;
+  /** Whether the client has sent any message (see `evictIdleAfterMs`). */
+  spoke: boolean;
+  /** Whether the client has a console connection to the master open (a frame-log view is not idle). */
+  consoleOpen: () => boolean;
   idleTimer: TimerHandle | undefined;
   /** Messages that arrived after the relay stopped reading the client (at most what was already received). */
   ignoredAfterClose: number;
@@ -285,7 +299,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     );
     this.maxClients = checkedInteger('maxClients', options.maxClients ?? 1000, 1);
     this.idleTimeoutMs = checkedInteger('idleTimeoutMs', options.idleTimeoutMs ?? 0, 0);
-    this.evictIdleAfterMs = checkedInteger('evictIdleAfterMs', options.evictIdleAfterMs ?? 60_000, 0);
+    this.evictIdleAfterMs = checkedInteger('evictIdleAfterMs', options.evictIdleAfterMs ?? 2000, 0);
     this.handshakeTimeoutMs = checkedInteger('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000, 1);
     this.maxPendingHandshakes = checkedInteger(
       'maxPendingHandshakes',
@@ -637,6 +651,8 @@ export class Relay extends EventEmitter<RelayEvents> {
       alive: true,
       closed,
       lastMessageAt: this.#clock.now(),
+      spoke: false,
+      consoleOpen: () => upstream !== undefined,
       idleTimer: undefined,
       ignoredAfterClose: 0,
       graceTimer: undefined,
@@ -654,6 +670,7 @@ export class Relay extends EventEmitter<RelayEvents> {
         return;
       }
       client.lastMessageAt = this.#clock.now();
+      client.spoke = true;
       const bytes = Buffer.isBuffer(data)
         ? data
         : Array.isArray(data)
@@ -754,9 +771,17 @@ export class Relay extends EventEmitter<RelayEvents> {
     let idlest: [number, Client] | undefined;
     for (const entry of this.#clients) {
       const [, c] = entry;
-      if (!c.session.open || c.session.inFlight > 0 || now - c.lastMessageAt < this.evictIdleAfterMs)
-        continue;
-      if (!idlest || c.lastMessageAt < idlest[1].lastMessageAt) idlest = entry;
+      if (!c.session.open || c.session.inFlight > 0 || c.consoleOpen()) continue;
+      if (now - c.lastMessageAt < this.evictIdleAfterMs) continue;
+      const first = idlest?.[1];
+      // Never spoke before spoke; then idle longest. Ties keep the earlier client.
+      if (
+        !first ||
+        (first.spoke && !c.spoke) ||
+        (first.spoke === c.spoke && c.lastMessageAt < first.lastMessageAt)
+      ) {
+        idlest = entry;
+      }
     }
     if (!idlest) return false;
     const [clientId, client] = idlest;
