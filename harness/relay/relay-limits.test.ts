@@ -253,6 +253,29 @@ describe('Relay limits', () => {
     expect(relay.pausedClients).toBe(0);
   }, 30_000);
 
+  it('serves another client between every maxMessagesPerTurn messages of a client that sends as fast as it can', async () => {
+    // One socket read holds hundreds of small messages; ws parses them all at once. Client B's read, sent at the same
+    // moment as client A's burst of 3,000, must not wait for a whole socket read of A's (about 700 of them).
+    const { url, master } = await start({
+      maxInFlightPerClient: 10_000,
+      maxPendingUpstream: 10_000,
+      maxInFlightUpstream: 10_000,
+    });
+    master.handler = () => ({ kind: 'silent' });
+    const a = await probe(url);
+    const b = await probe(url);
+    for (let i = 0; i < 3000; i++)
+      a.send({ type: 'read', id: `a${i}`, concentrator: '101', meter: String(i + 1) });
+    b.send({ type: 'read', id: 'b', concentrator: '101', meter: '999999' });
+    await master.waitForRequests(3001);
+    const at = master.requests.findIndex((r) => r.meter === '999999');
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(300);
+    // A's reads all went up, in order.
+    const aMeters = master.requests.filter((r) => r.meter !== '999999').map((r) => Number(r.meter));
+    expect(aMeters).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+  }, 20_000);
+
   it('prints one line per kind per 10 s for 2,000 bad messages and refused upgrades, then the count', async () => {
     const printed: RelayLogEntry[] = [];
     const clock = new VirtualClock();

@@ -14,6 +14,7 @@
  * - `pauseReadingAboveBytes` 64 KiB per client: backpressure — while more of a client's answers are unsent, its
  *   socket is not read (no new request taken; the rest of a socket read already parsed is held, at most one
  *   read's worth), and it is read again once they have gone out (the socket's `drain`);
+ * - `maxMessagesPerTurn` 64: after that many messages of one client in a row the relay serves the others first;
  * - `maxBufferedBytes` 1 MiB per client: a slow reader is closed with 1013 (see `client-session.ts`);
  * - `maxClients` 1000: further upgrades get HTTP 503 — unless a client has sent nothing for `evictIdleAfterMs`
  *   (2 s) and has nothing under way (no read in flight, no console connection to the master): one such client is
@@ -107,6 +108,13 @@ export interface RelayOptions {
    * own 16 KiB high-water mark in effect. @defaultValue 65536 (at most `maxBufferedBytes`)
    */
   pauseReadingAboveBytes?: number;
+  /**
+   * Messages of one client handled in a row before the relay lets the event loop serve others (the client's
+   * socket is paused until the next turn). One socket read can hold hundreds of small messages, all parsed at
+   * once; without this a client sending as fast as it can holds the relay for every other client's read for
+   * tens of milliseconds per read, however its answers are then refused. @defaultValue 64
+   */
+  maxMessagesPerTurn?: number;
   /** Simultaneous WebSocket clients. @defaultValue 1000 */
   maxClients?: number;
   /**
@@ -203,9 +211,14 @@ interface Client {
   graceTimer: TimerHandle | undefined;
   /** Not read while its unsent answers exceed `pauseReadingAboveBytes` (backpressure). */
   paused: boolean;
+  /** Not read until the next turn of the event loop: it had `maxMessagesPerTurn` messages handled in a row. */
+  yielding: boolean;
+  /** Messages handled since the client last yielded. */
+  taken: number;
   /**
-   * Messages that arrived while paused: the rest of the socket read that was being parsed when the pause came
-   * (ws parses a whole read). At most one read of the socket, so at most 64 KiB of messages; handled on resume.
+   * Messages that arrived while paused or yielding: the rest of the socket read that was being parsed when the
+   * pause came (ws parses a whole read). At most one read of the socket, so at most 64 KiB of messages; handled,
+   * in order, before the socket is read again.
    */
   held: [Buffer, boolean][];
 }
@@ -243,6 +256,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly maxInFlightPerClient: number;
   readonly maxBufferedBytes: number;
   readonly pauseReadingAboveBytes: number;
+  readonly maxMessagesPerTurn: number;
   readonly maxClients: number;
   readonly idleTimeoutMs: number;
   readonly evictIdleAfterMs: number;
@@ -297,6 +311,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       options.pauseReadingAboveBytes ?? Math.min(64 * 1024, this.maxBufferedBytes),
       0,
     );
+    this.maxMessagesPerTurn = checkedInteger('maxMessagesPerTurn', options.maxMessagesPerTurn ?? 64, 1);
     this.maxClients = checkedInteger('maxClients', options.maxClients ?? 1000, 1);
     this.idleTimeoutMs = checkedInteger('idleTimeoutMs', options.idleTimeoutMs ?? 0, 0);
     this.evictIdleAfterMs = checkedInteger('evictIdleAfterMs', options.evictIdleAfterMs ?? 2000, 0);
@@ -657,6 +672,8 @@ export class Relay extends EventEmitter<RelayEvents> {
       ignoredAfterClose: 0,
       graceTimer: undefined,
       paused: false,
+      yielding: false,
+      taken: 0,
       held: [],
     };
     this.#clients.set(clientId, client);
@@ -676,8 +693,8 @@ export class Relay extends EventEmitter<RelayEvents> {
         : Array.isArray(data)
           ? Buffer.concat(data)
           : Buffer.from(data);
-      if (client.paused) client.held.push([bytes, isBinary]);
-      else session.handle(bytes, isBinary);
+      if (client.paused || client.yielding) client.held.push([bytes, isBinary]);
+      else this.#take(client, bytes, isBinary);
     });
     ws.on('error', (error: Error & { code?: string }) => {
       // ws has already closed the connection with the right code (1009 for maxPayload, 1002/1007 for
@@ -848,15 +865,32 @@ export class Relay extends EventEmitter<RelayEvents> {
     });
     raw.once('drain', () => {
       client.paused = false;
-      // A client being closed (slow reader, idle, stopping) stays unread.
-      if (!client.session.open || client.graceTimer !== undefined) return;
-      // The held messages first, in order; their answers may pause the client again.
-      while (client.held.length > 0 && !client.paused && client.session.open) {
-        const [bytes, isBinary] = client.held.shift() as [Buffer, boolean];
-        client.session.handle(bytes, isBinary);
-      }
-      if (!client.paused) client.ws.resume();
+      this.#readOn(client);
     });
+  }
+
+  /** Handles one message of the client; after `maxMessagesPerTurn` in a row it yields to the event loop. */
+  #take(client: Client, bytes: Buffer, isBinary: boolean): void {
+    client.session.handle(bytes, isBinary);
+    if (++client.taken < this.maxMessagesPerTurn || client.yielding) return;
+    client.taken = 0;
+    client.yielding = true;
+    client.ws.pause();
+    setImmediate(() => {
+      client.yielding = false;
+      this.#readOn(client);
+    });
+  }
+
+  /** Handles the held messages, in order, while nothing holds the client back, then reads its socket again. */
+  #readOn(client: Client): void {
+    // A client being closed (slow reader, idle, stopping) stays unread.
+    if (!client.session.open || client.graceTimer !== undefined) return;
+    while (client.held.length > 0 && !client.paused && !client.yielding && client.session.open) {
+      const [bytes, isBinary] = client.held.shift() as [Buffer, boolean];
+      this.#take(client, bytes, isBinary);
+    }
+    if (!client.paused && !client.yielding && client.held.length === 0) client.ws.resume();
   }
 
   /** The session closed a slow reader with 1013: read nothing more from it, terminate it after the grace. */
