@@ -367,12 +367,13 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     // Sent and not answered yet: the master may still hold it in its queue, so tell it (the window itself drops a
     // read still queued here, and keeps a sent one's id until the master's answer comes).
     const onAbort = () => {
-      if (settled || sentId === undefined || this.protocol === 'legacy' || this.#writer !== writer) return;
+      if (settled || sentId === undefined || this.#writer !== writer) return;
+      // Its answer will still come (the legacy clientserver cannot be told: it has no cancel): expected, not a stray.
       this.#cancelled.add(sentId);
       // A cancel that crossed its answer is never answered: keep the set bounded all the same.
       if (this.#cancelled.size > this.maxInFlight)
         this.#cancelled.delete(this.#cancelled.values().next().value as string);
-      writer.write(encodeLine({ type: 'cancel', id: sentId }, this.encoding));
+      if (this.protocol !== 'legacy') writer.write(encodeLine({ type: 'cancel', id: sentId }, this.encoding));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     let answer: WindowReply<string, UpstreamAnswer>;
@@ -627,7 +628,11 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     this.#backoff.reset(); // a valid answer: the master works (see #message)
     const key = legacyKey(decoded.concentrator, decoded.meter);
     const id = this.#legacyWaiting.get(key)?.[0];
-    if (id === undefined || !this.#settle(window, ids, id, { ...decoded.answer, id } as UpstreamAnswer)) {
+    const expected = id !== undefined && this.#cancelled.delete(id); // a withdrawn read's answer
+    if (
+      id === undefined ||
+      (!this.#settle(window, ids, id, { ...decoded.answer, id } as UpstreamAnswer) && !expected)
+    ) {
       this.#log({
         level: 'warn',
         event: 'master-stray-answer',
