@@ -377,7 +377,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     const decoded = decodePointReadMessage(text);
     if (!decoded.ok || !('type' in decoded.message)) return;
     const msg = decoded.message;
-    if (msg.type === 'read' || msg.id === undefined) return;
+    if (msg.type === 'read' || msg.type === 'cancel' || msg.id === undefined) return;
     const pending = this.#pending.get(msg.id);
     if (!pending) return; // the answer to a read that already timed out here
     this.#pending.delete(msg.id);

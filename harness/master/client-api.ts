@@ -108,12 +108,15 @@ export interface ClientApiOptions {
 
 /**
  * Who asks for a read, for the master's fair queueing per concentrator port (port-scheduler.ts): `client`
- * stands for the connection (the same object for all its reads) and `signal` aborts when the connection
- * closes, so reads still queued are cancelled before they reach the field.
+ * stands for the connection — or, for a v1 read with an `origin`, for that origin on that connection (a relay's
+ * browser), the same object for all its reads in flight — and `signal` aborts when the connection closes, so
+ * reads still queued are cancelled before they reach the field. `cancel` is the read's own: it aborts when the
+ * client sends `{"type":"cancel","id":…}` for it.
  */
 export interface PointReadContext {
   client: object;
   signal: AbortSignal;
+  cancel?: AbortSignal;
 }
 
 /** Performs one read; rejects with a {@link MasterError} (or anything else, answered as BAD_REPLY). */
@@ -233,6 +236,13 @@ class ClientConnection {
   #console: ConsoleSession | undefined;
   /** Aborted when the connection closes: its reads still queued at a concentrator port are cancelled. */
   readonly #gone = new AbortController();
+  /** v1 reads in flight by id, each with the controller a `cancel` for it aborts (the newest read of an id). */
+  readonly #cancels = new Map<string, AbortController>();
+  /**
+   * The fair-queueing client of each `origin` with reads in flight on this connection (issue 13 item 5: a relay's
+   * browsers take turns with each other, not only with other connections). At most one entry per read in flight.
+   */
+  readonly #origins = new Map<string, { client: object; reads: number }>();
   /** Clock time of the last valid request or answer (see `idleTimeoutMs`). */
   #lastActivity: number;
   #idleTimer: TimerHandle | undefined;
@@ -450,6 +460,12 @@ class ClientConnection {
       );
       return;
     }
+    if (msg.type === 'cancel') {
+      // Harmless when the read is unknown, already sent or already answered: the cancel is never answered itself,
+      // and the read keeps its one answer (CANCELLED only when it was still waiting for its turn).
+      this.#cancels.get(msg.id)?.abort();
+      return;
+    }
     if (msg.type !== 'read') {
       const message = `expected a "read" request, got "${msg.type}"`;
       this.#send(
@@ -459,7 +475,7 @@ class ClientConnection {
       );
       return;
     }
-    this.#run(msg, (answer) => this.#send(answer, () => errorAnswer(msg, undefined)));
+    this.#run(msg, (answer) => this.#send(answer, () => errorAnswer(msg, undefined)), true);
   }
 
   /** Handles the line if it is a console message; false when it is not one (or there is no console). */
@@ -505,8 +521,11 @@ class ClientConnection {
     return true;
   }
 
-  /** Runs one read; `reply` writes its one answer in the connection's form. */
-  #run(read: ReadRequest, reply: (answer: Reading | ReadError) => void): void {
+  /**
+   * Runs one read; `reply` writes its one answer in the connection's form. `cancellable`: a v1 read, which a
+   * `cancel` naming its id withdraws while it waits.
+   */
+  #run(read: ReadRequest, reply: (answer: Reading | ReadError) => void, cancellable = false): void {
     if (this.#inFlight >= this.#server.maxInFlightPerConnection) {
       reply(
         errorAnswer(
@@ -523,15 +542,26 @@ class ClientConnection {
     const request: PointReadRequest = { concentrator: read.concentrator, meter: read.meter };
     if (read.protocol !== undefined) request.protocol = read.protocol;
     if (read.port !== undefined) request.port = read.port;
+    const context: PointReadContext = { client: this, signal: this.#gone.signal };
+    const origin = read.origin === undefined ? undefined : this.#origin(read.origin);
+    if (origin) context.client = origin.client;
+    // Legacy reads have no id of their client's a cancel could name.
+    const cancel = cancellable ? new AbortController() : undefined;
+    if (cancel) {
+      context.cancel = cancel.signal;
+      this.#cancels.set(read.id, cancel);
+    }
     const answer = (msg: Reading | ReadError): void => {
       this.#inFlight--;
+      if (cancel && this.#cancels.get(read.id) === cancel) this.#cancels.delete(read.id);
+      if (origin && --origin.reads === 0 && read.origin !== undefined) this.#origins.delete(read.origin);
       reply(msg);
       if (this.#inFlight === 0) this.#touch();
       this.#maybeEnd();
     };
     let reading: Promise<MasterReading>;
     try {
-      reading = this.#handler(request, { client: this, signal: this.#gone.signal });
+      reading = this.#handler(request, context);
     } catch (err) {
       reading = Promise.reject(err);
     }
@@ -539,6 +569,17 @@ class ClientConnection {
       (r) => answer(readingAnswer(read, r)),
       (err: unknown) => answer(errorAnswer(read, err)),
     );
+  }
+
+  /** The fair-queueing client of `origin` on this connection, counted for one more read in flight. */
+  #origin(origin: string): { client: object; reads: number } {
+    let entry = this.#origins.get(origin);
+    if (!entry) {
+      entry = { client: {}, reads: 0 };
+      this.#origins.set(origin, entry);
+    }
+    entry.reads++;
+    return entry;
   }
 
   /**

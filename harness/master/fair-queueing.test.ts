@@ -124,6 +124,60 @@ describe('fair queueing per concentrator port (issue 13 item 5)', () => {
   });
 });
 
+describe('origin and cancel on one client-API connection (issue 13 item 5)', () => {
+  it('takes turns per origin: a relay that floods for one browser does not hold the port for another', async () => {
+    const { fake, a } = await setUp();
+    const lines = Array.from(
+      { length: 30 },
+      (_, i) =>
+        `${JSON.stringify({ type: 'read', id: `x${i}`, concentrator: '101', meter: String(900001 + i), protocol: 'cjt188', port: 1, origin: 'ws-1' })}\n`,
+    );
+    a.send(Buffer.from(lines.join('')));
+    await forwardsReceived(fake, 1);
+    a.send({ type: 'read', id: 'y', concentrator: '101', meter: '101001', origin: 'ws-2' });
+    let yAt = -1;
+    for (let served = 0; yAt < 0 && served <= 30; served++) {
+      await forwardsReceived(fake, served + 1);
+      if (meterOf(fake.forwards[served]) === '00000000101001') yAt = served;
+      fake.releaseHeld([served]);
+    }
+    // As between two connections: ws-1's read at the port, at most one more turn of ws-1, then ws-2's.
+    expect(yAt).toBeGreaterThanOrEqual(1);
+    expect(yAt).toBeLessThanOrEqual(2);
+  });
+
+  it('answers a cancelled read still waiting CANCELLED and never sends it; a cancel of a sent or unknown read changes nothing', async () => {
+    const { master, fake, a } = await setUp();
+    flood(a, 3); // a0 goes to the port, a1 and a2 wait
+    await forwardsReceived(fake, 1);
+    const deadline = Date.now() + 5000;
+    while (masterQueued(master) < 2 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+    a.send({ type: 'cancel', id: 'a1' });
+    a.send({ type: 'cancel', id: 'a0' }); // already at the concentrator: it keeps its one answer
+    a.send({ type: 'cancel', id: 'nobody' }); // unknown: not answered
+    const [first] = (await a.waitFor(1)) as Record<string, unknown>[];
+    expect(first).toMatchObject({ type: 'error', id: 'a1', code: 'CANCELLED', meter: '900002' });
+    expect(masterQueued(master)).toBe(1);
+    fake.releaseHeld([0]);
+    await forwardsReceived(fake, 2);
+    fake.releaseHeld([1]);
+    const answers = (await a.waitFor(3)) as Record<string, unknown>[];
+    expect(answers.map((m) => [m.id, m.code])).toEqual([
+      ['a1', 'CANCELLED'],
+      ['a0', 'METER_TIMEOUT'],
+      ['a2', 'METER_TIMEOUT'],
+    ]);
+    expect(fake.forwards.map(meterOf)).toEqual(['00000000900001', '00000000900003']);
+    // Neither the cancel of a0 nor that of an unknown id is answered: the next line is the next read's answer.
+    a.send({ type: 'read', id: 'last', concentrator: '101', meter: '101001' });
+    await forwardsReceived(fake, 3);
+    fake.releaseHeld([2]);
+    const all = (await a.waitFor(4)) as Record<string, unknown>[];
+    expect(all[3]).toMatchObject({ id: 'last', type: 'reading' });
+    expect(all).toHaveLength(4);
+  });
+});
+
 function masterQueued(master: MasterStation): number {
   return master.queuedReads('017102082');
 }

@@ -21,6 +21,7 @@ import {
  * | BUSY                  | too many requests in flight on that concentrator or client connection             |
  * | BAD_REQUEST           | the request itself is malformed (bad JSON, missing field, bad address, …)          |
  * | STOPPED               | the master station stopped (or the connection closed) before the answer came       |
+ * | CANCELLED             | the client withdrew the read (v1 `cancel`) while it waited; it was never sent      |
  */
 export type MasterErrorCode =
   | 'CONCENTRATOR_OFFLINE'
@@ -31,7 +32,8 @@ export type MasterErrorCode =
   | 'DENIED'
   | 'BUSY'
   | 'BAD_REQUEST'
-  | 'STOPPED';
+  | 'STOPPED'
+  | 'CANCELLED';
 
 /** Every {@link MasterErrorCode}, for validation and documentation. */
 export const MASTER_ERROR_CODES: readonly MasterErrorCode[] = [
@@ -44,6 +46,7 @@ export const MASTER_ERROR_CODES: readonly MasterErrorCode[] = [
   'BUSY',
   'BAD_REQUEST',
   'STOPPED',
+  'CANCELLED',
 ];
 
 /**

@@ -393,8 +393,9 @@ export class MasterStation extends EventEmitter {
    * Reads one meter now. Resolves with the reading or rejects with a {@link MasterError}:
    * BAD_REQUEST, UNKNOWN_CONCENTRATOR, UNKNOWN_METER, CONCENTRATOR_OFFLINE (at once, without touching the
    * network), BUSY, METER_TIMEOUT, DENIED or BAD_REPLY; STOPPED when `context.signal` aborts while the read
-   * still waits for its turn at the port (it is then never sent). Reads of one `context.client` take turns with
-   * other clients' at each port (port-scheduler.ts); without a context they are the station's own.
+   * still waits for its turn at the port (it is then never sent), CANCELLED when `context.cancel` does. Reads
+   * of one `context.client` take turns with other clients' at each port (port-scheduler.ts); without a context
+   * they are the station's own.
    */
   async pointRead(request: PointReadRequest, context?: Partial<PointReadContext>): Promise<MasterReading> {
     if (typeof request?.concentrator !== 'string' || typeof request.meter !== 'string') {
@@ -435,7 +436,7 @@ export class MasterStation extends EventEmitter {
     }
     const serial =
       located && located.port === port && located.serial ? toGdwSerial(located.serial) : undefined;
-    const who = { client: context?.client ?? LOCAL_CLIENT, signal: context?.signal };
+    const who = { client: context?.client ?? LOCAL_CLIENT, signal: context?.signal, cancel: context?.cancel };
     // The reply is judged against the very request that was forwarded (its DI order and meter type).
     const meterRequest = this.#meterRequest(protocol, address, located);
     const reply = await this.#ports.run({ concentrator: id, port }, who, what, () => {

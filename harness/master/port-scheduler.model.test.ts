@@ -13,7 +13,7 @@ import { PortScheduler } from './port-scheduler.ts';
 const CLIENTS = 3;
 const PORTS = [1, 2];
 
-type Outcome = 'answered' | 'BUSY' | 'STOPPED';
+type Outcome = 'answered' | 'BUSY' | 'STOPPED' | 'CANCELLED';
 
 interface ModelRead {
   k: number;
@@ -42,6 +42,8 @@ interface Real {
   s: fc.Scheduler;
   clients: object[];
   leave: AbortController[];
+  /** Each read's own cancel (a v1 `cancel` for its id), by read number. */
+  cancels: AbortController[];
   started: number[];
   outcomes: Map<number, Outcome>;
   answered: number[];
@@ -102,10 +104,12 @@ class ReadCommand implements fc.AsyncCommand<Model, Real> {
     const read: ModelRead = { k, client: this.client, port: this.port };
     m.reads.push(read);
     const evictedBefore = new Set(r.outcomes.keys());
+    const cancel = new AbortController();
+    r.cancels.push(cancel);
     void r.scheduler
       .run(
         { concentrator: 'C', port: this.port },
-        { client: r.clients[this.client], signal: r.leave[this.client].signal },
+        { client: r.clients[this.client], signal: r.leave[this.client].signal, cancel: cancel.signal },
         `read ${k}`,
         () => {
           r.started.push(k);
@@ -211,6 +215,27 @@ class LeaveCommand implements fc.AsyncCommand<Model, Real> {
   }
 }
 
+/**
+ * The client cancels one of its reads (issue 13 item 5): dropped and answered CANCELLED if it still waits; a read
+ * already sent, answered or refused is not affected.
+ */
+class CancelCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly pick: number) {}
+  check(m: Readonly<Model>): boolean {
+    return m.reads.length > 0;
+  }
+  async run(m: Model, r: Real): Promise<void> {
+    const k = this.pick % m.reads.length;
+    r.cancels[k].abort();
+    await settle();
+    if (m.waiting.get(m.reads[k].port)!.includes(k)) unqueue(m, k, 'CANCELLED');
+    check(m, r);
+  }
+  toString(): string {
+    return `cancel(read #${this.pick})`;
+  }
+}
+
 const commandArb = fc.oneof(
   {
     arbitrary: fc
@@ -220,6 +245,7 @@ const commandArb = fc.oneof(
   },
   { arbitrary: fc.constant(new AnswerCommand()), weight: 3 },
   { arbitrary: fc.integer({ min: 0, max: CLIENTS - 1 }).map((c) => new LeaveCommand(c)), weight: 1 },
+  { arbitrary: fc.nat().map((n) => new CancelCommand(n)), weight: 1 },
 );
 
 describe(`PortScheduler fair queue model (FC_SEED=${process.env.FC_SEED})`, () => {
@@ -243,6 +269,7 @@ describe(`PortScheduler fair queue model (FC_SEED=${process.env.FC_SEED})`, () =
             s,
             clients: Array.from({ length: CLIENTS }, () => ({})),
             leave: Array.from({ length: CLIENTS }, () => new AbortController()),
+            cancels: [],
             started: [],
             outcomes: new Map(),
             answered: [],

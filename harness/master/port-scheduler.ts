@@ -15,7 +15,8 @@ import { MasterError } from './master-error.ts';
  * for one concentrator (`maxPerConcentrator`, its reads in flight and queued) — when that is full, a client with
  * fewer reads waiting takes the place of the newest read of the client with the most, so no client can fill the
  * shared bound to lock the others out. A read whose client went away (its `signal` aborted: the socket closed)
- * is taken out of the queue before it is sent (STOPPED), never forwarded to the field.
+ * is taken out of the queue before it is sent (STOPPED), never forwarded to the field; so is a read its client
+ * withdrew (its own `cancel` aborted: a v1 `cancel` message), answered CANCELLED.
  */
 
 export interface PortSchedulerOptions {
@@ -41,10 +42,16 @@ export interface PortTarget {
   port: number;
 }
 
-/** Who asks: `client` is the same object for all reads of one connection; `signal` aborts when it is gone. */
+/**
+ * Who asks: `client` is the same object for all reads of one client — a client-API connection, or one origin behind
+ * it (a relay's browser: the `origin` of a v1 read) — and its reads take turns with other clients' reads. `signal`
+ * aborts when the connection is gone: its reads still waiting are answered STOPPED. `cancel` is this read's own:
+ * it aborts when the client withdrew it (a v1 `cancel`), and the read, if still waiting, is answered CANCELLED.
+ */
 export interface PortClient {
   client: object;
   signal?: AbortSignal;
+  cancel?: AbortSignal;
 }
 
 interface Job {
@@ -53,6 +60,8 @@ interface Job {
   readonly what: string;
   readonly client: object;
   readonly port: PortState;
+  /** The signals this job is listed under in `#waiting` while it waits. */
+  readonly signals: AbortSignal[];
 }
 
 interface PortState {
@@ -77,9 +86,9 @@ export class PortScheduler {
   readonly maxQueuedPerClientPort: number;
   readonly maxPerConcentrator: number;
   readonly #concentrators = new Map<string, ConcentratorState>();
-  /** Queued jobs per client, to cancel them when its signal aborts. */
-  readonly #waiting = new Map<object, Set<Job>>();
-  /** Signals already listened to (one listener per connection, not one per read). */
+  /** Queued jobs per signal (a connection's, or one read's own), to cancel them when it aborts. */
+  readonly #waiting = new Map<AbortSignal, Set<Job>>();
+  /** Signals already listened to (one listener per signal for its whole life, not one per read). */
   readonly #watched = new WeakSet<AbortSignal>();
 
   /** @throws TypeError for a limit that is not a positive integer, naming the option. */
@@ -105,12 +114,15 @@ export class PortScheduler {
 
   /**
    * Runs `send` (which forwards the read and settles when its answer came) when it is this read's turn at the
-   * port, and settles with it. Rejects at once with BUSY when a bound is full, and with STOPPED when the client's
-   * signal aborts before the read was sent (or had already aborted). `what` names the read in messages.
+   * port, and settles with it. Rejects at once with BUSY when a bound is full, with STOPPED when the client's
+   * signal aborts before the read was sent (or had already aborted), and with CANCELLED when the read's own
+   * `cancel` does. Once sent, a read is no longer cancelled: the port is already serving it. `what` names the
+   * read in messages.
    */
   run<T>(target: PortTarget, who: PortClient, what: string, send: () => Promise<T>): Promise<T> {
     const client = who.client;
     if (who.signal?.aborted) return Promise.reject(cancelled(what));
+    if (who.cancel?.aborted) return Promise.reject(withdrawn(what));
     const c = this.#concentrator(target.concentrator);
     const port = this.#port(c, target.port);
     return new Promise<T>((resolve, reject) => {
@@ -118,6 +130,7 @@ export class PortScheduler {
         what,
         client,
         port,
+        signals: [],
         fail: reject,
         start: () => {
           let sent: Promise<T>;
@@ -224,33 +237,42 @@ export class PortScheduler {
     );
   }
 
-  /** Cancels the client's waiting reads when its signal aborts; one listener per signal. */
+  /** Lists the job under its client's signal and its own, to cancel it when either aborts. */
   #watch(who: PortClient, job: Job): void {
-    if (!who.signal) return;
-    let jobs = this.#waiting.get(job.client);
+    if (who.signal) this.#listen(who.signal, job, cancelled);
+    if (who.cancel) this.#listen(who.cancel, job, withdrawn);
+  }
+
+  #listen(signal: AbortSignal, job: Job, error: (what: string) => MasterError): void {
+    let jobs = this.#waiting.get(signal);
     if (!jobs) {
       jobs = new Set();
-      this.#waiting.set(job.client, jobs);
+      this.#waiting.set(signal, jobs);
     }
     jobs.add(job);
-    if (this.#watched.has(who.signal)) return;
-    this.#watched.add(who.signal);
-    who.signal.addEventListener('abort', () => this.#cancel(job.client), { once: true });
+    job.signals.push(signal);
+    if (this.#watched.has(signal)) return;
+    this.#watched.add(signal);
+    signal.addEventListener('abort', () => this.#cancel(signal, error), { once: true });
   }
 
   #unwatch(job: Job): void {
-    const jobs = this.#waiting.get(job.client);
-    if (!jobs?.delete(job)) return;
-    if (jobs.size === 0) this.#waiting.delete(job.client);
+    for (const signal of job.signals) {
+      const jobs = this.#waiting.get(signal);
+      if (!jobs?.delete(job)) continue;
+      if (jobs.size === 0) this.#waiting.delete(signal);
+    }
+    job.signals.length = 0;
   }
 
-  #cancel(client: object): void {
-    const jobs = this.#waiting.get(client);
-    this.#waiting.delete(client);
+  #cancel(signal: AbortSignal, error: (what: string) => MasterError): void {
+    const jobs = this.#waiting.get(signal);
+    this.#waiting.delete(signal);
     for (const job of jobs ?? []) {
-      if (!job.port.queue.remove(client, job)) continue;
+      if (!job.port.queue.remove(job.client, job)) continue;
+      this.#unwatch(job);
       job.port.concentrator.queued--;
-      job.fail(cancelled(job.what));
+      job.fail(error(job.what));
       this.#forget(job.port);
     }
   }
@@ -292,6 +314,10 @@ export { LOCAL_CLIENT };
 
 function cancelled(what: string): MasterError {
   return new MasterError('STOPPED', `the client went away; ${what} cancelled before it was sent`);
+}
+
+function withdrawn(what: string): MasterError {
+  return new MasterError('CANCELLED', `the client cancelled the read; ${what} was not sent`);
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {

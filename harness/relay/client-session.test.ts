@@ -27,7 +27,7 @@ function session(
     clientId: 1,
     remote: 'test',
     socket,
-    read: (req) => ({ result: answer(req), shared: false, sharers: 1 }),
+    read: (req) => ({ result: answer(req), shared: false, sharers: 1, leave: () => {} }),
     maxInFlight,
     maxBufferedBytes: 1000,
     log: (e) => logs.push(e),
@@ -104,5 +104,35 @@ describe('ClientSession', () => {
         ErrorMsg: expect.stringContaining('maxInFlightPerClient'),
       },
     ]);
+  });
+
+  it('leaves the reads it still waits for when its client goes, and only those (issue 13 item 5)', async () => {
+    const socket = new FakeSocket();
+    const left: string[] = [];
+    const releases = new Map<string, () => void>();
+    const s = new ClientSession({
+      clientId: 1,
+      remote: 'test',
+      socket,
+      read: (req) => ({
+        result: new Promise<UpstreamAnswer>((resolve) =>
+          releases.set(req.meter, () => resolve(reading(req))),
+        ),
+        shared: false,
+        sharers: 1,
+        leave: () => left.push(req.meter),
+      }),
+      maxInFlight: 10,
+      maxBufferedBytes: 1000,
+      log: () => {},
+    });
+    for (const meter of ['1', '2', '3']) {
+      s.handle(`{"type":"read","id":"r${meter}","concentrator":"101","meter":"${meter}"}`);
+    }
+    releases.get('2')?.();
+    await flush();
+    s.closed();
+    s.closed();
+    expect(left.sort()).toEqual(['1', '3']);
   });
 });

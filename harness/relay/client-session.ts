@@ -89,6 +89,8 @@ export class ClientSession {
   #open = true;
   readonly #o: ClientSessionOptions;
   readonly #v1InFlight = new Set<string>();
+  /** How to leave each read in flight, so that a client that goes away withdraws the reads only it wanted. */
+  readonly #leaves = new Set<() => void>();
   #inFlight = 0;
   readonly #now: () => number;
   /**
@@ -114,9 +116,16 @@ export class ClientSession {
     return this.#open;
   }
 
-  /** The socket is gone: answers still to come are dropped (and logged). */
+  /**
+   * The socket is gone: answers still to come are dropped (and logged), and the client leaves every read it has in
+   * flight — a read nobody else shares is withdrawn, so it is not sent to the field when it was still waiting
+   * (issue 13 item 5). Idempotent.
+   */
   closed(): void {
     this.#open = false;
+    const leaves = [...this.#leaves];
+    this.#leaves.clear();
+    for (const leave of leaves) leave();
   }
 
   /** Handles one WebSocket message. Never throws. */
@@ -252,7 +261,8 @@ export class ClientSession {
     const started = this.#logReads ? this.#now() : 0;
     this.#inFlight += 1;
     if (form.kind === 'v1') this.#v1InFlight.add(form.id);
-    const { result, shared, sharers } = this.#o.read(req);
+    const { result, shared, sharers, leave } = this.#o.read(req);
+    this.#leaves.add(leave);
     if (this.#logReads) {
       this.#log(
         'info',
@@ -269,6 +279,7 @@ export class ClientSession {
     }
     const onAnswer = (answer: UpstreamAnswer): void => {
       this.#inFlight -= 1;
+      this.#leaves.delete(leave);
       if (form.kind === 'v1') this.#v1InFlight.delete(form.id);
       if (this.#logReads) {
         const ms = this.#now() - started;

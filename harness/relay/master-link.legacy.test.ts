@@ -7,6 +7,7 @@
 import net from 'node:net';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RelayLogEntry } from './log.ts';
 import { MasterLink } from './master-link.ts';
 import { Relay } from './relay.ts';
 import { WsProbe } from './testing/ws-probe.ts';
@@ -100,8 +101,8 @@ async function peer(): Promise<OriginalClientServer> {
   return p;
 }
 
-async function linkTo(p: OriginalClientServer): Promise<MasterLink> {
-  const link = new MasterLink({ host: '127.0.0.1', port: p.port, protocol: 'legacy' });
+async function linkTo(p: OriginalClientServer, log?: (e: RelayLogEntry) => void): Promise<MasterLink> {
+  const link = new MasterLink({ host: '127.0.0.1', port: p.port, protocol: 'legacy', log });
   cleanups.push(() => link.stop());
   const up = new Promise<void>((resolve) => link.once('up', () => resolve()));
   link.start();
@@ -157,6 +158,26 @@ describe('MasterLink with the legacy protocol', () => {
     expect(answers.map((a) => a.meter)).toEqual(['101001', '101002', '101003']);
     expect(answers.every((a) => a.type === 'reading')).toBe(true);
     expect(link.pending).toBe(0);
+  });
+
+  it('has no cancel: a withdrawn read sends neither origin nor cancel, and its late answer is expected', async () => {
+    const p = await peer();
+    p.answer = () => undefined;
+    const logs: RelayLogEntry[] = [];
+    const link = await linkTo(p, (e) => logs.push(e));
+    const withdraw = new AbortController();
+    const read = link.read(
+      { concentrator: '101', meter: '101001' },
+      { origin: 'ws-1', signal: withdraw.signal },
+    );
+    while (p.heldCount < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    withdraw.abort();
+    expect(await read).toMatchObject({ type: 'error', code: 'CANCELLED' });
+    p.answer = (req) => ({ ...req, AccumVal: 2, IsDownCommand: true });
+    p.release([0]); // the clientserver answers it all the same
+    expect(await link.read({ concentrator: '101', meter: '101002' })).toMatchObject({ type: 'reading' });
+    expect(Buffer.concat(p.raw).toString('latin1')).not.toMatch(/origin|cancel/);
+    expect(logs.filter((e) => e.event === 'master-stray-answer')).toEqual([]);
   });
 
   it('answers a read BAD_REPLY when its answer is not a valid model, and keeps the connection', async () => {

@@ -42,6 +42,8 @@ interface Model {
   held: Map<string, { until: number; timerSeq: number }>;
   /** (read, upstream id) in the order the master must have received them, on the current connection. */
   sent: [number, string][];
+  /** Upstream ids the master must have received a `cancel` for, in order, on the current connection. */
+  cancels: string[];
 }
 interface Real {
   clock: VirtualClock;
@@ -51,6 +53,10 @@ interface Real {
   master: () => MemoryLink;
   /** Requests the master received on the current connection: (read, upstream id). */
   received: () => [number, string][];
+  /** `cancel` ids the master received on the current connection. */
+  cancelsReceived: () => string[];
+  /** Each read's withdrawal, by read number (its client left: issue 13 item 5). */
+  withdraw: AbortController[];
   outcomes: Map<number, Outcome>;
 }
 
@@ -112,6 +118,7 @@ function modelAdvance(m: Model, to: number): void {
         m.up = true;
         m.nextId = 0; // attempts stay: only a valid answer resets the back-off (issue 13 item 4)
         m.sent = [];
+        m.cancels = [];
       });
     }
     if (!best) break;
@@ -132,6 +139,7 @@ function checkAll(m: Model, r: Real): void {
   expect(r.link.outstanding).toBe(m.inflight.size + m.held.size);
   expect(r.link.outstanding).toBeLessThanOrEqual(MAX_IN_FLIGHT);
   if (m.up) expect(r.received()).toEqual(m.sent);
+  if (m.up) expect(r.cancelsReceived()).toEqual(m.cancels);
 }
 
 class ReadCommand implements fc.AsyncCommand<Model, Real> {
@@ -142,8 +150,10 @@ class ReadCommand implements fc.AsyncCommand<Model, Real> {
     const k = m.reads.length;
     const read: ModelRead = { k, state: 'queued', requestedAt: m.now, timerSeq: -1 };
     m.reads.push(read);
+    const withdraw = new AbortController();
+    r.withdraw.push(withdraw);
     void r.link
-      .read({ concentrator: '101', meter: String(k + 1) })
+      .read({ concentrator: '101', meter: String(k + 1) }, { signal: withdraw.signal })
       .then(
         (answer): Outcome =>
           answer.type === 'reading'
@@ -236,6 +246,38 @@ class DropCommand implements fc.AsyncCommand<Model, Real> {
   }
 }
 
+/**
+ * A read's client leaves (issue 13 item 5): still queued in the link, it is dropped; sent, the master gets a
+ * `cancel` for its id and the request keeps its slot until the master's answer (or one more timeout), like a
+ * timed-out one. Either way the read is answered CANCELLED at once; a finished read is not affected.
+ */
+class WithdrawCommand implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly pick: number) {}
+  check(m: Readonly<Model>): boolean {
+    return m.reads.length > 0;
+  }
+  async run(m: Model, r: Real): Promise<void> {
+    const read = m.reads[this.pick % m.reads.length];
+    r.withdraw[read.k].abort();
+    if (read.state === 'queued') {
+      m.queue.splice(m.queue.indexOf(read.k), 1);
+      finish(read, { kind: 'error', code: 'CANCELLED' });
+    } else if (read.state === 'sent') {
+      const id = read.id!;
+      m.inflight.delete(id);
+      m.held.set(id, { until: m.now + TIMEOUT_MS, timerSeq: m.timerSeq++ });
+      m.cancels.push(id);
+      finish(read, { kind: 'error', code: 'CANCELLED' });
+      modelPump(m);
+    }
+    await flush();
+    checkAll(m, r);
+  }
+  toString(): string {
+    return `withdraw(#${this.pick})`;
+  }
+}
+
 const commandArb = fc.oneof(
   { arbitrary: fc.constant(new ReadCommand()), weight: 5 },
   {
@@ -246,6 +288,7 @@ const commandArb = fc.oneof(
   },
   { arbitrary: fc.constantFrom(50, 150, 450).map((ms) => new AdvanceCommand(ms)), weight: 3 },
   { arbitrary: fc.constant(new DropCommand()), weight: 1, depthSize: 'small' },
+  { arbitrary: fc.nat(40).map((pick) => new WithdrawCommand(pick)), weight: 2 },
 );
 
 describe(`MasterLink request window model (FC_SEED=${process.env.FC_SEED})`, () => {
@@ -255,6 +298,7 @@ describe(`MasterLink request window model (FC_SEED=${process.env.FC_SEED})`, () 
         const clock = new VirtualClock();
         let master: MemoryLink | undefined;
         let received: [number, string][] = [];
+        let cancelsReceived: string[] = [];
         const link = new MasterLink({
           host: 'master.test',
           port: 9092,
@@ -268,13 +312,18 @@ describe(`MasterLink request window model (FC_SEED=${process.env.FC_SEED})`, () 
             const pair = createMemoryPair({ names: ['relay', 'master'] });
             const decoder = new NdjsonDecoder();
             const mine: [number, string][] = [];
+            const cancels: string[] = [];
             received = mine;
+            cancelsReceived = cancels;
             master = pair.b;
             void pair.b.open();
             pair.b.on('data', (bytes) => {
               for (const e of decoder.push(bytes)) {
                 if (e.kind === 'message' && 'type' in e.message && e.message.type === 'read') {
                   mine.push([Number(e.message.meter) - 1, e.message.id]);
+                }
+                if (e.kind === 'message' && 'type' in e.message && e.message.type === 'cancel') {
+                  cancels.push(e.message.id);
                 }
               }
             });
@@ -289,6 +338,8 @@ describe(`MasterLink request window model (FC_SEED=${process.env.FC_SEED})`, () 
           s,
           master: () => master!,
           received: () => received,
+          cancelsReceived: () => cancelsReceived,
+          withdraw: [],
           outcomes: new Map(),
         };
         const model: Model = {
@@ -302,6 +353,7 @@ describe(`MasterLink request window model (FC_SEED=${process.env.FC_SEED})`, () 
           inflight: new Map(),
           held: new Map(),
           sent: [],
+          cancels: [],
         };
         expect(link.connected).toBe(true);
         await fc.scheduledModelRun(s, () => ({ model, real }), cmds);

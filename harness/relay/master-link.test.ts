@@ -1,8 +1,9 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TimerHandle, VirtualClock } from '../../simulator/clock/index.ts';
+import type { RelayLogEntry } from './log.ts';
 import { MasterLink } from './master-link.ts';
-import { FakeMaster, readingFor } from './testing/fake-master.ts';
+import { errorFor, FakeMaster, readingFor } from './testing/fake-master.ts';
 
 /** A VirtualClock that records what is scheduled on it: reconnect delays are observed, never slept. */
 class ManualTimers extends VirtualClock {
@@ -45,6 +46,50 @@ afterEach(async () => {
 });
 
 describe('MasterLink', () => {
+  it('sends the origin, drops a withdrawn read still queued here and sends `cancel` for one already sent (issue 13 item 5)', async () => {
+    const master = new FakeMaster();
+    await master.start();
+    master.handler = () => ({ kind: 'silent' });
+    const logs: RelayLogEntry[] = [];
+    const link = new MasterLink({
+      host: '127.0.0.1',
+      port: master.port,
+      maxInFlight: 1, // the second read waits in the link
+      clock: new VirtualClock(),
+      log: (e) => logs.push(e),
+    });
+    cleanups.push(
+      () => link.stop(),
+      () => master.stop(),
+    );
+    const up = new Promise<void>((resolve) => link.once('up', () => resolve()));
+    link.start();
+    await up;
+    const sent = new AbortController();
+    const queued = new AbortController();
+    const first = link.read({ concentrator: '101', meter: '1' }, { origin: 'ws-7', signal: sent.signal });
+    const second = link.read({ concentrator: '101', meter: '2' }, { origin: 'ws-8', signal: queued.signal });
+    await master.waitForRequests(1);
+    expect(master.requests[0]).toMatchObject({ type: 'read', meter: '1', origin: 'ws-7' });
+    queued.abort();
+    expect(await second).toMatchObject({ type: 'error', code: 'CANCELLED', meter: '2' });
+    const cancelled = new Promise<string>((resolve) => master.once('cancel', resolve));
+    sent.abort();
+    expect(await first).toMatchObject({ type: 'error', code: 'CANCELLED', meter: '1' });
+    expect(await cancelled).toBe(master.requests[0].id);
+    expect(master.cancels).toEqual([master.requests[0].id]);
+    // The master's answer to the cancelled read frees its slot and is expected, not a stray.
+    master.respond(master.requests[0], errorFor(master.requests[0], 'CANCELLED', 'cancelled'));
+    master.handler = (req) => readingFor(req);
+    expect(await link.read({ concentrator: '101', meter: '3' })).toMatchObject({
+      type: 'reading',
+      meter: '3',
+    });
+    expect(master.requests.map((r) => r.meter)).toEqual(['1', '3']);
+    expect(master.requests[1].origin).toBeUndefined();
+    expect(logs.filter((e) => e.event === 'master-stray-answer')).toEqual([]);
+  });
+
   it('retries with growing back-off while the master is away and resets once connected', async () => {
     const master = new FakeMaster();
     await master.start();

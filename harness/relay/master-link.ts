@@ -62,6 +62,21 @@ export interface UpstreamRead {
   port?: number;
 }
 
+/** Who a read is for and how to withdraw it (see {@link MasterLink.read}). */
+export interface UpstreamReadOptions {
+  /**
+   * The relay's id of the client the read is for, sent as the read's `origin` so the master queues its reads
+   * fairly per client rather than per relay (issue 13 item 5). Not sent with `protocol: 'legacy'`.
+   */
+  origin?: string;
+  /**
+   * Withdraws the read: still queued in the link, it is dropped; already sent, a `{"type":"cancel","id":…}` line
+   * tells the master to drop it if it still waits there (not with `protocol: 'legacy'`, which has no such message).
+   * The read then settles with a local `error` CANCELLED.
+   */
+  signal?: AbortSignal;
+}
+
 /** The one answer to an upstream read; its `id` is the link's upstream id, for logs only. */
 export type UpstreamAnswer = Reading | ReadError;
 
@@ -220,6 +235,12 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
   /** Legacy protocol: the upstream ids waiting for an answer, per concentrator/meter, oldest first. */
   #legacyWaiting = new Map<string, string[]>();
   #legacyKeyOf = new Map<string, string>();
+  /**
+   * Upstream ids this link sent a `cancel` for and whose answer has not come: that answer (CANCELLED, or the reading
+   * when the cancel came too late) is expected, not a stray. Cleared with the connection; entries leave when the
+   * answer comes or the id's quarantine ends, so it holds at most `maxInFlight` ids.
+   */
+  #cancelled = new Set<string>();
 
   /** @throws TypeError naming the first bad option. */
   constructor(options: MasterLinkOptions) {
@@ -298,11 +319,16 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     void link?.close().catch(() => {});
   }
 
-  /** Asks the master for one reading. Settles exactly once; never rejects (see the module comment). */
-  async read(req: UpstreamRead): Promise<UpstreamAnswer> {
+  /**
+   * Asks the master for one reading. Settles exactly once; never rejects (see the module comment). `options`:
+   * the client's origin, and a signal that withdraws the read (see {@link UpstreamReadOptions}).
+   */
+  async read(req: UpstreamRead, options: UpstreamReadOptions = {}): Promise<UpstreamAnswer> {
     const window = this.#window;
     const ids = this.#ids;
     const writer = this.#writer;
+    const { signal } = options;
+    if (signal?.aborted) return this.#localError(undefined, req, 'CANCELLED', WITHDRAWN);
     if (this.#state !== 'up' || !window || !ids || !writer) {
       return this.#localError(undefined, req, 'MASTER_UNAVAILABLE', this.#unavailableText());
     }
@@ -321,7 +347,12 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
         line =
           this.protocol === 'legacy'
             ? this.#legacyRequest(id, req)
-            : encodeLine({ type: 'read', id, ...req }, this.encoding);
+            : encodeLine(
+                options.origin === undefined
+                  ? { type: 'read', id, ...req }
+                  : { type: 'read', id, ...req, origin: options.origin },
+                this.encoding,
+              );
       } catch (error) {
         // Requests were validated by the codec on the way in, so this means a bug, but the read still gets
         // its one answer rather than an exception in the relay's message handler.
@@ -332,11 +363,29 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       sentId = id;
       writer.write(line);
     };
+    let settled = false;
+    // Sent and not answered yet: the master may still hold it in its queue, so tell it (the window itself drops a
+    // read still queued here, and keeps a sent one's id until the master's answer comes).
+    const onAbort = () => {
+      if (settled || sentId === undefined || this.#writer !== writer) return;
+      // Its answer will still come (the legacy clientserver cannot be told: it has no cancel): expected, not a stray.
+      this.#cancelled.add(sentId);
+      // A cancel that crossed its answer is never answered: keep the set bounded all the same.
+      if (this.#cancelled.size > this.maxInFlight)
+        this.#cancelled.delete(this.#cancelled.values().next().value as string);
+      if (this.protocol !== 'legacy') writer.write(encodeLine({ type: 'cancel', id: sentId }, this.encoding));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     let answer: WindowReply<string, UpstreamAnswer>;
     try {
-      answer = await window.request(send, { timeoutMs: this.readTimeoutMs, timeoutFrom: 'request' });
+      answer = await window.request(send, { timeoutMs: this.readTimeoutMs, timeoutFrom: 'request', signal });
     } catch (error) {
+      if (signal?.aborted && error === signal.reason)
+        return this.#localError(sentId, req, 'CANCELLED', WITHDRAWN);
       return this.#failure(error, req, sentId, window);
+    } finally {
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
     }
     return answer.reply;
   }
@@ -415,8 +464,10 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     }
     this.#legacyWaiting = new Map();
     this.#legacyKeyOf = new Map();
+    this.#cancelled = new Set();
     const ids = new CappedIds(this.maxInFlight, (id) => {
       this.#legacyForget(id);
+      this.#cancelled.delete(id);
       this.#log({
         level: 'warn',
         event: 'master-no-answer',
@@ -503,7 +554,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
   }
 
   #message(window: RequestWindow<string, UpstreamAnswer>, ids: CappedIds, msg: AnyPointReadMessage): void {
-    if (!('type' in msg) || msg.type === 'read' || msg.id === undefined) {
+    if (!('type' in msg) || msg.type === 'read' || msg.type === 'cancel' || msg.id === undefined) {
       this.#badLine(
         window,
         ids,
@@ -515,7 +566,8 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     }
     // A valid answer is the proof of a working master (issue 13 item 4): only now does the schedule start over.
     this.#backoff.reset();
-    if (!this.#settle(window, ids, msg.id, msg)) {
+    const expected = this.#cancelled.delete(msg.id); // the answer to a read withdrawn here: nobody waits for it
+    if (!this.#settle(window, ids, msg.id, msg) && !expected) {
       // Usually the answer to a read that already timed out here; harmless, but worth seeing in the log.
       this.#log({
         level: 'warn',
@@ -576,7 +628,11 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     this.#backoff.reset(); // a valid answer: the master works (see #message)
     const key = legacyKey(decoded.concentrator, decoded.meter);
     const id = this.#legacyWaiting.get(key)?.[0];
-    if (id === undefined || !this.#settle(window, ids, id, { ...decoded.answer, id } as UpstreamAnswer)) {
+    const expected = id !== undefined && this.#cancelled.delete(id); // a withdrawn read's answer
+    if (
+      id === undefined ||
+      (!this.#settle(window, ids, id, { ...decoded.answer, id } as UpstreamAnswer) && !expected)
+    ) {
       this.#log({
         level: 'warn',
         event: 'master-stray-answer',
@@ -618,6 +674,9 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
 function legacyKey(concentrator: string, meter: string): string {
   return `${concentrator}/${meter.replace(/^0+(?=.)/, '')}`;
 }
+
+/** The message of a read withdrawn by its caller's signal. */
+const WITHDRAWN = 'the read was withdrawn: no client waits for it any more';
 
 /** A read that cannot be encoded (a bug: requests are validated on the way in): answered BAD_REQUEST. */
 class UnsendableRead extends Error {}

@@ -35,20 +35,39 @@ export interface CoalescedRead<R> {
   shared: boolean;
   /** How many requests the read serves so far, this one included. */
   sharers: number;
+  /**
+   * This requester no longer wants the result (its client left). When nobody else wants it either, the read is
+   * withdrawn: the fetch's signal aborts and the key is free for a fresh read. Idempotent; a no-op once settled.
+   */
+  leave(): void;
+}
+
+interface Entry<R> {
+  result: Promise<R>;
+  /** Requests that joined, for logs. */
+  sharers: number;
+  /** Requests that joined and have not left. */
+  wanted: number;
+  readonly withdraw: AbortController;
 }
 
 /**
  * Runs at most one `fetch` per key at a time and shares its result. The entry is removed when the fetch
  * settles, so a request that arrives afterwards starts a fresh field read (a reading is never served stale).
- * The map holds one entry per distinct in-flight read, so it is bounded by whatever bounds the fetches
- * (the master link's `maxPending`).
+ * It is also removed when every requester has left (issue 13 item 5): the fetch's signal then aborts — the master
+ * link drops the read or tells the master to — and a later request starts a fresh read rather than joining one
+ * that is being withdrawn. The map holds one entry per distinct in-flight read, so it is bounded by whatever
+ * bounds the fetches (the master link's `maxPending`).
  */
 export class ReadCoalescer<Req extends ReadKeyParts, R> {
-  readonly #fetch: (req: Req) => Promise<R>;
-  readonly #inFlight = new Map<string, { result: Promise<R>; sharers: number }>();
+  readonly #fetch: (req: Req, signal: AbortSignal) => Promise<R>;
+  readonly #inFlight = new Map<string, Entry<R>>();
 
-  /** @param fetch performs one field read; every requester of the same key gets what it settles with. */
-  constructor(fetch: (req: Req) => Promise<R>) {
+  /**
+   * @param fetch performs one field read; every requester of the same key gets what it settles with. Its signal
+   * aborts when every requester has left.
+   */
+  constructor(fetch: (req: Req, signal: AbortSignal) => Promise<R>) {
     this.#fetch = fetch;
   }
 
@@ -63,20 +82,39 @@ export class ReadCoalescer<Req extends ReadKeyParts, R> {
     const existing = this.#inFlight.get(key);
     if (existing) {
       existing.sharers += 1;
-      return { result: existing.result, shared: true, sharers: existing.sharers };
+      existing.wanted += 1;
+      return {
+        result: existing.result,
+        shared: true,
+        sharers: existing.sharers,
+        leave: this.#leaver(key, existing),
+      };
     }
+    const withdraw = new AbortController();
     let result: Promise<R>;
     try {
-      result = this.#fetch(req);
+      result = this.#fetch(req, withdraw.signal);
     } catch (error) {
       result = Promise.reject(error);
     }
-    const entry = { result, sharers: 1 };
+    const entry: Entry<R> = { result, sharers: 1, wanted: 1, withdraw };
     const forget = () => {
       if (this.#inFlight.get(key) === entry) this.#inFlight.delete(key);
     };
     entry.result.then(forget, forget);
     this.#inFlight.set(key, entry);
-    return { result: entry.result, shared: false, sharers: 1 };
+    return { result: entry.result, shared: false, sharers: 1, leave: this.#leaver(key, entry) };
+  }
+
+  #leaver(key: string, entry: Entry<R>): () => void {
+    let left = false;
+    return () => {
+      if (left || this.#inFlight.get(key) !== entry) return;
+      left = true;
+      entry.wanted -= 1;
+      if (entry.wanted > 0) return;
+      this.#inFlight.delete(key);
+      entry.withdraw.abort();
+    };
   }
 }

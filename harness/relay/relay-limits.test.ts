@@ -106,6 +106,26 @@ describe('Relay limits', () => {
     expect(logs.entries.filter((e) => e.event === 'idle-evicted')).toHaveLength(2);
   });
 
+  it('lets newcomers in within seconds when full of silent clients, evicting those that never spoke first', async () => {
+    // The soak's ws-idle attack: sockets that connect and never send a message hold every slot. With the default
+    // evictIdleAfterMs (2 s) a newcomer gets a slot once they have been silent that long, and a page that has read
+    // keeps its connection while a silent socket is left to evict.
+    const { url, clock } = await start({ maxClients: 3 });
+    const page = await probe(url);
+    expect(await page.read('p1', '101', '1')).toMatchObject({ type: 'reading' });
+    const silent = [await probe(url), await probe(url)];
+    clock.advance(1000);
+    await expect(new WsProbe(url).opened()).rejects.toMatchObject({ status: 503 });
+    clock.advance(1000);
+    const first = await probe(url);
+    expect(await silent[0].waitClosed()).toEqual({ code: 1000, reason: 'idle; slot needed' });
+    expect(await first.read('f1', '101', '2')).toMatchObject({ type: 'reading' });
+    await probe(url);
+    expect((await silent[1].waitClosed()).code).toBe(1000);
+    expect(page.closed).toBeUndefined();
+    expect(await page.read('p2', '101', '3')).toMatchObject({ type: 'reading' });
+  });
+
   it('caps unfinished upgrades (oldest closed first) and closes them after handshakeTimeoutMs', async () => {
     // evictHandshakeAfterMs 0: every pending handshake may be evicted at once (the burst test below has the default).
     const { url, clock, relay } = await start({
@@ -202,6 +222,59 @@ describe('Relay limits', () => {
     client.ws.resume();
     expect((await client.waitClosed()).code).not.toBe(1000);
   });
+
+  it('stops taking requests from a client that does not read its answers, and takes them again once it reads', async () => {
+    // The master holds every read: 100 stay in flight (maxInFlightPerClient) and each further request is answered
+    // QUEUE_FULL at once, ~300 bytes. 40,000 of them are ~12 MB of answers, more than the loopback socket buffers
+    // take (a few MB): a relay that kept reading would pass maxBufferedBytes (1 MiB) and close the client with 1013.
+    const { url, master, logs, relay } = await start({});
+    master.handler = () => ({ kind: 'silent' });
+    const client = await probe(url);
+    client.ws.pause(); // a real ws client that does not read its socket
+    const total = 40_000;
+    const pad = 'p'.repeat(100);
+    for (let i = 0; i < total; i++) {
+      client.send({ type: 'read', id: `${pad}${i}`, concentrator: '101', meter: String(i + 1) });
+    }
+    const first = await logs.waitFor((e) => e.event === 'client-paused' || e.event === 'slow-client');
+    expect(first.event).toBe('client-paused');
+    expect(relay.pausedClients).toBe(1);
+    // Real time for a relay that still reads to take all 40,000 (its socket is in this process): the pass does
+    // not depend on this wait, only the failure of a relay that keeps reading shows through it.
+    await eventually(() => client.closed !== undefined, 1000);
+    expect(client.closed).toBeUndefined();
+    expect(logs.entries.some((e) => e.event === 'slow-client')).toBe(false);
+    client.ws.resume();
+    // Every request taken once it reads: 100 in flight at the master, the rest answered QUEUE_FULL, each once.
+    await client.waitFor(() => client.messages.length === total - 100);
+    expect(new Set(client.messages.map((m) => m.id)).size).toBe(total - 100);
+    expect(client.messages.every((m) => m.code === 'QUEUE_FULL')).toBe(true);
+    expect(master.requests).toHaveLength(100);
+    expect(relay.pausedClients).toBe(0);
+  }, 30_000);
+
+  it('serves another client between every maxMessagesPerTurn messages of a client that sends as fast as it can', async () => {
+    // One socket read holds hundreds of small messages; ws parses them all at once. Client B's read, sent at the same
+    // moment as client A's burst of 3,000, must not wait for a whole socket read of A's (about 700 of them).
+    const { url, master } = await start({
+      maxInFlightPerClient: 10_000,
+      maxPendingUpstream: 10_000,
+      maxInFlightUpstream: 10_000,
+    });
+    master.handler = () => ({ kind: 'silent' });
+    const a = await probe(url);
+    const b = await probe(url);
+    for (let i = 0; i < 3000; i++)
+      a.send({ type: 'read', id: `a${i}`, concentrator: '101', meter: String(i + 1) });
+    b.send({ type: 'read', id: 'b', concentrator: '101', meter: '999999' });
+    await master.waitForRequests(3001);
+    const at = master.requests.findIndex((r) => r.meter === '999999');
+    expect(at).toBeGreaterThan(0);
+    expect(at).toBeLessThan(300);
+    // A's reads all went up, in order.
+    const aMeters = master.requests.filter((r) => r.meter !== '999999').map((r) => Number(r.meter));
+    expect(aMeters).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+  }, 20_000);
 
   it('prints one line per kind per 10 s for 2,000 bad messages and refused upgrades, then the count', async () => {
     const printed: RelayLogEntry[] = [];

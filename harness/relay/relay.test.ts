@@ -128,7 +128,7 @@ describe('Relay', () => {
     expect(await client.read('w2', '101', '101002')).toMatchObject({ type: 'reading', value: 123.45 });
     expect(counters).toHaveLength(1);
     const sent = master.requests.map((r) =>
-      encodeLine({ type: 'read', id: r.id, concentrator: '101', meter: r.meter }),
+      encodeLine({ type: 'read', id: r.id, concentrator: '101', meter: r.meter, origin: r.origin }),
     );
     const answers = master.requests.map(
       (r) =>

@@ -11,10 +11,16 @@
  *   so an oversized message is never buffered whole);
  * - `maxInFlightPerClient` 100, `maxPendingUpstream` 1000: the next read is answered `QUEUE_FULL` at once;
  * - `maxInFlightUpstream` 256: requests outstanding at the master; more wait in the relay (FIFO);
+ * - `pauseReadingAboveBytes` 64 KiB per client: backpressure — while more of a client's answers are unsent, its
+ *   socket is not read (no new request taken; the rest of a socket read already parsed is held, at most one
+ *   read's worth), and it is read again once they have gone out (the socket's `drain`);
+ * - `maxMessagesPerTurn` 64: after that many messages of one client in a row the relay serves the others first;
  * - `maxBufferedBytes` 1 MiB per client: a slow reader is closed with 1013 (see `client-session.ts`);
  * - `maxClients` 1000: further upgrades get HTTP 503 — unless a client has sent nothing for `evictIdleAfterMs`
- *   (60 s) and has no read in flight: the one idle longest is closed (1000 "idle") to make room, so clients that
- *   only answer pings cannot hold every slot (issue 13 item 7);
+ *   (2 s) and has nothing under way (no read in flight, no console connection to the master): one such client is
+ *   closed (1000 "idle; slot needed") to make room, so clients that only answer pings cannot hold every slot
+ *   (issue 13 item 7). Which one: a client that has never sent a message before any that has (an attacker's
+ *   idle sockets before a page that was used), then the one idle longest. See `evictIdleAfterMs` for the trade-off;
  * - `idleTimeoutMs` off: when set, a client that sends nothing for that long with no read in flight is closed
  *   (1000 "idle …"); off by default because an old page opened once and clicked now and then must keep working;
  * - `handshakeTimeoutMs` 10 s, `maxPendingHandshakes` 100: a TCP connection that has not finished its HTTP
@@ -93,6 +99,22 @@ export interface RelayOptions {
   maxInFlightUpstream?: number;
   /** Unsent bytes per client before it is closed as a slow reader (1013). @defaultValue 1048576 */
   maxBufferedBytes?: number;
+  /**
+   * Backpressure (issue 13 item 7): while more than this many bytes of a client's answers are unsent, the relay
+   * stops reading the client's socket — it takes no new request from it — and reads on once they have all gone
+   * out. A client that asks and does not read its answers is then held by TCP's own flow control instead of
+   * making the relay work (and the master answer) for answers that pile up. Answers already under way still
+   * arrive; if they pass `maxBufferedBytes` the client is closed as a slow reader. Never less than the socket's
+   * own 16 KiB high-water mark in effect. @defaultValue 65536 (at most `maxBufferedBytes`)
+   */
+  pauseReadingAboveBytes?: number;
+  /**
+   * Messages of one client handled in a row before the relay lets the event loop serve others (the client's
+   * socket is paused until the next turn). One socket read can hold hundreds of small messages, all parsed at
+   * once; without this a client sending as fast as it can holds the relay for every other client's read for
+   * tens of milliseconds per read, however its answers are then refused. @defaultValue 64
+   */
+  maxMessagesPerTurn?: number;
   /** Simultaneous WebSocket clients. @defaultValue 1000 */
   maxClients?: number;
   /**
@@ -102,9 +124,17 @@ export interface RelayOptions {
    */
   idleTimeoutMs?: number;
   /**
-   * When `maxClients` are connected, a new client may take the slot of the client idle the longest (no message
-   * and no read in flight for at least this long), which is closed with 1000 `idle; slot needed`; 0 = never evict
-   * (the new client gets 503). @defaultValue 60000
+   * When `maxClients` are connected, a new client may take the slot of a client idle at least this long (no
+   * message, no read in flight, no console connection), which is closed with 1000 `idle; slot needed`; 0 = never
+   * evict (the new client gets 503). Clients that never sent a message go first (the one idle longest first),
+   * then those that did (again the one idle longest first).
+   *
+   * The trade-off: an old page left open must keep working, and a newcomer must not be locked out by sockets that
+   * only answer pings (issue 13 item 7: with 60 s here, 1,000 idle sockets shut every new browser out for a
+   * minute). Eviction happens only when the relay is full, which honest use does not reach; then a few seconds of
+   * silence is enough, and an attacker's idle sockets (never a message) go before any page that has read. A page
+   * that is evicted all the same sees its connection close normally (1000) and gets a slot again when it
+   * reconnects (the web console does so by itself). @defaultValue 2000
    */
   evictIdleAfterMs?: number;
   /**
@@ -170,11 +200,27 @@ interface Client {
   closed: Promise<void>;
   /** Clock time of the last message from the client (or of its connection). */
   lastMessageAt: number;
+  /** Whether the client has sent any message (see `evictIdleAfterMs`). */
+  spoke: boolean;
+  /** Whether the client has a console connection to the master open (a frame-log view is not idle). */
+  consoleOpen: () => boolean;
   idleTimer: TimerHandle | undefined;
   /** Messages that arrived after the relay stopped reading the client (at most what was already received). */
   ignoredAfterClose: number;
   /** Set once the relay closed the client as a slow reader: its socket is paused, a terminate timer runs. */
   graceTimer: TimerHandle | undefined;
+  /** Not read while its unsent answers exceed `pauseReadingAboveBytes` (backpressure). */
+  paused: boolean;
+  /** Not read until the next turn of the event loop: it had `maxMessagesPerTurn` messages handled in a row. */
+  yielding: boolean;
+  /** Messages handled since the client last yielded. */
+  taken: number;
+  /**
+   * Messages that arrived while paused or yielding: the rest of the socket read that was being parsed when the
+   * pause came (ws parses a whole read). At most one read of the socket, so at most 64 KiB of messages; handled,
+   * in order, before the socket is read again.
+   */
+  held: [Buffer, boolean][];
 }
 
 function checkedInteger(name: string, value: number, min: number): number {
@@ -209,6 +255,8 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly heartbeatIntervalMs: number;
   readonly maxInFlightPerClient: number;
   readonly maxBufferedBytes: number;
+  readonly pauseReadingAboveBytes: number;
+  readonly maxMessagesPerTurn: number;
   readonly maxClients: number;
   readonly idleTimeoutMs: number;
   readonly evictIdleAfterMs: number;
@@ -225,7 +273,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly #log: RelayLogger;
   readonly #clock: Clock;
   readonly #master: MasterLink;
-  readonly #coalescer: ReadCoalescer<UpstreamRead, UpstreamAnswer>;
+  readonly #coalescer: ReadCoalescer<UpstreamRead & { origin: string }, UpstreamAnswer>;
   readonly #clients = new Map<number, Client>();
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   #server: http.Server | https.Server | undefined;
@@ -258,9 +306,15 @@ export class Relay extends EventEmitter<RelayEvents> {
       1,
     );
     this.maxBufferedBytes = checkedInteger('maxBufferedBytes', options.maxBufferedBytes ?? 1024 * 1024, 0);
+    this.pauseReadingAboveBytes = checkedInteger(
+      'pauseReadingAboveBytes',
+      options.pauseReadingAboveBytes ?? Math.min(64 * 1024, this.maxBufferedBytes),
+      0,
+    );
+    this.maxMessagesPerTurn = checkedInteger('maxMessagesPerTurn', options.maxMessagesPerTurn ?? 64, 1);
     this.maxClients = checkedInteger('maxClients', options.maxClients ?? 1000, 1);
     this.idleTimeoutMs = checkedInteger('idleTimeoutMs', options.idleTimeoutMs ?? 0, 0);
-    this.evictIdleAfterMs = checkedInteger('evictIdleAfterMs', options.evictIdleAfterMs ?? 60_000, 0);
+    this.evictIdleAfterMs = checkedInteger('evictIdleAfterMs', options.evictIdleAfterMs ?? 2000, 0);
     this.handshakeTimeoutMs = checkedInteger('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000, 1);
     this.maxPendingHandshakes = checkedInteger(
       'maxPendingHandshakes',
@@ -310,7 +364,11 @@ export class Relay extends EventEmitter<RelayEvents> {
     });
     this.#master.on('up', () => this.emit('master-up'));
     this.#master.on('down', (reason) => this.emit('master-down', reason));
-    this.#coalescer = new ReadCoalescer((req) => this.#master.read(req));
+    // A shared read goes to the master under the origin of the client that started it; it is withdrawn (cancel
+    // upstream) when the last client that wants it has left (read-coalescer.ts).
+    this.#coalescer = new ReadCoalescer(({ origin, ...req }, signal) =>
+      this.#master.read(req, { origin, signal }),
+    );
   }
 
   /** `ws://host:port` or `wss://host:port` once started. */
@@ -332,6 +390,13 @@ export class Relay extends EventEmitter<RelayEvents> {
   /** Connected WebSocket clients. */
   get clientCount(): number {
     return this.#clients.size;
+  }
+
+  /** Clients not read at the moment because their unsent answers exceed `pauseReadingAboveBytes`. */
+  get pausedClients(): number {
+    let n = 0;
+    for (const c of this.#clients.values()) if (c.paused) n++;
+    return n;
   }
 
   /** TCP connections that have not finished their HTTP request head (the upgrade) yet. */
@@ -527,10 +592,11 @@ export class Relay extends EventEmitter<RelayEvents> {
       refuse(503, `too many clients (maxClients ${this.maxClients})`);
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, remote));
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, remote, socket));
   }
 
-  #accept(ws: WebSocket, remote: string): void {
+  /** `raw` is the client's TCP (or TLS) socket under `ws`: its `drain` says when the unsent answers went out. */
+  #accept(ws: WebSocket, remote: string, raw: Duplex): void {
     const clientId = this.#nextClientId++;
     // The console's requests go to the master on a connection of this client's own, opened on the first one.
     let upstream: ConsoleUpstream | undefined;
@@ -568,7 +634,12 @@ export class Relay extends EventEmitter<RelayEvents> {
       get bufferedAmount() {
         return ws.bufferedAmount;
       },
-      send: (data) => ws.send(data),
+      send: (data) => {
+        ws.send(data);
+        if (!client.paused && ws.bufferedAmount > this.pauseReadingAboveBytes && raw.writableNeedDrain) {
+          this.#pauseReading(clientId, client, raw);
+        }
+      },
       close: (code, reason) => {
         ws.close(code, reason);
         if (code === CLOSE_SLOW_READER) this.#stopReading(client);
@@ -579,7 +650,8 @@ export class Relay extends EventEmitter<RelayEvents> {
       remote,
       socket,
       console: consoleRequests,
-      read: (req) => this.#coalescer.read(req),
+      // The client's origin on the master connection: the master takes turns per browser (issue 13 item 5).
+      read: (req) => this.#coalescer.read({ ...req, origin: `ws-${clientId}` }),
       maxInFlight: this.maxInFlightPerClient,
       maxBufferedBytes: this.maxBufferedBytes,
       log: this.#log,
@@ -594,9 +666,15 @@ export class Relay extends EventEmitter<RelayEvents> {
       alive: true,
       closed,
       lastMessageAt: this.#clock.now(),
+      spoke: false,
+      consoleOpen: () => upstream !== undefined,
       idleTimer: undefined,
       ignoredAfterClose: 0,
       graceTimer: undefined,
+      paused: false,
+      yielding: false,
+      taken: 0,
+      held: [],
     };
     this.#clients.set(clientId, client);
     if (this.idleTimeoutMs > 0) this.#armIdleTimer(clientId, client, this.idleTimeoutMs);
@@ -609,12 +687,14 @@ export class Relay extends EventEmitter<RelayEvents> {
         return;
       }
       client.lastMessageAt = this.#clock.now();
+      client.spoke = true;
       const bytes = Buffer.isBuffer(data)
         ? data
         : Array.isArray(data)
           ? Buffer.concat(data)
           : Buffer.from(data);
-      session.handle(bytes, isBinary);
+      if (client.paused || client.yielding) client.held.push([bytes, isBinary]);
+      else this.#take(client, bytes, isBinary);
     });
     ws.on('error', (error: Error & { code?: string }) => {
       // ws has already closed the connection with the right code (1009 for maxPayload, 1002/1007 for
@@ -708,9 +788,17 @@ export class Relay extends EventEmitter<RelayEvents> {
     let idlest: [number, Client] | undefined;
     for (const entry of this.#clients) {
       const [, c] = entry;
-      if (!c.session.open || c.session.inFlight > 0 || now - c.lastMessageAt < this.evictIdleAfterMs)
-        continue;
-      if (!idlest || c.lastMessageAt < idlest[1].lastMessageAt) idlest = entry;
+      if (!c.session.open || c.session.inFlight > 0 || c.consoleOpen()) continue;
+      if (now - c.lastMessageAt < this.evictIdleAfterMs) continue;
+      const first = idlest?.[1];
+      // Never spoke before spoke; then idle longest. Ties keep the earlier client.
+      if (
+        !first ||
+        (first.spoke && !c.spoke) ||
+        (first.spoke === c.spoke && c.lastMessageAt < first.lastMessageAt)
+      ) {
+        idlest = entry;
+      }
     }
     if (!idlest) return false;
     const [clientId, client] = idlest;
@@ -759,6 +847,50 @@ export class Relay extends EventEmitter<RelayEvents> {
       });
       this.#closeClient(clientId, client, 1000, `idle for ${seconds} s`);
     }, delay);
+  }
+
+  /**
+   * Backpressure: the client's unsent answers passed `pauseReadingAboveBytes`; its socket is not read (no new
+   * request taken) until they have all been written out (`drain`), unless it is closed meanwhile.
+   */
+  #pauseReading(clientId: number, client: Client, raw: Duplex): void {
+    client.paused = true;
+    client.ws.pause();
+    const buffered = client.ws.bufferedAmount;
+    this.#log({
+      level: 'info',
+      event: 'client-paused',
+      message: `client #${clientId} has ${buffered} bytes of answers unsent (> pauseReadingAboveBytes ${this.pauseReadingAboveBytes}); not reading it until they are sent`,
+      fields: { client: clientId, buffered },
+    });
+    raw.once('drain', () => {
+      client.paused = false;
+      this.#readOn(client);
+    });
+  }
+
+  /** Handles one message of the client; after `maxMessagesPerTurn` in a row it yields to the event loop. */
+  #take(client: Client, bytes: Buffer, isBinary: boolean): void {
+    client.session.handle(bytes, isBinary);
+    if (++client.taken < this.maxMessagesPerTurn || client.yielding) return;
+    client.taken = 0;
+    client.yielding = true;
+    client.ws.pause();
+    setImmediate(() => {
+      client.yielding = false;
+      this.#readOn(client);
+    });
+  }
+
+  /** Handles the held messages, in order, while nothing holds the client back, then reads its socket again. */
+  #readOn(client: Client): void {
+    // A client being closed (slow reader, idle, stopping) stays unread.
+    if (!client.session.open || client.graceTimer !== undefined) return;
+    while (client.held.length > 0 && !client.paused && !client.yielding && client.session.open) {
+      const [bytes, isBinary] = client.held.shift() as [Buffer, boolean];
+      this.#take(client, bytes, isBinary);
+    }
+    if (!client.paused && !client.yielding && client.held.length === 0) client.ws.resume();
   }
 
   /** The session closed a slow reader with 1013: read nothing more from it, terminate it after the grace. */

@@ -1,11 +1,13 @@
 import fc from 'fast-check';
 import {
+  type CancelRequest,
   type LegacyAnswer,
   type LegacyClickToCopy,
   type LegacyEnvelopeAnswer,
   type LegacyModelRequest,
   MAX_DETAIL_REPLY_BYTES,
   MAX_DETAIL_TEXT_LENGTH,
+  MAX_ORIGIN_LENGTH,
   METER_PROTOCOLS,
   type MeterStatus,
   type PointReadMessage,
@@ -72,9 +74,22 @@ export const readRequestArb: fc.Arbitrary<ReadRequest> = fc.record(
     meter: meterArb,
     protocol: fc.constantFrom(...METER_PROTOCOLS),
     port: fc.integer({ min: 1, max: 31 }),
+    origin: fc.oneof(
+      fc.stringMatching(/^ws-[1-9][0-9]{0,6}$/),
+      fc
+        .string({ unit: 'binary', minLength: 1, maxLength: MAX_ORIGIN_LENGTH })
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: origins exclude control characters
+        .filter((s) => s.length <= MAX_ORIGIN_LENGTH && !/[\u0000-\u001f\u007f]/.test(s)),
+    ),
   },
   { requiredKeys: ['type', 'id', 'concentrator', 'meter'] },
 );
+
+/** The v1 `cancel` request. */
+export const cancelRequestArb: fc.Arbitrary<CancelRequest> = fc.record({
+  type: fc.constant('cancel' as const),
+  id: requestIdArb,
+});
 
 export const readingArb: fc.Arbitrary<Reading> = fc.record(
   {
@@ -144,6 +159,7 @@ export const readErrorArb: fc.Arbitrary<ReadError> = fc.record(
 
 export const pointReadMessageArb: fc.Arbitrary<PointReadMessage> = fc.oneof(
   readRequestArb,
+  cancelRequestArb,
   readingArb,
   readErrorArb,
 );

@@ -56,6 +56,13 @@ describe('parsePointReadMessage: valid messages', () => {
       null,
     ],
     ['whitespace around JSON', ` ${j(read)}\t`, read],
+    ['a read with an origin', j({ ...read, origin: 'ws-12' }), { ...read, origin: 'ws-12' }],
+    [
+      'a read with an origin of 64 characters',
+      j({ ...read, origin: 'o'.repeat(64) }),
+      { ...read, origin: 'o'.repeat(64) },
+    ],
+    ['a cancel', j({ type: 'cancel', id: 'r1' }), { type: 'cancel', id: 'r1' }],
   ];
   for (const [name, text, expected] of rows) {
     it(`parses ${name}`, () => {
@@ -88,6 +95,13 @@ describe('parsePointReadMessage: invalid messages', () => {
     ['a numeric type', '{"type":1}', 'BAD_MESSAGE', '"type" must be a string, got 1'],
     ['an unknown type', j({ ...read, type: 'reed' }), 'BAD_MESSAGE', 'unknown "type": "reed"'],
     ['no id', j({ ...read, id: undefined }), 'BAD_MESSAGE', 'missing "id"'],
+    ['an empty origin', j({ ...read, origin: '' }), 'BAD_MESSAGE', '"origin" must be 1–64 characters'],
+    ['an origin too long', j({ ...read, origin: 'o'.repeat(65) }), 'BAD_MESSAGE', '"origin" must be 1–64'],
+    ['an origin with a newline', j({ ...read, origin: 'a\nb' }), 'BAD_MESSAGE', 'without control characters'],
+    ['a numeric origin', j({ ...read, origin: 12 }), 'BAD_MESSAGE', '"origin" must be a string, got 12'],
+    ['a cancel without id', j({ type: 'cancel' }), 'BAD_MESSAGE', 'missing "id"'],
+    ['a cancel with an empty id', j({ type: 'cancel', id: '' }), 'BAD_MESSAGE', '"id" must be 1–128'],
+    ['a cancel with another field', j({ type: 'cancel', id: 'r1', meter: '1' }), 'BAD_MESSAGE', '"meter"'],
     ['an empty id', j({ ...read, id: '' }), 'BAD_MESSAGE', '"id" must be 1–128 characters'],
     ['an id too long', j({ ...read, id: 'x'.repeat(129) }), 'BAD_MESSAGE', '"id" must be 1–128 characters'],
     ['an id with a newline', j({ ...read, id: 'a\nb' }), 'BAD_MESSAGE', 'without control characters'],

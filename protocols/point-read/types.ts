@@ -2,7 +2,7 @@
  * The point-read (点抄) messages: a browser or script asks for one meter's reading now, through the relay, and
  * the master station answers. Two dialects share this module:
  *
- * - **v1**, keyed on `type`: `read` (request), `reading` (answer), `error` (answer), correlated by `id`. The
+ * - **v1**, keyed on `type`: `read` and `cancel` (requests), `reading` and `error` (answers), correlated by `id`. The
  *   relay forwards these to the master station as newline-delimited JSON over TCP.
  * - **legacy**, the forms of the C#/Fleck system this product replaces: the browser's request
  *   `{"ModuleName":"ClickToCopy","Content":{ConcentratorNo, WaterMtrAddress}}`, and the flat `ClickToCopyModel`
@@ -45,6 +45,7 @@ export type ValveState = (typeof VALVE_STATES)[number];
  * | BAD_JSON             | the request is not JSON                                            |
  * | UNAUTHORIZED         | missing or wrong auth token                                        |
  * | QUEUE_FULL           | too many pending reads; try again later                            |
+ * | CANCELLED            | the client sent `cancel` for the read while it still waited; never sent to the field |
  */
 export const READ_ERROR_CODES = [
   'CONCENTRATOR_OFFLINE',
@@ -59,6 +60,7 @@ export const READ_ERROR_CODES = [
   'BAD_JSON',
   'UNAUTHORIZED',
   'QUEUE_FULL',
+  'CANCELLED',
 ] as const;
 export type KnownReadErrorCode = (typeof READ_ERROR_CODES)[number];
 /**
@@ -141,6 +143,10 @@ export interface MeterStatus {
  *   DL/T 645).
  * - `protocol`: optional; the master's archive decides when absent.
  * - `port`: optional concentrator port (Q/GDW 1376.1 AFN 10H F1 "终端通信端口号", 1–31).
+ * - `origin`: optional, who the read is for behind the connection that sends it, 1–{@link MAX_ORIGIN_LENGTH}
+ *   characters without control characters. A relay brings every browser's reads over one connection and sets it
+ *   to its own id of the browser; the master station then queues reads fairly per (connection, origin) rather
+ *   than per connection (issue 13 item 5). It is not echoed in the answer.
  */
 export interface ReadRequest {
   type: 'read';
@@ -149,6 +155,22 @@ export interface ReadRequest {
   meter: string;
   protocol?: MeterProtocol;
   port?: number;
+  origin?: string;
+}
+
+/** Longest `origin` of a `read`, in characters (a relay's client id such as `"ws-12345"` is far shorter). */
+export const MAX_ORIGIN_LENGTH = 64;
+
+/**
+ * v1 request: withdraw the read with this `id` sent earlier on the same connection (issue 13 item 5). If the read
+ * still waits for its turn at the master (not yet sent to the concentrator), it is dropped and answered, as its one
+ * answer, `error` CANCELLED. A read already sent to the field, already answered, or unknown is not affected, and the
+ * cancel itself is never answered: every read keeps exactly one answer whatever cancels cross it. The relay sends it
+ * when the last browser interested in a read has left; the legacy master protocol has no such message.
+ */
+export interface CancelRequest {
+  type: 'cancel';
+  id: string;
 }
 
 /**
@@ -190,7 +212,7 @@ export interface ReadError {
 }
 
 /** Every v1 message, discriminated on `type`. */
-export type PointReadMessage = ReadRequest | Reading | ReadError;
+export type PointReadMessage = ReadRequest | CancelRequest | Reading | ReadError;
 
 /** The legacy request, exactly as the old browser page sent it. */
 export interface LegacyClickToCopy {

@@ -2,6 +2,7 @@ import { ProtocolError } from '../errors.ts';
 import * as f from './fields.ts';
 import {
   type AnyPointReadMessage,
+  type CancelRequest,
   type LegacyAnswer,
   type LegacyClickToCopy,
   type LegacyEnvelopeAnswer,
@@ -9,6 +10,7 @@ import {
   type LegacyModelRequest,
   MAX_DETAIL_REPLY_BYTES,
   MAX_DETAIL_TEXT_LENGTH,
+  MAX_ORIGIN_LENGTH,
   METER_PROTOCOLS,
   type MeterStatus,
   READING_UNITS,
@@ -23,7 +25,9 @@ const protocol = f.oneOf(METER_PROTOCOLS);
 const unit = f.oneOf(READING_UNITS);
 const valve = f.oneOf(VALVE_STATES);
 
-const READ_KEYS = ['type', 'id', 'concentrator', 'meter', 'protocol', 'port'] as const;
+const READ_KEYS = ['type', 'id', 'concentrator', 'meter', 'protocol', 'port', 'origin'] as const;
+const CANCEL_KEYS = ['type', 'id'] as const;
+const origin = f.boundedText(MAX_ORIGIN_LENGTH);
 const READING_KEYS = [
   'type',
   'id',
@@ -76,6 +80,8 @@ export function validatePointReadMessage(value: unknown): AnyPointReadMessage {
   switch (type) {
     case 'read':
       return validateRead(value);
+    case 'cancel':
+      return validateCancel(value);
     case 'reading':
       return validateReading(value);
     case 'error':
@@ -83,7 +89,7 @@ export function validatePointReadMessage(value: unknown): AnyPointReadMessage {
     default:
       throw new ProtocolError(
         'BAD_MESSAGE',
-        `unknown "type": ${f.show(type)} (expected "read", "reading" or "error")`,
+        `unknown "type": ${f.show(type)} (expected "read", "cancel", "reading" or "error")`,
       );
   }
 }
@@ -106,7 +112,13 @@ function validateRead(o: f.JsonObject): ReadRequest {
   };
   setDefined(msg, 'protocol', f.optional(o, 'protocol', '', protocol));
   setDefined(msg, 'port', f.optional(o, 'port', '', f.port));
+  setDefined(msg, 'origin', f.optional(o, 'origin', '', origin));
   return msg;
+}
+
+function validateCancel(o: f.JsonObject): CancelRequest {
+  f.rejectUnknownKeys(o, '', CANCEL_KEYS, 'a "cancel" message');
+  return { type: 'cancel', id: f.requestId(o, 'id', '') };
 }
 
 function validateStatus(o: f.JsonObject, key: string, base: string): MeterStatus {

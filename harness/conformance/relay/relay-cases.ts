@@ -440,7 +440,13 @@ const cases: RelayCase[] = [
           continue;
         }
         const a = checked.message;
-        if (!('type' in a) || a.type === 'read' || a.id === undefined || !sent.has(a.id)) {
+        if (
+          !('type' in a) ||
+          a.type === 'read' ||
+          a.type === 'cancel' ||
+          a.id === undefined ||
+          !sent.has(a.id)
+        ) {
           problems.push(`an answer under no id of ours: ${m.text ?? ''}`.slice(0, 200));
           continue;
         }

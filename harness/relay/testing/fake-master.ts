@@ -17,6 +17,8 @@ export interface FakeMasterRequest {
   meter: string;
   protocol?: string;
   port?: number;
+  /** The relay's id of the browser the read is for (issue 13 item 5). */
+  origin?: string;
 }
 
 /**
@@ -54,12 +56,15 @@ export function errorFor(req: FakeMasterRequest, code: string, message: string, 
 
 export interface FakeMasterEvents {
   request: [FakeMasterRequest];
+  cancel: [id: string];
   connection: [];
 }
 
 export class FakeMaster extends EventEmitter<FakeMasterEvents> {
   /** Every request received, in order, across connections and restarts. */
   readonly requests: FakeMasterRequest[] = [];
+  /** Ids of the `cancel` lines received, in order (not in `requests`; a cancel is never answered). */
+  readonly cancels: string[] = [];
   /** Lines the fake could not parse as JSON. */
   readonly badLines: string[] = [];
   handler: FakeHandler = (req) => readingFor(req);
@@ -146,6 +151,11 @@ export class FakeMaster extends EventEmitter<FakeMasterEvents> {
       req = JSON.parse(line) as FakeMasterRequest;
     } catch {
       this.badLines.push(line);
+      return;
+    }
+    if (req.type === 'cancel') {
+      this.cancels.push(req.id);
+      this.emit('cancel', req.id);
       return;
     }
     this.requests.push(req);
