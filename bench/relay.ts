@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- relay [--seconds S] [--warmup W] [--clients 1,16,256] [--concentrators N] [--meters M]`
+ * `npm run bench -- relay [--seconds S] [--warmup W] [--clients 1,16,256] [--concentrators N] [--meters M]
+ *   [--cpu-prof DIR]`
  *
  * Point-reads through the whole chain with zero wire delay: K WebSocket clients, each reading its own meters one
  * after another, through relay → master station → concentrator → meter and back, for S seconds per K. Baseline
@@ -67,6 +68,7 @@ export async function main(args: string[]): Promise<void> {
   let ks = [1, 16, 256];
   let concentrators = 64;
   let meters = 16;
+  let cpuProfDir: string | undefined;
   let warmupSeconds = 8;
   readFlags(args, (flag, value) => {
     if (flag === '--seconds') seconds = value.positive();
@@ -74,6 +76,7 @@ export async function main(args: string[]): Promise<void> {
     else if (flag === '--clients') ks = value.text().split(',').map(Number);
     else if (flag === '--concentrators') concentrators = value.positive();
     else if (flag === '--meters') meters = value.positive();
+    else if (flag === '--cpu-prof') cpuProfDir = value.text();
     else return false;
     return true;
   });
@@ -98,11 +101,13 @@ export async function main(args: string[]): Promise<void> {
   );
   const children: BenchChild[] = [];
   try {
-    const fleet = new BenchChild(self, 'fleet', { concentrators, meters, master: listen.port });
+    // With --cpu-prof DIR each child writes its CPU profile there (this process: run node with --cpu-prof).
+    const execArgv = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+    const fleet = new BenchChild(self, 'fleet', { concentrators, meters, master: listen.port }, { execArgv });
     children.push(fleet);
-    const relay = new BenchChild(self, 'relay', { master: api?.port });
+    const relay = new BenchChild(self, 'relay', { master: api?.port }, { execArgv });
     children.push(relay);
-    const load = new BenchChild(self, 'load', {});
+    const load = new BenchChild(self, 'load', {}, { execArgv });
     children.push(load);
     const [relayUrl] = (await Promise.all([relay.ready, fleet.ready, load.ready])) as [
       string,

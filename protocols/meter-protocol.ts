@@ -265,24 +265,23 @@ export function judgeReplyBytes<F extends MeterFrameBase>(
   if (req.kind !== 'frame' || req.frame.direction !== 'request') {
     throw new TypeError(`the request to judge a reply against is not a ${protocol.name} request frame`);
   }
-  const fail = (reason: ReadFailureCode, cause: ReplyCause, message: string): ReplyJudgement<F> => ({
-    ok: false,
-    cause,
-    message,
-    failure: {
-      reason,
-      protocol: protocol.name,
-      expected: req.frame.address,
-      ...(reply.length > 0 ? { reply: replyHex(reply) } : {}),
-    },
-  });
-  if (reply.length === 0) return fail('METER_TIMEOUT', 'SILENCE', 'no reply');
+  // Not a closure: under tsx every closure made per call is also named per call (esbuild keepNames).
+  const expected = req.frame.address;
+  if (reply.length === 0)
+    return failedJudgement<F>(protocol.name, expected, reply, 'METER_TIMEOUT', 'SILENCE', 'no reply');
   // The usual case, one whole frame and nothing else, is judged without a framer (same verdict, less work).
   const whole = protocol.decode(reply);
   if (whole.kind === 'frame' && whole.consumed === reply.length) {
     const verdict = protocol.judgeFrame(req.frame, whole.frame, reply, options);
     if (verdict !== 'ignore') return verdict;
-    return fail('BAD_REPLY', 'NO_REPLY', 'no reply frame (only an echo of the request or other traffic)');
+    return failedJudgement<F>(
+      protocol.name,
+      expected,
+      reply,
+      'BAD_REPLY',
+      'NO_REPLY',
+      'no reply frame (only an echo of the request or other traffic)',
+    );
   }
   const acc = new FrameAccumulator<F>(protocol.decode as (b: Uint8Array) => DecodeResult<F>, {
     maxBufferedBytes: Math.max(16, reply.length),
@@ -300,11 +299,48 @@ export function judgeReplyBytes<F extends MeterFrameBase>(
       broken ??= { code: e.error.code, message: e.error.message };
     }
   }
-  if (broken?.code === 'BAD_CHECKSUM') return fail('BAD_CHECKSUM', 'BAD_CHECKSUM', broken.message);
-  if (broken) return fail('BAD_REPLY', broken.code, `an unusable frame: ${broken.message}`);
+  if (broken?.code === 'BAD_CHECKSUM')
+    return failedJudgement<F>(protocol.name, expected, reply, 'BAD_CHECKSUM', 'BAD_CHECKSUM', broken.message);
+  if (broken)
+    return failedJudgement<F>(
+      protocol.name,
+      expected,
+      reply,
+      'BAD_REPLY',
+      broken.code,
+      `an unusable frame: ${broken.message}`,
+    );
   if (noise)
-    return fail('BAD_REPLY', 'NO_START', 'only bytes that form no frame (line noise or a collision)');
-  return fail('BAD_REPLY', 'NO_REPLY', 'no reply frame (only an echo of the request or other traffic)');
+    return failedJudgement<F>(
+      protocol.name,
+      expected,
+      reply,
+      'BAD_REPLY',
+      'NO_START',
+      'only bytes that form no frame (line noise or a collision)',
+    );
+  return failedJudgement<F>(
+    protocol.name,
+    expected,
+    reply,
+    'BAD_REPLY',
+    'NO_REPLY',
+    'no reply frame (only an echo of the request or other traffic)',
+  );
+}
+
+/** A failed judgement of `reply` (see {@link judgeReplyBytes}). */
+function failedJudgement<F>(
+  protocol: string,
+  expected: string,
+  reply: Uint8Array,
+  reason: ReadFailureCode,
+  cause: ReplyCause,
+  message: string,
+): ReplyJudgement<F> {
+  const failure: ReadFailureDetail = { reason, protocol, expected };
+  if (reply.length > 0) failure.reply = replyHex(reply);
+  return { ok: false, cause, message, failure };
 }
 
 /**
@@ -312,6 +348,7 @@ export function judgeReplyBytes<F extends MeterFrameBase>(
  * (CJ/T 188 wildcards whole bytes 'AA', DL/T 645 single nibbles 'A').
  */
 export function addressReaches(requested: string, actual: string, wildcard: 'pair' | 'nibble'): boolean {
+  if (requested === actual) return true; // the usual case, without slicing
   if (requested.length !== actual.length) return false;
   const step = wildcard === 'pair' ? 2 : 1;
   for (let i = 0; i < requested.length; i += step) {

@@ -33,6 +33,7 @@ import {
 } from '../../protocols/point-read/legacy-stream.ts';
 import { type Clock, realClock, type TimerHandle } from '../../simulator/clock/index.ts';
 import { type Link, listenTcp, type TcpListener, type TcpSocketLink } from '../../simulator/link/index.ts';
+import { Withdrawal, type WithdrawSignal } from '../../simulator/window/index.ts';
 import { CoalescedWriter } from './coalesced-write.ts';
 import type { ConsoleApi, ConsoleSession } from './console-api.ts';
 import { MasterError, wireDetail } from './master-error.ts';
@@ -116,7 +117,7 @@ export interface ClientApiOptions {
 export interface PointReadContext {
   client: object;
   signal: AbortSignal;
-  cancel?: AbortSignal;
+  cancel?: WithdrawSignal;
 }
 
 /** Performs one read; rejects with a {@link MasterError} (or anything else, answered as BAD_REPLY). */
@@ -237,7 +238,7 @@ class ClientConnection {
   /** Aborted when the connection closes: its reads still queued at a concentrator port are cancelled. */
   readonly #gone = new AbortController();
   /** v1 reads in flight by id, each with the controller a `cancel` for it aborts (the newest read of an id). */
-  readonly #cancels = new Map<string, AbortController>();
+  readonly #cancels = new Map<string, Withdrawal>();
   /**
    * The fair-queueing client of each `origin` with reads in flight on this connection (issue 13 item 5: a relay's
    * browsers take turns with each other, not only with other connections). At most one entry per read in flight.
@@ -546,7 +547,8 @@ class ClientConnection {
     const origin = read.origin === undefined ? undefined : this.#origin(read.origin);
     if (origin) context.client = origin.client;
     // Legacy reads have no id of their client's a cancel could name.
-    const cancel = cancellable ? new AbortController() : undefined;
+    // A Withdrawal, not an AbortController: one per read (docs/performance.md).
+    const cancel = cancellable ? new Withdrawal() : undefined;
     if (cancel) {
       context.cancel = cancel.signal;
       this.#cancels.set(read.id, cancel);

@@ -1,3 +1,4 @@
+import type { WithdrawSignal } from '../../simulator/window/index.ts';
 import { FairQueue } from './fair-queue.ts';
 import { MasterError } from './master-error.ts';
 
@@ -50,8 +51,8 @@ export interface PortTarget {
  */
 export interface PortClient {
   client: object;
-  signal?: AbortSignal;
-  cancel?: AbortSignal;
+  signal?: WithdrawSignal;
+  cancel?: WithdrawSignal;
 }
 
 interface Job {
@@ -61,7 +62,7 @@ interface Job {
   readonly client: object;
   readonly port: PortState;
   /** The signals this job is listed under in `#waiting` while it waits. */
-  readonly signals: AbortSignal[];
+  readonly signals: WithdrawSignal[];
 }
 
 interface PortState {
@@ -87,9 +88,9 @@ export class PortScheduler {
   readonly maxPerConcentrator: number;
   readonly #concentrators = new Map<string, ConcentratorState>();
   /** Queued jobs per signal (a connection's, or one read's own), to cancel them when it aborts. */
-  readonly #waiting = new Map<AbortSignal, Set<Job>>();
+  readonly #waiting = new Map<WithdrawSignal, Set<Job>>();
   /** Signals already listened to (one listener per signal for its whole life, not one per read). */
-  readonly #watched = new WeakSet<AbortSignal>();
+  readonly #watched = new WeakSet<WithdrawSignal>();
 
   /** @throws TypeError for a limit that is not a positive integer, naming the option. */
   constructor(options: PortSchedulerOptions = {}) {
@@ -243,7 +244,7 @@ export class PortScheduler {
     if (who.cancel) this.#listen(who.cancel, job, withdrawn);
   }
 
-  #listen(signal: AbortSignal, job: Job, error: (what: string) => MasterError): void {
+  #listen(signal: WithdrawSignal, job: Job, error: (what: string) => MasterError): void {
     let jobs = this.#waiting.get(signal);
     if (!jobs) {
       jobs = new Set();
@@ -265,7 +266,7 @@ export class PortScheduler {
     job.signals.length = 0;
   }
 
-  #cancel(signal: AbortSignal, error: (what: string) => MasterError): void {
+  #cancel(signal: WithdrawSignal, error: (what: string) => MasterError): void {
     const jobs = this.#waiting.get(signal);
     this.#waiting.delete(signal);
     for (const job of jobs ?? []) {

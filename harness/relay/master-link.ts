@@ -50,6 +50,7 @@ import {
   RequestWindow,
   RequestWindowError,
   type WindowReply,
+  type WithdrawSignal,
 } from '../../simulator/window/index.ts';
 import { CoalescedWriter } from '../master/coalesced-write.ts';
 import { type RelayLogger, SILENT } from './log.ts';
@@ -74,7 +75,7 @@ export interface UpstreamReadOptions {
    * tells the master to drop it if it still waits there (not with `protocol: 'legacy'`, which has no such message).
    * The read then settles with a local `error` CANCELLED.
    */
-  signal?: AbortSignal;
+  signal?: WithdrawSignal;
 }
 
 /** The one answer to an upstream read; its `id` is the link's upstream id, for logs only. */

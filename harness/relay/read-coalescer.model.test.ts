@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { WithdrawSignal } from '../../simulator/window/index.ts';
 import { type CoalescedRead, ReadCoalescer } from './read-coalescer.ts';
 
 // Model-based test of read sharing with withdrawal (issue 13 item 5), with fc.scheduler deciding when each field
@@ -29,7 +30,7 @@ interface Model {
 interface Real {
   coalescer: ReadCoalescer<{ concentrator: string; meter: string }, string>;
   s: fc.Scheduler;
-  signals: AbortSignal[];
+  signals: WithdrawSignal[];
   handles: CoalescedRead<string>[];
   results: Map<number, string>;
   settledFetches: number[];

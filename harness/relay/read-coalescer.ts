@@ -1,3 +1,4 @@
+import { Withdrawal, type WithdrawSignal } from '../../simulator/window/index.ts';
 /**
  * Sharing of concurrent reads of one meter.
  *
@@ -48,7 +49,7 @@ interface Entry<R> {
   sharers: number;
   /** Requests that joined and have not left. */
   wanted: number;
-  readonly withdraw: AbortController;
+  readonly withdraw: Withdrawal;
 }
 
 /**
@@ -60,14 +61,14 @@ interface Entry<R> {
  * bounds the fetches (the master link's `maxPending`).
  */
 export class ReadCoalescer<Req extends ReadKeyParts, R> {
-  readonly #fetch: (req: Req, signal: AbortSignal) => Promise<R>;
+  readonly #fetch: (req: Req, signal: WithdrawSignal) => Promise<R>;
   readonly #inFlight = new Map<string, Entry<R>>();
 
   /**
    * @param fetch performs one field read; every requester of the same key gets what it settles with. Its signal
    * aborts when every requester has left.
    */
-  constructor(fetch: (req: Req, signal: AbortSignal) => Promise<R>) {
+  constructor(fetch: (req: Req, signal: WithdrawSignal) => Promise<R>) {
     this.#fetch = fetch;
   }
 
@@ -90,7 +91,7 @@ export class ReadCoalescer<Req extends ReadKeyParts, R> {
         leave: this.#leaver(key, existing),
       };
     }
-    const withdraw = new AbortController();
+    const withdraw = new Withdrawal(); // not an AbortController: one per read (docs/performance.md)
     let result: Promise<R>;
     try {
       result = this.#fetch(req, withdraw.signal);

@@ -9,3 +9,4 @@ export {
   type RequestWindowOptions,
   type WindowReply,
 } from './request-window.ts';
+export { Withdrawal, type WithdrawSignal } from './withdrawal.ts';

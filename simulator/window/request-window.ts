@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../clock/index.ts';
 import type { IdSpace } from './id-space.ts';
+import type { WithdrawSignal } from './withdrawal.ts';
 
 /**
  * | code           | meaning                                                                                   |
@@ -52,7 +53,7 @@ export interface RequestOptions {
    */
   timeoutFrom?: 'send' | 'sent' | 'request';
   /** Withdraws the request: queued, it is dropped; in flight, its id is quarantined. Rejects with `signal.reason`. */
-  signal?: AbortSignal;
+  signal?: WithdrawSignal;
 }
 
 /** What a settled request resolves with. */
