@@ -261,7 +261,7 @@ export function judgeReplyBytes<F extends MeterFrameBase>(
   reply: Uint8Array,
   options: JudgeOptions = {},
 ): ReplyJudgement<F> {
-  const req = protocol.decode(request);
+  const req = decodedRequest(protocol, request);
   if (req.kind !== 'frame' || req.frame.direction !== 'request') {
     throw new TypeError(`the request to judge a reply against is not a ${protocol.name} request frame`);
   }
@@ -327,6 +327,24 @@ export function judgeReplyBytes<F extends MeterFrameBase>(
     'NO_REPLY',
     'no reply frame (only an echo of the request or other traffic)',
   );
+}
+
+/**
+ * Request bytes already decoded, by protocol. The master forwards the same request bytes on every read of a meter
+ * (it keeps them with the archive entry), so each is decoded once, not once per read; a WeakMap, so bytes nobody
+ * holds any more are forgotten. Callers must not change request bytes after judging with them.
+ */
+const DECODED_REQUESTS = new WeakMap<Uint8Array, { protocol: string; result: DecodeResult<unknown> }>();
+
+function decodedRequest<F extends MeterFrameBase>(
+  protocol: Pick<MeterProtocolDescriptor<string, F>, 'name' | 'decode'>,
+  request: Uint8Array,
+): DecodeResult<F> {
+  const known = DECODED_REQUESTS.get(request);
+  if (known?.protocol === protocol.name) return known.result as DecodeResult<F>;
+  const result = protocol.decode(request);
+  DECODED_REQUESTS.set(request, { protocol: protocol.name, result });
+  return result;
 }
 
 /** A failed judgement of `reply` (see {@link judgeReplyBytes}). */
