@@ -4,7 +4,7 @@ import { decodeCjt188Frame } from '../../protocols/cjt188/index.ts';
 import { Fleet } from '../../simulator/fleet/index.ts';
 import { fleetSummary, generateFleet } from '../../simulator/scenario/index.ts';
 import { archiveFromJson, MasterStation } from '../master/index.ts';
-import { Relay } from '../relay/index.ts';
+import { Relay, type RelayOptions } from '../relay/index.ts';
 import { WsProbe } from '../relay/testing/ws-probe.ts';
 import { eventually } from './chain.ts';
 
@@ -26,7 +26,7 @@ afterEach(async () => {
 const fleetFor = (port: number) =>
   generateFleet({ concentrators: 1, metersPerPort: 2, master: { host: LOOPBACK, port }, wireTiming: false });
 
-async function chain() {
+async function chain(relayOptions: Partial<RelayOptions> = {}) {
   const planned = fleetFor(0);
   const master = new MasterStation({
     listen: { host: LOOPBACK, port: 0 },
@@ -52,6 +52,7 @@ async function chain() {
     port: 0,
     master: { host: LOOPBACK, port: api!.port },
     console: false,
+    ...relayOptions,
   });
   const { url } = await relay.start();
   cleanups.push(() => relay.stop());
@@ -118,5 +119,36 @@ describe('per-browser fairness and cancellation through the relay (issue 13 item
     expect(await b.read('b1', alias, present)).toMatchObject({ id: 'b1', type: 'reading' });
     expect(forwards.filter(absent)).toHaveLength(sentBeforeLeaving);
     expect(forwards.filter((m) => !absent(m))).toHaveLength(1);
+  }, 20_000);
+
+  it("answers a browser's cancel at once and never sends the cancelled reads still queued to the field (issue 13)", async () => {
+    // Two reads may be at the master at once: the rest wait in the relay's own queue, so both places where a read
+    // can still wait (the relay, the master's port queue) are crossed by a cancel.
+    const { master, forwards, id, alias, present, browser } = await chain({ maxInFlightUpstream: 2 });
+    const a = await browser();
+    floodAbsent(a, alias, 12);
+    await eventually(() => master.queuedReads(id) >= 1, "A's first reads are at the master");
+    // Cancel all but the first two: absent-2 may be at the master, the others are still in the relay.
+    const cancelled = Array.from({ length: 10 }, (_, i) => `absent-${i + 2}`);
+    for (const c of cancelled) a.send({ type: 'cancel', id: c });
+    for (const c of cancelled) {
+      const answer = await a.answer(c);
+      expect(answer).toMatchObject({ type: 'error', id: c, code: 'CANCELLED' });
+      expect(String(answer.message)).toContain('the client cancelled the read');
+    }
+    // The two not cancelled are read (each an absent meter: METER_TIMEOUT after the frame wait).
+    for (const kept of ['absent-0', 'absent-1']) {
+      expect(await a.answer(kept)).toMatchObject({ type: 'error', id: kept, code: 'METER_TIMEOUT' });
+    }
+    // A cancel of a read already answered: one BAD_REQUEST naming it, not a second answer under its id.
+    a.send({ type: 'cancel', id: 'absent-0' });
+    const refused = await a.waitFor((m) => m.code === 'BAD_REQUEST');
+    expect(refused.id).toBeUndefined();
+    expect(String(refused.message)).toContain('"absent-0"');
+    expect(await a.read('p1', alias, present)).toMatchObject({ id: 'p1', type: 'reading' });
+    await eventually(() => master.queuedReads(id) === 0, 'nothing waits at the master');
+    // Only the two reads not cancelled reached the concentrator; every read had exactly one answer.
+    expect(forwards.filter(absent)).toEqual(['00000000900001', '00000000900002']);
+    for (let i = 0; i < 12; i++) expect(a.messages.filter((m) => m.id === `absent-${i}`)).toHaveLength(1);
   }, 20_000);
 });

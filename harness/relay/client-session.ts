@@ -6,6 +6,13 @@
  * Robustness rules (DESIGN.md "Errors and data"): a bad message gets an `error` message naming the problem and
  * the connection stays open; every accepted read gets exactly one answer while the client is connected.
  *
+ * Cancel (issue 13): `{"type":"cancel","id":…}` for one of the client's own v1 reads in flight answers that read at
+ * once, as its one answer, `error` CANCELLED, and leaves its (possibly shared) read exactly as a departing client
+ * does, so a read nobody else wants is withdrawn (read-coalescer.ts; the master link drops it if still queued,
+ * else tells the master). The field's answer, if it still comes, is dropped. A cancel naming no read in flight
+ * (unknown, already answered, already cancelled) gets `error` BAD_REQUEST naming the id in its message but without
+ * an `id` key: an `error` under that id would look like a second answer to the read.
+ *
  * Backpressure policy: a client can only make the relay send by asking, and it may have at most
  * `maxInFlight` reads outstanding, but a client that asks and never reads its socket would still make the
  * relay's send buffer grow for ever. So before each answer the session looks at the socket's
@@ -80,6 +87,13 @@ export interface ClientSessionOptions {
   now?: () => number;
 }
 
+/** A v1 read in flight: what was asked, how to leave it, and whether it was already answered by a cancel. */
+interface ReadInFlight {
+  readonly req: UpstreamRead;
+  readonly leave: () => void;
+  done: boolean;
+}
+
 /** What a request is answered in: v1 under the client's id, or the legacy shape echoing its request. */
 type AnswerForm = { kind: 'v1'; id: string } | { kind: 'legacy'; request: LegacyClickToCopy };
 
@@ -88,7 +102,8 @@ export class ClientSession {
   /** False once the socket closed, or the session closed it: answers still arriving are dropped. */
   #open = true;
   readonly #o: ClientSessionOptions;
-  readonly #v1InFlight = new Set<string>();
+  /** The v1 reads in flight by the client's id, so that a `cancel` can find and answer one. */
+  readonly #v1InFlight = new Map<string, ReadInFlight>();
   /** How to leave each read in flight, so that a client that goes away withdraws the reads only it wanted. */
   readonly #leaves = new Set<() => void>();
   #inFlight = 0;
@@ -180,8 +195,15 @@ export class ClientSession {
       );
       return;
     }
+    if (msg.type === 'cancel') {
+      this.#cancel(msg.id);
+      return;
+    }
     if (msg.type !== 'read') {
-      this.#reject(msg.id, `the relay accepts "read" requests (and legacy ClickToCopy), not "${msg.type}"`);
+      this.#reject(
+        msg.id,
+        `the relay accepts "read" and "cancel" requests (and legacy ClickToCopy), not "${msg.type}"`,
+      );
       return;
     }
     if (this.#v1InFlight.has(msg.id)) {
@@ -240,6 +262,41 @@ export class ClientSession {
     return true;
   }
 
+  /** The client withdraws its v1 read `id` (see the module comment). */
+  #cancel(id: string): void {
+    const read = this.#v1InFlight.get(id);
+    if (!read) {
+      this.#reject(
+        undefined,
+        `cancel: no read with id ${JSON.stringify(id)} is in flight on this connection (already answered, already cancelled, or never sent)`,
+      );
+      return;
+    }
+    // Answered here and now: whatever the field says later is dropped by onAnswer (read.done), so the read keeps
+    // exactly one answer however the cancel and the reading cross.
+    read.done = true;
+    this.#v1InFlight.delete(id);
+    this.#leaves.delete(read.leave);
+    this.#inFlight -= 1;
+    read.leave();
+    const { concentrator, meter } = read.req;
+    if (this.#logReads) {
+      this.#log('info', 'read-cancelled', `client #${this.clientId} cancelled ${concentrator}/${meter}`, {
+        id,
+        concentrator,
+        meter,
+      });
+    }
+    this.#answer({ kind: 'v1', id }, read.req, {
+      type: 'error',
+      id,
+      code: 'CANCELLED',
+      // The master's wording for its own CANCELLED (README "origin and cancel"); the relay answers at once, before
+      // it can know whether the read had already left for the concentrator.
+      message: `the client cancelled the read; meter ${meter} of concentrator ${concentrator} is withdrawn (not sent to the field unless it had already gone)`,
+    });
+  }
+
   #reject(id: string | undefined, problem: string): void {
     const answer: ReadError = { type: 'error', code: 'BAD_REQUEST', message: problem };
     if (id !== undefined) answer.id = id;
@@ -260,9 +317,13 @@ export class ClientSession {
     }
     const started = this.#logReads ? this.#now() : 0;
     this.#inFlight += 1;
-    if (form.kind === 'v1') this.#v1InFlight.add(form.id);
     const { result, shared, sharers, leave } = this.#o.read(req);
     this.#leaves.add(leave);
+    let tracked: ReadInFlight | undefined;
+    if (form.kind === 'v1') {
+      tracked = { req, leave, done: false };
+      this.#v1InFlight.set(form.id, tracked);
+    }
     if (this.#logReads) {
       this.#log(
         'info',
@@ -278,6 +339,7 @@ export class ClientSession {
       );
     }
     const onAnswer = (answer: UpstreamAnswer): void => {
+      if (tracked?.done) return; // cancelled by the client: it already had its one answer
       this.#inFlight -= 1;
       this.#leaves.delete(leave);
       if (form.kind === 'v1') this.#v1InFlight.delete(form.id);
