@@ -13,6 +13,7 @@
  * | DISCONNECTED   | not connected to the relay (reconnecting), or the connection dropped while |
  * |                | the read was in flight (it may or may not have been done)                  |
  * | CLOSED         | `close()` was called                                                       |
+ * | CANCELLED      | the read's `signal` aborted (the relay was told with a `cancel`)           |
  * | QUEUE_FULL     | `maxInFlight` reads already waiting in this client                         |
  * | BAD_REQUEST    | the arguments do not make a valid read (bad meter address …)               |
  * | CONNECT_FAILED | `connect()` could not open the WebSocket                                   |

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Relay, type RelayOptions } from '../relay/relay.ts';
-import { errorFor, FakeMaster, readingFor } from '../relay/testing/fake-master.ts';
+import { errorFor, FakeMaster, type FakeMasterRequest, readingFor } from '../relay/testing/fake-master.ts';
 import { PointReadError } from './errors.ts';
 import { PointReadClient, type PointReadClientOptions } from './point-read-client.ts';
 import { formatReadTable, readAll } from './read-all.ts';
@@ -187,4 +187,61 @@ describe('PointReadClient', () => {
     expect(() => new PointReadClient({ url: 'http://x' })).toThrow(/"url"/);
     expect(() => new PointReadClient({ url: 'ws://x', timeoutMs: 0 })).toThrow(/"timeoutMs"/);
   });
+
+  it('cancels a read with its AbortSignal: CANCELLED at once, and a read still queued never reaches the master', async () => {
+    // One request at the master at a time: the second read waits in the relay's own queue.
+    const { master, relay } = await setup({ maxInFlightUpstream: 1 });
+    const held: FakeMasterRequest[] = [];
+    master.handler = (req) => {
+      held.push(req);
+      return { kind: 'silent' };
+    };
+    const c = await client(relay.url);
+    const first = c.read('101', '1');
+    await master.waitForRequests(1);
+    const controller = new AbortController();
+    const second = rejection(c.read('101', '2', { signal: controller.signal }));
+    // The relay has taken the read (it is counted there) before it is cancelled.
+    await eventually(() => relay.readsInFlight === 2);
+    controller.abort();
+    expect(await second).toMatchObject({ code: 'CANCELLED', source: 'local', meter: '2' });
+    expect(c.inFlight).toBe(1);
+    await eventually(() => relay.readsInFlight === 1);
+    master.respond(held[0], readingFor(held[0], 7));
+    expect(await first).toMatchObject({ type: 'reading', value: 7 });
+    // A read after it goes up, and the cancelled one never did.
+    master.handler = (req) => readingFor(req, 9);
+    expect(await c.read('101', '3')).toMatchObject({ value: 9 });
+    expect(master.requests.map((r) => r.meter)).toEqual(['1', '3']);
+    expect(c.inFlight).toBe(0);
+  });
+
+  it('tells the master to drop a cancelled read already sent, and refuses one aborted before it was sent', async () => {
+    const { master, relay } = await setup();
+    master.handler = () => ({ kind: 'silent' });
+    const c = await client(relay.url);
+    const controller = new AbortController();
+    const read = rejection(c.read('101', '1', { signal: controller.signal }));
+    await master.waitForRequests(1);
+    const sent = master.requests[0];
+    controller.abort(new Error('the user navigated away'));
+    const error = await read;
+    expect(error).toMatchObject({ code: 'CANCELLED' });
+    expect((error.cause as Error).message).toBe('the user navigated away');
+    await eventually(() => master.cancels.length === 1);
+    expect(master.cancels).toEqual([sent.id]);
+    expect(await rejection(c.read('101', '2', { signal: controller.signal }))).toMatchObject({
+      code: 'CANCELLED',
+    });
+    expect(master.requests).toHaveLength(1);
+    expect(c.inFlight).toBe(0);
+  });
 });
+
+async function eventually(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

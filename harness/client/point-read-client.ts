@@ -6,7 +6,12 @@
  * - The connection is re-opened with back-off when it drops (relay restart, network blip) until `close()`.
  *   Reads never wait for a reconnection: while disconnected they are rejected `DISCONNECTED` at once, like the
  *   relay answers `MASTER_UNAVAILABLE` at once, so a caller decides itself whether and when to retry.
- * - Every read settles exactly once: with the answer, or TIMEOUT / DISCONNECTED / CLOSED, whichever is first.
+ * - Every read settles exactly once: with the answer, or TIMEOUT / DISCONNECTED / CLOSED / CANCELLED, whichever
+ *   is first.
+ * - A read is cancelled with an AbortSignal (`read(c, m, { signal })`, like `fetch`): the client sends the relay
+ *   `{"type":"cancel","id":…}` (README "Point-read messages"), so a read still queued is never sent to the field,
+ *   and the read rejects CANCELLED at once — it does not wait for the relay's own CANCELLED answer, and an answer
+ *   that crossed the cancel is dropped.
  */
 import { EventEmitter } from 'node:events';
 import type { ClientOptions, WebSocket as WebSocketType } from 'ws';
@@ -25,6 +30,7 @@ import {
   type TimerHandle,
   unrefClock,
 } from '../../simulator/clock/index.ts';
+import type { WithdrawSignal } from '../../simulator/window/index.ts';
 import { PointReadError } from './errors.ts';
 
 export interface PointReadClientOptions {
@@ -81,6 +87,12 @@ export interface ReadOptions {
   protocol?: MeterProtocol;
   /** Concentrator port (1–31), when the master's archive should not decide. */
   port?: number;
+  /**
+   * Cancels the read when it aborts: the relay is told (`cancel`) and the read rejects CANCELLED at once. Already
+   * aborted: the read rejects CANCELLED and nothing is sent. An `AbortSignal`, or any object with its
+   * `aborted`/`reason`/`addEventListener`/`removeEventListener`.
+   */
+  signal?: WithdrawSignal;
 }
 
 export interface PointReadClientEvents {
@@ -100,6 +112,8 @@ interface Pending {
   timer: TimerHandle;
   concentrator: string;
   meter: string;
+  /** Stops listening to the read's signal (when it has one). */
+  unlisten?: () => void;
 }
 
 function positiveInteger(name: string, value: number): number {
@@ -198,6 +212,8 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     if (this.#pending.size >= this.maxInFlight) {
       return fail('QUEUE_FULL', `${this.#pending.size} reads already in flight (maxInFlight)`);
     }
+    const { signal } = options;
+    if (signal?.aborted) return fail('CANCELLED', 'the read was cancelled before it was sent', signal.reason);
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
       return fail('BAD_REQUEST', `"timeoutMs" must be a positive integer, got ${String(timeoutMs)}`);
@@ -214,11 +230,20 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     }
     return new Promise<Reading>((resolve, reject) => {
       const timer = this.#clock.setTimeout(() => {
-        if (this.#pending.delete(id)) {
+        const pending = this.#pending.get(id);
+        if (pending) {
+          this.#pending.delete(id);
+          pending.unlisten?.();
           reject(new PointReadError('TIMEOUT', `no answer within ${timeoutMs} ms`, { concentrator, meter }));
         }
       }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer, concentrator, meter });
+      const pending: Pending = { resolve, reject, timer, concentrator, meter };
+      this.#pending.set(id, pending);
+      if (signal) {
+        const onAbort = (): void => this.#cancel(id, signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        pending.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
       ws.send(text);
     });
   }
@@ -361,6 +386,26 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     this.#awaitingPong = false;
   }
 
+  /**
+   * The read's signal aborted: the relay is told, the read rejects CANCELLED now, and its id is forgotten, so the
+   * relay's CANCELLED answer (or an answer that crossed the cancel) is dropped like any answer to a settled read.
+   */
+  #cancel(id: string, reason: unknown): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    this.#clock.clearTimeout(pending.timer);
+    const ws = this.#ws;
+    if (ws?.readyState === WebSocket.OPEN) ws.send(encodePointReadMessage({ type: 'cancel', id }));
+    pending.reject(
+      new PointReadError('CANCELLED', 'the read was cancelled (its signal aborted); the relay was told', {
+        concentrator: pending.concentrator,
+        meter: pending.meter,
+        cause: reason,
+      }),
+    );
+  }
+
   #message(text: string, ws: WebSocketType): void {
     if (text === TEXT_PONG) {
       if (this.#awaitingPong) {
@@ -382,6 +427,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     if (!pending) return; // the answer to a read that already timed out here
     this.#pending.delete(msg.id);
     this.#clock.clearTimeout(pending.timer);
+    pending.unlisten?.();
     if (msg.type === 'reading') {
       pending.resolve(msg);
       return;
@@ -400,6 +446,7 @@ export class PointReadClient extends EventEmitter<PointReadClientEvents> {
     for (const [id, pending] of [...this.#pending]) {
       this.#pending.delete(id);
       this.#clock.clearTimeout(pending.timer);
+      pending.unlisten?.();
       pending.reject(
         new PointReadError(code, message, { concentrator: pending.concentrator, meter: pending.meter }),
       );
