@@ -46,6 +46,44 @@ afterEach(async () => {
 });
 
 describe('MasterLink', () => {
+  it("does not make one browser's single read wait behind another's 500 queued reads (issue 13)", async () => {
+    const master = new FakeMaster();
+    await master.start();
+    master.handler = () => ({ kind: 'silent' });
+    const link = new MasterLink({
+      host: '127.0.0.1',
+      port: master.port,
+      maxInFlight: 2,
+      clock: new VirtualClock(),
+    });
+    cleanups.push(
+      () => link.stop(),
+      () => master.stop(),
+    );
+    const up = new Promise<void>((resolve) => link.once('up', () => resolve()));
+    link.start();
+    await up;
+    const reads: Promise<unknown>[] = [];
+    for (let i = 1; i <= 500; i++)
+      reads.push(link.read({ concentrator: '101', meter: String(i) }, { origin: 'ws-1' }));
+    const b = link.read({ concentrator: '101', meter: '9999' }, { origin: 'ws-2' });
+    expect(link.pending).toBe(501);
+    await master.waitForRequests(2);
+    // Answer one request at a time: B's read goes up after at most two more of A's — the one already waiting in the
+    // window for the next slot, and A's turn (A started waiting before B) — not after 498.
+    for (let answered = 0; !master.requests.some((r) => r.meter === '9999'); answered++) {
+      expect(answered).toBeLessThan(4);
+      const n = master.requests.length;
+      master.respond(master.requests[answered], readingFor(master.requests[answered]));
+      await master.waitForRequests(n + 1);
+    }
+    expect(master.requests.map((r) => r.meter)).toEqual(['1', '2', '3', '4', '9999']);
+    expect(master.requests.at(-1)).toMatchObject({ origin: 'ws-2' });
+    link.stop();
+    expect(await b).toMatchObject({ code: 'MASTER_UNAVAILABLE' });
+    await Promise.all(reads);
+  });
+
   it('sends the origin, drops a withdrawn read still queued here and sends `cancel` for one already sent (issue 13 item 5)', async () => {
     const master = new FakeMaster();
     await master.start();

@@ -11,8 +11,12 @@
  * `host:port` unless `link` says otherwise), the time a Clock.
  *
  * Flow control is a request window (`simulator/window`): at most `maxInFlight` requests are outstanding at the
- * master at once (the master station answers BUSY beyond its own per-connection limit); further reads wait in a
- * FIFO queue here, their timeout already running, up to `maxPending` reads in all. A request that timed out here
+ * master at once (the master station answers BUSY beyond its own per-connection limit); further reads wait here,
+ * their timeout already running, up to `maxPending` reads in all — in an {@link OriginQueue}, one FIFO per
+ * origin (browser) served in turn, so one browser's backlog cannot hold another's read behind it (issue 13).
+ * The window's own FIFO holds at most one read, the one whose turn came (so that the window says when a slot
+ * frees: it starts that read and the next turn is taken); reads waiting here have their own timer and are
+ * withdrawn from the window through their own signal, so every step happens at once, in clock order. A request that timed out here
  * still holds its slot until the master's late answer arrives (the master is still working on it), or for one
  * more `readTimeoutMs` at most (its id is quarantined), so a master that never answers cannot shrink the window
  * for ever.
@@ -50,10 +54,12 @@ import {
   RequestWindow,
   RequestWindowError,
   type WindowReply,
+  Withdrawal,
   type WithdrawSignal,
 } from '../../simulator/window/index.ts';
 import { CoalescedWriter } from '../master/coalesced-write.ts';
 import { type RelayLogger, SILENT } from './log.ts';
+import { OriginQueue } from './origin-queue.ts';
 
 /** What the relay asks the master for: a v1 `read` without its id (the link assigns one). */
 export interface UpstreamRead {
@@ -242,6 +248,11 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
    * answer comes or the id's quarantine ends, so it holds at most `maxInFlight` ids.
    */
   #cancelled = new Set<string>();
+  /** Reads waiting for their turn toward the window, per origin (see the module comment). */
+  readonly #waiting = new OriginQueue<WaitingRead>();
+  /** {@link MasterLink.#pumpWaiting} is running: a nested call only asks it to look again. */
+  #pumping = false;
+  #pumpAgain = false;
 
   /** @throws TypeError naming the first bad option. */
   constructor(options: MasterLinkOptions) {
@@ -287,7 +298,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
 
   /** Reads waiting for an answer (queued here or sent). */
   get pending(): number {
-    return this.#window ? this.#window.inFlight + this.#window.queued : 0;
+    return this.#window ? this.#window.inFlight + this.#window.queued + this.#waiting.size : 0;
   }
 
   /** Requests sent and not yet answered by the master (timed-out ones included until their slot is freed). */
@@ -317,6 +328,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     const link = this.#link;
     this.#link = undefined;
     this.#window?.close(new LinkDown('the relay is stopping'));
+    this.#failWaiting('the relay is stopping');
     void link?.close().catch(() => {});
   }
 
@@ -333,14 +345,141 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     if (this.#state !== 'up' || !window || !ids || !writer) {
       return this.#localError(undefined, req, 'MASTER_UNAVAILABLE', this.#unavailableText());
     }
-    if (window.inFlight + window.queued >= this.maxPending) {
+    const pending = window.inFlight + window.queued + this.#waiting.size;
+    if (pending >= this.maxPending) {
       return this.#localError(
         undefined,
         req,
         'QUEUE_FULL',
-        `${window.inFlight + window.queued} reads are already waiting for the master (maxPendingUpstream); try again later`,
+        `${pending} reads are already waiting for the master (maxPendingUpstream); try again later`,
       );
     }
+    // A slot is free and nobody waits: straight to the master (the usual case, at the cost it always had).
+    if (
+      this.#waiting.size === 0 &&
+      window.queued === 0 &&
+      window.inFlight + window.quarantined < this.maxInFlight
+    ) {
+      return this.#forward(req, options, window, ids, writer, undefined);
+    }
+    return this.#wait(req, options);
+  }
+
+  /** Queues the read for its origin's turn, its timeout running from now (see the module comment). */
+  #wait(req: UpstreamRead, options: UpstreamReadOptions): Promise<UpstreamAnswer> {
+    return new Promise<UpstreamAnswer>((resolve) => {
+      const { signal } = options;
+      const w: WaitingRead = {
+        req,
+        options,
+        origin: options.origin ?? '',
+        resolve,
+        timer: undefined,
+        onAbort: undefined,
+        handed: undefined,
+      };
+      w.timer = this.#clock.setTimeout(() => {
+        w.timer = undefined;
+        if (w.handed) {
+          w.handed.abort(TIMED_OUT);
+          this.#pumpWaiting(); // it may have been the read in the window's queue
+        } else if (this.#waiting.delete(w.origin, w)) {
+          this.#settleWaiting(
+            w,
+            this.#localError(
+              undefined,
+              req,
+              'TIMEOUT',
+              `no answer (queued behind ${this.#window?.inFlight ?? 0} reads at the master) within ${this.readTimeoutMs} ms`,
+            ),
+          );
+        }
+      }, this.readTimeoutMs);
+      if (signal) {
+        w.onAbort = () => {
+          if (w.handed) {
+            w.handed.abort(CALLER_WITHDREW);
+            this.#pumpWaiting();
+          } else if (this.#waiting.delete(w.origin, w)) {
+            this.#settleWaiting(w, this.#localError(undefined, req, 'CANCELLED', WITHDRAWN));
+          }
+        };
+        signal.addEventListener('abort', w.onAbort, { once: true });
+      }
+      this.#waiting.push(w.origin, w);
+      // Nothing may be in the window's queue yet (it was full but had no queue): then this read is the one it holds.
+      this.#pumpWaiting();
+    });
+  }
+
+  /** A waiting read's one answer: its timer and listener go. */
+  #settleWaiting(w: WaitingRead, answer: UpstreamAnswer): void {
+    if (w.timer !== undefined) this.#clock.clearTimeout(w.timer);
+    w.timer = undefined;
+    if (w.onAbort) w.options.signal?.removeEventListener('abort', w.onAbort);
+    w.onAbort = undefined;
+    w.resolve(answer);
+  }
+
+  /**
+   * Hands waiting reads to the window, in turn, while its own queue is empty: each starts at once if a slot is free,
+   * else it is the one read the window holds until a slot frees (its `send` then calls this again).
+   */
+  #pumpWaiting(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        const window = this.#window;
+        const ids = this.#ids;
+        const writer = this.#writer;
+        if (!window || !ids || !writer) return;
+        while (this.#waiting.size > 0 && window.queued === 0) {
+          const w = this.#waiting.shift() as WaitingRead;
+          w.handed = new Withdrawal();
+          void this.#forward(w.req, w.options, window, ids, writer, w).then((answer) =>
+            this.#settleWaiting(w, answer),
+          );
+        }
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** The connection is gone: every read still waiting here is answered MASTER_UNAVAILABLE. */
+  #failWaiting(reason: string): void {
+    for (const w of this.#waiting.clear()) {
+      this.#settleWaiting(
+        w,
+        this.#localError(
+          undefined,
+          w.req,
+          'MASTER_UNAVAILABLE',
+          `lost the master station at ${this.address} before it answered (${reason})`,
+        ),
+      );
+    }
+  }
+
+  /**
+   * Sends the read through the window: at once, or (only a read handed over by {@link MasterLink.#pumpWaiting}) as
+   * the one read the window queues. A handed read is withdrawn from the window through `handed.handed`, by its own
+   * timer or its caller's signal; any other through the caller's signal and the window's timeout.
+   */
+  async #forward(
+    req: UpstreamRead,
+    options: UpstreamReadOptions,
+    window: RequestWindow<string, UpstreamAnswer>,
+    ids: CappedIds,
+    writer: CoalescedWriter,
+    handed: WaitingRead | undefined,
+  ): Promise<UpstreamAnswer> {
+    const { signal } = options;
     let sentId: string | undefined;
     const send = (id: string): void => {
       let line: Uint8Array;
@@ -363,6 +502,8 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       }
       sentId = id;
       writer.write(line);
+      // The window took this read out of its queue (or never queued it): the next turn may go in.
+      if (this.#waiting.size > 0) this.#pumpWaiting();
     };
     let settled = false;
     // Sent and not answered yet: the master may still hold it in its queue, so tell it (the window itself drops a
@@ -379,10 +520,23 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     signal?.addEventListener('abort', onAbort, { once: true });
     let answer: WindowReply<string, UpstreamAnswer>;
     try {
-      answer = await window.request(send, { timeoutMs: this.readTimeoutMs, timeoutFrom: 'request', signal });
+      // A handed read's own timer (set when it arrived) always fires before this timeout, which only backs it up.
+      answer = await window.request(send, {
+        timeoutMs: this.readTimeoutMs,
+        timeoutFrom: 'request',
+        signal: handed ? handed.handed?.signal : signal,
+      });
     } catch (error) {
-      if (signal?.aborted && error === signal.reason)
+      if ((signal?.aborted && error === signal.reason) || (handed !== undefined && error === CALLER_WITHDREW))
         return this.#localError(sentId, req, 'CANCELLED', WITHDRAWN);
+      if (handed !== undefined && error === TIMED_OUT) {
+        return this.#failure(
+          new RequestWindowError('WINDOW_TIMEOUT', 'the read timed out'),
+          req,
+          sentId,
+          window,
+        );
+      }
       return this.#failure(error, req, sentId, window);
     } finally {
       settled = true;
@@ -528,6 +682,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     this.#writer = undefined;
     this.#lastProblem = reason;
     window?.close(new LinkDown(reason));
+    this.#failWaiting(reason);
     if (this.#state === 'stopped') return;
     const delay = this.#backoff.next();
     this.#state = 'waiting';
@@ -675,6 +830,24 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
 function legacyKey(concentrator: string, meter: string): string {
   return `${concentrator}/${meter.replace(/^0+(?=.)/, '')}`;
 }
+
+/** A read waiting for its turn (see {@link MasterLink.#wait}). */
+interface WaitingRead {
+  readonly req: UpstreamRead;
+  readonly options: UpstreamReadOptions;
+  readonly origin: string;
+  readonly resolve: (answer: UpstreamAnswer) => void;
+  /** Its own timeout, from its arrival. */
+  timer: TimerHandle | undefined;
+  /** Listens to the caller's signal. */
+  onAbort: (() => void) | undefined;
+  /** Once handed to the window: withdraws it from there (its timeout, or its caller's signal). */
+  handed: Withdrawal | undefined;
+}
+
+/** Why a handed read was withdrawn from the window. */
+const TIMED_OUT = Symbol('timed out');
+const CALLER_WITHDREW = Symbol('withdrawn by its caller');
 
 /** The message of a read withdrawn by its caller's signal. */
 const WITHDRAWN = 'the read was withdrawn: no client waits for it any more';

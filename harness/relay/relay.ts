@@ -10,7 +10,7 @@
  * - `maxPayload` 64 KiB: a larger message closes the connection with 1009 (ws enforces it while receiving,
  *   so an oversized message is never buffered whole);
  * - `maxInFlightPerClient` 100, `maxPendingUpstream` 1000: the next read is answered `QUEUE_FULL` at once;
- * - `maxInFlightUpstream` 256: requests outstanding at the master; more wait in the relay (FIFO);
+ * - `maxInFlightUpstream` 256: requests outstanding at the master; more wait in the relay (per browser, in turn);
  * - `pauseReadingAboveBytes` 64 KiB per client: backpressure — while more of a client's answers are unsent, its
  *   socket is not read (no new request taken; the rest of a socket read already parsed is held, at most one
  *   read's worth), and it is read again once they have gone out (the socket's `drain`);
