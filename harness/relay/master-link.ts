@@ -16,10 +16,11 @@
  * origin (browser) served in turn, so one browser's backlog cannot hold another's read behind it (issue 13).
  * The window's own FIFO holds at most one read, the one whose turn came (so that the window says when a slot
  * frees: it starts that read and the next turn is taken); reads waiting here have their own timer and are
- * withdrawn from the window through their own signal, so every step happens at once, in clock order. A request that timed out here
- * still holds its slot until the master's late answer arrives (the master is still working on it), or for one
- * more `readTimeoutMs` at most (its id is quarantined), so a master that never answers cannot shrink the window
- * for ever.
+ * withdrawn from the window through their own signal, so every step happens at once, in clock order.
+ *
+ * A request that timed out here still holds its slot until the master's late answer arrives (the master is still
+ * working on it), or for one more `readTimeoutMs` at most (its id is quarantined), so a master that never answers
+ * cannot shrink the window for ever.
  *
  * Every call to {@link MasterLink.read} settles exactly once and never rejects: with the master's answer, or
  * with a local `error` message — `MASTER_UNAVAILABLE` at once while the master is away (a read must not hang
@@ -376,12 +377,12 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
         resolve,
         timer: undefined,
         onAbort: undefined,
-        handed: undefined,
+        withdrawal: undefined,
       };
       w.timer = this.#clock.setTimeout(() => {
         w.timer = undefined;
-        if (w.handed) {
-          w.handed.abort(TIMED_OUT);
+        if (w.withdrawal) {
+          w.withdrawal.abort(TIMED_OUT);
           this.#pumpWaiting(); // it may have been the read in the window's queue
         } else if (this.#waiting.delete(w.origin, w)) {
           this.#settleWaiting(
@@ -397,8 +398,8 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       }, this.readTimeoutMs);
       if (signal) {
         w.onAbort = () => {
-          if (w.handed) {
-            w.handed.abort(CALLER_WITHDREW);
+          if (w.withdrawal) {
+            w.withdrawal.abort(CALLER_WITHDREW);
             this.#pumpWaiting();
           } else if (this.#waiting.delete(w.origin, w)) {
             this.#settleWaiting(w, this.#localError(undefined, req, 'CANCELLED', WITHDRAWN));
@@ -440,7 +441,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
         if (!window || !ids || !writer) return;
         while (this.#waiting.size > 0 && window.queued === 0) {
           const w = this.#waiting.shift() as WaitingRead;
-          w.handed = new Withdrawal();
+          w.withdrawal = new Withdrawal();
           void this.#forward(w.req, w.options, window, ids, writer, w).then((answer) =>
             this.#settleWaiting(w, answer),
           );
@@ -468,7 +469,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
 
   /**
    * Sends the read through the window: at once, or (only a read handed over by {@link MasterLink.#pumpWaiting}) as
-   * the one read the window queues. A handed read is withdrawn from the window through `handed.handed`, by its own
+   * the one read the window queues. A handed read is withdrawn from the window through `handed.withdrawal`, by its own
    * timer or its caller's signal; any other through the caller's signal and the window's timeout.
    */
   async #forward(
@@ -524,7 +525,7 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
       answer = await window.request(send, {
         timeoutMs: this.readTimeoutMs,
         timeoutFrom: 'request',
-        signal: handed ? handed.handed?.signal : signal,
+        signal: handed ? handed.withdrawal?.signal : signal,
       });
     } catch (error) {
       if ((signal?.aborted && error === signal.reason) || (handed !== undefined && error === CALLER_WITHDREW))
@@ -842,7 +843,7 @@ interface WaitingRead {
   /** Listens to the caller's signal. */
   onAbort: (() => void) | undefined;
   /** Once handed to the window: withdraws it from there (its timeout, or its caller's signal). */
-  handed: Withdrawal | undefined;
+  withdrawal: Withdrawal | undefined;
 }
 
 /** Why a handed read was withdrawn from the window. */
