@@ -1,4 +1,4 @@
-import { bytesToHex } from './bytes.ts';
+import { bytesToHex, byteToHex } from './bytes.ts';
 import type { DecodeResult, FrameDecoder } from './decode-result.ts';
 import type { ProtocolErrorCode } from './errors.ts';
 import { FrameAccumulator } from './framer.ts';
@@ -359,6 +359,100 @@ function failedJudgement<F>(
   const failure: ReadFailureDetail = { reason, protocol, expected };
   if (reply.length > 0) failure.reply = replyHex(reply);
   return { ok: false, cause, message, failure };
+}
+
+/** A decoded meter frame as the shared verdicts below read it: its address, protocol and C byte. */
+export interface JudgedFrame extends MeterFrameBase {
+  control: number;
+}
+
+/** The word an abnormal reply carries (CJ/T 188 ST, DL/T 645 ERR), for {@link abnormalReply}. */
+export interface AbnormalWord {
+  /** How the message names the word: "ST 0001", "error word 02H". */
+  label: string;
+  /** CJ/T 188 ST, see {@link ReadFailureDetail.statusWord}. */
+  statusWord?: string;
+  /** DL/T 645 ERR, see {@link ReadFailureDetail.errorWord}. */
+  errorWord?: string;
+  /** The words for it. */
+  meaning: string;
+}
+
+/**
+ * A failed verdict of a protocol's frame judge on `frame`, an answer to `request`. A module function, not a
+ * closure made per judged frame, and the detail is written out field by field, not spread: every meter read
+ * may come through here (docs/performance.md). Key order (reason, protocol, expected, got, the word, meaning,
+ * reply) is kept as it was, since failures are printed as JSON.
+ */
+function frameFailure<F extends JudgedFrame>(
+  request: F,
+  frame: F,
+  raw: Uint8Array,
+  reason: ReadFailureCode,
+  cause: 'ADDRESS_MISMATCH' | 'ABNORMAL_REPLY' | 'UNEXPECTED_REPLY',
+  message: string,
+  word?: AbnormalWord,
+): FrameVerdict<F> {
+  const failure: ReadFailureDetail = {
+    reason,
+    protocol: frame.protocol,
+    expected: request.address,
+    got: frame.address,
+  };
+  if (word !== undefined) {
+    if (word.statusWord !== undefined) failure.statusWord = word.statusWord;
+    if (word.errorWord !== undefined) failure.errorWord = word.errorWord;
+    failure.meaning = word.meaning;
+  }
+  failure.reply = replyHex(raw);
+  return { ok: false, cause, message, frame, failure };
+}
+
+/** ADDRESS_MISMATCH: `frame` answers `request` from an address the request does not reach. */
+export function addressMismatch<F extends JudgedFrame>(
+  request: F,
+  frame: F,
+  raw: Uint8Array,
+): FrameVerdict<F> {
+  return frameFailure(
+    request,
+    frame,
+    raw,
+    'ADDRESS_MISMATCH',
+    'ADDRESS_MISMATCH',
+    `the reply came from address ${frame.address}`,
+  );
+}
+
+/** ABNORMAL_REPLY: the meter refused (C bit D6), with the word it sent when there is one. */
+export function abnormalReply<F extends JudgedFrame>(
+  request: F,
+  frame: F,
+  raw: Uint8Array,
+  word?: AbnormalWord,
+): FrameVerdict<F> {
+  const message = `an abnormal reply, C=${byteToHex(frame.control)}`;
+  if (word === undefined)
+    return frameFailure(request, frame, raw, 'ABNORMAL_REPLY', 'ABNORMAL_REPLY', message);
+  return frameFailure(
+    request,
+    frame,
+    raw,
+    'ABNORMAL_REPLY',
+    'ABNORMAL_REPLY',
+    `${message} ${word.label} (${word.meaning})`,
+    word,
+  );
+}
+
+/** BAD_REPLY (cause UNEXPECTED_REPLY): an answer that is not the one asked for, as `message` says. */
+export function unexpectedReply<F extends JudgedFrame>(
+  request: F,
+  frame: F,
+  raw: Uint8Array,
+  message: string,
+): FrameVerdict<F> {
+  return frameFailure(request, frame, raw, 'BAD_REPLY', 'UNEXPECTED_REPLY', message);
 }
 
 /**

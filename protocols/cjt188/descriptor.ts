@@ -1,5 +1,7 @@
 import { bytesToHex, sum8 } from '../bytes.ts';
 import {
+  abnormalReply,
+  addressMismatch,
   addressReaches,
   type EnvelopeResult,
   type FrameVerdict,
@@ -9,10 +11,9 @@ import {
   type MeterProtocolDescriptor,
   type MeterReading,
   padMeterAddress,
-  type ReadFailureCode,
   type ReadRequestSpec,
   type ReplyJudgement,
-  replyHex,
+  unexpectedReply,
 } from '../meter-protocol.ts';
 import { buildReadRequest } from './builders.ts';
 import {
@@ -122,88 +123,23 @@ export function judgeCjt188Frame(
   const reqSer = 'ser' in request.body ? request.body.ser : undefined;
   if ((options.checkSer ?? true) && 'ser' in body && reqSer !== undefined && body.ser !== reqSer)
     return 'ignore';
-  if (!addressReaches(request.address, frame.address, 'pair')) {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ADDRESS_MISMATCH',
-      'ADDRESS_MISMATCH',
-      `the reply came from address ${frame.address}`,
-    );
-  }
-  const control = frame.control.toString(16).toUpperCase().padStart(2, '0');
+  if (!addressReaches(request.address, frame.address, 'pair')) return addressMismatch(request, frame, raw);
   if (body.kind === 'error-reply') {
     const meaning = `valve ${body.st.valve}${body.st.batteryLow ? ', battery low' : ''}`;
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ABNORMAL_REPLY',
-      'ABNORMAL_REPLY',
-      `an abnormal reply, C=${control} ST ${body.st.raw} (${meaning})`,
-      { statusWord: body.st.raw, meaning },
-    );
+    return abnormalReply(request, frame, raw, {
+      label: `ST ${body.st.raw}`,
+      statusWord: body.st.raw,
+      meaning,
+    });
   }
-  if (frame.abnormal) {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ABNORMAL_REPLY',
-      'ABNORMAL_REPLY',
-      `an abnormal reply, C=${control}`,
-    );
-  }
+  if (frame.abnormal) return abnormalReply(request, frame, raw);
   if (body.kind === 'opaque') {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'BAD_REPLY',
-      'UNEXPECTED_REPLY',
-      `a reply with DATA this codec cannot read: ${body.data}`,
-    );
+    return unexpectedReply(request, frame, raw, `a reply with DATA this codec cannot read: ${body.data}`);
   }
   if ('di' in request.body && body.di !== request.body.di) {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'BAD_REPLY',
-      'UNEXPECTED_REPLY',
-      `a reply for DI ${body.di} instead of ${request.body.di}`,
-    );
+    return unexpectedReply(request, frame, raw, `a reply for DI ${body.di} instead of ${request.body.di}`);
   }
   return { ok: true, reading: readingOf(frame), frame, raw };
-}
-
-/**
- * A failed verdict on `frame` (a module function, not a closure made per judged frame: see docs/performance.md).
- */
-function frameFailure(
-  request: Cjt188Frame,
-  frame: Cjt188Frame,
-  raw: Uint8Array,
-  reason: ReadFailureCode,
-  cause: 'ADDRESS_MISMATCH' | 'ABNORMAL_REPLY' | 'UNEXPECTED_REPLY',
-  message: string,
-  extra: { statusWord?: string; meaning?: string } = {},
-): FrameVerdict<Cjt188Frame> {
-  return {
-    ok: false,
-    cause,
-    message,
-    frame,
-    failure: {
-      reason,
-      protocol: 'cjt188',
-      expected: request.address,
-      got: frame.address,
-      ...extra,
-      reply: replyHex(raw),
-    },
-  };
 }
 
 /**

@@ -1,5 +1,7 @@
-import { bytesToHex, sum8 } from '../bytes.ts';
+import { bytesToHex, byteToHex, sum8 } from '../bytes.ts';
 import {
+  abnormalReply,
+  addressMismatch,
   addressReaches,
   type EnvelopeResult,
   type FrameVerdict,
@@ -9,10 +11,9 @@ import {
   type MeterProtocolDescriptor,
   type MeterReading,
   padMeterAddress,
-  type ReadFailureCode,
   type ReadRequestSpec,
   type ReplyJudgement,
-  replyHex,
+  unexpectedReply,
 } from '../meter-protocol.ts';
 import { buildReadRequest } from './builders.ts';
 import {
@@ -102,91 +103,23 @@ export function judgeDlt645Frame(
   ) {
     return 'ignore';
   }
-  if (!addressReaches(request.address, frame.address, 'nibble')) {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ADDRESS_MISMATCH',
-      'ADDRESS_MISMATCH',
-      `the reply came from address ${frame.address}`,
-    );
-  }
+  if (!addressReaches(request.address, frame.address, 'nibble')) return addressMismatch(request, frame, raw);
   const body = frame.body;
-  const control = frame.control.toString(16).toUpperCase().padStart(2, '0');
   if (body.kind === 'abnormal-reply') {
-    const errorWord = body.error.toString(16).toUpperCase().padStart(2, '0');
+    const errorWord = byteToHex(body.error);
     const meaning = body.errors.length > 0 ? body.errors.join(', ') : 'no bits set';
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ABNORMAL_REPLY',
-      'ABNORMAL_REPLY',
-      `an abnormal reply, C=${control} error word ${errorWord}H (${meaning})`,
-      { errorWord, meaning },
-    );
+    return abnormalReply(request, frame, raw, { label: `error word ${errorWord}H`, errorWord, meaning });
   }
-  if (frame.abnormal)
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ABNORMAL_REPLY',
-      'ABNORMAL_REPLY',
-      `an abnormal reply, C=${control}`,
-    );
+  if (frame.abnormal) return abnormalReply(request, frame, raw);
   const reqDi = request.body.kind === 'read' ? request.body.di : undefined;
   if (reqDi !== undefined && body.kind === 'read-reply' && body.di !== reqDi) {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'BAD_REPLY',
-      'UNEXPECTED_REPLY',
-      `a reply for DI ${body.di} instead of ${reqDi}`,
-    );
+    return unexpectedReply(request, frame, raw, `a reply for DI ${body.di} instead of ${reqDi}`);
   }
   // DATA of a DI outside the codec's table decodes as opaque: kept, as hex (the poller reads any DI).
   if (reqDi !== undefined && body.kind !== 'read-reply' && body.kind !== 'opaque') {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'BAD_REPLY',
-      'UNEXPECTED_REPLY',
-      `a ${body.kind} instead of the data of DI ${reqDi}`,
-    );
+    return unexpectedReply(request, frame, raw, `a ${body.kind} instead of the data of DI ${reqDi}`);
   }
   return { ok: true, reading: readingOf(frame), frame, raw };
-}
-
-/**
- * A failed verdict on `frame` (a module function, not a closure made per judged frame: see docs/performance.md).
- */
-function frameFailure(
-  request: Dlt645Frame,
-  frame: Dlt645Frame,
-  raw: Uint8Array,
-  reason: ReadFailureCode,
-  cause: 'ADDRESS_MISMATCH' | 'ABNORMAL_REPLY' | 'UNEXPECTED_REPLY',
-  message: string,
-  extra: { errorWord?: string; meaning?: string } = {},
-): FrameVerdict<Dlt645Frame> {
-  return {
-    ok: false,
-    cause,
-    message,
-    frame,
-    failure: {
-      reason,
-      protocol: 'dlt645',
-      expected: request.address,
-      got: frame.address,
-      ...extra,
-      reply: replyHex(raw),
-    },
-  };
 }
 
 /** Fields listed, not spread: this runs for every read, and a spread is a slow path on Node 20 (docs/performance.md). */
