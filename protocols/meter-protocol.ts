@@ -1,4 +1,4 @@
-import { bytesToHex, byteToHex } from './bytes.ts';
+import { bytesToHex, byteToHex, sum8 } from './bytes.ts';
 import type { DecodeResult, FrameDecoder } from './decode-result.ts';
 import type { ProtocolErrorCode } from './errors.ts';
 import { FrameAccumulator } from './framer.ts';
@@ -173,6 +173,88 @@ export type EnvelopeResult =
   | { kind: 'envelope'; envelope: MeterEnvelope }
   | { kind: 'need-more' }
   | { kind: 'none' };
+
+/**
+ * Where a meter protocol's frame keeps what {@link readEnvelope} reads: `FE…FE 68 … C L DATA CS 16`, with
+ * offsets counted from the start byte 68H (docs/cjt188.md §1.2, docs/dlt645.md §2.1).
+ */
+export interface EnvelopeLayout {
+  /** The wake-up byte (FEH) and how many of them a frame may start with. */
+  preambleByte: number;
+  maxPreamble: number;
+  /** Start byte 68H, end byte 16H, and the largest L. */
+  start: number;
+  end: number;
+  maxDataLength: number;
+  /** The address bytes (low byte first on the wire) are [address, addressEnd). */
+  address: number;
+  addressEnd: number;
+  control: number;
+  length: number;
+  data: number;
+  /** DL/T 645's second 68H after the address. */
+  secondStart?: number;
+  /** CJ/T 188's meter type byte T. */
+  meterType?: number;
+}
+
+/**
+ * Whether the first bytes of `buf` fit the layout's header as far as they go: preamble bytes, the start byte,
+ * and the second start byte where the layout has one.
+ */
+export function fitsEnvelopeHeader(buf: Uint8Array, layout: EnvelopeLayout): boolean {
+  let p = 0;
+  while (p < buf.length && buf[p] === layout.preambleByte) p++;
+  if (p >= buf.length || buf[p] !== layout.start) return false;
+  const second = layout.secondStart;
+  return second === undefined || p + second >= buf.length || buf[p + second] === layout.start;
+}
+
+/**
+ * The envelope of the frame at the start of `buf` (see {@link MeterProtocolDescriptor.envelope}). C's D7 is the
+ * direction and D6 the abnormal flag in both standards (docs/cjt188.md §1.5, docs/dlt645.md §2.2).
+ */
+export function readEnvelope(buf: Uint8Array, layout: EnvelopeLayout): EnvelopeResult {
+  let p = 0;
+  while (p < buf.length && buf[p] === layout.preambleByte && p <= layout.maxPreamble) p++;
+  if (p > layout.maxPreamble) return { kind: 'none' };
+  if (p === buf.length) return { kind: 'need-more' };
+  if (buf[p] !== layout.start) return { kind: 'none' };
+  const second = layout.secondStart;
+  if (second !== undefined && buf.length > p + second && buf[p + second] !== layout.start)
+    return { kind: 'none' };
+  if (buf.length <= p + layout.length) return { kind: 'need-more' };
+  const l = buf[p + layout.length];
+  if (l > layout.maxDataLength) return { kind: 'none' };
+  const length = p + layout.data + l + 2;
+  if (buf.length < length) return { kind: 'need-more' };
+  if (buf[length - 1] !== layout.end) return { kind: 'none' };
+  const control = buf[p + layout.control];
+  const address = bytesToHex(buf.slice(p + layout.address, p + layout.addressEnd).reverse(), '');
+  const direction = control & 0x80 ? 'reply' : 'request';
+  const abnormal = (control & 0x40) !== 0;
+  const checksumOk = sum8(buf, p, length - 2) === buf[length - 2];
+  // Two literals rather than a property added afterwards: the key order stays (meterType before checksumOk).
+  if (layout.meterType === undefined) {
+    return {
+      kind: 'envelope',
+      envelope: { length, start: p, address, control, direction, abnormal, checksumOk },
+    };
+  }
+  const meterType = buf[p + layout.meterType];
+  return {
+    kind: 'envelope',
+    envelope: { length, start: p, address, control, direction, abnormal, meterType, checksumOk },
+  };
+}
+
+/**
+ * A read request's address: decimal digits padded to the protocol's width ({@link padMeterAddress}), anything
+ * else (a wildcard form) upper-cased as given.
+ */
+export function requestAddress(address: string, digits: number, title: string): string {
+  return /^\d+$/.test(address) ? padMeterAddress(address, digits, title) : address.toUpperCase();
+}
 
 /** A kind a protocol covers, with the wire meter type where the protocol has one. */
 export interface MeterKindEntry {

@@ -1,10 +1,11 @@
-import { bytesToHex, byteToHex, sum8 } from '../bytes.ts';
+import { byteToHex } from '../bytes.ts';
 import {
   abnormalReply,
   addressMismatch,
   addressReaches,
-  type EnvelopeResult,
+  type EnvelopeLayout,
   type FrameVerdict,
+  fitsEnvelopeHeader,
   type JudgeOptions,
   judgeReplyBytes,
   type MeterKind,
@@ -13,6 +14,8 @@ import {
   padMeterAddress,
   type ReadRequestSpec,
   type ReplyJudgement,
+  readEnvelope,
+  requestAddress,
   unexpectedReply,
 } from '../meter-protocol.ts';
 import { buildReadRequest } from './builders.ts';
@@ -23,7 +26,7 @@ import {
   DLT645_PREAMBLE_BYTE,
   DLT645_START,
 } from './constants.ts';
-import { controlFlags, DLT645_FUNCTION_MASK } from './control.ts';
+import { DLT645_FUNCTION_MASK } from './control.ts';
 import { decodeDlt645 } from './decode.ts';
 import { encodeDlt645 } from './encode.ts';
 import type { Dlt645Frame } from './frame.ts';
@@ -37,7 +40,19 @@ import type { Dlt645Frame } from './frame.ts';
 const KINDS = [{ kind: 'electricity' }] as const satisfies readonly { kind: MeterKind }[];
 
 /** 68 A0…A5 68 C L: offsets after the preamble (docs/dlt645.md §2.1). */
-const AT = { address: 1, secondStart: 7, control: 8, length: 9, data: 10 } as const;
+const LAYOUT = {
+  preambleByte: DLT645_PREAMBLE_BYTE,
+  maxPreamble: DLT645_MAX_PREAMBLE,
+  start: DLT645_START,
+  end: DLT645_END,
+  maxDataLength: DLT645_MAX_DATA_LENGTH,
+  address: 1,
+  addressEnd: 7,
+  secondStart: 7,
+  control: 8,
+  length: 9,
+  data: 10,
+} as const satisfies EnvelopeLayout;
 
 const ADDRESS_DIGITS = 12;
 const TITLE = 'DL/T 645';
@@ -49,40 +64,9 @@ function meterTypeOf(kind: MeterKind): undefined {
   return undefined;
 }
 
-function envelope(buf: Uint8Array): EnvelopeResult {
-  let p = 0;
-  while (p < buf.length && buf[p] === DLT645_PREAMBLE_BYTE && p <= DLT645_MAX_PREAMBLE) p++;
-  if (p > DLT645_MAX_PREAMBLE) return { kind: 'none' };
-  if (p === buf.length) return { kind: 'need-more' };
-  if (buf[p] !== DLT645_START) return { kind: 'none' };
-  if (buf.length > p + AT.secondStart && buf[p + AT.secondStart] !== DLT645_START) return { kind: 'none' };
-  if (buf.length <= p + AT.length) return { kind: 'need-more' };
-  const l = buf[p + AT.length];
-  if (l > DLT645_MAX_DATA_LENGTH) return { kind: 'none' };
-  const length = p + AT.data + l + 2;
-  if (buf.length < length) return { kind: 'need-more' };
-  if (buf[length - 1] !== DLT645_END) return { kind: 'none' };
-  const control = buf[p + AT.control];
-  const flags = controlFlags(control);
-  return {
-    kind: 'envelope',
-    envelope: {
-      length,
-      start: p,
-      address: bytesToHex(buf.slice(p + AT.address, p + AT.secondStart).reverse(), ''),
-      control,
-      direction: flags.direction,
-      abnormal: flags.abnormal,
-      checksumOk: sum8(buf, p, length - 2) === buf[length - 2],
-    },
-  };
-}
-
 function buildRequest(spec: ReadRequestSpec): Uint8Array {
   if (spec.kind !== undefined) meterTypeOf(spec.kind);
-  const address = /^\d+$/.test(spec.address)
-    ? padMeterAddress(spec.address, ADDRESS_DIGITS, TITLE)
-    : spec.address.toUpperCase();
+  const address = requestAddress(spec.address, ADDRESS_DIGITS, TITLE);
   return encodeDlt645(buildReadRequest(address, spec.di ?? '00010000', { preamble: spec.preamble }));
 }
 
@@ -153,13 +137,8 @@ export const dlt645Protocol = {
   specificity: 1,
   decode: decodeDlt645,
   encode: encodeDlt645,
-  fitsHeader(buf: Uint8Array): boolean {
-    let p = 0;
-    while (p < buf.length && buf[p] === DLT645_PREAMBLE_BYTE) p++;
-    if (p >= buf.length || buf[p] !== DLT645_START) return false;
-    return p + AT.secondStart >= buf.length || buf[p + AT.secondStart] === DLT645_START;
-  },
-  envelope,
+  fitsHeader: (buf: Uint8Array) => fitsEnvelopeHeader(buf, LAYOUT),
+  envelope: (buf: Uint8Array) => readEnvelope(buf, LAYOUT),
   normaliseAddress: (address: string) => padMeterAddress(address, ADDRESS_DIGITS, TITLE),
   meterTypeOf,
   buildReadRequest: buildRequest,
