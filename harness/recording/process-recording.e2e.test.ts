@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPtyPair, type PtyPair } from '../../simulator/link/index.ts';
 import { type Recording, readRecording } from './reader.ts';
-import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli, stopAll } from './testing/cli-process.ts';
+import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli } from './testing/cli-process.ts';
+import { cjt188Meters, ptyPairsClosedAfterEach } from './testing/processes.ts';
 
 // `--record FILE` on meters, poll, sim, master and relay: each a separate process, talking over a real socat pty
 // pair or real TCP, each writing its own recording; the recordings are read back and checked against each other
@@ -13,17 +13,14 @@ import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli, stopAll } from './testing/
 
 const SCENARIO = fileURLToPath(new URL('../../fixtures/recordings/chain-scenario.json', import.meta.url));
 let dir: string;
-const pairs: PtyPair[] = [];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'meterlab-record-'));
 });
 
-afterEach(async () => {
-  await stopAll();
-  await Promise.all(pairs.splice(0).map((p) => p.close()));
-  rmSync(dir, { recursive: true, force: true });
-});
+// Registered before the pty pairs' hook, so it runs after it: the folder goes once every process has stopped.
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const pair = ptyPairsClosedAfterEach();
 
 /** `dir summary` of every frame of a recording, in order. */
 function frames(recording: Recording): string[] {
@@ -41,23 +38,10 @@ describe('--record on meters and poll (serial, a real pty pair)', () => {
   it(
     'each side records the same bytes, in its own direction, with the reading poll printed',
     async () => {
-      const p = await createPtyPair();
-      pairs.push(p);
+      const p = await pair();
       const metersFile = join(dir, 'meters.jsonl');
       const pollFile = join(dir, 'poll.jsonl');
-      const meters = new CliProcess([
-        'meters',
-        '--port',
-        p.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001',
-        '--seed',
-        '5',
-        '--record',
-        metersFile,
-      ]);
+      const meters = cjt188Meters(p.paths[1], '101001', '--seed', '5', '--record', metersFile);
       await meters.waitFor(/\bserving 1 cjt188 meter/);
       const poll = await runCli([
         'poll',
@@ -104,20 +88,9 @@ describe('meterlab decode --recording --follow', () => {
   it(
     'prints each frame of a recording while meters --record is still writing it, and ends at its end line',
     async () => {
-      const p = await createPtyPair();
-      pairs.push(p);
+      const p = await pair();
       const file = join(dir, 'live.jsonl');
-      const meters = new CliProcess([
-        'meters',
-        '--port',
-        p.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001',
-        '--record',
-        file,
-      ]);
+      const meters = cjt188Meters(p.paths[1], '101001', '--record', file);
       await meters.waitFor(/\bserving 1 cjt188 meter/);
       const follow = new CliProcess(['decode', '--recording', file, '--follow']);
       const poll = await runCli([

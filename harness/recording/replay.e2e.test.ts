@@ -2,33 +2,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createPtyPair, type PtyPair } from '../../simulator/link/index.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LineClient } from '../master/testing/line-client.ts';
 import { diffRecordings } from './diff.ts';
 import { readRecording } from './reader.ts';
 import { parseRules } from './replay/compare.ts';
-import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli, stopAll } from './testing/cli-process.ts';
+import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli } from './testing/cli-process.ts';
+import { cjt188Meters, ptyPairsClosedAfterEach, replayDriver } from './testing/processes.ts';
 
 // The checked-in recordings replayed both ways against meterlab's own parts, each a separate process, over a
 // real socat pty pair or real TCP.
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/recordings/${name}`, import.meta.url));
-const pairs: PtyPair[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'meterlab-replay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-afterEach(async () => {
-  await stopAll();
-  await Promise.all(pairs.splice(0).map((p) => p.close()));
-});
-
-async function pair(): Promise<PtyPair> {
-  const p = await createPtyPair();
-  pairs.push(p);
-  return p;
-}
+const pair = ptyPairsClosedAfterEach();
 
 describe('replay of the pty recordings', () => {
   it(
@@ -120,56 +109,23 @@ describe('replay of the pty recordings', () => {
     'plays poll against meters of another seed: the difference names exactly the value fields',
     async () => {
       const p = await pair();
-      const meters = new CliProcess([
-        'meters',
-        '--port',
-        p.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001,101002',
-        '--seed',
-        '77',
-      ]);
+      const meters = cjt188Meters(p.paths[1], '101001,101002', '--seed', '77');
       await meters.waitFor(/./);
-      const run = await runCli([
-        'replay',
-        fixture('pty-cjt188.jsonl'),
-        '--as',
-        'driver',
-        '--target',
-        `serial:${p.paths[0]}`,
-        '--ignore',
-        'time',
-      ]);
+      const run = await replayDriver(fixture('pty-cjt188.jsonl'), `serial:${p.paths[0]}`, '--ignore', 'time');
       expect(run.code).toBe(1);
       const rows = run.out.filter((l) => /^ {2}body\./.test(l)).map((l) => l.trim().split(/\s+/)[0]);
       expect(rows.length).toBeGreaterThan(0);
       expect(new Set(rows)).toEqual(new Set(['body.data.current.value', 'body.data.settlement.value']));
       // A fresh meter: the first run closed the valve, as the recorded session did.
       await meters.stop();
-      const fresh = new CliProcess([
-        'meters',
-        '--port',
-        p.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001,101002',
-        '--seed',
-        '77',
-      ]);
+      const fresh = cjt188Meters(p.paths[1], '101001,101002', '--seed', '77');
       await fresh.waitFor(/./);
-      const same = await runCli([
-        'replay',
+      const same = await replayDriver(
         fixture('pty-cjt188.jsonl'),
-        '--as',
-        'driver',
-        '--target',
         `serial:${p.paths[0]}`,
         '--ignore',
         'time,value',
-      ]);
+      );
       expect(same.out.at(-1)).toBe('same replies as recorded');
       expect(same.code).toBe(0);
     },
@@ -180,30 +136,16 @@ describe('replay of the pty recordings', () => {
     'plays the faults session against meters with the same fault plan: the same answers, faults included',
     async () => {
       const p = await pair();
-      const meters = new CliProcess([
-        'meters',
-        '--port',
-        p.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001',
-        '--faults',
-        'bad-checksum@every:2,silence@every:3',
-      ]);
+      const meters = cjt188Meters(p.paths[1], '101001', '--faults', 'bad-checksum@every:2,silence@every:3');
       await meters.waitFor(/./);
-      const run = await runCli([
-        'replay',
+      const run = await replayDriver(
         fixture('pty-faults.jsonl'),
-        '--as',
-        'driver',
-        '--target',
         `serial:${p.paths[0]}`,
         '--ignore',
         'time,value',
         '--timeout',
         '800',
-      ]);
+      );
       expect(run.out.at(-1)).toBe('same replies as recorded');
       expect(run.code).toBe(0);
     },
@@ -393,16 +335,7 @@ describe('replay of the public master-station session', () => {
       ]);
       const [, port] = await device.waitFor(/on 127\.0\.0\.1:(\d+); Ctrl-C stops/);
       const rerecorded = join(dir, 'public-driver.jsonl');
-      const strict = await runCli([
-        'replay',
-        file,
-        '--as',
-        'driver',
-        '--target',
-        `tcp:127.0.0.1:${port}`,
-        '--record',
-        rerecorded,
-      ]);
+      const strict = await replayDriver(file, `tcp:127.0.0.1:${port}`, '--record', rerecorded);
       // The device echoes the request's Tp (docs/gdw376.md §3.1), where the published reply carried its own:
       // the only difference is the reply's send time.
       expect(strict.code).toBe(1);
@@ -423,16 +356,7 @@ describe('replay of the public master-station session', () => {
       // EC 4F 00 kept, then the request's Tp (PFC 00, 23:51:13 on the 21st as 13 51 23 21, delay 5), CS, end.
       expect(reply?.hex).toMatch(/4F00001351232105[0-9A-F]{2}16$/);
 
-      const lenient = await runCli([
-        'replay',
-        file,
-        '--as',
-        'driver',
-        '--target',
-        `tcp:127.0.0.1:${port}`,
-        '--ignore',
-        'time',
-      ]);
+      const lenient = await replayDriver(file, `tcp:127.0.0.1:${port}`, '--ignore', 'time');
       expect(lenient.out.at(-1)).toBe('same replies as recorded');
       expect(lenient.code).toBe(0);
       expect(await device.stop()).toBe(0);
