@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Recording, readRecording } from './reader.ts';
 import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli } from './testing/cli-process.ts';
-import { cjt188Meters, ptyPairsClosedAfterEach } from './testing/processes.ts';
+import { cjt188Meters, cjt188Poll, ptyPairsClosedAfterEach, startMaster } from './testing/processes.ts';
 
 // `--record FILE` on meters, poll, sim, master and relay: each a separate process, talking over a real socat pty
 // pair or real TCP, each writing its own recording; the recordings are read back and checked against each other
@@ -43,18 +43,7 @@ describe('--record on meters and poll (serial, a real pty pair)', () => {
       const pollFile = join(dir, 'poll.jsonl');
       const meters = cjt188Meters(p.paths[1], '101001', '--seed', '5', '--record', metersFile);
       await meters.waitFor(/\bserving 1 cjt188 meter/);
-      const poll = await runCli([
-        'poll',
-        '--port',
-        p.paths[0],
-        '--protocol',
-        'cjt188',
-        '--meter',
-        '101001',
-        '--json',
-        '--record',
-        pollFile,
-      ]);
+      const poll = await cjt188Poll(p.paths[0], '101001', '--json', '--record', pollFile);
       expect(poll.code).toBe(0);
       const value = JSON.parse(poll.out[0]).reading.value as number;
       expect(await meters.stop()).toBe(0);
@@ -93,16 +82,7 @@ describe('meterlab decode --recording --follow', () => {
       const meters = cjt188Meters(p.paths[1], '101001', '--record', file);
       await meters.waitFor(/\bserving 1 cjt188 meter/);
       const follow = new CliProcess(['decode', '--recording', file, '--follow']);
-      const poll = await runCli([
-        'poll',
-        '--port',
-        p.paths[0],
-        '--protocol',
-        'cjt188',
-        '--meter',
-        '101001',
-        '--json',
-      ]);
+      const poll = await cjt188Poll(p.paths[0], '101001', '--json');
       expect(poll.code).toBe(0);
       const value = JSON.parse(poll.out[0]).reading.value as number;
       // Printed while the recording is still open: the reply as meters sent it (ab), decoded.
@@ -128,20 +108,7 @@ describe('--record on sim, master and relay (real TCP and WebSocket)', () => {
         master: join(dir, 'master.jsonl'),
         relay: join(dir, 'relay.jsonl'),
       };
-      const master = new CliProcess([
-        'master',
-        '--listen',
-        '127.0.0.1:0',
-        '--api',
-        '127.0.0.1:0',
-        '--scenario',
-        SCENARIO,
-        '--record',
-        files.master,
-      ]);
-      const [, listen, api] = await master.waitFor(
-        /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
-      );
+      const { master, listen, api } = await startMaster(SCENARIO, '--record', files.master);
       const sim = new CliProcess([
         'sim',
         '--scenario',

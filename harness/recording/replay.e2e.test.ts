@@ -7,8 +7,14 @@ import { LineClient } from '../master/testing/line-client.ts';
 import { diffRecordings } from './diff.ts';
 import { readRecording } from './reader.ts';
 import { parseRules } from './replay/compare.ts';
-import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli } from './testing/cli-process.ts';
-import { cjt188Meters, ptyPairsClosedAfterEach, replayDriver } from './testing/processes.ts';
+import { CliProcess, PROCESS_TEST_TIMEOUT_MS } from './testing/cli-process.ts';
+import {
+  cjt188Meters,
+  cjt188Poll,
+  ptyPairsClosedAfterEach,
+  replayDriver,
+  startMaster,
+} from './testing/processes.ts';
 
 // The checked-in recordings replayed both ways against meterlab's own parts, each a separate process, over a
 // real socat pty pair or real TCP.
@@ -35,35 +41,11 @@ describe('replay of the pty recordings', () => {
         'fast',
       ]);
       await device.waitFor(/^replay: standing in/);
-      const read = (meter: string) =>
-        runCli([
-          'poll',
-          '--port',
-          p.paths[0],
-          '--protocol',
-          'cjt188',
-          '--meter',
-          meter,
-          '--json',
-          '--timeout',
-          '3000',
-        ]);
+      const read = (meter: string) => cjt188Poll(p.paths[0], meter, '--json', '--timeout', '3000');
       const [a, b] = [await read('101001'), await read('101002')];
       expect(JSON.parse(a.out[0]).reading.value).toBe(4914.06);
       expect(JSON.parse(b.out[0]).reading.value).toBe(3595.48);
-      const unknown = await runCli([
-        'poll',
-        '--port',
-        p.paths[0],
-        '--protocol',
-        'cjt188',
-        '--meter',
-        '101009',
-        '--timeout',
-        '300',
-        '--retries',
-        '0',
-      ]);
+      const unknown = await cjt188Poll(p.paths[0], '101009', '--timeout', '300', '--retries', '0');
       expect(unknown.code).toBe(1);
       await device.waitFor(/^UNMATCHED cjt188 request read DI 901F addr 00000000101009/);
       expect(await device.stop()).toBe(1); // an unmatched request is reported in the exit status
@@ -80,21 +62,7 @@ describe('replay of the pty recordings', () => {
         'fast',
       ]);
       await faults.waitFor(/^replay: standing in/);
-      const poll = () =>
-        runCli([
-          'poll',
-          '--port',
-          p.paths[0],
-          '--protocol',
-          'cjt188',
-          '--meter',
-          '101001',
-          '--json',
-          '--timeout',
-          '500',
-          '--retries',
-          '3',
-        ]);
+      const poll = () => cjt188Poll(p.paths[0], '101001', '--json', '--timeout', '500', '--retries', '3');
       // Recorded: a good read, then bad checksum, silence, bad checksum, then a good read again.
       const first = await poll();
       expect(JSON.parse(first.out[0])).toMatchObject({ attempts: 1, reading: { value: 4914.06 } });
@@ -157,18 +125,7 @@ describe('replay of the TCP recording', () => {
   it(
     'stands in for the concentrator at a real master: logs in and answers its forwards with the recorded readings',
     async () => {
-      const master = new CliProcess([
-        'master',
-        '--listen',
-        '127.0.0.1:0',
-        '--api',
-        '127.0.0.1:0',
-        '--scenario',
-        fixture('chain-scenario.json'),
-      ]);
-      const [, listen, api] = await master.waitFor(
-        /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
-      );
+      const { master, listen, api } = await startMaster(fixture('chain-scenario.json'));
       const device = new CliProcess([
         'replay',
         fixture('tcp-376.jsonl'),
@@ -250,19 +207,10 @@ describe('replay of 376.1 sessions', () => {
     'stands in for the concentrator of a master-side recording (master --record): the same readings again',
     async () => {
       const recorded = join(dir, 'master-side.jsonl');
-      const startMaster = async (record?: string) => {
-        const master = new CliProcess([
-          'master',
-          '--listen',
-          '127.0.0.1:0',
-          '--api',
-          '127.0.0.1:0',
-          '--scenario',
+      const masterOfChain = async (record?: string) => {
+        const { master, listen, api } = await startMaster(
           fixture('chain-scenario.json'),
           ...(record ? ['--record', record] : []),
-        ]);
-        const [, listen, api] = await master.waitFor(
-          /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
         );
         return { master, listen, api: Number(api) };
       };
@@ -276,7 +224,7 @@ describe('replay of 376.1 sessions', () => {
           client.socket.destroy();
         }
       };
-      const first = await startMaster(recorded);
+      const first = await masterOfChain(recorded);
       const sim = new CliProcess([
         'sim',
         '--scenario',
@@ -291,7 +239,7 @@ describe('replay of 376.1 sessions', () => {
       await sim.stop();
       await first.master.stop();
 
-      const second = await startMaster();
+      const second = await masterOfChain();
       const device = new CliProcess([
         'replay',
         recorded,

@@ -9,7 +9,7 @@ import { fromHex } from './format.ts';
 import { decodeFrameBytes } from './framing.ts';
 import { readRecording } from './reader.ts';
 import { CliProcess, PROCESS_TEST_TIMEOUT_MS } from './testing/cli-process.ts';
-import { cjt188Meters, ptyPairsClosedAfterEach } from './testing/processes.ts';
+import { cjt188Meters, ptyPairsClosedAfterEach, startMaster } from './testing/processes.ts';
 
 // Whole path: every part a separate `meterlab` process, bytes over real socat ptys and real TCP sockets.
 
@@ -86,18 +86,7 @@ describe('meterlab tap', () => {
     'proxies a concentrator to the master over TCP, one recorded link per connection',
     async () => {
       const out = join(dir, 'uplink.jsonl');
-      const master = new CliProcess([
-        'master',
-        '--listen',
-        '127.0.0.1:0',
-        '--api',
-        '127.0.0.1:0',
-        '--scenario',
-        SCENARIO,
-      ]);
-      const [, listenPort, apiPort] = await master.waitFor(
-        /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
-      );
+      const { master, listen: listenPort, api: apiPort } = await startMaster(SCENARIO);
       const tap = new CliProcess([
         'tap',
         'tcp-listen:127.0.0.1:0',

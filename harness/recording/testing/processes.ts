@@ -39,3 +39,30 @@ export function replayDriver(
 ): ReturnType<typeof runCli> {
   return runCli(['replay', recording, '--as', 'driver', '--target', target, ...flags]);
 }
+
+/** `meterlab poll` of the CJ/T 188 `meter` on the serial `port`, plus `flags`, run to its end. */
+export function cjt188Poll(port: string, meter: string, ...flags: string[]): ReturnType<typeof runCli> {
+  return runCli(['poll', '--port', port, '--protocol', 'cjt188', '--meter', meter, ...flags]);
+}
+
+/**
+ * `meterlab master` of `scenario` on loopback port 0, plus `flags`, once it has said where it listens: its
+ * concentrator port and client API port.
+ */
+export async function startMaster(
+  scenario: string,
+  ...flags: string[]
+): Promise<{ master: CliProcess; listen: string; api: string }> {
+  const master = new CliProcess([
+    'master',
+    '--listen',
+    '127.0.0.1:0',
+    '--api',
+    '127.0.0.1:0',
+    '--scenario',
+    scenario,
+    ...flags,
+  ]);
+  const [, listen, api] = await master.waitFor(/concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/);
+  return { master, listen, api };
+}
