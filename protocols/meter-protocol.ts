@@ -1,4 +1,4 @@
-import { bytesToHex } from './bytes.ts';
+import { bytesToHex, byteToHex, sum8 } from './bytes.ts';
 import type { DecodeResult, FrameDecoder } from './decode-result.ts';
 import type { ProtocolErrorCode } from './errors.ts';
 import { FrameAccumulator } from './framer.ts';
@@ -173,6 +173,88 @@ export type EnvelopeResult =
   | { kind: 'envelope'; envelope: MeterEnvelope }
   | { kind: 'need-more' }
   | { kind: 'none' };
+
+/**
+ * Where a meter protocol's frame keeps what {@link readEnvelope} reads: `FE…FE 68 … C L DATA CS 16`, with
+ * offsets counted from the start byte 68H (docs/cjt188.md §1.2, docs/dlt645.md §2.1).
+ */
+export interface EnvelopeLayout {
+  /** The wake-up byte (FEH) and how many of them a frame may start with. */
+  preambleByte: number;
+  maxPreamble: number;
+  /** Start byte 68H, end byte 16H, and the largest L. */
+  start: number;
+  end: number;
+  maxDataLength: number;
+  /** The address bytes (low byte first on the wire) are [address, addressEnd). */
+  address: number;
+  addressEnd: number;
+  control: number;
+  length: number;
+  data: number;
+  /** DL/T 645's second 68H after the address. */
+  secondStart?: number;
+  /** CJ/T 188's meter type byte T. */
+  meterType?: number;
+}
+
+/**
+ * Whether the first bytes of `buf` fit the layout's header as far as they go: preamble bytes, the start byte,
+ * and the second start byte where the layout has one.
+ */
+export function fitsEnvelopeHeader(buf: Uint8Array, layout: EnvelopeLayout): boolean {
+  let p = 0;
+  while (p < buf.length && buf[p] === layout.preambleByte) p++;
+  if (p >= buf.length || buf[p] !== layout.start) return false;
+  const second = layout.secondStart;
+  return second === undefined || p + second >= buf.length || buf[p + second] === layout.start;
+}
+
+/**
+ * The envelope of the frame at the start of `buf` (see {@link MeterProtocolDescriptor.envelope}). C's D7 is the
+ * direction and D6 the abnormal flag in both standards (docs/cjt188.md §1.5, docs/dlt645.md §2.2).
+ */
+export function readEnvelope(buf: Uint8Array, layout: EnvelopeLayout): EnvelopeResult {
+  let p = 0;
+  while (p < buf.length && buf[p] === layout.preambleByte && p <= layout.maxPreamble) p++;
+  if (p > layout.maxPreamble) return { kind: 'none' };
+  if (p === buf.length) return { kind: 'need-more' };
+  if (buf[p] !== layout.start) return { kind: 'none' };
+  const second = layout.secondStart;
+  if (second !== undefined && buf.length > p + second && buf[p + second] !== layout.start)
+    return { kind: 'none' };
+  if (buf.length <= p + layout.length) return { kind: 'need-more' };
+  const l = buf[p + layout.length];
+  if (l > layout.maxDataLength) return { kind: 'none' };
+  const length = p + layout.data + l + 2;
+  if (buf.length < length) return { kind: 'need-more' };
+  if (buf[length - 1] !== layout.end) return { kind: 'none' };
+  const control = buf[p + layout.control];
+  const address = bytesToHex(buf.slice(p + layout.address, p + layout.addressEnd).reverse(), '');
+  const direction = control & 0x80 ? 'reply' : 'request';
+  const abnormal = (control & 0x40) !== 0;
+  const checksumOk = sum8(buf, p, length - 2) === buf[length - 2];
+  // Two literals rather than a property added afterwards: the key order stays (meterType before checksumOk).
+  if (layout.meterType === undefined) {
+    return {
+      kind: 'envelope',
+      envelope: { length, start: p, address, control, direction, abnormal, checksumOk },
+    };
+  }
+  const meterType = buf[p + layout.meterType];
+  return {
+    kind: 'envelope',
+    envelope: { length, start: p, address, control, direction, abnormal, meterType, checksumOk },
+  };
+}
+
+/**
+ * A read request's address: decimal digits padded to the protocol's width ({@link padMeterAddress}), anything
+ * else (a wildcard form) upper-cased as given.
+ */
+export function requestAddress(address: string, digits: number, title: string): string {
+  return /^\d+$/.test(address) ? padMeterAddress(address, digits, title) : address.toUpperCase();
+}
 
 /** A kind a protocol covers, with the wire meter type where the protocol has one. */
 export interface MeterKindEntry {
@@ -359,6 +441,100 @@ function failedJudgement<F>(
   const failure: ReadFailureDetail = { reason, protocol, expected };
   if (reply.length > 0) failure.reply = replyHex(reply);
   return { ok: false, cause, message, failure };
+}
+
+/** A decoded meter frame as the shared verdicts below read it: its address, protocol and C byte. */
+export interface JudgedFrame extends MeterFrameBase {
+  control: number;
+}
+
+/** The word an abnormal reply carries (CJ/T 188 ST, DL/T 645 ERR), for {@link abnormalReply}. */
+export interface AbnormalWord {
+  /** How the message names the word: "ST 0001", "error word 02H". */
+  label: string;
+  /** CJ/T 188 ST, see {@link ReadFailureDetail.statusWord}. */
+  statusWord?: string;
+  /** DL/T 645 ERR, see {@link ReadFailureDetail.errorWord}. */
+  errorWord?: string;
+  /** The words for it. */
+  meaning: string;
+}
+
+/**
+ * A failed verdict of a protocol's frame judge on `frame`, an answer to `request`. A module function, not a
+ * closure made per judged frame, and the detail is written out field by field, not spread: every meter read
+ * may come through here (docs/performance.md). Key order (reason, protocol, expected, got, the word, meaning,
+ * reply) is kept as it was, since failures are printed as JSON.
+ */
+function frameFailure<F extends JudgedFrame>(
+  request: F,
+  frame: F,
+  raw: Uint8Array,
+  reason: ReadFailureCode,
+  cause: 'ADDRESS_MISMATCH' | 'ABNORMAL_REPLY' | 'UNEXPECTED_REPLY',
+  message: string,
+  word?: AbnormalWord,
+): FrameVerdict<F> {
+  const failure: ReadFailureDetail = {
+    reason,
+    protocol: frame.protocol,
+    expected: request.address,
+    got: frame.address,
+  };
+  if (word !== undefined) {
+    if (word.statusWord !== undefined) failure.statusWord = word.statusWord;
+    if (word.errorWord !== undefined) failure.errorWord = word.errorWord;
+    failure.meaning = word.meaning;
+  }
+  failure.reply = replyHex(raw);
+  return { ok: false, cause, message, frame, failure };
+}
+
+/** ADDRESS_MISMATCH: `frame` answers `request` from an address the request does not reach. */
+export function addressMismatch<F extends JudgedFrame>(
+  request: F,
+  frame: F,
+  raw: Uint8Array,
+): FrameVerdict<F> {
+  return frameFailure(
+    request,
+    frame,
+    raw,
+    'ADDRESS_MISMATCH',
+    'ADDRESS_MISMATCH',
+    `the reply came from address ${frame.address}`,
+  );
+}
+
+/** ABNORMAL_REPLY: the meter refused (C bit D6), with the word it sent when there is one. */
+export function abnormalReply<F extends JudgedFrame>(
+  request: F,
+  frame: F,
+  raw: Uint8Array,
+  word?: AbnormalWord,
+): FrameVerdict<F> {
+  const message = `an abnormal reply, C=${byteToHex(frame.control)}`;
+  if (word === undefined)
+    return frameFailure(request, frame, raw, 'ABNORMAL_REPLY', 'ABNORMAL_REPLY', message);
+  return frameFailure(
+    request,
+    frame,
+    raw,
+    'ABNORMAL_REPLY',
+    'ABNORMAL_REPLY',
+    `${message} ${word.label} (${word.meaning})`,
+    word,
+  );
+}
+
+/** BAD_REPLY (cause UNEXPECTED_REPLY): an answer that is not the one asked for, as `message` says. */
+export function unexpectedReply<F extends JudgedFrame>(
+  request: F,
+  frame: F,
+  raw: Uint8Array,
+  message: string,
+): FrameVerdict<F> {
+  return frameFailure(request, frame, raw, 'BAD_REPLY', 'UNEXPECTED_REPLY', message);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ConformanceError } from './errors.ts';
 import type { Grade } from './types.ts';
 
@@ -155,4 +155,61 @@ export function matchHex<T extends { kind: string }, S>(
     return m !== undefined && bi + m.length <= bytes.length && go(ti + 1, bi + m.length, m.state);
   };
   return go(0, 0, state);
+}
+
+/** A case file of one role, its header checked: the cases still to check, how to name errors, and its name. */
+export interface RoleCaseFile {
+  protocol: string;
+  cases: unknown[];
+  bad: Bad;
+  /** The file's name, as a case's origin. */
+  origin: string;
+}
+
+/**
+ * Reads a case file and checks its header: `role`, `protocol` (one of `protocols`) and a `cases` array.
+ * Undefined when the file is for another role. `root` is how the role's messages name the document: `'$'`
+ * (paths `$.role`, `$.protocol`, `$.cases`) or `'file'` (paths `role`, `protocol`, `cases`).
+ * @throws ConformanceError CONFORM_BAD_CASE_FILE naming the file and the field.
+ */
+export function readRoleCaseFile(
+  file: string,
+  role: string,
+  protocols: readonly string[],
+  root: '$' | 'file',
+): RoleCaseFile | undefined {
+  const bad = badCaseFile(file);
+  const doc = readCaseDocument(file, bad, root);
+  const field = root === '$' ? '$.' : '';
+  if (!isForRole(doc, role, bad, `${field}role`)) return undefined;
+  if (!protocols.includes(doc.protocol as string)) {
+    const names = protocols.map((p) => `"${p}"`).join(' or ');
+    throw bad(`${field}protocol`, `must be ${names}, got ${JSON.stringify(doc.protocol)}`);
+  }
+  if (!Array.isArray(doc.cases)) throw bad(`${field}cases`, 'must be an array');
+  return { protocol: doc.protocol as string, cases: doc.cases, bad, origin: basename(file) };
+}
+
+/** One case of a file as {@link caseFields} opens it. */
+export interface OpenedCase {
+  c: Record<string, unknown>;
+  /** Names the case (its id, when it has one) after the JSON path of every error. */
+  bad: Bad;
+  /** The JSON path of a field of the case: `path('.id')`. */
+  path: (rest: string) => string;
+}
+
+/**
+ * Opens the case at JSON path `at`: it must be an object with only the fields in `keys`; errors inside it name
+ * the case too, after their JSON path. @throws via `fileBad`.
+ */
+export function caseFields(c: unknown, at: string, fileBad: Bad, keys: ReadonlySet<string>): OpenedCase {
+  if (!isObject(c)) throw fileBad(at, 'must be an object');
+  const named = typeof c.id === 'string' && c.id !== '' ? ` (case ${c.id})` : '';
+  const bad: Bad = (where, problem) => fileBad(`${where}${named}`, problem);
+  const path = (rest: string) => `${at}${rest}`;
+  for (const key of Object.keys(c)) {
+    if (!keys.has(key)) throw bad(path(`.${key}`), `unknown field (fields: ${[...keys].join(', ')})`);
+  }
+  return { c, bad, path };
 }

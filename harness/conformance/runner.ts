@@ -1,5 +1,6 @@
 import type { Clock } from '../../simulator/clock/clock.ts';
 import { LinkError } from '../../simulator/link/errors.ts';
+import { ConformanceError } from './errors.ts';
 import type { Trace } from './trace.ts';
 import type { CaseInfo, CaseResult, Grade } from './types.ts';
 
@@ -97,6 +98,22 @@ export function selectCases<T extends { id: string }>(cases: readonly T[], patte
   return cases.filter(
     (c) => (include.length === 0 || include.some((r) => r.test(c.id))) && !exclude.some((r) => r.test(c.id)),
   );
+}
+
+/**
+ * {@link selectCases} for a suite's run, where selecting nothing is a mistake in `--cases`.
+ * @throws ConformanceError CONFORM_USAGE `--cases "…" selects no <what> (see --list)`.
+ */
+export function selectSomeCases<T extends { id: string }>(
+  cases: readonly T[],
+  pattern: string | undefined,
+  what = 'case',
+): T[] {
+  const selected = selectCases(cases, pattern);
+  if (selected.length === 0) {
+    throw new ConformanceError('CONFORM_USAGE', `--cases "${pattern}" selects no ${what} (see --list)`);
+  }
+  return selected;
 }
 
 function globToRegExp(glob: string): RegExp {

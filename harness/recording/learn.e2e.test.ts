@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LineClient } from '../master/testing/line-client.ts';
 import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli, stopAll } from './testing/cli-process.ts';
+import { startMaster } from './testing/processes.ts';
 
 // learn → sim → point-read, each a separate `meterlab` process over real TCP: the look-alike fleet answers the
 // readings the recording heard.
@@ -27,18 +28,7 @@ describe('meterlab learn, then sim --scenario', () => {
         address: '00000000101001',
         baseReading: 4914.06,
       });
-      const master = new CliProcess([
-        'master',
-        '--listen',
-        '127.0.0.1:0',
-        '--api',
-        '127.0.0.1:0',
-        '--scenario',
-        learned,
-      ]);
-      const [, listen, api] = await master.waitFor(
-        /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
-      );
+      const { master, listen, api } = await startMaster(learned);
       const sim = new CliProcess([
         'sim',
         '--scenario',

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPtyPair, type PtyPair } from '../../simulator/link/index.ts';
 import { type Recording, readRecording } from './reader.ts';
-import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli, stopAll } from './testing/cli-process.ts';
+import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli } from './testing/cli-process.ts';
+import { cjt188Meters, cjt188Poll, ptyPairsClosedAfterEach, startMaster } from './testing/processes.ts';
 
 // `--record FILE` on meters, poll, sim, master and relay: each a separate process, talking over a real socat pty
 // pair or real TCP, each writing its own recording; the recordings are read back and checked against each other
@@ -13,17 +13,14 @@ import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli, stopAll } from './testing/
 
 const SCENARIO = fileURLToPath(new URL('../../fixtures/recordings/chain-scenario.json', import.meta.url));
 let dir: string;
-const pairs: PtyPair[] = [];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'meterlab-record-'));
 });
 
-afterEach(async () => {
-  await stopAll();
-  await Promise.all(pairs.splice(0).map((p) => p.close()));
-  rmSync(dir, { recursive: true, force: true });
-});
+// Registered before the pty pairs' hook, so it runs after it: the folder goes once every process has stopped.
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const pair = ptyPairsClosedAfterEach();
 
 /** `dir summary` of every frame of a recording, in order. */
 function frames(recording: Recording): string[] {
@@ -41,36 +38,12 @@ describe('--record on meters and poll (serial, a real pty pair)', () => {
   it(
     'each side records the same bytes, in its own direction, with the reading poll printed',
     async () => {
-      const p = await createPtyPair();
-      pairs.push(p);
+      const p = await pair();
       const metersFile = join(dir, 'meters.jsonl');
       const pollFile = join(dir, 'poll.jsonl');
-      const meters = new CliProcess([
-        'meters',
-        '--port',
-        p.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001',
-        '--seed',
-        '5',
-        '--record',
-        metersFile,
-      ]);
+      const meters = cjt188Meters(p.paths[1], '101001', '--seed', '5', '--record', metersFile);
       await meters.waitFor(/\bserving 1 cjt188 meter/);
-      const poll = await runCli([
-        'poll',
-        '--port',
-        p.paths[0],
-        '--protocol',
-        'cjt188',
-        '--meter',
-        '101001',
-        '--json',
-        '--record',
-        pollFile,
-      ]);
+      const poll = await cjt188Poll(p.paths[0], '101001', '--json', '--record', pollFile);
       expect(poll.code).toBe(0);
       const value = JSON.parse(poll.out[0]).reading.value as number;
       expect(await meters.stop()).toBe(0);
@@ -104,32 +77,12 @@ describe('meterlab decode --recording --follow', () => {
   it(
     'prints each frame of a recording while meters --record is still writing it, and ends at its end line',
     async () => {
-      const p = await createPtyPair();
-      pairs.push(p);
+      const p = await pair();
       const file = join(dir, 'live.jsonl');
-      const meters = new CliProcess([
-        'meters',
-        '--port',
-        p.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001',
-        '--record',
-        file,
-      ]);
+      const meters = cjt188Meters(p.paths[1], '101001', '--record', file);
       await meters.waitFor(/\bserving 1 cjt188 meter/);
       const follow = new CliProcess(['decode', '--recording', file, '--follow']);
-      const poll = await runCli([
-        'poll',
-        '--port',
-        p.paths[0],
-        '--protocol',
-        'cjt188',
-        '--meter',
-        '101001',
-        '--json',
-      ]);
+      const poll = await cjt188Poll(p.paths[0], '101001', '--json');
       expect(poll.code).toBe(0);
       const value = JSON.parse(poll.out[0]).reading.value as number;
       // Printed while the recording is still open: the reply as meters sent it (ab), decoded.
@@ -155,20 +108,7 @@ describe('--record on sim, master and relay (real TCP and WebSocket)', () => {
         master: join(dir, 'master.jsonl'),
         relay: join(dir, 'relay.jsonl'),
       };
-      const master = new CliProcess([
-        'master',
-        '--listen',
-        '127.0.0.1:0',
-        '--api',
-        '127.0.0.1:0',
-        '--scenario',
-        SCENARIO,
-        '--record',
-        files.master,
-      ]);
-      const [, listen, api] = await master.waitFor(
-        /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
-      );
+      const { master, listen, api } = await startMaster(SCENARIO, '--record', files.master);
       const sim = new CliProcess([
         'sim',
         '--scenario',

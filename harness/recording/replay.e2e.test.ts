@@ -2,33 +2,28 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createPtyPair, type PtyPair } from '../../simulator/link/index.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { LineClient } from '../master/testing/line-client.ts';
 import { diffRecordings } from './diff.ts';
 import { readRecording } from './reader.ts';
 import { parseRules } from './replay/compare.ts';
-import { CliProcess, PROCESS_TEST_TIMEOUT_MS, runCli, stopAll } from './testing/cli-process.ts';
+import { CliProcess, PROCESS_TEST_TIMEOUT_MS } from './testing/cli-process.ts';
+import {
+  cjt188Meters,
+  cjt188Poll,
+  ptyPairsClosedAfterEach,
+  replayDriver,
+  startMaster,
+} from './testing/processes.ts';
 
 // The checked-in recordings replayed both ways against meterlab's own parts, each a separate process, over a
 // real socat pty pair or real TCP.
 
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../fixtures/recordings/${name}`, import.meta.url));
-const pairs: PtyPair[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'meterlab-replay-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-afterEach(async () => {
-  await stopAll();
-  await Promise.all(pairs.splice(0).map((p) => p.close()));
-});
-
-async function pair(): Promise<PtyPair> {
-  const p = await createPtyPair();
-  pairs.push(p);
-  return p;
-}
+const pair = ptyPairsClosedAfterEach();
 
 describe('replay of the pty recordings', () => {
   it(
@@ -46,35 +41,11 @@ describe('replay of the pty recordings', () => {
         'fast',
       ]);
       await device.waitFor(/^replay: standing in/);
-      const read = (meter: string) =>
-        runCli([
-          'poll',
-          '--port',
-          p.paths[0],
-          '--protocol',
-          'cjt188',
-          '--meter',
-          meter,
-          '--json',
-          '--timeout',
-          '3000',
-        ]);
+      const read = (meter: string) => cjt188Poll(p.paths[0], meter, '--json', '--timeout', '3000');
       const [a, b] = [await read('101001'), await read('101002')];
       expect(JSON.parse(a.out[0]).reading.value).toBe(4914.06);
       expect(JSON.parse(b.out[0]).reading.value).toBe(3595.48);
-      const unknown = await runCli([
-        'poll',
-        '--port',
-        p.paths[0],
-        '--protocol',
-        'cjt188',
-        '--meter',
-        '101009',
-        '--timeout',
-        '300',
-        '--retries',
-        '0',
-      ]);
+      const unknown = await cjt188Poll(p.paths[0], '101009', '--timeout', '300', '--retries', '0');
       expect(unknown.code).toBe(1);
       await device.waitFor(/^UNMATCHED cjt188 request read DI 901F addr 00000000101009/);
       expect(await device.stop()).toBe(1); // an unmatched request is reported in the exit status
@@ -91,21 +62,7 @@ describe('replay of the pty recordings', () => {
         'fast',
       ]);
       await faults.waitFor(/^replay: standing in/);
-      const poll = () =>
-        runCli([
-          'poll',
-          '--port',
-          p.paths[0],
-          '--protocol',
-          'cjt188',
-          '--meter',
-          '101001',
-          '--json',
-          '--timeout',
-          '500',
-          '--retries',
-          '3',
-        ]);
+      const poll = () => cjt188Poll(p.paths[0], '101001', '--json', '--timeout', '500', '--retries', '3');
       // Recorded: a good read, then bad checksum, silence, bad checksum, then a good read again.
       const first = await poll();
       expect(JSON.parse(first.out[0])).toMatchObject({ attempts: 1, reading: { value: 4914.06 } });
@@ -120,56 +77,23 @@ describe('replay of the pty recordings', () => {
     'plays poll against meters of another seed: the difference names exactly the value fields',
     async () => {
       const p = await pair();
-      const meters = new CliProcess([
-        'meters',
-        '--port',
-        p.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001,101002',
-        '--seed',
-        '77',
-      ]);
+      const meters = cjt188Meters(p.paths[1], '101001,101002', '--seed', '77');
       await meters.waitFor(/./);
-      const run = await runCli([
-        'replay',
-        fixture('pty-cjt188.jsonl'),
-        '--as',
-        'driver',
-        '--target',
-        `serial:${p.paths[0]}`,
-        '--ignore',
-        'time',
-      ]);
+      const run = await replayDriver(fixture('pty-cjt188.jsonl'), `serial:${p.paths[0]}`, '--ignore', 'time');
       expect(run.code).toBe(1);
       const rows = run.out.filter((l) => /^ {2}body\./.test(l)).map((l) => l.trim().split(/\s+/)[0]);
       expect(rows.length).toBeGreaterThan(0);
       expect(new Set(rows)).toEqual(new Set(['body.data.current.value', 'body.data.settlement.value']));
       // A fresh meter: the first run closed the valve, as the recorded session did.
       await meters.stop();
-      const fresh = new CliProcess([
-        'meters',
-        '--port',
-        p.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001,101002',
-        '--seed',
-        '77',
-      ]);
+      const fresh = cjt188Meters(p.paths[1], '101001,101002', '--seed', '77');
       await fresh.waitFor(/./);
-      const same = await runCli([
-        'replay',
+      const same = await replayDriver(
         fixture('pty-cjt188.jsonl'),
-        '--as',
-        'driver',
-        '--target',
         `serial:${p.paths[0]}`,
         '--ignore',
         'time,value',
-      ]);
+      );
       expect(same.out.at(-1)).toBe('same replies as recorded');
       expect(same.code).toBe(0);
     },
@@ -180,30 +104,16 @@ describe('replay of the pty recordings', () => {
     'plays the faults session against meters with the same fault plan: the same answers, faults included',
     async () => {
       const p = await pair();
-      const meters = new CliProcess([
-        'meters',
-        '--port',
-        p.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001',
-        '--faults',
-        'bad-checksum@every:2,silence@every:3',
-      ]);
+      const meters = cjt188Meters(p.paths[1], '101001', '--faults', 'bad-checksum@every:2,silence@every:3');
       await meters.waitFor(/./);
-      const run = await runCli([
-        'replay',
+      const run = await replayDriver(
         fixture('pty-faults.jsonl'),
-        '--as',
-        'driver',
-        '--target',
         `serial:${p.paths[0]}`,
         '--ignore',
         'time,value',
         '--timeout',
         '800',
-      ]);
+      );
       expect(run.out.at(-1)).toBe('same replies as recorded');
       expect(run.code).toBe(0);
     },
@@ -215,18 +125,7 @@ describe('replay of the TCP recording', () => {
   it(
     'stands in for the concentrator at a real master: logs in and answers its forwards with the recorded readings',
     async () => {
-      const master = new CliProcess([
-        'master',
-        '--listen',
-        '127.0.0.1:0',
-        '--api',
-        '127.0.0.1:0',
-        '--scenario',
-        fixture('chain-scenario.json'),
-      ]);
-      const [, listen, api] = await master.waitFor(
-        /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
-      );
+      const { master, listen, api } = await startMaster(fixture('chain-scenario.json'));
       const device = new CliProcess([
         'replay',
         fixture('tcp-376.jsonl'),
@@ -308,19 +207,10 @@ describe('replay of 376.1 sessions', () => {
     'stands in for the concentrator of a master-side recording (master --record): the same readings again',
     async () => {
       const recorded = join(dir, 'master-side.jsonl');
-      const startMaster = async (record?: string) => {
-        const master = new CliProcess([
-          'master',
-          '--listen',
-          '127.0.0.1:0',
-          '--api',
-          '127.0.0.1:0',
-          '--scenario',
+      const masterOfChain = async (record?: string) => {
+        const { master, listen, api } = await startMaster(
           fixture('chain-scenario.json'),
           ...(record ? ['--record', record] : []),
-        ]);
-        const [, listen, api] = await master.waitFor(
-          /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
         );
         return { master, listen, api: Number(api) };
       };
@@ -334,7 +224,7 @@ describe('replay of 376.1 sessions', () => {
           client.socket.destroy();
         }
       };
-      const first = await startMaster(recorded);
+      const first = await masterOfChain(recorded);
       const sim = new CliProcess([
         'sim',
         '--scenario',
@@ -349,7 +239,7 @@ describe('replay of 376.1 sessions', () => {
       await sim.stop();
       await first.master.stop();
 
-      const second = await startMaster();
+      const second = await masterOfChain();
       const device = new CliProcess([
         'replay',
         recorded,
@@ -393,16 +283,7 @@ describe('replay of the public master-station session', () => {
       ]);
       const [, port] = await device.waitFor(/on 127\.0\.0\.1:(\d+); Ctrl-C stops/);
       const rerecorded = join(dir, 'public-driver.jsonl');
-      const strict = await runCli([
-        'replay',
-        file,
-        '--as',
-        'driver',
-        '--target',
-        `tcp:127.0.0.1:${port}`,
-        '--record',
-        rerecorded,
-      ]);
+      const strict = await replayDriver(file, `tcp:127.0.0.1:${port}`, '--record', rerecorded);
       // The device echoes the request's Tp (docs/gdw376.md §3.1), where the published reply carried its own:
       // the only difference is the reply's send time.
       expect(strict.code).toBe(1);
@@ -423,16 +304,7 @@ describe('replay of the public master-station session', () => {
       // EC 4F 00 kept, then the request's Tp (PFC 00, 23:51:13 on the 21st as 13 51 23 21, delay 5), CS, end.
       expect(reply?.hex).toMatch(/4F00001351232105[0-9A-F]{2}16$/);
 
-      const lenient = await runCli([
-        'replay',
-        file,
-        '--as',
-        'driver',
-        '--target',
-        `tcp:127.0.0.1:${port}`,
-        '--ignore',
-        'time',
-      ]);
+      const lenient = await replayDriver(file, `tcp:127.0.0.1:${port}`, '--ignore', 'time');
       expect(lenient.out.at(-1)).toBe('same replies as recorded');
       expect(lenient.code).toBe(0);
       expect(await device.stop()).toBe(0);

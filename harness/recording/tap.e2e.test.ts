@@ -4,48 +4,34 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../protocols/bytes.ts';
-import { createPtyPair, type PtyPair } from '../../simulator/link/index.ts';
 import { LineClient } from '../master/testing/line-client.ts';
 import { fromHex } from './format.ts';
 import { decodeFrameBytes } from './framing.ts';
 import { readRecording } from './reader.ts';
-import { CliProcess, PROCESS_TEST_TIMEOUT_MS, stopAll } from './testing/cli-process.ts';
+import { CliProcess, PROCESS_TEST_TIMEOUT_MS } from './testing/cli-process.ts';
+import { cjt188Meters, ptyPairsClosedAfterEach, startMaster } from './testing/processes.ts';
 
 // Whole path: every part a separate `meterlab` process, bytes over real socat ptys and real TCP sockets.
 
 const SCENARIO = fileURLToPath(new URL('../../fixtures/recordings/chain-scenario.json', import.meta.url));
 let dir: string;
-const pairs: PtyPair[] = [];
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'meterlab-tap-'));
 });
 
-afterEach(async () => {
-  await stopAll();
-  await Promise.all(pairs.splice(0).map((p) => p.close()));
-  rmSync(dir, { recursive: true, force: true });
-});
+// Registered before the pty pairs' hook, so it runs after it: the folder goes once every process has stopped.
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+const pair = ptyPairsClosedAfterEach();
 
 describe('meterlab tap', () => {
   it(
     'sits between poll and meters on two pty pairs, forwards both ways and records each chunk and frame',
     async () => {
-      const toPoll = await createPtyPair();
-      const toMeters = await createPtyPair();
-      pairs.push(toPoll, toMeters);
+      const toPoll = await pair();
+      const toMeters = await pair();
       const out = join(dir, 's.jsonl');
-      const meters = new CliProcess([
-        'meters',
-        '--port',
-        toMeters.paths[1],
-        '--protocol',
-        'cjt188',
-        '--meters',
-        '101001',
-        '--seed',
-        '3',
-      ]);
+      const meters = cjt188Meters(toMeters.paths[1], '101001', '--seed', '3');
       const tap = new CliProcess([
         'tap',
         `serial:${toPoll.paths[1]}@2400-8E1`,
@@ -100,18 +86,7 @@ describe('meterlab tap', () => {
     'proxies a concentrator to the master over TCP, one recorded link per connection',
     async () => {
       const out = join(dir, 'uplink.jsonl');
-      const master = new CliProcess([
-        'master',
-        '--listen',
-        '127.0.0.1:0',
-        '--api',
-        '127.0.0.1:0',
-        '--scenario',
-        SCENARIO,
-      ]);
-      const [, listenPort, apiPort] = await master.waitFor(
-        /concentrators on [\d.]+:(\d+), client API on [\d.]+:(\d+)/,
-      );
+      const { master, listen: listenPort, api: apiPort } = await startMaster(SCENARIO);
       const tap = new CliProcess([
         'tap',
         'tcp-listen:127.0.0.1:0',

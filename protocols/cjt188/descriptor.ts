@@ -1,18 +1,21 @@
-import { bytesToHex, sum8 } from '../bytes.ts';
 import {
+  abnormalReply,
+  addressMismatch,
   addressReaches,
-  type EnvelopeResult,
+  type EnvelopeLayout,
   type FrameVerdict,
+  fitsEnvelopeHeader,
   type JudgeOptions,
   judgeReplyBytes,
   type MeterKind,
   type MeterProtocolDescriptor,
   type MeterReading,
   padMeterAddress,
-  type ReadFailureCode,
   type ReadRequestSpec,
   type ReplyJudgement,
-  replyHex,
+  readEnvelope,
+  requestAddress,
+  unexpectedReply,
 } from '../meter-protocol.ts';
 import { buildReadRequest } from './builders.ts';
 import {
@@ -22,7 +25,7 @@ import {
   CJT188_PREAMBLE_BYTE,
   CJT188_START,
 } from './constants.ts';
-import { controlAbnormal, controlDirection, controlFunction } from './control.ts';
+import { controlFunction } from './control.ts';
 import { decodeCjt188 } from './decode.ts';
 import { encodeCjt188 } from './encode.ts';
 import type { Cjt188Frame } from './frame.ts';
@@ -46,7 +49,19 @@ const KINDS = [
 ] as const satisfies readonly { kind: MeterKind; meterType: number }[];
 
 /** 68 T A0…A6 C L: offsets after the preamble (docs/cjt188.md §1.2). */
-const AT = { type: 1, address: 2, control: 9, length: 10, data: 11 } as const;
+const LAYOUT = {
+  preambleByte: CJT188_PREAMBLE_BYTE,
+  maxPreamble: CJT188_MAX_PREAMBLE,
+  start: CJT188_START,
+  end: CJT188_END,
+  maxDataLength: CJT188_MAX_DATA_LENGTH,
+  meterType: 1,
+  address: 2,
+  addressEnd: 9,
+  control: 9,
+  length: 10,
+  data: 11,
+} as const satisfies EnvelopeLayout;
 
 const ADDRESS_DIGITS = 14;
 const TITLE = 'CJ/T 188';
@@ -61,40 +76,9 @@ function meterTypeOf(kind: MeterKind): number {
   return entry.meterType;
 }
 
-function envelope(buf: Uint8Array): EnvelopeResult {
-  let p = 0;
-  while (p < buf.length && buf[p] === CJT188_PREAMBLE_BYTE && p <= CJT188_MAX_PREAMBLE) p++;
-  if (p > CJT188_MAX_PREAMBLE) return { kind: 'none' };
-  if (p === buf.length) return { kind: 'need-more' };
-  if (buf[p] !== CJT188_START) return { kind: 'none' };
-  if (buf.length <= p + AT.length) return { kind: 'need-more' };
-  const l = buf[p + AT.length];
-  if (l > CJT188_MAX_DATA_LENGTH) return { kind: 'none' };
-  const length = p + AT.data + l + 2;
-  if (buf.length < length) return { kind: 'need-more' };
-  if (buf[length - 1] !== CJT188_END) return { kind: 'none' };
-  const control = buf[p + AT.control];
-  return {
-    kind: 'envelope',
-    envelope: {
-      length,
-      start: p,
-      address: bytesToHex(buf.slice(p + AT.address, p + AT.control).reverse(), ''),
-      control,
-      direction: controlDirection(control),
-      abnormal: controlAbnormal(control),
-      meterType: buf[p + AT.type],
-      checksumOk: sum8(buf, p, length - 2) === buf[length - 2],
-    },
-  };
-}
-
 function buildRequest(spec: ReadRequestSpec): Uint8Array {
-  const address = /^\d+$/.test(spec.address)
-    ? padMeterAddress(spec.address, ADDRESS_DIGITS, TITLE)
-    : spec.address.toUpperCase();
   return encodeCjt188(
-    buildReadRequest(address, spec.di ?? '901F', {
+    buildReadRequest(requestAddress(spec.address, ADDRESS_DIGITS, TITLE), spec.di ?? '901F', {
       meterType: meterTypeOf(spec.kind ?? 'cold-water'),
       diOrder: spec.diOrder ?? 'low-first',
       ser: spec.ser ?? 0,
@@ -122,88 +106,23 @@ export function judgeCjt188Frame(
   const reqSer = 'ser' in request.body ? request.body.ser : undefined;
   if ((options.checkSer ?? true) && 'ser' in body && reqSer !== undefined && body.ser !== reqSer)
     return 'ignore';
-  if (!addressReaches(request.address, frame.address, 'pair')) {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ADDRESS_MISMATCH',
-      'ADDRESS_MISMATCH',
-      `the reply came from address ${frame.address}`,
-    );
-  }
-  const control = frame.control.toString(16).toUpperCase().padStart(2, '0');
+  if (!addressReaches(request.address, frame.address, 'pair')) return addressMismatch(request, frame, raw);
   if (body.kind === 'error-reply') {
     const meaning = `valve ${body.st.valve}${body.st.batteryLow ? ', battery low' : ''}`;
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ABNORMAL_REPLY',
-      'ABNORMAL_REPLY',
-      `an abnormal reply, C=${control} ST ${body.st.raw} (${meaning})`,
-      { statusWord: body.st.raw, meaning },
-    );
+    return abnormalReply(request, frame, raw, {
+      label: `ST ${body.st.raw}`,
+      statusWord: body.st.raw,
+      meaning,
+    });
   }
-  if (frame.abnormal) {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ABNORMAL_REPLY',
-      'ABNORMAL_REPLY',
-      `an abnormal reply, C=${control}`,
-    );
-  }
+  if (frame.abnormal) return abnormalReply(request, frame, raw);
   if (body.kind === 'opaque') {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'BAD_REPLY',
-      'UNEXPECTED_REPLY',
-      `a reply with DATA this codec cannot read: ${body.data}`,
-    );
+    return unexpectedReply(request, frame, raw, `a reply with DATA this codec cannot read: ${body.data}`);
   }
   if ('di' in request.body && body.di !== request.body.di) {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'BAD_REPLY',
-      'UNEXPECTED_REPLY',
-      `a reply for DI ${body.di} instead of ${request.body.di}`,
-    );
+    return unexpectedReply(request, frame, raw, `a reply for DI ${body.di} instead of ${request.body.di}`);
   }
   return { ok: true, reading: readingOf(frame), frame, raw };
-}
-
-/**
- * A failed verdict on `frame` (a module function, not a closure made per judged frame: see docs/performance.md).
- */
-function frameFailure(
-  request: Cjt188Frame,
-  frame: Cjt188Frame,
-  raw: Uint8Array,
-  reason: ReadFailureCode,
-  cause: 'ADDRESS_MISMATCH' | 'ABNORMAL_REPLY' | 'UNEXPECTED_REPLY',
-  message: string,
-  extra: { statusWord?: string; meaning?: string } = {},
-): FrameVerdict<Cjt188Frame> {
-  return {
-    ok: false,
-    cause,
-    message,
-    frame,
-    failure: {
-      reason,
-      protocol: 'cjt188',
-      expected: request.address,
-      got: frame.address,
-      ...extra,
-      reply: replyHex(raw),
-    },
-  };
 }
 
 /**
@@ -281,12 +200,8 @@ export const cjt188Protocol = {
   specificity: 0,
   decode: (buf: Uint8Array) => decodeCjt188(buf),
   encode: encodeCjt188,
-  fitsHeader(buf: Uint8Array): boolean {
-    let p = 0;
-    while (p < buf.length && buf[p] === CJT188_PREAMBLE_BYTE) p++;
-    return p < buf.length && buf[p] === CJT188_START;
-  },
-  envelope,
+  fitsHeader: (buf: Uint8Array) => fitsEnvelopeHeader(buf, LAYOUT),
+  envelope: (buf: Uint8Array) => readEnvelope(buf, LAYOUT),
   normaliseAddress: (address: string) => padMeterAddress(address, ADDRESS_DIGITS, TITLE),
   meterTypeOf,
   buildReadRequest: buildRequest,

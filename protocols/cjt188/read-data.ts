@@ -281,11 +281,12 @@ export function decodeDay(byte: number): number {
   return bcdByteToNumber(byte, 'CJ/T 188 day');
 }
 
-function dayLayout(type: 'settlement-day' | 'reading-day') {
-  return layout({
+/** 8103/8104 day replies and the A011/A012 day writes: the day, 1 BCD byte. Shared with write-data.ts. @internal */
+export function dayLayout(type: 'settlement-day' | 'reading-day'): Layout<Cjt188DayReading> {
+  return layoutFactory<Cjt188DayReading>()({
     type,
     length: 1,
-    decode: (p) => ({ type, day: decodeDay(p[0]) }) as Extract<Cjt188ReadData, { type: typeof type }>,
+    decode: (p) => ({ type, day: decodeDay(p[0]) }),
     encode: (d) => Uint8Array.of(numberToBcdByte(d.day)),
   });
 }
@@ -298,7 +299,11 @@ export function checkByte(value: number, what: string): number {
   return value;
 }
 
-const purchase = layout({
+/**
+ * 8105 purchase reply and the A013 purchase write: SEQ (1 binary byte), amount (4 BCD, 2 decimals). Shared with
+ * write-data.ts. @internal
+ */
+export const purchaseLayout: Layout<Cjt188PurchaseReading> = layoutFactory<Cjt188PurchaseReading>()({
   type: 'purchase',
   length: 5,
   decode: (p) => ({
@@ -348,7 +353,7 @@ export function readLayouts(di: number): readonly Layout<Cjt188ReadData>[] {
     case CJT188_DI.readReadingDay:
       return [dayLayout('reading-day')];
     case CJT188_DI.readPurchaseAmount:
-      return [purchase];
+      return [purchaseLayout];
     case CJT188_DI.readKeyVersion:
       return [keyVersion];
     case CJT188_DI.readAddress:

@@ -1,9 +1,17 @@
-import { bcdToNumber, bytesToHex, concatBytes, hexToBytes, numberToBcd, numberToBcdByte } from '../bytes.ts';
+import { bytesToHex, concatBytes, hexToBytes, numberToBcdByte } from '../bytes.ts';
 import { ProtocolError } from '../errors.ts';
 import { decodeAddress, encodeAddress } from './address.ts';
 import { CJT188_DI } from './di.ts';
 import { type Cjt188RawData, decodePayload, encodePayload, type Layout, layoutFactory } from './layout.ts';
-import { type Cjt188PriceTable, checkByte, decodeDay, decodePrices, encodePrices } from './read-data.ts';
+import {
+  type Cjt188PriceTable,
+  checkByte,
+  dayLayout,
+  decodeDay,
+  decodePrices,
+  encodePrices,
+  purchaseLayout,
+} from './read-data.ts';
 import { decodeTime, encodeTime } from './time.ts';
 import { type Cjt188Quantity, decodeQuantity, encodeQuantity } from './units.ts';
 
@@ -115,35 +123,11 @@ const time = layout({
   encode: (d) => encodeTime(d.time),
 });
 
-function dayLayout(type: 'settlement-day' | 'reading-day') {
-  return layout({
-    type,
-    length: 1,
-    decode: (p) => ({ type, day: decodeDay(p[0]) }) as Extract<Cjt188WriteData, { type: typeof type }>,
-    encode: (d) => Uint8Array.of(numberToBcdByte(d.day)),
-  });
-}
-
 const priceTable = layout({
   type: 'price-table',
   length: 16,
   decode: (p) => ({ type: 'price-table', ...decodePrices(p), startDay: decodeDay(p[15]) }),
   encode: (d) => concatBytes([encodePrices(d), Uint8Array.of(numberToBcdByte(d.startDay))]),
-});
-
-const purchase = layout({
-  type: 'purchase',
-  length: 5,
-  decode: (p) => ({
-    type: 'purchase',
-    seq: p[0],
-    amount: bcdToNumber(p.subarray(1, 5), 2, 'CJ/T 188 purchase amount'),
-  }),
-  encode: (d) =>
-    concatBytes([
-      Uint8Array.of(checkByte(d.seq, 'purchase seq')),
-      numberToBcd(d.amount, 4, 2, 'CJ/T 188 purchase amount'),
-    ]),
 });
 
 const key = layout({
@@ -189,7 +173,7 @@ export function writeLayouts(di: number): readonly Layout<Cjt188WriteData>[] {
     case CJT188_DI.writeReadingDay:
       return [dayLayout('reading-day')];
     case CJT188_DI.writePurchaseAmount:
-      return [purchase];
+      return [purchaseLayout];
     case CJT188_DI.writeKey:
       return [key];
     case CJT188_DI.writeTime:

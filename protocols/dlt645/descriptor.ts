@@ -1,18 +1,22 @@
-import { bytesToHex, sum8 } from '../bytes.ts';
+import { byteToHex } from '../bytes.ts';
 import {
+  abnormalReply,
+  addressMismatch,
   addressReaches,
-  type EnvelopeResult,
+  type EnvelopeLayout,
   type FrameVerdict,
+  fitsEnvelopeHeader,
   type JudgeOptions,
   judgeReplyBytes,
   type MeterKind,
   type MeterProtocolDescriptor,
   type MeterReading,
   padMeterAddress,
-  type ReadFailureCode,
   type ReadRequestSpec,
   type ReplyJudgement,
-  replyHex,
+  readEnvelope,
+  requestAddress,
+  unexpectedReply,
 } from '../meter-protocol.ts';
 import { buildReadRequest } from './builders.ts';
 import {
@@ -22,7 +26,7 @@ import {
   DLT645_PREAMBLE_BYTE,
   DLT645_START,
 } from './constants.ts';
-import { controlFlags, DLT645_FUNCTION_MASK } from './control.ts';
+import { DLT645_FUNCTION_MASK } from './control.ts';
 import { decodeDlt645 } from './decode.ts';
 import { encodeDlt645 } from './encode.ts';
 import type { Dlt645Frame } from './frame.ts';
@@ -36,7 +40,19 @@ import type { Dlt645Frame } from './frame.ts';
 const KINDS = [{ kind: 'electricity' }] as const satisfies readonly { kind: MeterKind }[];
 
 /** 68 A0…A5 68 C L: offsets after the preamble (docs/dlt645.md §2.1). */
-const AT = { address: 1, secondStart: 7, control: 8, length: 9, data: 10 } as const;
+const LAYOUT = {
+  preambleByte: DLT645_PREAMBLE_BYTE,
+  maxPreamble: DLT645_MAX_PREAMBLE,
+  start: DLT645_START,
+  end: DLT645_END,
+  maxDataLength: DLT645_MAX_DATA_LENGTH,
+  address: 1,
+  addressEnd: 7,
+  secondStart: 7,
+  control: 8,
+  length: 9,
+  data: 10,
+} as const satisfies EnvelopeLayout;
 
 const ADDRESS_DIGITS = 12;
 const TITLE = 'DL/T 645';
@@ -48,40 +64,9 @@ function meterTypeOf(kind: MeterKind): undefined {
   return undefined;
 }
 
-function envelope(buf: Uint8Array): EnvelopeResult {
-  let p = 0;
-  while (p < buf.length && buf[p] === DLT645_PREAMBLE_BYTE && p <= DLT645_MAX_PREAMBLE) p++;
-  if (p > DLT645_MAX_PREAMBLE) return { kind: 'none' };
-  if (p === buf.length) return { kind: 'need-more' };
-  if (buf[p] !== DLT645_START) return { kind: 'none' };
-  if (buf.length > p + AT.secondStart && buf[p + AT.secondStart] !== DLT645_START) return { kind: 'none' };
-  if (buf.length <= p + AT.length) return { kind: 'need-more' };
-  const l = buf[p + AT.length];
-  if (l > DLT645_MAX_DATA_LENGTH) return { kind: 'none' };
-  const length = p + AT.data + l + 2;
-  if (buf.length < length) return { kind: 'need-more' };
-  if (buf[length - 1] !== DLT645_END) return { kind: 'none' };
-  const control = buf[p + AT.control];
-  const flags = controlFlags(control);
-  return {
-    kind: 'envelope',
-    envelope: {
-      length,
-      start: p,
-      address: bytesToHex(buf.slice(p + AT.address, p + AT.secondStart).reverse(), ''),
-      control,
-      direction: flags.direction,
-      abnormal: flags.abnormal,
-      checksumOk: sum8(buf, p, length - 2) === buf[length - 2],
-    },
-  };
-}
-
 function buildRequest(spec: ReadRequestSpec): Uint8Array {
   if (spec.kind !== undefined) meterTypeOf(spec.kind);
-  const address = /^\d+$/.test(spec.address)
-    ? padMeterAddress(spec.address, ADDRESS_DIGITS, TITLE)
-    : spec.address.toUpperCase();
+  const address = requestAddress(spec.address, ADDRESS_DIGITS, TITLE);
   return encodeDlt645(buildReadRequest(address, spec.di ?? '00010000', { preamble: spec.preamble }));
 }
 
@@ -102,91 +87,23 @@ export function judgeDlt645Frame(
   ) {
     return 'ignore';
   }
-  if (!addressReaches(request.address, frame.address, 'nibble')) {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ADDRESS_MISMATCH',
-      'ADDRESS_MISMATCH',
-      `the reply came from address ${frame.address}`,
-    );
-  }
+  if (!addressReaches(request.address, frame.address, 'nibble')) return addressMismatch(request, frame, raw);
   const body = frame.body;
-  const control = frame.control.toString(16).toUpperCase().padStart(2, '0');
   if (body.kind === 'abnormal-reply') {
-    const errorWord = body.error.toString(16).toUpperCase().padStart(2, '0');
+    const errorWord = byteToHex(body.error);
     const meaning = body.errors.length > 0 ? body.errors.join(', ') : 'no bits set';
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ABNORMAL_REPLY',
-      'ABNORMAL_REPLY',
-      `an abnormal reply, C=${control} error word ${errorWord}H (${meaning})`,
-      { errorWord, meaning },
-    );
+    return abnormalReply(request, frame, raw, { label: `error word ${errorWord}H`, errorWord, meaning });
   }
-  if (frame.abnormal)
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'ABNORMAL_REPLY',
-      'ABNORMAL_REPLY',
-      `an abnormal reply, C=${control}`,
-    );
+  if (frame.abnormal) return abnormalReply(request, frame, raw);
   const reqDi = request.body.kind === 'read' ? request.body.di : undefined;
   if (reqDi !== undefined && body.kind === 'read-reply' && body.di !== reqDi) {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'BAD_REPLY',
-      'UNEXPECTED_REPLY',
-      `a reply for DI ${body.di} instead of ${reqDi}`,
-    );
+    return unexpectedReply(request, frame, raw, `a reply for DI ${body.di} instead of ${reqDi}`);
   }
   // DATA of a DI outside the codec's table decodes as opaque: kept, as hex (the poller reads any DI).
   if (reqDi !== undefined && body.kind !== 'read-reply' && body.kind !== 'opaque') {
-    return frameFailure(
-      request,
-      frame,
-      raw,
-      'BAD_REPLY',
-      'UNEXPECTED_REPLY',
-      `a ${body.kind} instead of the data of DI ${reqDi}`,
-    );
+    return unexpectedReply(request, frame, raw, `a ${body.kind} instead of the data of DI ${reqDi}`);
   }
   return { ok: true, reading: readingOf(frame), frame, raw };
-}
-
-/**
- * A failed verdict on `frame` (a module function, not a closure made per judged frame: see docs/performance.md).
- */
-function frameFailure(
-  request: Dlt645Frame,
-  frame: Dlt645Frame,
-  raw: Uint8Array,
-  reason: ReadFailureCode,
-  cause: 'ADDRESS_MISMATCH' | 'ABNORMAL_REPLY' | 'UNEXPECTED_REPLY',
-  message: string,
-  extra: { errorWord?: string; meaning?: string } = {},
-): FrameVerdict<Dlt645Frame> {
-  return {
-    ok: false,
-    cause,
-    message,
-    frame,
-    failure: {
-      reason,
-      protocol: 'dlt645',
-      expected: request.address,
-      got: frame.address,
-      ...extra,
-      reply: replyHex(raw),
-    },
-  };
 }
 
 /** Fields listed, not spread: this runs for every read, and a spread is a slow path on Node 20 (docs/performance.md). */
@@ -220,13 +137,8 @@ export const dlt645Protocol = {
   specificity: 1,
   decode: decodeDlt645,
   encode: encodeDlt645,
-  fitsHeader(buf: Uint8Array): boolean {
-    let p = 0;
-    while (p < buf.length && buf[p] === DLT645_PREAMBLE_BYTE) p++;
-    if (p >= buf.length || buf[p] !== DLT645_START) return false;
-    return p + AT.secondStart >= buf.length || buf[p + AT.secondStart] === DLT645_START;
-  },
-  envelope,
+  fitsHeader: (buf: Uint8Array) => fitsEnvelopeHeader(buf, LAYOUT),
+  envelope: (buf: Uint8Array) => readEnvelope(buf, LAYOUT),
   normaliseAddress: (address: string) => padMeterAddress(address, ADDRESS_DIGITS, TITLE),
   meterTypeOf,
   buildReadRequest: buildRequest,

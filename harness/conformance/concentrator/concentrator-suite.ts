@@ -14,7 +14,7 @@ import {
 } from '../../../simulator/meter/index.ts';
 import { byId, checkUniqueIds } from '../data-cases.ts';
 import { ConformanceError } from '../errors.ts';
-import { runCases, selectCases } from '../runner.ts';
+import { runCases, selectSomeCases } from '../runner.ts';
 import { type CaseInfo, type CaseResult, countGrades, type SuiteReport } from '../types.ts';
 import { type ConcentratorCase, concentratorCases } from './concentrator-cases.ts';
 import { ConcentratorCaseContext, type ConcentratorSuiteConfig } from './concentrator-context.ts';
@@ -124,10 +124,7 @@ export async function runConcentratorSuite(options: ConcentratorSuiteOptions): P
     casesDirs: options.casesDirs,
     noBuiltinCases: options.noBuiltinCases,
   });
-  const cases = selectCases(catalogue, options.cases);
-  if (cases.length === 0) {
-    throw new ConformanceError('CONFORM_USAGE', `--cases "${options.cases}" selects no case (see --list)`);
-  }
+  const cases = selectSomeCases(catalogue, options.cases);
   const model = options.metersOn ? new ConsumptionModel({ seed: options.seed ?? 1 }) : undefined;
   const config: ConcentratorSuiteConfig = {
     mode: options.target.kind,

@@ -1,23 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../../protocols/bytes.ts';
 import { badCaseFile } from '../data-cases.ts';
 import { ConformanceError } from '../errors.ts';
 import { compileGdw376, matchesGdw376 } from '../gdw376-pattern.ts';
+import { caseFileFolder, thrownBy } from '../testing/case-files.ts';
 import { runAgainstSimulatedConcentrator } from './bench.ts';
 import { concentratorCatalogue } from './concentrator-suite.ts';
 import { loadConcentratorCaseFile } from './data-cases.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'concentrator-cases-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function file(name: string, doc: unknown): string {
-  const path = join(dir, name);
-  writeFileSync(path, typeof doc === 'string' ? doc : JSON.stringify(doc));
-  return path;
-}
+const { dir, file } = caseFileFolder('concentrator-cases-');
 
 const good = {
   id: 'X-1',
@@ -110,12 +103,7 @@ describe('concentrator data cases: loader', () => {
     ];
     for (const [doc, message] of cases) {
       const path = file('bad.json', doc);
-      let error: unknown;
-      try {
-        loadConcentratorCaseFile(path);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrownBy(() => loadConcentratorCaseFile(path));
       expect(error, String(message)).toBeInstanceOf(ConformanceError);
       expect((error as ConformanceError).code).toBe('CONFORM_BAD_CASE_FILE');
       expect((error as Error).message).toMatch(message);

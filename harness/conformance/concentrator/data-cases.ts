@@ -1,16 +1,14 @@
-import { basename } from 'node:path';
 import { sum8 } from '../../../protocols/bytes.ts';
 import { buildForwardRequest, encodeGdw376 } from '../../../protocols/gdw376/index.ts';
 import { isMeterProtocolName, type MeterProtocolName, meterProtocol } from '../../../protocols/registry.ts';
 import {
   type Bad,
-  badCaseFile,
+  caseFields,
   gradeRule,
   hexToken,
-  isForRole,
   isObject,
   loadCaseFolders,
-  readCaseDocument,
+  readRoleCaseFile,
   SILENCE_GRADES,
 } from '../data-cases.ts';
 import {
@@ -112,25 +110,14 @@ export function loadConcentratorDataCases(dirs: readonly string[]): Concentrator
 
 /** The concentrator cases of one file (none when the file is for another role). */
 export function loadConcentratorCaseFile(file: string): ConcentratorCase[] {
-  const bad = badCaseFile(file);
-  const doc = readCaseDocument(file, bad, '$');
-  if (!isForRole(doc, 'concentrator', bad, '$.role')) return [];
-  if (doc.protocol !== 'gdw376')
-    throw bad('$.protocol', `must be "gdw376", got ${JSON.stringify(doc.protocol)}`);
-  if (!Array.isArray(doc.cases)) throw bad('$.cases', 'must be an array');
-  const origin = basename(file);
-  return doc.cases.map((c: unknown, i: number) => dataCase(checkSpec(c, `$.cases[${i}]`, bad), origin));
+  const read = readRoleCaseFile(file, 'concentrator', ['gdw376'], '$');
+  if (read === undefined) return [];
+  return read.cases.map((c, i) => dataCase(checkSpec(c, `$.cases[${i}]`, read.bad), read.origin));
 }
 
 /** Checks one case. @throws via `bad`, naming the JSON path and, when it has one, the case's id. */
-export function checkSpec(c: unknown, at: string, fileBad: Bad): ConcentratorDataCaseSpec {
-  if (!isObject(c)) throw fileBad(at, 'must be an object');
-  const named = typeof c.id === 'string' && c.id !== '' ? ` (case ${c.id})` : '';
-  const bad: Bad = (where, problem) => fileBad(`${where}${named}`, problem);
-  const path = (rest: string) => `${at}${rest}`;
-  for (const key of Object.keys(c)) {
-    if (!KEYS.has(key)) throw bad(path(`.${key}`), `unknown field (fields: ${[...KEYS].join(', ')})`);
-  }
+export function checkSpec(value: unknown, at: string, fileBad: Bad): ConcentratorDataCaseSpec {
+  const { c, bad, path } = caseFields(value, at, fileBad, KEYS);
   for (const key of ['id', 'title', 'clause'] as const) {
     if (typeof c[key] !== 'string' || c[key] === '') throw bad(path(`.${key}`), 'must be a non-empty string');
   }

@@ -1,25 +1,18 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '../../../protocols/bytes.ts';
 import { ConformanceError } from '../errors.ts';
+import { caseFileFolder } from '../testing/case-files.ts';
 import { compile, loadMasterCaseFile, matches, sendBytes } from './data-cases.ts';
 import { masterSuiteCatalogue } from './master-suite.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'master-cases-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = caseFileFolder('master-cases-');
 
 const bad = (where: string, problem: string) =>
   new ConformanceError('CONFORM_BAD_CASE_FILE', `${where}: ${problem}`);
 /** A1 0171, A2 2082 (08 22 on the wire) as in vector Q1 (docs/gdw376.md §3.6). */
 const Q1_VALUES = { a: [0x71, 0x01, 0x22, 0x08], pseq: 8 };
-
-function file(name: string, doc: unknown): string {
-  const path = join(dir, name);
-  writeFileSync(path, JSON.stringify(doc));
-  return path;
-}
 
 describe('master data cases', () => {
   it('builds vector Q1 (login) from a pattern: L and CS computed', () => {

@@ -1,12 +1,9 @@
-import { basename } from 'node:path';
 import {
   type Bad,
-  badCaseFile,
   gradeRule,
-  isForRole,
   isObject,
   loadCaseFolders,
-  readCaseDocument,
+  readRoleCaseFile,
   SILENCE_GRADES,
 } from '../data-cases.ts';
 import {
@@ -88,14 +85,9 @@ export function loadMasterDataCases(dirs: readonly string[]): MasterCase[] {
 
 /** The master cases of one file (none when the file is for another role). */
 export function loadMasterCaseFile(file: string): MasterCase[] {
-  const bad = badCaseFile(file);
-  const doc = readCaseDocument(file, bad);
-  if (!isForRole(doc, 'master', bad)) return [];
-  if (doc.protocol !== 'gdw376')
-    throw bad('protocol', `must be "gdw376", got ${JSON.stringify(doc.protocol)}`);
-  if (!Array.isArray(doc.cases)) throw bad('cases', 'must be an array');
-  const origin = basename(file);
-  return doc.cases.map((c: unknown, i: number) => dataCase(checkSpec(c, `cases[${i}]`, bad), origin));
+  const read = readRoleCaseFile(file, 'master', ['gdw376'], 'file');
+  if (read === undefined) return [];
+  return read.cases.map((c, i) => dataCase(checkSpec(c, `cases[${i}]`, read.bad), read.origin));
 }
 
 function checkSpec(c: unknown, at: string, bad: Bad): MasterDataCaseSpec {

@@ -1,16 +1,13 @@
-import { basename } from 'node:path';
 import { sum8 } from '../../../protocols/bytes.ts';
 import { writeDi } from '../../../protocols/cjt188/index.ts';
 import {
   type Bad,
-  badCaseFile,
   gradeRule,
   type HexToken,
-  isForRole,
   isObject,
   loadCaseFolders,
   matchHex,
-  readCaseDocument,
+  readRoleCaseFile,
   SILENCE_GRADES,
 } from '../data-cases.ts';
 import type { Verdict } from '../runner.ts';
@@ -88,18 +85,12 @@ export function loadDataCases(dirs: readonly string[], protocol: MeterSuiteProto
 
 /** Loads one case file (empty when it is for another protocol or role; another role's file is not checked). */
 export function loadCaseFile(file: string, protocol: MeterSuiteProtocol): MeterCase[] {
-  const bad = badCaseFile(file);
-  const doc = readCaseDocument(file, bad);
-  if (!isForRole(doc, 'meter', bad)) return [];
-  if (doc.protocol !== 'cjt188' && doc.protocol !== 'dlt645') {
-    throw bad('protocol', `must be "cjt188" or "dlt645", got ${JSON.stringify(doc.protocol)}`);
-  }
-  if (!Array.isArray(doc.cases)) throw bad('cases', 'must be an array');
-  const fileProtocol = doc.protocol;
-  const specs = doc.cases.map((c: unknown, i: number) => checkSpec(c, `cases[${i}]`, fileProtocol, bad));
+  const read = readRoleCaseFile(file, 'meter', ['cjt188', 'dlt645'], 'file');
+  if (read === undefined) return [];
+  const fileProtocol = read.protocol as MeterSuiteProtocol;
+  const specs = read.cases.map((c, i) => checkSpec(c, `cases[${i}]`, fileProtocol, read.bad));
   if (fileProtocol !== protocol) return [];
-  const origin = basename(file);
-  return specs.map((spec) => dataCase(spec, origin));
+  return specs.map((spec) => dataCase(spec, read.origin));
 }
 
 function checkSpec(c: unknown, where: string, protocol: MeterSuiteProtocol, bad: Bad): DataCaseSpec {

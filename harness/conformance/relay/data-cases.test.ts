@@ -1,21 +1,14 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConformanceError } from '../errors.ts';
+import { caseFileFolder, thrownBy } from '../testing/case-files.ts';
 import { fillSend, loadRelayCaseFile, mismatchOf } from './data-cases.ts';
 import { relayCatalogue } from './relay-suite.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'relay-cases-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, file } = caseFileFolder('relay-cases-');
 
 const V = { concentrator: '101', meter: '101001', absentConcentrator: 'meterlab-absent' };
-
-function file(name: string, doc: unknown): string {
-  const path = join(dir, name);
-  writeFileSync(path, typeof doc === 'string' ? doc : JSON.stringify(doc));
-  return path;
-}
 
 const good = {
   id: 'X-1',
@@ -71,12 +64,7 @@ describe('relay data cases: loader', () => {
     ];
     for (const [doc, message] of cases) {
       const path = file('bad.json', doc);
-      let error: unknown;
-      try {
-        loadRelayCaseFile(path);
-      } catch (e) {
-        error = e;
-      }
+      const error = thrownBy(() => loadRelayCaseFile(path));
       expect(error, String(message)).toBeInstanceOf(ConformanceError);
       expect((error as ConformanceError).code).toBe('CONFORM_BAD_CASE_FILE');
       expect((error as Error).message).toMatch(message);

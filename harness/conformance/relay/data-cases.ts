@@ -1,12 +1,10 @@
-import { basename } from 'node:path';
 import {
   type Bad,
-  badCaseFile,
+  caseFields,
   gradeRule,
-  isForRole,
   isObject,
   loadCaseFolders,
-  readCaseDocument,
+  readRoleCaseFile,
   SILENCE_GRADES,
 } from '../data-cases.ts';
 import type { Verdict } from '../runner.ts';
@@ -90,26 +88,15 @@ export function loadRelayDataCases(dirs: readonly string[]): RelayCase[] {
 
 /** The relay cases of one file (none when the file is for another role). */
 export function loadRelayCaseFile(file: string): RelayCase[] {
-  const bad = badCaseFile(file);
-  const doc = readCaseDocument(file, bad, '$');
-  if (!isForRole(doc, 'relay', bad, '$.role')) return [];
-  if (doc.protocol !== 'point-read')
-    throw bad('$.protocol', `must be "point-read", got ${JSON.stringify(doc.protocol)}`);
-  if (!Array.isArray(doc.cases)) throw bad('$.cases', 'must be an array');
-  const origin = basename(file);
-  return doc.cases.map((c: unknown, i: number) => dataCase(checkSpec(c, `$.cases[${i}]`, bad), origin));
+  const read = readRoleCaseFile(file, 'relay', ['point-read'], '$');
+  if (read === undefined) return [];
+  return read.cases.map((c, i) => dataCase(checkSpec(c, `$.cases[${i}]`, read.bad), read.origin));
 }
 
 /** Checks one case of a file. @throws via `bad`, naming the JSON path (and the case's id when it has one). */
-export function checkSpec(c: unknown, at: string, fileBad: Bad): RelayDataCaseSpec {
-  if (!isObject(c)) throw fileBad(at, 'must be an object');
-  const named = typeof c.id === 'string' && c.id !== '' ? ` (case ${c.id})` : '';
+export function checkSpec(value: unknown, at: string, fileBad: Bad): RelayDataCaseSpec {
   // Every error inside the case names the case too, after its JSON path.
-  const bad: Bad = (where, problem) => fileBad(`${where}${named}`, problem);
-  const path = (rest: string) => `${at}${rest}`;
-  for (const key of Object.keys(c)) {
-    if (!KEYS.has(key)) throw bad(path(`.${key}`), `unknown field (fields: ${[...KEYS].join(', ')})`);
-  }
+  const { c, bad, path } = caseFields(value, at, fileBad, KEYS);
   if (c.source !== undefined && c.clause !== undefined)
     throw bad(path('.clause'), 'give "source" or "clause", not both');
   const sourceKey = c.clause !== undefined ? 'clause' : 'source';

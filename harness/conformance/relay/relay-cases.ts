@@ -67,8 +67,21 @@ async function connected(ctx: RelayCaseContext, label?: string): Promise<RelayCo
   return c ?? { grade: 'skipped', message: 'the endpoint did not accept the connection (see the trace)' };
 }
 
-function isVerdict(x: RelayConnection | Verdict): x is Verdict {
+function isVerdict<T extends object>(x: T | Verdict): x is Verdict {
   return 'grade' in x;
+}
+
+/**
+ * Opens the case's connection, sends the suite's read (`--concentrator`, `--meter`) under `id` and waits for its
+ * first object answer; or the verdict that ends the case (skipped: no connection; fail: no answer in time).
+ */
+async function answerToRead(ctx: RelayCaseContext, id: string): Promise<ReceivedMessage | Verdict> {
+  const c = await connected(ctx);
+  if (isVerdict(c)) return c;
+  const { concentrator, meter, readTimeoutMs } = ctx.config;
+  c.send(read(id, concentrator, meter));
+  const m = await c.waitFor(isObjectAnswer, readTimeoutMs, 'answer to the read');
+  return m ?? { grade: 'fail', message: `no answer to the read within ${readTimeoutMs} ms` };
 }
 
 function read(id: string, concentrator: string, meter: string) {
@@ -138,12 +151,8 @@ const cases: RelayCase[] = [
     clause: V1,
     origin: 'code',
     async run(ctx) {
-      const c = await connected(ctx);
-      if (isVerdict(c)) return c;
-      const { concentrator, meter, readTimeoutMs } = ctx.config;
-      c.send(read('rly-1.1', concentrator, meter));
-      const m = await c.waitFor(isObjectAnswer, readTimeoutMs, 'answer to the read');
-      if (!m) return { grade: 'fail', message: `no answer to the read within ${readTimeoutMs} ms` };
+      const m = await answerToRead(ctx, 'rly-1.1');
+      if (isVerdict(m)) return m;
       const o = objectOf(m);
       if (o?.id !== 'rly-1.1') {
         return {
@@ -166,12 +175,9 @@ const cases: RelayCase[] = [
     clause: V1,
     origin: 'code',
     async run(ctx) {
-      const c = await connected(ctx);
-      if (isVerdict(c)) return c;
-      const { concentrator, meter, readTimeoutMs } = ctx.config;
-      c.send(read('rly-1.2', concentrator, meter));
-      const m = await c.waitFor(isObjectAnswer, readTimeoutMs, 'answer to the read');
-      if (!m) return { grade: 'fail', message: `no answer to the read within ${readTimeoutMs} ms` };
+      const m = await answerToRead(ctx, 'rly-1.2');
+      if (isVerdict(m)) return m;
+      const { concentrator, meter } = ctx.config;
       const checked = v1(m);
       if (!checked.ok)
         return { grade: 'fail', message: `the answer is not a valid v1 message: ${checked.problem}` };

@@ -2,7 +2,7 @@ import type { Clock } from '../../../simulator/clock/clock.ts';
 import { realClock } from '../../../simulator/clock/real-clock.ts';
 import { checkUniqueIds } from '../data-cases.ts';
 import { ConformanceError } from '../errors.ts';
-import { runCases, selectCases } from '../runner.ts';
+import { runCases, selectSomeCases } from '../runner.ts';
 import { Trace } from '../trace.ts';
 import { type CaseInfo, type CaseResult, countGrades, type SuiteReport } from '../types.ts';
 import { BUILTIN_RELAY_CASES_DIR, loadRelayDataCases } from './data-cases.ts';
@@ -112,13 +112,7 @@ export async function runRelaySuite(options: RelaySuiteOptions): Promise<SuiteRe
     concurrency: options.concurrency ?? 8,
   };
   if (options.target.token !== undefined) config.token = options.target.token;
-  const selected = selectCases(relayCatalogue(options), options.cases);
-  if (selected.length === 0) {
-    throw new ConformanceError(
-      'CONFORM_USAGE',
-      `--cases "${options.cases}" selects no relay case (see --list)`,
-    );
-  }
+  const selected = selectSomeCases(relayCatalogue(options), options.cases, 'relay case');
   const context = new RelayCaseContext(config, clock, new Trace(clock));
   // Each case's connections are closed before its verdict is recorded, so its trace ends with its close.
   const wrapped = selected.map((c) => ({
