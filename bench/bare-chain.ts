@@ -4,7 +4,7 @@
  * master → (one TCP connection per concentrator) → fleet, and back — in the same processes, batching writes
  * where the real parts do (both ways on the relay ↔ master link) and writing one message per call where they
  * do (master ↔ concentrator). What this chain reaches is the most the real one could reach on this machine if
- * parsing, protocol work and simulation cost nothing.
+ * parsing, protocol work and simulation cost nothing. Bare `node:net` sockets on purpose: that is the baseline.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { WebSocketServer } from 'ws';

@@ -13,6 +13,9 @@
  *    p50/p99 latency. With wire timing on (default) every read spends ~0.3 s on the simulated 2400-baud bus, so
  *    throughput is about K / 0.3 s unless the CPU is the limit.
  * Prints a line per size and, last, one JSON line with every figure.
+ *
+ * Bare sockets on purpose: its NDJSON client is a plain `node:net` socket, the way an outside platform talks to
+ * the client API, so the figures carry no meterlab Link of its own.
  */
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';

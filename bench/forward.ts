@@ -12,6 +12,9 @@
  *    to watch: it is what the fleet spends per read whatever else shares the machine;
  *  - this process's CPU per forward, for comparison (the master here does little: no archive, no client API).
  * Prints a line of figures and, last, one JSON line.
+ *
+ * Bare sockets on purpose: the minimal master is a plain `node:net` server, so its own side costs as little as
+ * possible and the figure is the fleet's.
  */
 import { createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';

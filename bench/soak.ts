@@ -15,6 +15,9 @@
  * than once, or answered with a forged value; their p99 against the quiet p99; fresh clients that could not
  * read; the RSS of master, relay and fleet before the attack and after it (after a GC). Prints a table and one
  * JSON line. It stops by itself and never passes or fails: the table shows what it shows.
+ *
+ * Bare sockets on purpose: the attacker writes junk, floods logins and holds idle connections with plain
+ * `node:net` sockets, as a hostile peer would; none of it should pass through meterlab's own Links.
  */
 import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';

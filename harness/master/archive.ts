@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { BlockList, isIP } from 'node:net';
 import { METER_KINDS, type MeterKind, type MeterKindEntry } from '../../protocols/meter-protocol.ts';
 import type { MeterProtocol } from '../../protocols/point-read/index.ts';
 import { isMeterProtocolName, meterProtocol, meterProtocolList } from '../../protocols/registry.ts';
+import { isSourceSpec, SourceList } from '../../simulator/link/index.ts';
 import { fleetSummary, parseScenario } from '../../simulator/scenario/index.ts';
 import { formatConcentratorId } from './concentrator-id.ts';
 
@@ -90,7 +90,7 @@ export class Archive {
   /** concentrator id → meter address without leading zeros → location */
   readonly #meters = new Map<string, Map<string, MeterLocation>>();
   /** concentrator id → its `allowFrom` sources, for those that have one */
-  readonly #sources = new Map<string, BlockList>();
+  readonly #sources = new Map<string, SourceList>();
 
   /** Validates `data` (throws {@link ArchiveError} naming each bad field) and indexes it. */
   constructor(data: unknown, source = 'archive') {
@@ -113,7 +113,7 @@ export class Archive {
         }
       }
       this.#meters.set(c.id, meters);
-      if (c.allowFrom) this.#sources.set(c.id, sourceList(c.allowFrom));
+      if (c.allowFrom) this.#sources.set(c.id, new SourceList(c.allowFrom));
     }
   }
 
@@ -122,12 +122,7 @@ export class Archive {
    * IPv4-mapped IPv6 address counts as its IPv4 address). True when it has no `allowFrom`, or is not archived.
    */
   allowsSource(concentratorId: string, host: string): boolean {
-    const list = this.#sources.get(concentratorId);
-    if (!list) return true;
-    const address = host.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
-    const family = isIP(address);
-    if (family === 0) return false;
-    return list.check(address, family === 4 ? 'ipv4' : 'ipv6');
+    return this.#sources.get(concentratorId)?.allows(host) ?? true;
   }
 
   /** An empty archive: every read must name protocol and port. */
@@ -215,7 +210,7 @@ export function validateArchive(data: unknown): string[] {
         problems.push(`${at}/allowFrom must be an array of addresses or CIDR blocks`);
       else {
         c.allowFrom.forEach((source, k) => {
-          if (!isSource(source)) {
+          if (!isSourceSpec(source)) {
             problems.push(
               `${at}/allowFrom/${k} must be an IP address or a CIDR block such as "10.0.0.0/8", got ${JSON.stringify(source)}`,
             );
@@ -264,27 +259,4 @@ export function validateArchive(data: unknown): string[] {
 /** "00000000101001" → "101001"; "0" stays "0". */
 export function stripZeros(address: string): string {
   return address.replace(/^0+(?=.)/, '');
-}
-
-/** An IP address or `address/prefix` with a prefix that fits the address family. */
-function isSource(source: unknown): source is string {
-  if (typeof source !== 'string') return false;
-  const [address, prefix, ...rest] = source.split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (prefix === undefined) return true;
-  if (!/^\d{1,3}$/.test(prefix)) return false;
-  return Number(prefix) <= (family === 4 ? 32 : 128);
-}
-
-/** The BlockList (used as an allow list) of validated `allowFrom` entries. */
-function sourceList(sources: string[]): BlockList {
-  const list = new BlockList();
-  for (const source of sources) {
-    const [address, prefix] = source.split('/');
-    const type = isIP(address) === 4 ? 'ipv4' : 'ipv6';
-    if (prefix === undefined) list.addAddress(address, type);
-    else list.addSubnet(address, Number(prefix), type);
-  }
-  return list;
 }

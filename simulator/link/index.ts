@@ -24,6 +24,7 @@ export {
   validateSerialSettings,
   wireTimeMs,
 } from './serial-settings.ts';
+export { isSourceSpec, SourceList } from './source-list.ts';
 export {
   GDW376_FRAME_GAP_MS,
   listenTcp,
