@@ -305,35 +305,38 @@ export class ConcentratorConnection extends EventEmitter {
       );
     }
     let sentSeq: number | undefined;
-    const send = (seq: number): void => {
-      let frame: Gdw376Frame;
-      try {
-        frame = buildForwardRequest({
-          a1: options.a1,
-          a2: options.a2,
-          msa: this.msa,
-          seq,
-          port: options.port,
-          serial: options.serial,
-          frameTimeout: options.frameTimeout,
-          content: options.content,
-        });
-      } catch (error) {
-        // e.g. an archived baud rate the control word cannot express (docs/gdw376.md §3.4 has 300–19200 only)
-        const why = error instanceof Error ? error.message : String(error);
-        throw new MasterError('BAD_REQUEST', `cannot forward ${options.what}: ${why}`);
-      }
-      if (!this.send(frame)) {
-        throw new MasterError(
-          'CONCENTRATOR_OFFLINE',
-          `connection to the concentrator closed; ${options.what} not sent`,
-        );
-      }
-      sentSeq = seq;
-      this.#portBySeq.set(seq, options.port);
-    };
     try {
-      const { reply, latencyMs } = await this.#window.request(send, { timeoutMs: options.timeoutMs });
+      // An inline callback, not a named one: tsx names every named closure it creates (a call per read).
+      const { reply, latencyMs } = await this.#window.request(
+        (seq: number): void => {
+          let frame: Gdw376Frame;
+          try {
+            frame = buildForwardRequest({
+              a1: options.a1,
+              a2: options.a2,
+              msa: this.msa,
+              seq,
+              port: options.port,
+              serial: options.serial,
+              frameTimeout: options.frameTimeout,
+              content: options.content,
+            });
+          } catch (error) {
+            // e.g. an archived baud rate the control word cannot express (docs/gdw376.md §3.4 has 300–19200 only)
+            const why = error instanceof Error ? error.message : String(error);
+            throw new MasterError('BAD_REQUEST', `cannot forward ${options.what}: ${why}`);
+          }
+          if (!this.send(frame)) {
+            throw new MasterError(
+              'CONCENTRATOR_OFFLINE',
+              `connection to the concentrator closed; ${options.what} not sent`,
+            );
+          }
+          sentSeq = seq;
+          this.#portBySeq.set(seq, options.port);
+        },
+        { timeoutMs: options.timeoutMs },
+      );
       return { port: reply.port, content: reply.content, latencyMs, frame: reply.frame };
     } catch (error) {
       throw this.#forwardError(error, options, sentSeq);

@@ -56,13 +56,17 @@ export interface PortClient {
 }
 
 interface Job {
-  readonly start: () => void;
-  readonly fail: (error: MasterError) => void;
+  readonly send: () => Promise<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly fail: (error: unknown) => void;
   readonly what: string;
   readonly client: object;
   readonly port: PortState;
-  /** The signals this job is listed under in `#waiting` while it waits. */
-  readonly signals: WithdrawSignal[];
+  /** The client's signal, when the job is listed under it in `#waiting` while it waits. */
+  listedUnder: WithdrawSignal | undefined;
+  /** The read's own `cancel` and the listener on it, while it waits. */
+  cancel: WithdrawSignal | undefined;
+  onCancel: (() => void) | undefined;
 }
 
 interface PortState {
@@ -70,6 +74,8 @@ interface PortState {
   readonly concentrator: ConcentratorState;
   readonly queue: FairQueue<object, Job>;
   inFlight: number;
+  /** Called once when a read sent to this port settles (one function per port, not one per read). */
+  readonly settled: () => void;
 }
 
 interface ConcentratorState {
@@ -79,6 +85,12 @@ interface ConcentratorState {
   queued: number;
 }
 
+/**
+ * Idle port states kept for reuse before the scheduler forgets idle ones: a read of a port used before costs no
+ * new state, and a master that sees many more ports still holds only the ones in use beyond this many.
+ */
+const KEPT_IDLE_PORTS = 4096;
+
 /** The client of reads that name none (the station's own callers: the console, tests, scripts). */
 const LOCAL_CLIENT = {};
 
@@ -87,10 +99,12 @@ export class PortScheduler {
   readonly maxQueuedPerClientPort: number;
   readonly maxPerConcentrator: number;
   readonly #concentrators = new Map<string, ConcentratorState>();
-  /** Queued jobs per signal (a connection's, or one read's own), to cancel them when it aborts. */
+  /** Queued jobs per client signal (a connection's), to cancel them when it aborts. */
   readonly #waiting = new Map<WithdrawSignal, Set<Job>>();
   /** Signals already listened to (one listener per signal for its whole life, not one per read). */
   readonly #watched = new WeakSet<WithdrawSignal>();
+  /** Port states held (see {@link KEPT_IDLE_PORTS}). */
+  #ports = 0;
 
   /** @throws TypeError for a limit that is not a positive integer, naming the option. */
   constructor(options: PortSchedulerOptions = {}) {
@@ -126,55 +140,55 @@ export class PortScheduler {
     if (who.cancel?.aborted) return Promise.reject(withdrawn(what));
     const c = this.#concentrator(target.concentrator);
     const port = this.#port(c, target.port);
+    if (port.inFlight < this.maxInFlightPerPort && port.queue.size === 0) {
+      // The port is free and nobody waits for it (the usual case): send now, no job, no waiting promise.
+      if (c.inFlight + c.queued >= this.maxPerConcentrator && !this.#makeRoom(c, client)) {
+        this.#forget(port);
+        return Promise.reject(this.#full(c, what));
+      }
+      return this.#start(port, send) as Promise<T>;
+    }
+    if (port.queue.queuedFor(client) >= this.maxQueuedPerClientPort) {
+      return Promise.reject(
+        new MasterError(
+          'BUSY',
+          `${this.maxQueuedPerClientPort} reads of this client already wait for concentrator ${c.id} port ${target.port} (maxQueuedPerClientPort); ${what} refused`,
+        ),
+      );
+    }
+    if (c.inFlight + c.queued >= this.maxPerConcentrator && !this.#makeRoom(c, client)) {
+      return Promise.reject(this.#full(c, what));
+    }
     return new Promise<T>((resolve, reject) => {
       const job: Job = {
+        send,
+        resolve: resolve as (value: unknown) => void,
+        fail: reject,
         what,
         client,
         port,
-        signals: [],
-        fail: reject,
-        start: () => {
-          let sent: Promise<T>;
-          try {
-            sent = send();
-          } catch (error) {
-            sent = Promise.reject(error);
-          }
-          sent.then(resolve, reject).finally(() => this.#done(port));
-        },
+        listedUnder: undefined,
+        cancel: undefined,
+        onCancel: undefined,
       };
-      if (port.inFlight < this.maxInFlightPerPort && port.queue.size === 0) {
-        if (c.inFlight + c.queued >= this.maxPerConcentrator && !this.#makeRoom(c, client)) {
-          reject(this.#full(c, what));
-          this.#forget(port);
-          return;
-        }
-        this.#begin(job);
-        return;
-      }
-      if (port.queue.queuedFor(client) >= this.maxQueuedPerClientPort) {
-        reject(
-          new MasterError(
-            'BUSY',
-            `${this.maxQueuedPerClientPort} reads of this client already wait for concentrator ${c.id} port ${target.port} (maxQueuedPerClientPort); ${what} refused`,
-          ),
-        );
-        return;
-      }
-      if (c.inFlight + c.queued >= this.maxPerConcentrator && !this.#makeRoom(c, client)) {
-        reject(this.#full(c, what));
-        return;
-      }
       port.queue.enqueue(client, job);
       c.queued++;
       this.#watch(who, job);
     });
   }
 
-  #begin(job: Job): void {
-    job.port.inFlight++;
-    job.port.concentrator.inFlight++;
-    job.start();
+  /** Sends a read to the port now; the port's count drops when it settles. */
+  #start(port: PortState, send: () => Promise<unknown>): Promise<unknown> {
+    port.inFlight++;
+    port.concentrator.inFlight++;
+    let sent: Promise<unknown>;
+    try {
+      sent = send();
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    sent.then(port.settled, port.settled);
+    return sent;
   }
 
   #done(port: PortState): void {
@@ -188,9 +202,10 @@ export class PortScheduler {
     while (port.inFlight < this.maxInFlightPerPort) {
       const next = port.queue.dequeue();
       if (!next) break;
+      const job = next.item;
       port.concentrator.queued--;
-      this.#unwatch(next.item);
-      this.#begin(next.item);
+      this.#unwatch(job);
+      this.#start(port, job.send).then(job.resolve, job.fail);
     }
     this.#forget(port);
   }
@@ -238,44 +253,60 @@ export class PortScheduler {
     );
   }
 
-  /** Lists the job under its client's signal and its own, to cancel it when either aborts. */
+  /**
+   * Lists the job under its client's signal (one listener per signal for its whole life: a connection has many
+   * reads) and listens to its own `cancel` (one read: a plain listener, no bookkeeping), to cancel it when either
+   * aborts.
+   */
   #watch(who: PortClient, job: Job): void {
-    if (who.signal) this.#listen(who.signal, job, cancelled);
-    if (who.cancel) this.#listen(who.cancel, job, withdrawn);
-  }
-
-  #listen(signal: WithdrawSignal, job: Job, error: (what: string) => MasterError): void {
-    let jobs = this.#waiting.get(signal);
-    if (!jobs) {
-      jobs = new Set();
-      this.#waiting.set(signal, jobs);
+    const signal = who.signal;
+    if (signal) {
+      let jobs = this.#waiting.get(signal);
+      if (!jobs) {
+        jobs = new Set();
+        this.#waiting.set(signal, jobs);
+      }
+      jobs.add(job);
+      job.listedUnder = signal;
+      if (!this.#watched.has(signal)) {
+        this.#watched.add(signal);
+        signal.addEventListener('abort', () => this.#cancelAll(signal), { once: true });
+      }
     }
-    jobs.add(job);
-    job.signals.push(signal);
-    if (this.#watched.has(signal)) return;
-    this.#watched.add(signal);
-    signal.addEventListener('abort', () => this.#cancel(signal, error), { once: true });
+    const cancel = who.cancel;
+    if (cancel) {
+      job.cancel = cancel;
+      job.onCancel = () => this.#cancel(job, withdrawn);
+      cancel.addEventListener('abort', job.onCancel, { once: true });
+    }
   }
 
   #unwatch(job: Job): void {
-    for (const signal of job.signals) {
+    const signal = job.listedUnder;
+    if (signal) {
       const jobs = this.#waiting.get(signal);
-      if (!jobs?.delete(job)) continue;
-      if (jobs.size === 0) this.#waiting.delete(signal);
+      if (jobs?.delete(job) && jobs.size === 0) this.#waiting.delete(signal);
+      job.listedUnder = undefined;
     }
-    job.signals.length = 0;
+    if (job.cancel && job.onCancel) job.cancel.removeEventListener('abort', job.onCancel);
+    job.cancel = undefined;
+    job.onCancel = undefined;
   }
 
-  #cancel(signal: WithdrawSignal, error: (what: string) => MasterError): void {
+  /** The client went away: each of its reads still waiting is answered STOPPED. */
+  #cancelAll(signal: WithdrawSignal): void {
     const jobs = this.#waiting.get(signal);
     this.#waiting.delete(signal);
-    for (const job of jobs ?? []) {
-      if (!job.port.queue.remove(job.client, job)) continue;
-      this.#unwatch(job);
-      job.port.concentrator.queued--;
-      job.fail(error(job.what));
-      this.#forget(job.port);
-    }
+    for (const job of jobs ?? []) this.#cancel(job, cancelled);
+  }
+
+  /** Takes a waiting read out of its queue and fails it; nothing when it was already sent or settled. */
+  #cancel(job: Job, error: (what: string) => MasterError): void {
+    if (!job.port.queue.remove(job.client, job)) return;
+    this.#unwatch(job);
+    job.port.concentrator.queued--;
+    job.fail(error(job.what));
+    this.#forget(job.port);
   }
 
   #concentrator(id: string): ConcentratorState {
@@ -290,22 +321,31 @@ export class PortScheduler {
   #port(c: ConcentratorState, port: number): PortState {
     let p = c.ports.get(port);
     if (!p) {
-      p = {
+      const state: PortState = {
         number: port,
         concentrator: c,
         queue: new FairQueue({ maxQueuedPerClient: this.maxQueuedPerClientPort }),
         inFlight: 0,
+        settled: () => this.#done(state),
       };
+      p = state;
       c.ports.set(port, p);
+      this.#ports++;
     }
     return p;
   }
 
-  /** Drops the state of an idle port (and concentrator), so that the maps hold only ports in use. */
+  /**
+   * Drops the state of an idle port (and concentrator) once more than {@link KEPT_IDLE_PORTS} are held, so the
+   * maps stay bounded whatever ports reads name, without rebuilding a busy fleet's port state on every read.
+   */
   #forget(port: PortState): void {
-    if (port.inFlight > 0 || port.queue.size > 0) return;
+    if (port.inFlight > 0 || port.queue.size > 0 || this.#ports <= KEPT_IDLE_PORTS) return;
     const c = port.concentrator;
-    if (c.ports.get(port.number) === port) c.ports.delete(port.number);
+    if (c.ports.get(port.number) === port) {
+      c.ports.delete(port.number);
+      this.#ports--;
+    }
     if (c.ports.size === 0 && this.#concentrators.get(c.id) === c) this.#concentrators.delete(c.id);
   }
 }

@@ -37,6 +37,7 @@ import {
   NdjsonDecoder,
   type ReadError,
   type Reading,
+  type ReadRequest,
   type TextEncodingName,
 } from '../../protocols/point-read/index.ts';
 import { decodeLegacyFlatAnswer, encodeLegacyFlatRequest } from '../../protocols/point-read/legacy-flat.ts';
@@ -337,22 +338,25 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
    * Asks the master for one reading. Settles exactly once; never rejects (see the module comment). `options`:
    * the client's origin, and a signal that withdraws the read (see {@link UpstreamReadOptions}).
    */
-  async read(req: UpstreamRead, options: UpstreamReadOptions = {}): Promise<UpstreamAnswer> {
+  read(req: UpstreamRead, options: UpstreamReadOptions = {}): Promise<UpstreamAnswer> {
+    // Not `async`: the usual path returns #forward's promise itself rather than one more wrapped around it.
     const window = this.#window;
     const ids = this.#ids;
     const writer = this.#writer;
     const { signal } = options;
-    if (signal?.aborted) return this.#localError(undefined, req, 'CANCELLED', WITHDRAWN);
+    if (signal?.aborted) return Promise.resolve(this.#localError(undefined, req, 'CANCELLED', WITHDRAWN));
     if (this.#state !== 'up' || !window || !ids || !writer) {
-      return this.#localError(undefined, req, 'MASTER_UNAVAILABLE', this.#unavailableText());
+      return Promise.resolve(this.#localError(undefined, req, 'MASTER_UNAVAILABLE', this.#unavailableText()));
     }
     const pending = window.inFlight + window.queued + this.#waiting.size;
     if (pending >= this.maxPending) {
-      return this.#localError(
-        undefined,
-        req,
-        'QUEUE_FULL',
-        `${pending} reads are already waiting for the master (maxPendingUpstream); try again later`,
+      return Promise.resolve(
+        this.#localError(
+          undefined,
+          req,
+          'QUEUE_FULL',
+          `${pending} reads are already waiting for the master (maxPendingUpstream); try again later`,
+        ),
       );
     }
     // A slot is free and nobody waits: straight to the master (the usual case, at the cost it always had).
@@ -482,30 +486,6 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
   ): Promise<UpstreamAnswer> {
     const { signal } = options;
     let sentId: string | undefined;
-    const send = (id: string): void => {
-      let line: Uint8Array;
-      try {
-        line =
-          this.protocol === 'legacy'
-            ? this.#legacyRequest(id, req)
-            : encodeLine(
-                options.origin === undefined
-                  ? { type: 'read', id, ...req }
-                  : { type: 'read', id, ...req, origin: options.origin },
-                this.encoding,
-              );
-      } catch (error) {
-        // Requests were validated by the codec on the way in, so this means a bug, but the read still gets
-        // its one answer rather than an exception in the relay's message handler.
-        ids.release(id);
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new UnsendableRead(`cannot forward the read: ${reason}`);
-      }
-      sentId = id;
-      writer.write(line);
-      // The window took this read out of its queue (or never queued it): the next turn may go in.
-      if (this.#waiting.size > 0) this.#pumpWaiting();
-    };
     let settled = false;
     // Sent and not answered yet: the master may still hold it in its queue, so tell it (the window itself drops a
     // read still queued here, and keeps a sent one's id until the master's answer comes).
@@ -522,11 +502,33 @@ export class MasterLink extends EventEmitter<MasterLinkEvents> {
     let answer: WindowReply<string, UpstreamAnswer>;
     try {
       // A handed read's own timer (set when it arrived) always fires before this timeout, which only backs it up.
-      answer = await window.request(send, {
-        timeoutMs: this.readTimeoutMs,
-        timeoutFrom: 'request',
-        signal: handed ? handed.withdrawal?.signal : signal,
-      });
+      // An inline callback, not a named one: tsx names every named closure it creates (a call per read).
+      answer = await window.request(
+        (id: string): void => {
+          let line: Uint8Array;
+          try {
+            line =
+              this.protocol === 'legacy'
+                ? this.#legacyRequest(id, req)
+                : encodeLine(readMessage(id, req, options.origin), this.encoding);
+          } catch (error) {
+            // Requests were validated by the codec on the way in, so this means a bug, but the read still gets
+            // its one answer rather than an exception in the relay's message handler.
+            ids.release(id);
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new UnsendableRead(`cannot forward the read: ${reason}`);
+          }
+          sentId = id;
+          writer.write(line);
+          // The window took this read out of its queue (or never queued it): the next turn may go in.
+          if (this.#waiting.size > 0) this.#pumpWaiting();
+        },
+        {
+          timeoutMs: this.readTimeoutMs,
+          timeoutFrom: 'request',
+          signal: handed ? handed.withdrawal?.signal : signal,
+        },
+      );
     } catch (error) {
       if ((signal?.aborted && error === signal.reason) || (handed !== undefined && error === CALLER_WITHDREW))
         return this.#localError(sentId, req, 'CANCELLED', WITHDRAWN);
@@ -855,3 +857,12 @@ const WITHDRAWN = 'the read was withdrawn: no client waits for it any more';
 
 /** A read that cannot be encoded (a bug: requests are validated on the way in): answered BAD_REQUEST. */
 class UnsendableRead extends Error {}
+
+/** The `read` line for the master, built field by field (no spread: it runs once per read). */
+function readMessage(id: string, req: UpstreamRead, origin: string | undefined): ReadRequest {
+  const msg: ReadRequest = { type: 'read', id, concentrator: req.concentrator, meter: req.meter };
+  if (req.protocol !== undefined) msg.protocol = req.protocol;
+  if (req.port !== undefined) msg.port = req.port;
+  if (origin !== undefined) msg.origin = origin;
+  return msg;
+}

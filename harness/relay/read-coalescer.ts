@@ -61,14 +61,14 @@ interface Entry<R> {
  * bounds the fetches (the master link's `maxPending`).
  */
 export class ReadCoalescer<Req extends ReadKeyParts, R> {
-  readonly #fetch: (req: Req, signal: WithdrawSignal) => Promise<R>;
+  readonly #fetch: (req: Req, signal: WithdrawSignal, origin: string | undefined) => Promise<R>;
   readonly #inFlight = new Map<string, Entry<R>>();
 
   /**
    * @param fetch performs one field read; every requester of the same key gets what it settles with. Its signal
-   * aborts when every requester has left.
+   * aborts when every requester has left; `origin` is that of the requester that started it.
    */
-  constructor(fetch: (req: Req, signal: WithdrawSignal) => Promise<R>) {
+  constructor(fetch: (req: Req, signal: WithdrawSignal, origin: string | undefined) => Promise<R>) {
     this.#fetch = fetch;
   }
 
@@ -77,8 +77,11 @@ export class ReadCoalescer<Req extends ReadKeyParts, R> {
     return this.#inFlight.size;
   }
 
-  /** Joins the read in flight for this request's key, or starts one. */
-  read(req: Req): CoalescedRead<R> {
+  /**
+   * Joins the read in flight for this request's key, or starts one. `origin` names the requester (a relay client)
+   * and goes to `fetch` when this request starts the read; one that joins shares the read whoever started it.
+   */
+  read(req: Req, origin?: string): CoalescedRead<R> {
     const key = readKey(req);
     const existing = this.#inFlight.get(key);
     if (existing) {
@@ -94,7 +97,7 @@ export class ReadCoalescer<Req extends ReadKeyParts, R> {
     const withdraw = new Withdrawal(); // not an AbortController: one per read (docs/performance.md)
     let result: Promise<R>;
     try {
-      result = this.#fetch(req, withdraw.signal);
+      result = this.#fetch(req, withdraw.signal, origin);
     } catch (error) {
       result = Promise.reject(error);
     }

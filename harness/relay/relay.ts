@@ -273,7 +273,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly #log: RelayLogger;
   readonly #clock: Clock;
   readonly #master: MasterLink;
-  readonly #coalescer: ReadCoalescer<UpstreamRead & { origin: string }, UpstreamAnswer>;
+  readonly #coalescer: ReadCoalescer<UpstreamRead, UpstreamAnswer>;
   readonly #clients = new Map<number, Client>();
   #state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
   #server: http.Server | https.Server | undefined;
@@ -366,7 +366,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.#master.on('down', (reason) => this.emit('master-down', reason));
     // A shared read goes to the master under the origin of the client that started it; it is withdrawn (cancel
     // upstream) when the last client that wants it has left (read-coalescer.ts).
-    this.#coalescer = new ReadCoalescer(({ origin, ...req }, signal) =>
+    this.#coalescer = new ReadCoalescer<UpstreamRead, UpstreamAnswer>((req, signal, origin) =>
       this.#master.read(req, { origin, signal }),
     );
   }
@@ -645,13 +645,14 @@ export class Relay extends EventEmitter<RelayEvents> {
         if (code === CLOSE_SLOW_READER) this.#stopReading(client);
       },
     };
+    const origin = `ws-${clientId}`;
     const session = new ClientSession({
       clientId,
       remote,
       socket,
       console: consoleRequests,
       // The client's origin on the master connection: the master takes turns per browser (issue 13 item 5).
-      read: (req) => this.#coalescer.read({ ...req, origin: `ws-${clientId}` }),
+      read: (req) => this.#coalescer.read(req, origin),
       maxInFlight: this.maxInFlightPerClient,
       maxBufferedBytes: this.maxBufferedBytes,
       log: this.#log,
