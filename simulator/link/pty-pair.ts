@@ -125,18 +125,20 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
     sweepStaleFolders(tmpdir());
     dir = await mkdtemp(join(tmpdir(), 'meterlab-vport-'));
     ownDir = true;
+    ownFolder(dir);
   } else {
     dir = options.dir;
     if (!existsSync(dir)) {
       mkdirSync(dir, { recursive: true });
       ownDir = true;
+      ownFolder(dir);
     }
   }
   const paths: [string, string] = [join(dir, names[0]), join(dir, names[1])];
   try {
     for (const path of paths) clearStaleLink(path);
   } catch (error) {
-    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    if (ownDir) removeFolder(dir);
     throw error;
   }
 
@@ -194,6 +196,30 @@ function supervised(
 
 /** How old a left-over folder must be before {@link sweepStaleFolders} removes it: older than any start. */
 const STALE_AFTER_MS = 60_000;
+
+/**
+ * Pair folders this process made and has not removed yet. A stop can land while a pair is still being made
+ * (mkdtemp done, socat starting) and the process then exits before anything holds the pair to close it: the
+ * `exit` hook removes what is left (synchronously, the only kind of work an exit hook can do). A kill -9 skips
+ * it; {@link sweepStaleFolders} takes those folders later.
+ */
+const ownedFolders = new Set<string>();
+
+function ownFolder(dir: string): void {
+  if (ownedFolders.size === 0) process.once('exit', removeOwnedFolders);
+  ownedFolders.add(dir);
+}
+
+function removeFolder(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  ownedFolders.delete(dir);
+  if (ownedFolders.size === 0) process.removeListener('exit', removeOwnedFolders);
+}
+
+function removeOwnedFolders(): void {
+  for (const dir of ownedFolders) rmSync(dir, { recursive: true, force: true });
+  ownedFolders.clear();
+}
 
 /**
  * Removes `meterlab-vport-*` folders that a killed run left behind (only possible without `setpriv`, or when
@@ -421,7 +447,7 @@ class PtyPairImpl extends EventEmitter<PtyPairEvents> implements PtyPair {
         // socat removed it already, or it was never made
       }
     }
-    if (this.#ownDir) rmSync(this.dir, { recursive: true, force: true });
+    if (this.#ownDir) removeFolder(this.dir);
     this.#closed = true;
     live.delete(this);
   }
