@@ -201,6 +201,8 @@ async function run(options: ConformOptions, io: ConformIo): Promise<number> {
     }
     throw error;
   }
+  // An adapter pulled out mid-suite: said once here; the cases after it fail on the closed link.
+  link.on('error', (error) => io.out(`${target.path}: ${error.message}`));
   const reporter = new ConsoleReporter({
     write: io.out,
     trace: options.trace,

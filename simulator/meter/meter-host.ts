@@ -1,6 +1,7 @@
 import { type BusBridge, Rs485Bus } from '../bus/rs485-bus.ts';
 import type { Clock } from '../clock/clock.ts';
 import { realClock } from '../clock/real-clock.ts';
+import type { LinkError } from '../link/errors.ts';
 import type { Link } from '../link/link.ts';
 import type { SimulatedMeter } from './create-meter.ts';
 import type { MeterEvent } from './events.ts';
@@ -77,6 +78,12 @@ export class MeterHost {
     } else {
       this.bus.on('error', () => undefined);
     }
+    // A device that goes away (socat ends, an adapter is unplugged) is reported by the link as an 'error' before
+    // its 'close' (simulator/link/link.ts, `lost`); an 'error' event nobody hears ends a Node process with a
+    // stack trace. For the meters it is their bus's upstream failing, so it is reported as a bus error.
+    const onLinkError = (error: LinkError) => this.bus.emit('error', error);
+    link.on('error', onLinkError);
+    this.#unsubscribe.push(() => link.off('error', onLinkError));
   }
 
   /**

@@ -134,6 +134,8 @@ export async function replayAsDriver(options: DriverReplayOptions): Promise<Driv
     }
     wake?.();
   });
+  // The device under test going away is said once; the next write fails on the closed link and ends the replay.
+  link.on('error', (error) => options.onNote?.(`${link.description}: ${error.message}`));
   await link.open();
   const out: DriverDifference[] = [];
   try {
