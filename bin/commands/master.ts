@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { LOGIN_POLICIES, loadArchiveFile, MasterStation } from '../../harness/master/index.ts';
+import { LOGIN_POLICIES, loadArchiveFile, MasterStation, READ_POLICIES } from '../../harness/master/index.ts';
 import { parseEndpoint } from '../endpoint.ts';
 import { untilInterrupted } from '../io.ts';
 import { logLine } from '../log.ts';
@@ -45,6 +45,14 @@ export function registerMaster(program: Command): void {
         .choices([...LOGIN_POLICIES])
         .default('replace'),
     )
+    .addOption(
+      new Option(
+        '--read-policy <policy>',
+        'which meters a client may read: any (a request naming protocol and port may read a meter the archive lacks) or archived (archived meters only: a flood of reads of absent meters cannot hold the ports)',
+      )
+        .choices([...READ_POLICIES])
+        .default('any'),
+    )
     .option(
       '--max-logins-per-minute <n>',
       'logins that create or take over a session, per remote host per minute',
@@ -89,6 +97,7 @@ Examples:
         minFrameGapMs: o.frameGap,
         archive: o.scenario ? loadArchiveFile(o.scenario) : undefined,
         loginPolicy: o.loginPolicy,
+        readPolicy: o.readPolicy,
         maxLoginsPerMinute: o.maxLoginsPerMinute,
         // Junk, malformed frames, refused and replaced logins, each naming the peer; throttled per kind.
         log: (entry) => process.stderr.write(`${entry.message}\n`),

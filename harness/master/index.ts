@@ -60,6 +60,8 @@ export {
   type MasterSession,
   MasterStation,
   type MasterStationOptions,
+  READ_POLICIES,
+  type ReadPolicy,
 } from './master-station.ts';
 export {
   ADDRESS_DIGITS,

@@ -300,6 +300,58 @@ describe('login policy (issue 13, item 3)', () => {
   });
 });
 
+describe('read policy (issue 13, item 5: a flood of reads of absent meters)', () => {
+  it('any (the default): a read naming protocol and port reaches the field for a meter the archive lacks', async () => {
+    const { master, port } = await startMaster();
+    expect(master.readPolicy).toBe('any');
+    const f = await loggedIn(master, port);
+    f.meters.set('00000000909001', { value: 7 });
+    const reading = await master.pointRead({
+      concentrator: '101',
+      meter: '909001',
+      protocol: 'cjt188',
+      port: 1,
+    });
+    expect(reading.value).toBe(7);
+    expect(f.forwards).toHaveLength(1);
+  });
+
+  it('archived: reads of unarchived meters, or of an archived meter on another port or protocol, are UNKNOWN_METER at once and never forwarded', async () => {
+    const { master, port } = await startMaster({ readPolicy: 'archived' });
+    const f = await loggedIn(master, port);
+    f.meters.set('00000000909001', { value: 7 });
+    f.meters.set('00000000101001', { value: 12.5 });
+    const refused = [
+      {
+        meter: '909001',
+        protocol: 'cjt188',
+        port: 1,
+        why: /909001 is not in the archive of concentrator 017102082/,
+      },
+      { meter: '101001', protocol: 'cjt188', port: 2, why: /archived on port 1, not 2/ },
+      { meter: '101001', protocol: 'dlt645', port: 1, why: /archived as cjt188, not dlt645/ },
+    ] as const;
+    for (const { why, ...request } of refused) {
+      const error = await master.pointRead({ concentrator: '101', ...request }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'UNKNOWN_METER' });
+      expect((error as Error).message).toMatch(why);
+      expect((error as Error).message).toMatch(/read policy archived/);
+    }
+    expect(f.forwards).toHaveLength(0);
+    // The archived meter, named with or without its archived protocol and port, is read as before.
+    expect((await master.pointRead({ concentrator: '101', meter: '101001' })).value).toBe(12.5);
+    expect(
+      (await master.pointRead({ concentrator: '101', meter: '101001', protocol: 'cjt188', port: 1 })).value,
+    ).toBe(12.5);
+  });
+
+  it('names the policies when given another', () => {
+    expect(() => new MasterStation({ readPolicy: 'some' as never })).toThrow(
+      /"readPolicy" must be any or archived, got some/,
+    );
+  });
+});
+
 describe('forward replies across a reconnect (issue 13, the restart.e2e flake)', () => {
   it('does not settle a read with a reply for another port under the same SEQ (a stale reply from an earlier connection)', async () => {
     const { master, port } = await startMaster();

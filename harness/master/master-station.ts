@@ -70,6 +70,20 @@ export type LoginPolicy = 'replace' | 'keep' | 'archive';
 
 export const LOGIN_POLICIES: readonly LoginPolicy[] = ['replace', 'keep', 'archive'];
 
+/**
+ * Which meters a client may point-read (issue 13 item 5):
+ * - `any`: a request that names the protocol and port may read a meter the archive lacks — what a test bench
+ *   wants, to reach a device before it is archived.
+ * - `archived`: only meters in the archive, on their archived port and protocol; anything else is UNKNOWN_METER
+ *   at once. A master station reads its archive (档案) and nothing else; on a half-duplex bus a read of a meter
+ *   that is not there holds the port for the whole frame wait (`meterFrameTimeoutMs`), and fair turns cannot
+ *   call a frame back once it is on the wire, so a client that floods such reads delays everyone's reads at
+ *   that port by up to a frame wait each. Under `archived` those reads never reach the field.
+ */
+export type ReadPolicy = 'any' | 'archived';
+
+export const READ_POLICIES: readonly ReadPolicy[] = ['any', 'archived'];
+
 /** `'refused'` event payload: a login (or a heartbeat taken as one) the station denied. */
 export interface LoginRefusedEvent extends ConcentratorAddress {
   connection: number;
@@ -162,6 +176,8 @@ export interface MasterStationOptions {
   wrapClientLink?: (link: TcpSocketLink) => Link;
   /** Who may log in with a concentrator address (see {@link LoginPolicy}). @defaultValue 'replace' */
   loginPolicy?: LoginPolicy;
+  /** Which meters a client may read (see {@link ReadPolicy}). @defaultValue 'any' */
+  readPolicy?: ReadPolicy;
   /**
    * Under `keep`: how recently the connection owning a session must have been heard from (any frame) for a login
    * from elsewhere to be refused. A concentrator that heartbeats on time is always heard within one period;
@@ -262,6 +278,7 @@ export class MasterStation extends EventEmitter {
   readonly loginTimeoutMs: number;
   readonly loginPolicy: LoginPolicy;
   readonly keepWindowMs: number;
+  readonly readPolicy: ReadPolicy;
   readonly #table: SessionTable;
   readonly #loginRate: LoginRate;
   readonly #log: ThrottledLog;
@@ -311,6 +328,12 @@ export class MasterStation extends EventEmitter {
     if (!LOGIN_POLICIES.includes(this.loginPolicy)) {
       throw new TypeError(
         `"loginPolicy" must be ${LOGIN_POLICIES.join(', ')}, got ${String(options.loginPolicy)}`,
+      );
+    }
+    this.readPolicy = options.readPolicy ?? 'any';
+    if (!READ_POLICIES.includes(this.readPolicy)) {
+      throw new TypeError(
+        `"readPolicy" must be ${READ_POLICIES.join(' or ')}, got ${String(options.readPolicy)}`,
       );
     }
     this.keepWindowMs = options.keepWindowMs ?? this.#table.heartbeatPeriodMs * 1.5;
@@ -406,6 +429,7 @@ export class MasterStation extends EventEmitter {
     }
     const id = this.#resolveConcentrator(request.concentrator);
     const located = this.archive.meter(id, request.meter);
+    if (this.readPolicy === 'archived') this.#checkArchived(id, request, located);
     const protocol = request.protocol ?? located?.protocol;
     const port = request.port ?? located?.port;
     if (protocol === undefined || port === undefined) {
@@ -542,6 +566,22 @@ export class MasterStation extends EventEmitter {
     });
     if (archived) this.#meterRequests.set(archived, request);
     return request;
+  }
+
+  /** Under the `archived` read policy: UNKNOWN_METER unless the archive has this meter where the request says. */
+  #checkArchived(id: string, request: PointReadRequest, located: MeterLocation | undefined): void {
+    const where = !located
+      ? 'is not in the archive'
+      : request.port !== undefined && request.port !== located.port
+        ? `is archived on port ${located.port}, not ${request.port}`
+        : request.protocol !== undefined && request.protocol !== located.protocol
+          ? `is archived as ${located.protocol}, not ${request.protocol}`
+          : undefined;
+    if (where === undefined) return;
+    throw new MasterError(
+      'UNKNOWN_METER',
+      `meter ${request.meter} ${where} of concentrator ${id}; this master reads archived meters only (read policy archived)`,
+    );
   }
 
   /** 9-digit id of an alias or id; UNKNOWN_CONCENTRATOR when neither the archive nor a session knows it. */
