@@ -1,12 +1,14 @@
 /**
  * `npm run soak [-- --attack-seconds 3] [--junk-mbps 4] [--quiet-seconds 5] [--rate 20] [--grace 30] [--login-policy keep]
+ *   [--read-policy archived]
  *   [--attacks junk,logins,...] [--concentrators 4] [--meters 8]`
  *
  * Issue 13's proof: the whole chain under each attack it lists, one after another, while a steady stream of
  * legitimate reads goes on, and what each attack did to those reads. Processes, all on 127.0.0.1:
  *   this process     the legitimate reads: one WebSocket client sending `--rate` reads/s round-robin over every
  *                    meter, plus once a second a fresh client that connects, reads one meter and leaves
- *   master child     `MasterStation` with the fleet as its archive and `--login-policy` (default keep)
+ *   master child     `MasterStation` with the fleet as its archive, `--login-policy` (default keep) and
+ *                    `--read-policy` (default archived: the settings for a master untrusted clients can reach)
  *   relay child      `Relay` connected to the master's client API
  *   fleet child      N concentrators × M CJ/T 188 meters, wire timing off
  *   attacker child   runs one attack at a time for `--attack-seconds`, then cleans up after itself
@@ -23,7 +25,13 @@ import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import hdr from 'hdr-histogram-js';
 import { WebSocket } from 'ws';
-import { archiveFromJson, type LoginPolicy, MasterStation } from '../harness/master/index.ts';
+import {
+  archiveFromJson,
+  type LoginPolicy,
+  MasterStation,
+  READ_POLICIES,
+  type ReadPolicy,
+} from '../harness/master/index.ts';
 import { FakeConcentrator } from '../harness/master/testing/fake-concentrator.ts';
 import { Relay } from '../harness/relay/index.ts';
 import { buildWaterReadReply, decodeCjt188Frame, encodeCjt188 } from '../protocols/cjt188/index.ts';
@@ -68,6 +76,7 @@ interface SoakOptions {
   rate: number;
   graceSeconds: number;
   loginPolicy: LoginPolicy;
+  readPolicy: ReadPolicy;
   attacks: AttackName[];
   concentrators: number;
   meters: number;
@@ -109,6 +118,7 @@ export async function main(args: string[]): Promise<void> {
     rate: 20,
     graceSeconds: 30,
     loginPolicy: 'keep',
+    readPolicy: 'archived',
     attacks: [...ATTACKS],
     concentrators: 4,
     meters: 8,
@@ -127,6 +137,12 @@ export async function main(args: string[]): Promise<void> {
         throw new UsageError('--login-policy must be replace, keep or archive');
       }
       o.loginPolicy = policy;
+    } else if (flag === '--read-policy') {
+      const policy = value.text();
+      if (!(READ_POLICIES as readonly string[]).includes(policy)) {
+        throw new UsageError(`--read-policy must be ${READ_POLICIES.join(' or ')}`);
+      }
+      o.readPolicy = policy as ReadPolicy;
     } else if (flag === '--attacks') {
       const names = value.text().split(',');
       for (const n of names) {
@@ -170,7 +186,7 @@ export async function main(args: string[]): Promise<void> {
     );
     const victim = planned.concentrators[0];
     console.log(
-      `soak: master (login policy ${o.loginPolicy}), relay, fleet (${targets.length} meters behind ` +
+      `soak: master (login policy ${o.loginPolicy}, read policy ${o.readPolicy}), relay, fleet (${targets.length} meters behind ` +
         `${o.concentrators} concentrators) and an attacker in 4 processes; ${o.rate} legitimate reads/s; ` +
         `${o.quietSeconds} s quiet, then ${o.attackSeconds} s per attack, up to ${o.graceSeconds} s to drain`,
     );
@@ -504,6 +520,7 @@ async function masterRole(config: SoakOptions): Promise<ChildRole> {
     api: { host: '127.0.0.1', port: 0 },
     archive: archiveFromJson(fleetSummary(planned), planned.name),
     loginPolicy: config.loginPolicy,
+    readPolicy: config.readPolicy,
     log: (entry) => logged.set(entry.event, (logged.get(entry.event) ?? 0) + 1),
   });
   const { listen, api } = await master.start();
