@@ -88,7 +88,11 @@ describe('Relay limits', () => {
   });
 
   it('gives a new client the slot of the client idle longest when maxClients are connected', async () => {
-    const { url, clock, logs } = await start({ maxClients: 3, evictIdleAfterMs: 60_000 });
+    const { url, clock, logs } = await start({
+      maxClients: 3,
+      evictIdleAfterMs: 60_000,
+      evictSilentAfterMs: 60_000,
+    });
     const idle = [await probe(url), await probe(url), await probe(url)];
     clock.advance(50_000);
     expect(await idle[2].read('busy', '101', '1')).toMatchObject({ type: 'reading' });
@@ -107,10 +111,10 @@ describe('Relay limits', () => {
   });
 
   it('lets newcomers in within seconds when full of silent clients, evicting those that never spoke first', async () => {
-    // The soak's ws-idle attack: sockets that connect and never send a message hold every slot. With the default
-    // evictIdleAfterMs (2 s) a newcomer gets a slot once they have been silent that long, and a page that has read
-    // keeps its connection while a silent socket is left to evict.
-    const { url, clock } = await start({ maxClients: 3 });
+    // The soak's ws-idle attack: sockets that connect and never send a message hold every slot. With
+    // evictSilentAfterMs as long as the default evictIdleAfterMs (2 s) a newcomer gets a slot once they have been
+    // silent that long, and a page that has read keeps its connection while a silent socket is left to evict.
+    const { url, clock } = await start({ maxClients: 3, evictSilentAfterMs: 2000 });
     const page = await probe(url);
     expect(await page.read('p1', '101', '1')).toMatchObject({ type: 'reading' });
     const silent = [await probe(url), await probe(url)];
@@ -124,6 +128,30 @@ describe('Relay limits', () => {
     expect((await silent[1].waitClosed()).code).toBe(1000);
     expect(page.closed).toBeUndefined();
     expect(await page.read('p2', '101', '3')).toMatchObject({ type: 'reading' });
+  });
+
+  it('by default evicts a socket that never spoke after 500 ms, and a client that spoke only after 2 s of silence', async () => {
+    // The soak's ws-idle row: 1,000 silent sockets fill the relay in about a second; a fresh client arriving then
+    // must not wait 2 s for one of them to become evictable.
+    const { url, clock } = await start({ maxClients: 3 });
+    const page = await probe(url);
+    const silent = [await probe(url), await probe(url)];
+    clock.advance(400);
+    expect(await page.read('p1', '101', '1')).toMatchObject({ type: 'reading' });
+    await expect(new WsProbe(url).opened()).rejects.toMatchObject({ status: 503 });
+    clock.advance(100);
+    const first = await probe(url);
+    expect(await silent[0].waitClosed()).toEqual({ code: 1000, reason: 'idle; slot needed' });
+    expect(await first.read('f1', '101', '2')).toMatchObject({ type: 'reading' });
+    const second = await probe(url);
+    expect((await silent[1].waitClosed()).code).toBe(1000);
+    expect(await second.read('s1', '101', '3')).toMatchObject({ type: 'reading' });
+    // Now everyone connected has spoken: the page that read 100 ms ago keeps its slot.
+    await expect(new WsProbe(url).opened()).rejects.toMatchObject({ status: 503 });
+    expect(page.closed).toBeUndefined();
+    clock.advance(2000);
+    await probe(url);
+    expect((await page.waitClosed()).code).toBe(1000);
   });
 
   it('caps unfinished upgrades (oldest closed first) and closes them after handshakeTimeoutMs', async () => {

@@ -20,7 +20,8 @@
  *   (2 s) and has nothing under way (no read in flight, no console connection to the master): one such client is
  *   closed (1000 "idle; slot needed") to make room, so clients that only answer pings cannot hold every slot
  *   (issue 13 item 7). Which one: a client that has never sent a message before any that has (an attacker's
- *   idle sockets before a page that was used), then the one idle longest. See `evictIdleAfterMs` for the trade-off;
+ *   idle sockets before a page that was used), then the one idle longest. A client that has never sent a message
+ *   may go once it has been connected `evictSilentAfterMs` (500 ms). See `evictIdleAfterMs` for the trade-off;
  * - `idleTimeoutMs` off: when set, a client that sends nothing for that long with no read in flight is closed
  *   (1000 "idle …"); off by default because an old page opened once and clicked now and then must keep working;
  * - `handshakeTimeoutMs` 10 s, `maxPendingHandshakes` 100: a TCP connection that has not finished its HTTP
@@ -137,6 +138,14 @@ export interface RelayOptions {
    * reconnects (the web console does so by itself). @defaultValue 2000
    */
   evictIdleAfterMs?: number;
+  /**
+   * Like `evictIdleAfterMs`, for a client that has sent no message since it connected. Every client of meterlab
+   * speaks at once (a script sends its read, the web console subscribes, and console clients are never evicted);
+   * a socket that connected and stays silent only holds a slot. Without this, a burst of 1,000 silent sockets
+   * refused every newcomer for the first 2 s after the relay filled (issue 13 item 7, the soak's ws-idle row).
+   * @defaultValue 500
+   */
+  evictSilentAfterMs?: number;
   /**
    * A connection must deliver its HTTP request head (the WebSocket upgrade) within this long of connecting,
    * or it is destroyed. @defaultValue 10000
@@ -260,6 +269,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly maxClients: number;
   readonly idleTimeoutMs: number;
   readonly evictIdleAfterMs: number;
+  readonly evictSilentAfterMs: number;
   readonly handshakeTimeoutMs: number;
   readonly maxPendingHandshakes: number;
   readonly evictHandshakeAfterMs: number;
@@ -315,6 +325,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     this.maxClients = checkedInteger('maxClients', options.maxClients ?? 1000, 1);
     this.idleTimeoutMs = checkedInteger('idleTimeoutMs', options.idleTimeoutMs ?? 0, 0);
     this.evictIdleAfterMs = checkedInteger('evictIdleAfterMs', options.evictIdleAfterMs ?? 2000, 0);
+    this.evictSilentAfterMs = checkedInteger('evictSilentAfterMs', options.evictSilentAfterMs ?? 500, 0);
     this.handshakeTimeoutMs = checkedInteger('handshakeTimeoutMs', options.handshakeTimeoutMs ?? 10_000, 1);
     this.maxPendingHandshakes = checkedInteger(
       'maxPendingHandshakes',
@@ -790,7 +801,7 @@ export class Relay extends EventEmitter<RelayEvents> {
     for (const entry of this.#clients) {
       const [, c] = entry;
       if (!c.session.open || c.session.inFlight > 0 || c.consoleOpen()) continue;
-      if (now - c.lastMessageAt < this.evictIdleAfterMs) continue;
+      if (now - c.lastMessageAt < (c.spoke ? this.evictIdleAfterMs : this.evictSilentAfterMs)) continue;
       const first = idlest?.[1];
       // Never spoke before spoke; then idle longest. Ties keep the earlier client.
       if (
