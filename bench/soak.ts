@@ -15,7 +15,7 @@
  * First a quiet phase (no attack) gives the quiet p99; then per attack: the legitimate reads sent while it ran,
  * how many were answered (reading or error), lost (no answer within `--grace` s after the attack), answered more
  * than once, or answered with a forged value; their p99 against the quiet p99; fresh clients that could not
- * read; the RSS of master, relay and fleet before the attack and after it (after a GC). Prints a table and one
+ * read; the RSS and live heap of master, relay and fleet before the attack and after it (after a GC). Prints a table and one
  * JSON line. It stops by itself and never passes or fails: the table shows what it shows.
  *
  * Bare sockets on purpose: the attacker writes junk, floods logins and holds idle connections with plain
@@ -192,9 +192,9 @@ export async function main(args: string[]): Promise<void> {
     );
     await legit.start(relayUrl, targets, o.rate);
     const rssOf = async () => ({
-      master: await master.request<number>('rss'),
-      relay: await relay.request<number>('rss'),
-      fleet: await fleet.request<number>('rss'),
+      master: await master.request<Memory>('rss'),
+      relay: await relay.request<Memory>('rss'),
+      fleet: await fleet.request<Memory>('rss'),
     });
 
     // Warm-up (JIT, sessions), not counted; then the quiet phase that every attack is compared with.
@@ -410,10 +410,16 @@ class LegitReads {
 
 // ---- the table ----
 
+/** Resident set and live heap (bytes, after a GC) of one process. */
+interface Memory {
+  rss: number;
+  heap: number;
+}
+
 interface Rss {
-  master: number;
-  relay: number;
-  fleet: number;
+  master: Memory;
+  relay: Memory;
+  fleet: Memory;
 }
 
 type AttackOutcome = Record<string, number | string>;
@@ -428,6 +434,8 @@ interface Row extends PhaseStats {
 }
 
 const mb = (bytes: number) => `${Math.round(bytes / 1e6)}`;
+const memoryCell = (before: Memory, after: Memory) =>
+  `${mb(before.rss)}→${mb(after.rss)} (${mb(before.heap)}→${mb(after.heap)})`;
 const ratio = (a: number, b: number) => (Number.isFinite(a) && b > 0 ? round(a / b, 1) : Number.NaN);
 
 function formatRow(r: Row, quietP99: number): string {
@@ -457,7 +465,7 @@ function printTable(rows: Row[], quiet: PhaseStats): void {
     '× quiet',
     'fresh ok/fail',
     'master log',
-    'RSS MB master',
+    'RSS MB (heap) master',
     'relay',
     'fleet',
   ];
@@ -490,9 +498,9 @@ function printTable(rows: Row[], quiet: PhaseStats): void {
       ratio(r.p99, quiet.p99),
       `${r.fresh.ok}/${r.fresh.failed}`,
       r.masterLogLines,
-      `${mb(r.rssBefore.master)}→${mb(r.rssAfter.master)}`,
-      `${mb(r.rssBefore.relay)}→${mb(r.rssAfter.relay)}`,
-      `${mb(r.rssBefore.fleet)}→${mb(r.rssAfter.fleet)}`,
+      memoryCell(r.rssBefore.master, r.rssAfter.master),
+      memoryCell(r.rssBefore.relay, r.rssAfter.relay),
+      memoryCell(r.rssBefore.fleet, r.rssAfter.fleet),
     ]),
   ].map((cells) => cells.map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
@@ -507,9 +515,14 @@ function printTable(rows: Row[], quiet: PhaseStats): void {
 
 // ---- the child processes ----
 
-function rss(): number {
+/**
+ * RSS and the live heap after a GC. The heap tells a leak (it grows attack after attack) from the allocator
+ * keeping pages it used under load (RSS up, heap back where it was).
+ */
+function rss(): Memory {
   (globalThis as { gc?: () => void }).gc?.();
-  return process.memoryUsage().rss;
+  const { rss, heapUsed } = process.memoryUsage();
+  return { rss, heap: heapUsed };
 }
 
 async function masterRole(config: SoakOptions): Promise<ChildRole> {
