@@ -101,6 +101,24 @@ describe.skipIf(skip)('the web console against the demo chain', () => {
     await screenshot(page, 'console-demo');
   });
 
+  it("Stop cancels a read-all's reads still waiting, those sent and those not sent yet", async () => {
+    const second = scenario.concentrators[1];
+    const total = second.ports.flatMap((p) => p.meters).length;
+    await page.locator('.concentrator').nth(1).locator('.read-all').click();
+    await page.locator('#results-body tr.pending .row-cancel').first().waitFor();
+    await page.click('#read-stop');
+    // The relay answers each cancelled read at once: nothing waits for the field.
+    await page.locator('#read-stop:disabled').waitFor({ timeout: 5000 });
+    const text = (await page.locator('#progress-text').textContent()) ?? '';
+    expect(text).toMatch(new RegExp(`^${total} / ${total} · cancelled \\d+$`));
+    const cancelledRows = await page.locator('#results-body tr.cancelled').count();
+    expect(text.endsWith(` ${cancelledRows}`)).toBe(true);
+    expect(cancelledRows).toBeGreaterThan(0);
+    expect(await page.locator('#results-body tr.pending').count()).toBe(0);
+    expect(await page.locator('#results-body tr.failed').count()).toBe(0);
+    expect(await page.locator('#results-body tr.done').count()).toBe(total - cancelledRows);
+  });
+
   it('closes a valve, shows it closed, and a following read shows it closed too', async () => {
     await page.click(`.meter-item[data-meter="${METER_ADDRESS}"]`);
     await page.locator('#r-valve[data-valve="open"]').waitFor();
