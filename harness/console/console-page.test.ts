@@ -382,6 +382,25 @@ describe.skipIf(skip)('console page (scripted relay)', () => {
     await page.click('.concentrator[data-concentrator="017102082"] .read-all');
     await page.locator('#results-body tr.pending .row-cancel', { hasText: '取消' }).first().waitFor();
     expect(await row('101001').locator('td.result').textContent()).toBe('等待');
+    await screenshot(page, 'console-page-cancel-zh');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a new read-all cancels the one still waiting and keeps its own progress line', async () => {
+    peer.hold.add('101001');
+    peer.hold.add('3001');
+    await page.click('.concentrator[data-concentrator="017102082"] .read-all');
+    await page.locator('#progress-text', { hasText: '2 / 3 · failed 1' }).waitFor();
+    const first = peer.received.find((m) => m.type === 'read' && m.meter === '101001');
+    await page.click('.concentrator[data-concentrator="017100003"] .read-all');
+    await page.locator('#results-body tr.pending[data-meter="3001"]').waitFor();
+    await eventually(() => peer.received.some((m) => m.type === 'cancel'), 'the first read-all is cancelled');
+    expect(peer.received.filter((m) => m.type === 'cancel')).toEqual([{ type: 'cancel', id: first!.id }]);
+    // A read answered after the CANCELLED was sent proves the page has taken it in (one socket, in order).
+    await page.click('.meter-item[data-meter="202020202020"]');
+    await page.locator('#r-value', { hasText: '123.45' }).waitFor();
+    expect(await page.locator('#progress-text').textContent()).toBe('0 / 1');
+    expect(await page.locator('#results-body tr').count()).toBe(1);
     expect(pageErrors).toEqual([]);
   });
 

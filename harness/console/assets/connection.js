@@ -81,7 +81,6 @@ export class RelayConnection {
         resolve({ type: 'error', id, code: 'DISCONNECTED', message: 'not connected to the relay' });
         return;
       }
-      const isRead = message.type === 'read';
       let cancelSent = false;
       const cancel = () => {
         if (cancelSent || !this.pending.has(id)) return; // one cancel per read, and none after its answer
@@ -91,15 +90,14 @@ export class RelayConnection {
       const timer = setTimeout(() => {
         this.pending.get(id)?.done();
         this.pending.delete(id);
-        // The relay still counts the read against this connection's in-flight limit: withdraw it there too.
-        if (isRead && this.connected) this.#send({ type: 'cancel', id });
         resolve({ type: 'error', id, code: 'TIMEOUT', message: `no answer in ${REQUEST_TIMEOUT_MS} ms` });
       }, REQUEST_TIMEOUT_MS);
       const done = () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', cancel);
       };
-      if (isRead) signal?.addEventListener('abort', cancel);
+      // The relay cancels reads only (a valve command, once sent, is the meter's to answer).
+      if (message.type === 'read') signal?.addEventListener('abort', cancel);
       this.pending.set(id, { resolve, done });
       this.#send({ ...message, id });
     });

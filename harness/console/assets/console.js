@@ -357,7 +357,14 @@ async function runReadAll(concentrators, scope) {
   let done = 0;
   let failed = 0;
   let cancelledCount = 0;
+  const job = {
+    // Stop (or a new read-all) cancels every read of this one still waiting, sent or not.
+    stop: () => {
+      for (let i = 0; i < targets.length; i++) cancelTarget(i);
+    },
+  };
   const showProgress = () => {
+    if (state.readAll !== job) return; // a newer read-all owns the progress line (this one's late answers)
     progress.value = done;
     $('progress-text').textContent =
       `${done} / ${targets.length}${failed ? ` · ${t('failed')} ${failed}` : ''}${cancelledCount ? ` · ${t('cancelled')} ${cancelledCount}` : ''}`;
@@ -408,14 +415,8 @@ async function runReadAll(concentrators, scope) {
   cut.textContent = `${MAX_RESULT_ROWS} / ${targets.length} ${t('rowsCut')}`;
   progress.max = Math.max(1, targets.length);
   progress.value = 0;
-  showProgress();
-  const job = {
-    // Stop (or a new read-all) cancels every read of this one still waiting, sent or not.
-    stop: () => {
-      for (let i = 0; i < targets.length; i++) cancelTarget(i);
-    },
-  };
   state.readAll = job;
+  showProgress();
   $('read-stop').disabled = false;
   let next = 0;
   const worker = async () => {
