@@ -46,13 +46,45 @@ interface Peer {
   received: Record<string, unknown>[];
   sockets: Set<WebSocket>;
   valve: 'open' | 'closed';
+  /** Meters whose reads are held unanswered (a silent meter) until cancelled. */
+  hold: Set<string>;
+  /** Held reads by id. */
+  held: Map<string, { ws: WebSocket; msg: Record<string, unknown> }>;
+  /** A cancel crosses the reading: the held read is answered first, then the cancel refused as the relay does. */
+  crossing: boolean;
 }
 
-const peer: Peer = { received: [], sockets: new Set(), valve: 'open' };
+const peer: Peer = {
+  received: [],
+  sockets: new Set(),
+  valve: 'open',
+  hold: new Set(),
+  held: new Map(),
+  crossing: false,
+};
+
+function sendReading(ws: WebSocket, msg: Record<string, unknown>): void {
+  ws.send(
+    JSON.stringify({
+      type: 'reading',
+      id: msg.id,
+      concentrator: msg.concentrator,
+      meter: msg.meter,
+      value: 123.45,
+      unit: 'm3',
+      meterTime: '2026-12-05T17:00:00',
+      status: { valve: peer.valve, batteryLow: false },
+      latencyMs: 312,
+      readAt: new Date().toISOString(),
+    }),
+  );
+}
 let server: http.Server;
 let base = '';
 let browser: Browser | undefined;
 let page: Page;
+/** Uncaught errors of the page under test. */
+let pageErrors: Error[] = [];
 const skip = browserMissing();
 
 function answer(ws: WebSocket, msg: Record<string, unknown>): void {
@@ -62,6 +94,10 @@ function answer(ws: WebSocket, msg: Record<string, unknown>): void {
       ws.send(JSON.stringify({ type: 'fleet', id, total: FLEET.length, offset: 0, concentrators: FLEET }));
       return;
     case 'read':
+      if (peer.hold.has(String(msg.meter))) {
+        peer.held.set(String(id), { ws, msg });
+        return;
+      }
       if (msg.meter === '101002') {
         ws.send(
           JSON.stringify({
@@ -74,21 +110,34 @@ function answer(ws: WebSocket, msg: Record<string, unknown>): void {
         );
         return;
       }
+      sendReading(ws, msg);
+      return;
+    case 'cancel': {
+      // As harness/relay/client-session.ts answers: CANCELLED under the read's id while it waits, else
+      // BAD_REQUEST without an id.
+      const held = peer.held.get(String(id));
+      peer.held.delete(String(id));
+      if (held && peer.crossing) sendReading(held.ws, held.msg);
+      if (held && !peer.crossing) {
+        ws.send(
+          JSON.stringify({
+            type: 'error',
+            id,
+            code: 'CANCELLED',
+            message: `the client cancelled the read; meter ${held.msg.meter} of concentrator ${held.msg.concentrator} is withdrawn (not sent to the field unless it had already gone)`,
+          }),
+        );
+        return;
+      }
       ws.send(
         JSON.stringify({
-          type: 'reading',
-          id,
-          concentrator: msg.concentrator,
-          meter: msg.meter,
-          value: 123.45,
-          unit: 'm3',
-          meterTime: '2026-12-05T17:00:00',
-          status: { valve: peer.valve, batteryLow: false },
-          latencyMs: 312,
-          readAt: new Date().toISOString(),
+          type: 'error',
+          code: 'BAD_REQUEST',
+          message: `cancel: no read with id ${JSON.stringify(id)} is in flight on this connection (already answered, already cancelled, or never sent)`,
         }),
       );
       return;
+    }
     case 'valve':
       peer.valve = msg.action === 'close' ? 'closed' : 'open';
       ws.send(
@@ -188,7 +237,12 @@ beforeEach(async () => {
   if (skip) return;
   peer.received = [];
   peer.valve = 'open';
+  peer.hold = new Set();
+  peer.held = new Map();
+  peer.crossing = false;
   page = await laptopPage(browser!);
+  pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error));
   await page.goto(`${base}/`);
   await page.locator('#status[data-state="connected"]').waitFor();
   await page.locator('.meter-item').first().waitFor();
@@ -252,6 +306,149 @@ describe.skipIf(skip)('console page (scripted relay)', () => {
     expect(await page.locator('#results-body tr').count()).toBe(3);
     expect(await page.locator('#results-body tr.pending').count()).toBe(0);
     expect(await page.locator('#results-body tr.failed td.result').textContent()).toBe('BAD_REPLY');
+  });
+
+  it('cancels a waiting read from the meter card: one cancel sent, CANCELLED shown, the tree badge kept', async () => {
+    peer.hold.add('101001');
+    await page.click('.meter-item[data-meter="101001"]');
+    await page.locator('#read-cancel:visible').waitFor();
+    expect(await page.locator('#read-cancel').textContent()).toBe('Cancel');
+    const read = peer.received.find((m) => m.type === 'read' && m.meter === '101001');
+    expect(read).toBeDefined();
+    await page.click('#read-cancel');
+    await page.locator('#e-code', { hasText: 'CANCELLED' }).waitFor();
+    expect(await page.locator('#e-message').textContent()).toBe(
+      'You cancelled this read: it was withdrawn (not sent to the meter unless it had already gone).',
+    );
+    expect(await page.locator('#read-cancel').isHidden()).toBe(true);
+    expect(await page.locator('#meter-busy').isHidden()).toBe(true);
+    expect(peer.received.filter((m) => m.type === 'cancel')).toEqual([{ type: 'cancel', id: read!.id }]);
+    expect(await page.locator('.meter-item[data-meter="101001"] .last').textContent()).toBe('');
+    // The meter reads again once it answers.
+    peer.hold.clear();
+    await page.click('#read-one');
+    await page.locator('#r-value', { hasText: '123.45' }).waitFor();
+    expect(await page.locator('#read-cancel').isHidden()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('withdraws a read still waiting when another meter is read from the card', async () => {
+    peer.hold.add('101001');
+    await page.click('.meter-item[data-meter="101001"]');
+    await page.locator('#read-cancel:visible').waitFor();
+    await page.click('.meter-item[data-meter="202020202020"]');
+    await page.locator('#r-value', { hasText: '123.45' }).waitFor();
+    const first = peer.received.find((m) => m.type === 'read' && m.meter === '101001');
+    await eventually(() => peer.received.some((m) => m.type === 'cancel'), 'the first read is cancelled');
+    expect(peer.received.filter((m) => m.type === 'cancel')).toEqual([{ type: 'cancel', id: first!.id }]);
+    expect(await page.locator('#meter-error').isHidden()).toBe(true);
+    expect(await page.locator('#read-cancel').isHidden()).toBe(true);
+  });
+
+  it('cancels a waiting read-all row; Stop cancels the others; labels in Chinese too', async () => {
+    peer.hold.add('101001');
+    peer.hold.add('202020202020');
+    await page.click('.concentrator[data-concentrator="017102082"] .read-all');
+    await page.locator('#progress-text', { hasText: '1 / 3 · failed 1' }).waitFor();
+    const row = (meter: string) => page.locator(`#results-body tr[data-meter="${meter}"]`);
+    expect(await row('101001').getAttribute('class')).toBe('pending');
+    expect(await row('101001').locator('.row-cancel').textContent()).toBe('Cancel');
+    await row('101001').locator('.row-cancel').click();
+    await page.locator('#results-body tr.cancelled[data-meter="101001"]').waitFor();
+    expect(await row('101001').locator('td.result').textContent()).toBe('cancelled');
+    expect(await row('101001').locator('td.result').getAttribute('title')).toContain(
+      'You cancelled this read',
+    );
+    expect(await row('101001').locator('td').count()).toBe(7);
+    expect(await row('101001').locator('.row-cancel').count()).toBe(0);
+    await page.locator('#progress-text', { hasText: '2 / 3 · failed 1 · cancelled 1' }).waitFor();
+    expect(await row('202020202020').locator('.row-cancel').isVisible()).toBe(true);
+    await page.click('#read-stop');
+    await page.locator('#progress-text', { hasText: '3 / 3 · failed 1 · cancelled 2' }).waitFor();
+    await page.locator('#read-stop:disabled').waitFor();
+    expect(await page.locator('#results-body tr.pending').count()).toBe(0);
+    expect(await page.locator('#results-body .row-cancel').count()).toBe(0);
+    const reads = peer.received.filter((m) => m.type === 'read');
+    const cancels = peer.received.filter((m) => m.type === 'cancel').map((m) => m.id);
+    expect(cancels.sort()).toEqual(
+      reads
+        .filter((m) => m.meter !== '101002')
+        .map((m) => m.id)
+        .sort(),
+    );
+    await page.click('#lang');
+    expect(await row('101001').locator('td.result').textContent()).toBe('已取消');
+    // A waiting row in Chinese.
+    await page.click('.concentrator[data-concentrator="017102082"] .read-all');
+    await page.locator('#results-body tr.pending .row-cancel', { hasText: '取消' }).first().waitFor();
+    expect(await row('101001').locator('td.result').textContent()).toBe('等待');
+    await screenshot(page, 'console-page-cancel-zh');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a new read-all cancels the one still waiting and keeps its own progress line', async () => {
+    peer.hold.add('101001');
+    peer.hold.add('3001');
+    await page.click('.concentrator[data-concentrator="017102082"] .read-all');
+    await page.locator('#progress-text', { hasText: '2 / 3 · failed 1' }).waitFor();
+    const first = peer.received.find((m) => m.type === 'read' && m.meter === '101001');
+    await page.click('.concentrator[data-concentrator="017100003"] .read-all');
+    await page.locator('#results-body tr.pending[data-meter="3001"]').waitFor();
+    await eventually(() => peer.received.some((m) => m.type === 'cancel'), 'the first read-all is cancelled');
+    expect(peer.received.filter((m) => m.type === 'cancel')).toEqual([{ type: 'cancel', id: first!.id }]);
+    // A read answered after the CANCELLED was sent proves the page has taken it in (one socket, in order).
+    await page.click('.meter-item[data-meter="202020202020"]');
+    await page.locator('#r-value', { hasText: '123.45' }).waitFor();
+    expect(await page.locator('#progress-text').textContent()).toBe('0 / 1');
+    expect(await page.locator('#results-body tr').count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('a cancel that crosses the answer: the reading stands and the id-less BAD_REQUEST changes nothing', async () => {
+    peer.hold.add('101001');
+    peer.crossing = true;
+    await page.click('.meter-item[data-meter="101001"]');
+    await page.locator('#read-cancel:visible').waitFor();
+    const socketsBefore = peer.sockets.size;
+    const receivedBefore = peer.received.length;
+    await page.click('#read-cancel');
+    await page.locator('#r-value', { hasText: '123.45' }).waitFor();
+    expect(peer.received.length).toBe(receivedBefore + 1); // the one cancel
+    // A read-all answered after the refusal was sent proves the page has taken the refusal in (one socket, in order).
+    await page.click('.concentrator[data-concentrator="017100003"] .read-all');
+    await page.locator('#results-body tr.done[data-meter="3001"]').waitFor();
+    expect(await page.locator('#meter-error').isHidden()).toBe(true);
+    expect(await page.locator('#read-cancel').isHidden()).toBe(true);
+    expect(await page.locator('#r-value').textContent()).toBe('123.45');
+    expect(await page.locator('body').textContent()).not.toContain('BAD_REQUEST');
+    // Still one working connection: the next read is answered.
+    peer.hold.clear();
+    await page.click('.meter-item[data-meter="101002"]');
+    await page.locator('#e-code', { hasText: 'BAD_REPLY' }).waitFor();
+    expect(peer.sockets.size).toBe(socketsBefore);
+    expect(await page.locator('#status').getAttribute('data-state')).toBe('connected');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('reads waiting when the connection drops end DISCONNECTED without a Cancel, and reading works after', async () => {
+    peer.hold.add('101001');
+    peer.hold.add('202020202020');
+    await page.click('.concentrator[data-concentrator="017102082"] .read-all');
+    await page.locator('#progress-text', { hasText: '1 / 3 · failed 1' }).waitFor();
+    await page.click('.meter-item[data-meter="101001"]');
+    await page.locator('#read-cancel:visible').waitFor();
+    peer.hold.clear();
+    for (const ws of peer.sockets) ws.terminate();
+    await page.locator('#e-code', { hasText: 'DISCONNECTED' }).waitFor();
+    expect(await page.locator('#read-cancel').isHidden()).toBe(true);
+    await page.locator('#progress-text', { hasText: '3 / 3 · failed 3' }).waitFor();
+    expect(await page.locator('#results-body tr.failed[data-code="DISCONNECTED"]').count()).toBe(2);
+    expect(await page.locator('#results-body .row-cancel').count()).toBe(0);
+    await page.locator('#status[data-state="connected"]').waitFor();
+    await page.click('#read-one');
+    await page.locator('#r-value', { hasText: '123.45' }).waitFor();
+    expect(peer.received.some((m) => m.type === 'cancel')).toBe(false);
+    expect(pageErrors).toEqual([]);
   });
 
   it('keeps the frame log bounded, pauses, resumes, expands hex and filters', async () => {

@@ -9,7 +9,7 @@
  */
 import { Fleet } from '../../simulator/fleet/index.ts';
 import { fleetSummary, type Scenario } from '../../simulator/scenario/index.ts';
-import { archiveFromJson, MasterStation } from '../master/index.ts';
+import { archiveFromJson, MasterStation, type MasterStationOptions } from '../master/index.ts';
 import { Relay, type RelayOptions } from '../relay/index.ts';
 
 const LOOPBACK = '127.0.0.1';
@@ -41,6 +41,8 @@ export async function eventually(
 export interface ChainOptions {
   scenario: Scenario;
   relayOptions?: Partial<RelayOptions>;
+  /** Passed to every master station the chain starts (e.g. `meterFrameTimeoutMs`), as runDemo's option of that name. */
+  masterOptions?: Partial<MasterStationOptions>;
 }
 
 export class Chain {
@@ -153,6 +155,7 @@ export class Chain {
       api: { host: LOOPBACK, port: api },
       archive: archiveFromJson(fleetSummary(options.scenario), options.scenario.name),
       heartbeatPeriodMs: Math.max(...options.scenario.concentrators.map((c) => c.heartbeatSeconds)) * 1000,
+      ...options.masterOptions,
     });
   }
 }

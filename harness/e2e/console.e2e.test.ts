@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsumptionModel } from '../../simulator/meter/consumption.ts';
-import { loadScenarioFile } from '../../simulator/scenario/index.ts';
+import { loadScenarioFile, parseScenario } from '../../simulator/scenario/index.ts';
 import { browserMissing, laptopPage, launchBrowser, screenshot } from '../console/testing/browser.ts';
 import { withoutPty } from '../demo/run-demo.ts';
 import { Relay } from '../relay/index.ts';
@@ -101,6 +101,24 @@ describe.skipIf(skip)('the web console against the demo chain', () => {
     await screenshot(page, 'console-demo');
   });
 
+  it("Stop cancels a read-all's reads still waiting, those sent and those not sent yet", async () => {
+    const second = scenario.concentrators[1];
+    const total = second.ports.flatMap((p) => p.meters).length;
+    await page.locator('.concentrator').nth(1).locator('.read-all').click();
+    await page.locator('#results-body tr.pending .row-cancel').first().waitFor();
+    await page.click('#read-stop');
+    // The relay answers each cancelled read at once: nothing waits for the field.
+    await page.locator('#read-stop:disabled').waitFor({ timeout: 5000 });
+    const text = (await page.locator('#progress-text').textContent()) ?? '';
+    expect(text).toMatch(new RegExp(`^${total} / ${total} · cancelled \\d+$`));
+    const cancelledRows = await page.locator('#results-body tr.cancelled').count();
+    expect(text.endsWith(` ${cancelledRows}`)).toBe(true);
+    expect(cancelledRows).toBeGreaterThan(0);
+    expect(await page.locator('#results-body tr.pending').count()).toBe(0);
+    expect(await page.locator('#results-body tr.failed').count()).toBe(0);
+    expect(await page.locator('#results-body tr.done').count()).toBe(total - cancelledRows);
+  });
+
   it('closes a valve, shows it closed, and a following read shows it closed too', async () => {
     await page.click(`.meter-item[data-meter="${METER_ADDRESS}"]`);
     await page.locator('#r-valve[data-valve="open"]').waitFor();
@@ -155,4 +173,104 @@ describe.skipIf(skip)('the web console against the demo chain', () => {
       await relay.stop();
     }
   });
+});
+
+/** The AFN 10 F1 frame-wait of the second chain: a read of a silent meter holds its port this long (ms). */
+const FRAME_WAIT_MS = 5000;
+const PRESENT = '301001';
+const SILENT = '301002';
+
+// Issue 13 (cancel in the console): a concentrator whose port 1 has a meter that answers and one that never does,
+// behind a master that lets the concentrator wait FRAME_WAIT_MS for a meter's reply. A read of the silent meter
+// waits that long unless it is cancelled.
+describe.skipIf(skip)('the web console cancels a waiting read', () => {
+  let slow: Chain;
+  let cancelPage: Page;
+
+  beforeAll(async () => {
+    if (skip) return;
+    const silentScenario = parseScenario(
+      {
+        name: 'console-cancel',
+        seed: 13,
+        concentrators: [
+          {
+            a1: '0171',
+            a2: 301,
+            alias: '301',
+            ports: [
+              {
+                port: 1,
+                wireTiming: false,
+                turnaroundMs: 0,
+                meters: [
+                  { address: PRESENT },
+                  { address: SILENT, faults: [{ kind: 'silence', when: { always: true } }] },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      'console-cancel scenario',
+    );
+    slow = await Chain.start({
+      scenario: silentScenario,
+      masterOptions: { meterFrameTimeoutMs: FRAME_WAIT_MS },
+    });
+    cancelPage = await laptopPage(browser);
+    await cancelPage.goto(`${slow.relayUrl.replace(/^ws:/, 'http:')}/`);
+    await cancelPage.locator('#status[data-state="connected"]').waitFor();
+    await cancelPage.locator('.meter-item').nth(1).waitFor();
+  }, 120_000);
+
+  afterAll(async () => {
+    await cancelPage?.context().close();
+    await slow?.stop();
+  });
+
+  it('ends a waiting read CANCELLED at once from the meter card and from a read-all row; the port still reads', async () => {
+    const silent = SILENT.padStart(14, '0');
+    const present = PRESENT.padStart(14, '0');
+    // The meter card: the silent meter's read waits, with its Cancel next to "reading…".
+    const started = Date.now();
+    await cancelPage.click(`.meter-item[data-meter="${silent}"]`);
+    await cancelPage.locator('#read-cancel:visible').waitFor();
+    expect(await cancelPage.locator('#meter-busy').isVisible()).toBe(true);
+    await screenshot(cancelPage, 'console-cancel-pending');
+    await cancelPage.click('#read-cancel');
+    await cancelPage.locator('#e-code', { hasText: 'CANCELLED' }).waitFor({ timeout: FRAME_WAIT_MS / 2 });
+    expect(Date.now() - started).toBeLessThan(FRAME_WAIT_MS / 2);
+    expect(await cancelPage.locator('#e-message').textContent()).toContain('You cancelled this read');
+    expect(await cancelPage.locator('#read-cancel').isHidden()).toBe(true);
+    expect(await cancelPage.locator('#meter-busy').isHidden()).toBe(true);
+    // A cancel says nothing about the meter: its badge in the tree is not a failure.
+    expect(await cancelPage.locator(`.meter-item[data-meter="${silent}"] .last`).textContent()).toBe('');
+
+    // Read-all of the concentrator: the silent meter's row waits with a Cancel; cancelled, it says so at once,
+    // and the present meter on the same port is still read (after the frame-wait the field may still be in).
+    const rowStarted = Date.now();
+    await cancelPage.click('.concentrator[data-concentrator] .read-all');
+    const silentRow = cancelPage.locator(`#results-body tr[data-meter="${silent}"]`);
+    const presentRow = cancelPage.locator(`#results-body tr[data-meter="${present}"]`);
+    await silentRow.locator('.row-cancel:visible').waitFor();
+    await screenshot(cancelPage, 'console-cancel-row-pending');
+    await silentRow.locator('.row-cancel').click();
+    await cancelPage
+      .locator(`#results-body tr.cancelled[data-meter="${silent}"]`)
+      .waitFor({ timeout: FRAME_WAIT_MS / 2 });
+    expect(Date.now() - rowStarted).toBeLessThan(FRAME_WAIT_MS / 2);
+    expect(await silentRow.locator('td.result').textContent()).toBe('cancelled');
+    expect(await silentRow.locator('.row-cancel').count()).toBe(0);
+    await cancelPage
+      .locator(`#results-body tr.done[data-meter="${present}"]`)
+      .waitFor({ timeout: FRAME_WAIT_MS * 3 });
+    expect(Number(await presentRow.locator('td.num').first().textContent())).toBeGreaterThan(0);
+    await cancelPage.locator('#progress-text', { hasText: '2 / 2 · cancelled 1' }).waitFor();
+
+    // And the meter card reads the present meter of that port.
+    await cancelPage.click(`.meter-item[data-meter="${present}"]`);
+    await cancelPage.locator('#r-value:not(:empty)').waitFor({ timeout: FRAME_WAIT_MS * 3 });
+    expect(await cancelPage.locator('#meter-error').isHidden()).toBe(true);
+  }, 60_000);
 });

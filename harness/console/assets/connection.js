@@ -1,5 +1,12 @@
 // The page's WebSocket to the relay that served it: same host, the page's own ?token= passed on (the relay
 // checks it on the upgrade), requests correlated by id, frame-log subscriptions kept across reconnects.
+//
+// A read can be cancelled (harness/relay/README.md, v1 `cancel`): aborting the AbortSignal given to request()
+// sends {"type":"cancel","id"} once, and the read's one answer is then the relay's `error` CANCELLED (or, when the
+// answer and the cancel crossed, the answer itself). The relay answers a cancel of a read it no longer has with
+// BAD_REQUEST *without* an id, so that it cannot be taken for the read's answer; messages without an id are
+// nobody's answer here and are dropped. Reads waiting when the socket closes end DISCONNECTED, as before: the
+// relay withdraws a departed client's reads itself, so no cancel is needed (or possible) then.
 
 const RECONNECT_FIRST_MS = 500;
 const RECONNECT_MAX_MS = 5000;
@@ -21,7 +28,7 @@ export class RelayConnection {
   constructor(handlers = {}) {
     this.handlers = handlers;
     this.socket = undefined;
-    this.pending = new Map(); // id → { resolve, timer }
+    this.pending = new Map(); // id → { resolve, done } (done: stop its timer and abort listener)
     this.subscriptions = new Map(); // id → { request, onFrame, onClosed }
     this.nextId = 1;
     this.retryMs = RECONNECT_FIRST_MS;
@@ -43,7 +50,7 @@ export class RelayConnection {
       this.socket = undefined;
       this.handlers.onStatus?.('disconnected');
       for (const [id, p] of this.pending) {
-        clearTimeout(p.timer);
+        p.done();
         p.resolve({ type: 'error', id, code: 'DISCONNECTED', message: 'the connection to the relay closed' });
       }
       this.pending.clear();
@@ -56,19 +63,42 @@ export class RelayConnection {
     return this.socket !== undefined && this.socket.readyState === WebSocket.OPEN;
   }
 
-  /** Sends a request (an id is added) and resolves with its answer, an `error` message included. */
-  request(message) {
+  /**
+   * Sends a request (an id is added) and resolves with its answer, an `error` message included. For a `read`,
+   * aborting `signal` cancels it: before it is sent it is answered CANCELLED here and never sent; once sent, the
+   * relay is asked to withdraw it and its answer (CANCELLED, or what crossed the cancel) resolves the promise.
+   * @param {object} message
+   * @param {{ signal?: AbortSignal }} [options]
+   */
+  request(message, { signal } = {}) {
     const id = `c${this.nextId++}`;
     return new Promise((resolve) => {
+      if (signal?.aborted) {
+        resolve({ type: 'error', id, code: 'CANCELLED', message: 'cancelled before it was sent' });
+        return;
+      }
       if (!this.connected) {
         resolve({ type: 'error', id, code: 'DISCONNECTED', message: 'not connected to the relay' });
         return;
       }
+      let cancelSent = false;
+      const cancel = () => {
+        if (cancelSent || !this.pending.has(id)) return; // one cancel per read, and none after its answer
+        cancelSent = true;
+        this.#send({ type: 'cancel', id });
+      };
       const timer = setTimeout(() => {
+        this.pending.get(id)?.done();
         this.pending.delete(id);
         resolve({ type: 'error', id, code: 'TIMEOUT', message: `no answer in ${REQUEST_TIMEOUT_MS} ms` });
       }, REQUEST_TIMEOUT_MS);
-      this.pending.set(id, { resolve, timer });
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', cancel);
+      };
+      // The relay cancels reads only (a valve command, once sent, is the meter's to answer).
+      if (message.type === 'read') signal?.addEventListener('abort', cancel);
+      this.pending.set(id, { resolve, done });
       this.#send({ ...message, id });
     });
   }
@@ -115,7 +145,7 @@ export class RelayConnection {
     }
     const p = id === undefined ? undefined : this.pending.get(id);
     if (p) {
-      clearTimeout(p.timer);
+      p.done();
       this.pending.delete(id);
       p.resolve(message);
     }

@@ -1,6 +1,11 @@
 // The web console (issue 12): the fleet tree, click-to-read (点抄), read-all, valve control, the latency chart
 // and the live frame log, over the relay's WebSocket. Plain DOM, no framework; text from the network is only
 // ever written with textContent.
+//
+// Every read still waiting can be cancelled (the relay's v1 `cancel`, harness/relay/README.md): the meter card's
+// Cancel next to "reading…", and a Cancel in each waiting row of the read-all table (Stop cancels them all). A
+// cancelled read ends CANCELLED like any failed read, but it says nothing about the meter, so the tree keeps the
+// meter's last outcome.
 import { RelayConnection } from './connection.js';
 import { applyLabels, language, t, toggleLanguage } from './i18n.js';
 
@@ -21,7 +26,9 @@ const state = {
   fleet: [], // FleetConcentrator[]
   selected: undefined, // { concentrator, meter }
   lastResult: new Map(), // "concentrator/meter" → { ok, text }
-  readAll: undefined, // { cancelled }
+  single: undefined, // the meter card's read still waiting: { s, controller }
+  valvesWaiting: 0, // valve commands of the meter card still waiting
+  readAll: undefined, // { stop }
   chart: { xs: [], ys: [], plot: undefined },
   frames: { paused: false, waiting: [], subscription: undefined, filter: {}, closed: undefined },
 };
@@ -216,26 +223,45 @@ function select(c, m) {
 async function readSelected() {
   const s = state.selected;
   if (!s) return;
-  setBusy(true);
+  // A read still waiting for another meter would not be shown any more (the card has moved on): withdraw it, so
+  // that it does not hold the concentrator's port for the one asked now.
+  state.single?.controller.abort();
+  const read = { s, controller: new AbortController() };
+  state.single = read;
+  renderBusy();
   const started = performance.now();
-  const answer = await connection.request({ type: 'read', concentrator: s.concentrator, meter: s.meter });
-  setBusy(false);
+  const answer = await connection.request(
+    { type: 'read', concentrator: s.concentrator, meter: s.meter },
+    { signal: read.controller.signal },
+  );
+  if (state.single === read) state.single = undefined;
+  renderBusy();
   if (state.selected !== s) return;
   noteResult(s.concentrator, s.meter, answer, performance.now() - started);
   showAnswer(answer);
 }
 
+/** The meter card's Cancel: withdraws its read; the relay's CANCELLED answer then ends it. */
+function cancelSelected() {
+  const read = state.single;
+  if (!read) return;
+  read.controller.abort();
+  renderBusy();
+}
+
 async function valve(action) {
   const s = state.selected;
   if (!s) return;
-  setBusy(true);
+  state.valvesWaiting++;
+  renderBusy();
   const answer = await connection.request({
     type: 'valve',
     concentrator: s.concentrator,
     meter: s.meter,
     action,
   });
-  setBusy(false);
+  state.valvesWaiting--;
+  renderBusy();
   if (state.selected !== s) return;
   if (answer.type === 'valve-status') {
     $('meter-error').hidden = true;
@@ -251,11 +277,17 @@ async function valve(action) {
   } else showAnswer(answer);
 }
 
-function setBusy(busy) {
+function renderBusy() {
+  const busy = state.single !== undefined || state.valvesWaiting > 0;
   $('meter-busy').hidden = !busy;
   for (const id of ['read-one', 'valve-open', 'valve-close']) {
     $(id).disabled = busy || (id !== 'read-one' && !state.selected?.valve);
   }
+  // Only a read can be cancelled (the relay has no cancel for a valve command); once asked, the button stays
+  // disabled until the answer hides it.
+  const cancel = $('read-cancel');
+  cancel.hidden = state.single === undefined;
+  cancel.disabled = state.single?.controller.signal.aborted ?? true;
 }
 
 function showAnswer(answer) {
@@ -277,7 +309,7 @@ function showAnswer(answer) {
   $('meter-result').hidden = true;
   $('meter-error').hidden = false;
   $('e-code').textContent = answer.code ?? 'ERROR';
-  $('e-message').textContent = answer.message ?? '';
+  $('e-message').textContent = cancelled(answer) ? t('readCancelled') : (answer.message ?? '');
   const detail = $('e-detail');
   detail.hidden = answer.detail === undefined;
   detail.textContent =
@@ -290,8 +322,14 @@ function showAnswer(answer) {
         : String(answer.detail);
 }
 
-/** Remembers a read's outcome for the tree and the chart. */
+/** Whether `answer` ends a read the user cancelled. */
+function cancelled(answer) {
+  return answer.type === 'error' && answer.code === 'CANCELLED';
+}
+
+/** Remembers a read's outcome for the tree and the chart (not a cancel: it tells nothing about the meter). */
 function noteResult(concentrator, meter, answer, roundTripMs) {
+  if (cancelled(answer)) return;
   const ok = answer.type === 'reading';
   state.lastResult.set(`${concentrator}/${meter}`, {
     ok,
@@ -304,62 +342,97 @@ function noteResult(concentrator, meter, answer, roundTripMs) {
 // ---- read-all ----
 
 async function runReadAll(concentrators, scope) {
-  if (state.readAll) state.readAll.cancelled = true;
-  const job = { cancelled: false };
-  state.readAll = job;
+  state.readAll?.stop();
   // Round-robin over the buses (concentrator ports): each bus reads one meter at a time, so reading one bus
   // after the other would leave the others idle.
   const buses = [];
   for (const c of concentrators) for (const p of c.ports) buses.push(p.meters.map((m) => ({ c, m })));
   const targets = [];
   for (let i = 0; buses.some((b) => i < b.length); i++)
-    for (const b of buses) if (i < b.length) targets.push(b[i]);
+    for (const b of buses) if (i < b.length) targets.push({ ...b[i], controller: new AbortController() });
   $('results-scope').textContent = `— ${scope}`;
   $('results-empty').hidden = true;
   const body = $('results-body');
-  const rows = targets.slice(0, MAX_RESULT_ROWS).map(({ c, m }) => {
+  const progress = $('progress');
+  let done = 0;
+  let failed = 0;
+  let cancelledCount = 0;
+  const job = {
+    // Stop (or a new read-all) cancels every read of this one still waiting, sent or not.
+    stop: () => {
+      for (let i = 0; i < targets.length; i++) cancelTarget(i);
+    },
+  };
+  const showProgress = () => {
+    if (state.readAll !== job) return; // a newer read-all owns the progress line (this one's late answers)
+    progress.value = done;
+    $('progress-text').textContent =
+      `${done} / ${targets.length}${failed ? ` · ${t('failed')} ${failed}` : ''}${cancelledCount ? ` · ${t('cancelled')} ${cancelledCount}` : ''}`;
+  };
+  /** Settles target `i` with `answer`: counts it and fills its row. */
+  const settle = (i, answer) => {
+    done++;
+    if (cancelled(answer)) cancelledCount++;
+    else if (answer.type !== 'reading') failed++;
+    if (rows[i]) fillRow(rows[i], answer);
+    showProgress();
+  };
+  /**
+   * Cancels target `i`: a read not sent yet is settled here and never sent; one in flight is withdrawn at the
+   * relay, and its worker settles it with the answer (CANCELLED, or the reading that crossed the cancel).
+   */
+  const cancelTarget = (i) => {
+    const target = targets[i];
+    if (target.answered || target.controller.signal.aborted) return;
+    target.controller.abort();
+    const button = rows[i]?.querySelector('.row-cancel');
+    if (button) button.disabled = true;
+    if (!target.sent) settle(i, { type: 'error', code: 'CANCELLED', message: t('readCancelled') });
+  };
+  const rows = targets.slice(0, MAX_RESULT_ROWS).map(({ c, m }, i) => {
     const tr = el('tr', 'pending');
     tr.dataset.concentrator = c.id;
     tr.dataset.meter = m.address;
-    tr.append(
-      el('td', '', c.alias ?? c.id),
-      el('td', 'mono', shortAddress(m.address)),
-      el('td', 'num', ''),
-      el('td', '', ''),
-      el('td', '', ''),
-      el('td', 'num', ''),
-      el('td', 'result', t('pending')),
-    );
+    // While the read waits, its four empty answer cells are one cell holding its Cancel (the table keeps its
+    // width at 1366×768); fillRow puts the four cells back.
+    const actions = el('td', 'row-actions');
+    actions.colSpan = 4;
+    const cancel = el('button', 'row-cancel', t('cancel'));
+    cancel.type = 'button';
+    cancel.dataset.i18n = 'cancel';
+    cancel.dataset.i18nTitle = 'cancelHint';
+    cancel.title = t('cancelHint');
+    cancel.addEventListener('click', () => cancelTarget(i));
+    actions.append(cancel);
+    const result = el('td', 'result', t('pending'));
+    result.dataset.i18n = 'pending';
+    tr.append(el('td', '', c.alias ?? c.id), el('td', 'mono', shortAddress(m.address)), actions, result);
     return tr;
   });
   body.replaceChildren(...rows);
   const cut = $('results-cut');
   cut.hidden = targets.length <= MAX_RESULT_ROWS;
   cut.textContent = `${MAX_RESULT_ROWS} / ${targets.length} ${t('rowsCut')}`;
-  const progress = $('progress');
   progress.max = Math.max(1, targets.length);
   progress.value = 0;
-  let done = 0;
-  let failed = 0;
-  const showProgress = () => {
-    progress.value = done;
-    $('progress-text').textContent =
-      `${done} / ${targets.length}${failed ? ` · ${t('failed')} ${failed}` : ''}`;
-  };
+  state.readAll = job;
   showProgress();
   $('read-stop').disabled = false;
   let next = 0;
   const worker = async () => {
-    while (!job.cancelled && next < targets.length) {
+    while (next < targets.length) {
       const i = next++;
-      const { c, m } = targets[i];
+      const target = targets[i];
+      if (target.controller.signal.aborted) continue; // cancelled before its turn: settled already
+      target.sent = true;
       const started = performance.now();
-      const answer = await connection.request({ type: 'read', concentrator: c.id, meter: m.address });
-      noteResult(c.id, m.address, answer, performance.now() - started);
-      done++;
-      if (answer.type !== 'reading') failed++;
-      if (rows[i]) fillRow(rows[i], answer);
-      showProgress();
+      const answer = await connection.request(
+        { type: 'read', concentrator: target.c.id, meter: target.m.address },
+        { signal: target.controller.signal },
+      );
+      target.answered = true;
+      noteResult(target.c.id, target.m.address, answer, performance.now() - started);
+      settle(i, answer);
     }
   };
   await Promise.all(Array.from({ length: READ_ALL_CONCURRENCY }, worker));
@@ -370,19 +443,34 @@ async function runReadAll(concentrators, scope) {
 }
 
 function fillRow(tr, answer) {
-  const cells = tr.children;
+  const [concentrator, meter] = tr.children;
+  const value = el('td', 'num');
+  const unit = el('td');
+  const valve = el('td');
+  const latency = el('td', 'num');
+  const result = el('td', 'result');
   if (answer.type === 'reading') {
     tr.className = 'done';
-    cells[2].textContent = String(answer.value);
-    cells[3].textContent = answer.unit;
-    cells[4].textContent = answer.status ? t(answer.status.valve) : '—';
-    cells[5].textContent = answer.latencyMs === undefined ? '' : `${Math.round(answer.latencyMs)} ms`;
-    cells[6].textContent = t('ok');
+    value.textContent = String(answer.value);
+    unit.textContent = answer.unit;
+    valve.textContent = answer.status ? t(answer.status.valve) : '—';
+    latency.textContent = answer.latencyMs === undefined ? '' : `${Math.round(answer.latencyMs)} ms`;
+    result.textContent = t('ok');
+    result.dataset.i18n = 'ok';
+  } else if (cancelled(answer)) {
+    tr.className = 'cancelled';
+    tr.dataset.code = answer.code;
+    result.textContent = t('cancelled');
+    result.dataset.i18n = 'cancelled';
+    result.title = t('readCancelled');
+    result.dataset.i18nTitle = 'readCancelled';
   } else {
     tr.className = 'failed';
-    cells[6].textContent = answer.code;
-    cells[6].title = answer.message ?? '';
+    tr.dataset.code = answer.code;
+    result.textContent = answer.code;
+    result.title = answer.message ?? '';
   }
+  tr.replaceChildren(concentrator, meter, value, unit, valve, latency, result);
 }
 
 // ---- latency chart ----
@@ -540,12 +628,11 @@ function start() {
   );
   $('search').addEventListener('input', () => renderTree());
   $('read-one').addEventListener('click', () => void readSelected());
+  $('read-cancel').addEventListener('click', cancelSelected);
   $('valve-open').addEventListener('click', () => void valve('open'));
   $('valve-close').addEventListener('click', () => void valve('close'));
   $('read-fleet').addEventListener('click', () => void runReadAll(state.fleet, t('fleet')));
-  $('read-stop').addEventListener('click', () => {
-    if (state.readAll) state.readAll.cancelled = true;
-  });
+  $('read-stop').addEventListener('click', () => state.readAll?.stop());
   $('frame-filter').addEventListener('submit', (event) => {
     event.preventDefault();
     const concentrator = $('filter-concentrator').value.trim();

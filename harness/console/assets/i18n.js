@@ -58,6 +58,16 @@ export const LABELS = {
   ok: { en: 'ok', zh: '成功' },
   failed: { en: 'failed', zh: '失败' },
   pending: { en: 'waiting', zh: '等待' },
+  cancel: { en: 'Cancel', zh: '取消' },
+  cancelHint: {
+    en: 'Cancel this read: it is withdrawn, and not sent to the meter unless it has already gone',
+    zh: '取消本次点抄：请求将被撤回，尚未下发的不再发往表计',
+  },
+  cancelled: { en: 'cancelled', zh: '已取消' },
+  readCancelled: {
+    en: 'You cancelled this read: it was withdrawn (not sent to the meter unless it had already gone).',
+    zh: '点抄已取消：请求已撤回（已下发到表计的除外）。',
+  },
   noResults: {
     en: 'No read-all yet: use "Read all" on a concentrator, or read the whole fleet.',
     zh: '尚未批量点抄：点击集中器的“全部点抄”，或全部集中器点抄。',
