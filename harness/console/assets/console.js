@@ -499,8 +499,18 @@ function createChart() {
       legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       scales: {
-        // At least a minute across, so a handful of reads is not spread over a range of years.
-        x: { time: true, range: (_u, min, max) => (max - min < 60 ? [max - 60, max + 2] : [min, max]) },
+        // At least a minute across, so a handful of reads is not spread over a range of years; before the first
+        // read the minute up to now (with no data uPlot would otherwise draw an axis from 1970).
+        x: {
+          time: true,
+          range: (_u, min, max) => {
+            if (!Number.isFinite(min) || !Number.isFinite(max) || state.chart.xs.length === 0) {
+              const now = Date.now() / 1000;
+              return [now - 60, now + 2];
+            }
+            return max - min < 60 ? [max - 60, max + 2] : [min, max];
+          },
+        },
         y: { range: (_u, min, max) => [0, Math.max(10, max * 1.15, min)] },
       },
       series: [
@@ -513,7 +523,12 @@ function createChart() {
           paths: () => null, // points only: reads are separate events, not a continuous signal
         },
       ],
-      axes: [{}, { size: 44, label: 'ms', labelSize: 14 }],
+      axes: [
+        // Clock time only: uPlot's default adds a second line with the date under some ticks, and at this width
+        // those date lines ran into each other ("12/6/26 2:59am3:00am").
+        { space: 70, values: (_u, splits) => splits.map((s) => clockTime(new Date(s * 1000).toISOString())) },
+        { size: 44, label: 'ms', labelSize: 14 },
+      ],
     },
     [state.chart.xs, state.chart.ys],
     box,
