@@ -255,7 +255,8 @@ describe('Relay limits', () => {
     // The master holds every read: 100 stay in flight (maxInFlightPerClient) and each further request is answered
     // QUEUE_FULL at once, ~300 bytes. 40,000 of them are ~12 MB of answers, more than the loopback socket buffers
     // take (a few MB): a relay that kept reading would pass maxBufferedBytes (1 MiB) and close the client with 1013.
-    const { url, master, logs, relay } = await start({});
+    // (maxMessagesPerSecond off: the relay's clock is virtual and stands still here.)
+    const { url, master, logs, relay } = await start({ maxMessagesPerSecond: 0 });
     master.handler = () => ({ kind: 'silent' });
     const client = await probe(url);
     client.ws.pause(); // a real ws client that does not read its socket
@@ -288,6 +289,7 @@ describe('Relay limits', () => {
       maxInFlightPerClient: 10_000,
       maxPendingUpstream: 10_000,
       maxInFlightUpstream: 10_000,
+      maxMessagesPerSecond: 0, // the relay's clock is virtual and stands still here: the rate is tested below
     });
     master.handler = () => ({ kind: 'silent' });
     const a = await probe(url);
@@ -303,6 +305,27 @@ describe('Relay limits', () => {
     const aMeters = master.requests.filter((r) => r.meter !== '999999').map((r) => Number(r.meter));
     expect(aMeters).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
   }, 20_000);
+
+  it('reads a client no faster than maxMessagesPerSecond, holding the rest in TCP, and serves others meanwhile', async () => {
+    // The soak's ws-flood row under the archived read policy: every read is refused at once, so a client with
+    // 100 in flight sends ~15,000 messages a second and the relay and master spend their CPU on it.
+    const { url, clock, logs } = await start({ maxMessagesPerSecond: 100 });
+    const a = await probe(url);
+    const b = await probe(url);
+    for (let i = 0; i < 250; i++) a.send('not json');
+    await logs.waitFor((e) => e.event === 'client-throttled');
+    await a.waitFor(() => a.messages.length >= 100);
+    expect(await b.read('b1', '101', '1')).toMatchObject({ type: 'reading' });
+    expect(a.messages).toHaveLength(100); // a second's burst, then nothing until the clock moves
+    clock.advance(500);
+    await a.waitFor(() => a.messages.length >= 145);
+    expect(await b.read('b2', '101', '2')).toMatchObject({ type: 'reading' });
+    expect(a.messages.length).toBeLessThanOrEqual(152);
+    clock.advance(2000);
+    await a.waitFor(() => a.messages.length === 250);
+    expect(a.closed).toBeUndefined();
+    expect(new Set(a.messages.map((m) => `${m.type} ${m.code}`))).toEqual(new Set(['error BAD_JSON']));
+  });
 
   it('prints one line per kind per 10 s for 2,000 bad messages and refused upgrades, then the count', async () => {
     const printed: RelayLogEntry[] = [];

@@ -15,6 +15,9 @@
  *   socket is not read (no new request taken; the rest of a socket read already parsed is held, at most one
  *   read's worth), and it is read again once they have gone out (the socket's `drain`);
  * - `maxMessagesPerTurn` 64: after that many messages of one client in a row the relay serves the others first;
+ * - `maxMessagesPerSecond` 2000 per client (a burst of as many allowed): beyond it the client's socket is not
+ *   read until its allowance has refilled — nothing is refused, TCP holds the rest; a client flooding requests
+ *   that are answered at once (reads of meters the master refuses) cannot take the relay's and master's CPU;
  * - `maxBufferedBytes` 1 MiB per client: a slow reader is closed with 1013 (see `client-session.ts`);
  * - `maxClients` 1000: further upgrades get HTTP 503 — unless a client has sent nothing for `evictIdleAfterMs`
  *   (2 s) and has nothing under way (no read in flight, no console connection to the master): one such client is
@@ -116,6 +119,12 @@ export interface RelayOptions {
    * tens of milliseconds per read, however its answers are then refused. @defaultValue 64
    */
   maxMessagesPerTurn?: number;
+  /**
+   * Messages per second one client may send, on average, with a burst of as many; beyond it its socket is not
+   * read until the allowance refills (a token bucket, as brokers rate-limit a client: nothing is refused, TCP
+   * backpressure holds the rest). 0 = no limit. @defaultValue 2000
+   */
+  maxMessagesPerSecond?: number;
   /** Simultaneous WebSocket clients. @defaultValue 1000 */
   maxClients?: number;
   /**
@@ -203,6 +212,7 @@ export interface RelayEvents {
 }
 
 interface Client {
+  id: number;
   ws: WebSocket;
   session: ClientSession;
   alive: boolean;
@@ -224,6 +234,11 @@ interface Client {
   yielding: boolean;
   /** Messages handled since the client last yielded. */
   taken: number;
+  /** Messages the client may still send now (`maxMessagesPerSecond`), as of `allowanceAt`. */
+  allowance: number;
+  allowanceAt: number;
+  /** Not read until its allowance has refilled: it sent more than `maxMessagesPerSecond`. */
+  throttled: TimerHandle | undefined;
   /**
    * Messages that arrived while paused or yielding: the rest of the socket read that was being parsed when the
    * pause came (ws parses a whole read). At most one read of the socket, so at most 64 KiB of messages; handled,
@@ -266,6 +281,7 @@ export class Relay extends EventEmitter<RelayEvents> {
   readonly maxBufferedBytes: number;
   readonly pauseReadingAboveBytes: number;
   readonly maxMessagesPerTurn: number;
+  readonly maxMessagesPerSecond: number;
   readonly maxClients: number;
   readonly idleTimeoutMs: number;
   readonly evictIdleAfterMs: number;
@@ -322,6 +338,11 @@ export class Relay extends EventEmitter<RelayEvents> {
       0,
     );
     this.maxMessagesPerTurn = checkedInteger('maxMessagesPerTurn', options.maxMessagesPerTurn ?? 64, 1);
+    this.maxMessagesPerSecond = checkedInteger(
+      'maxMessagesPerSecond',
+      options.maxMessagesPerSecond ?? 2000,
+      0,
+    );
     this.maxClients = checkedInteger('maxClients', options.maxClients ?? 1000, 1);
     this.idleTimeoutMs = checkedInteger('idleTimeoutMs', options.idleTimeoutMs ?? 0, 0);
     this.evictIdleAfterMs = checkedInteger('evictIdleAfterMs', options.evictIdleAfterMs ?? 2000, 0);
@@ -673,6 +694,7 @@ export class Relay extends EventEmitter<RelayEvents> {
       markClosed = resolve;
     });
     const client: Client = {
+      id: clientId,
       ws,
       session,
       alive: true,
@@ -686,6 +708,9 @@ export class Relay extends EventEmitter<RelayEvents> {
       paused: false,
       yielding: false,
       taken: 0,
+      allowance: this.maxMessagesPerSecond,
+      allowanceAt: this.#clock.now(),
+      throttled: undefined,
       held: [],
     };
     this.#clients.set(clientId, client);
@@ -705,7 +730,7 @@ export class Relay extends EventEmitter<RelayEvents> {
         : Array.isArray(data)
           ? Buffer.concat(data)
           : Buffer.from(data);
-      if (client.paused || client.yielding) client.held.push([bytes, isBinary]);
+      if (client.paused || client.yielding || client.throttled) client.held.push([bytes, isBinary]);
       else this.#take(client, bytes, isBinary);
     });
     ws.on('error', (error: Error & { code?: string }) => {
@@ -881,8 +906,15 @@ export class Relay extends EventEmitter<RelayEvents> {
     });
   }
 
-  /** Handles one message of the client; after `maxMessagesPerTurn` in a row it yields to the event loop. */
+  /**
+   * Handles one message of the client; after `maxMessagesPerTurn` in a row it yields to the event loop, and once
+   * its `maxMessagesPerSecond` allowance is spent it is not read until the allowance has refilled.
+   */
   #take(client: Client, bytes: Buffer, isBinary: boolean): void {
+    if (this.maxMessagesPerSecond > 0 && !this.#spend(client)) {
+      client.held.unshift([bytes, isBinary]); // first again when the allowance has refilled
+      return;
+    }
     client.session.handle(bytes, isBinary);
     if (++client.taken < this.maxMessagesPerTurn || client.yielding) return;
     client.taken = 0;
@@ -894,15 +926,52 @@ export class Relay extends EventEmitter<RelayEvents> {
     });
   }
 
+  /**
+   * Spends one message of the client's allowance (refilled at `maxMessagesPerSecond`, at most a second's worth)
+   * and says whether there was one; when there was not, stops reading the client until one message's worth has
+   * come back.
+   */
+  #spend(client: Client): boolean {
+    if (client.throttled) return false;
+    const now = this.#clock.now();
+    const rate = this.maxMessagesPerSecond;
+    client.allowance = Math.min(rate, client.allowance + ((now - client.allowanceAt) * rate) / 1000);
+    client.allowanceAt = now;
+    if (client.allowance >= 1) {
+      client.allowance -= 1;
+      return true;
+    }
+    const waitMs = Math.ceil(((1 - client.allowance) * 1000) / rate);
+    client.ws.pause();
+    client.throttled = this.#clock.setTimeout(() => {
+      client.throttled = undefined;
+      this.#readOn(client);
+    }, waitMs);
+    this.#log({
+      level: 'info',
+      event: 'client-throttled',
+      message: `client #${client.id} sends more than maxMessagesPerSecond ${rate}: not read for ${waitMs} ms`,
+      fields: { client: client.id, waitMs },
+    });
+    return false;
+  }
+
   /** Handles the held messages, in order, while nothing holds the client back, then reads its socket again. */
   #readOn(client: Client): void {
     // A client being closed (slow reader, idle, stopping) stays unread.
     if (!client.session.open || client.graceTimer !== undefined) return;
-    while (client.held.length > 0 && !client.paused && !client.yielding && client.session.open) {
+    while (
+      client.held.length > 0 &&
+      !client.paused &&
+      !client.yielding &&
+      !client.throttled &&
+      client.session.open
+    ) {
       const [bytes, isBinary] = client.held.shift() as [Buffer, boolean];
       this.#take(client, bytes, isBinary);
     }
-    if (!client.paused && !client.yielding && client.held.length === 0) client.ws.resume();
+    if (!client.paused && !client.yielding && !client.throttled && client.held.length === 0)
+      client.ws.resume();
   }
 
   /** The session closed a slow reader with 1013: read nothing more from it, terminate it after the grace. */
@@ -915,6 +984,8 @@ export class Relay extends EventEmitter<RelayEvents> {
   #clearClientTimers(client: Client): void {
     if (client.idleTimer !== undefined) this.#clock.clearTimeout(client.idleTimer);
     client.idleTimer = undefined;
+    if (client.throttled !== undefined) this.#clock.clearTimeout(client.throttled);
+    client.throttled = undefined;
     // The grace timer stays: it must still terminate a client that never completes the close.
   }
 
