@@ -176,6 +176,53 @@ describe('a pair outlives no one (issue 13 item 8)', () => {
     },
   );
 
+  it.runIf(process.platform === 'linux')(
+    'the watchdog removes the folder when socat ends before the death signal reaches it',
+    async () => {
+      // When a process is killed the kernel closes its files (its end of the pair) before it signals the children
+      // of its death: socat can see the hang-up and end, and the watchdog with it, before the TERM arrives. The
+      // maker is stopped (SIGSTOP) here so that only the watchdog can clean; socat is then ended on its own.
+      const module = new URL('./pty-pair.ts', import.meta.url).pathname;
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          `const { createPtyPair } = await import(${JSON.stringify(module)});
+           const pair = await createPtyPair();
+           process.stdout.write(pair.dir + '\\n');
+           setInterval(() => {}, 1000);`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      let dir = '';
+      try {
+        dir = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.setEncoding('utf8');
+          child.stdout.on('data', (t: string) => {
+            out += t;
+            if (out.includes('\n')) resolve(out.trim());
+          });
+          child.once('exit', (code) => reject(new Error(`child exited (${code}) before the pair was ready`)));
+        });
+        child.kill('SIGSTOP');
+        const socat = processesMentioning(dir).filter((pid) =>
+          readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0].endsWith('socat'),
+        );
+        expect(socat).toHaveLength(1);
+        process.kill(socat[0], 'SIGKILL');
+        await waitUntil(() => processesMentioning(dir).length === 0 && !existsSync(dir));
+      } finally {
+        child.kill('SIGKILL');
+        if (dir) for (const pid of processesMentioning(dir)) process.kill(pid, 'SIGKILL');
+        if (dir) rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   it('socat runs outside our process group, so a Ctrl-C at the terminal reaches us and not it', async () => {
     const pair = await createPtyPair();
     try {

@@ -170,6 +170,10 @@ function supervised(
     'trap stop TERM HUP INT',
     '"$@" & pid=$!',
     'wait "$pid"; code=$?',
+    // socat ended by itself. When this process dies the kernel closes its end of the pair before it sends the
+    // death signal, so socat may see the hang-up and end — and this shell exit — before the TERM arrives (seen
+    // under load: the folder was left). The pair is gone either way: remove the folder here too.
+    '[ "$own" = 1 ] && rm -rf -- "$dir"',
     'exit "$code"',
   ].join('\n');
   return {
