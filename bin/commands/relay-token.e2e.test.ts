@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeMaster } from '../../harness/relay/testing/fake-master.ts';
+import { WsProbe } from '../../harness/relay/testing/ws-probe.ts';
 
 const run = promisify(execFile);
 const bin = new URL('../meterlab.mjs', import.meta.url).pathname;
@@ -73,5 +74,39 @@ describe('meterlab relay / read tokens', () => {
     expect(refused?.code).not.toBe(0);
     expect(relay.output()).toContain('401');
     expect(relay.output()).not.toContain(TOKEN);
+  }, 60_000);
+});
+
+describe('meterlab relay limit flags', () => {
+  it('--max-clients and --max-messages-per-second reach the relay', async () => {
+    const master = new FakeMaster();
+    await master.start();
+    cleanups.push(() => master.stop());
+    const relay = await startRelay(
+      [
+        '--listen',
+        '127.0.0.1:0',
+        '--master',
+        `127.0.0.1:${master.port}`,
+        '--max-clients',
+        '1',
+        '--max-messages-per-second',
+        '5',
+        '-v',
+      ],
+      process.env,
+    );
+    const first = new WsProbe(relay.url);
+    cleanups.push(() => first.close());
+    await first.opened();
+    expect(await first.read('r1', '101', '101001')).toMatchObject({ type: 'reading' });
+    // The only slot is held by a client that has just read: not evictable, so the newcomer is refused.
+    await expect(new WsProbe(relay.url).opened()).rejects.toMatchObject({ status: 503 });
+    for (let i = 0; i < 20; i++) first.send('not json');
+    const deadline = Date.now() + 20_000;
+    while (!/sends more than maxMessagesPerSecond 5/.test(relay.output())) {
+      if (Date.now() > deadline) throw new Error(`no throttle line in:\n${relay.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }, 60_000);
 });

@@ -50,6 +50,18 @@ export function registerRelay(program: Command): void {
       numberArg('milliseconds', { above: 0 }),
       10000,
     )
+    .option(
+      '--max-clients <n>',
+      'simultaneous WebSocket clients; beyond it a client silent for a while is evicted, or the newcomer gets 503',
+      numberArg('clients', { min: 1, integer: true }),
+      1000,
+    )
+    .option(
+      '--max-messages-per-second <n>',
+      'messages one client may send per second (a burst of as many); beyond it its socket is not read until the allowance refills (0 = no limit)',
+      numberArg('messages', { min: 0, integer: true }),
+      2000,
+    )
     .option('-v, --verbose', 'log every read')
     .addHelpText(
       'after',
@@ -80,6 +92,8 @@ Examples:
         readTimeoutMs: o.readTimeout,
         idleTimeoutMs: Math.round(o.idleTimeout * 1000),
         handshakeTimeoutMs: o.handshakeTimeout,
+        maxClients: o.maxClients,
+        maxMessagesPerSecond: o.maxMessagesPerSecond,
         log: (e) => {
           if (o.verbose || e.level !== 'info' || e.event === 'listening' || e.event.startsWith('master-')) {
             log(e);
