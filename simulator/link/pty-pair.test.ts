@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
@@ -133,45 +133,62 @@ function processesMentioning(text: string): number[] {
   return pids;
 }
 
+/**
+ * A separate Node process that makes a pair (its own folder) and keeps it; resolves once the pair is ready, with
+ * the process and the pair's folder. `release` kills the process and anything it left, even when a test failed.
+ */
+async function pairMaker(): Promise<{ child: ChildProcess; dir: string; release: () => void }> {
+  const module = new URL('./pty-pair.ts', import.meta.url).pathname;
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      `const { createPtyPair } = await import(${JSON.stringify(module)});
+       const pair = await createPtyPair();
+       process.stdout.write(pair.dir + '\\n');
+       setInterval(() => {}, 1000);`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let dir = '';
+  const release = () => {
+    child.kill('SIGKILL');
+    if (!dir) return;
+    for (const pid of processesMentioning(dir)) process.kill(pid, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    dir = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (t: string) => {
+        out += t;
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.once('exit', (code) => reject(new Error(`child exited (${code}) before the pair was ready`)));
+    });
+  } catch (error) {
+    release();
+    throw error;
+  }
+  return { child, dir, release };
+}
+
 describe('a pair outlives no one (issue 13 item 8)', () => {
   it.runIf(process.platform === 'linux')(
     'socat and the folder go when the process that made the pair is killed with SIGKILL',
     async () => {
-      const module = new URL('./pty-pair.ts', import.meta.url).pathname;
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--input-type=module',
-          '-e',
-          `const { createPtyPair } = await import(${JSON.stringify(module)});
-           const pair = await createPtyPair();
-           process.stdout.write(pair.dir + '\\n');
-           setInterval(() => {}, 1000);`,
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      let dir = '';
+      const { child, dir, release } = await pairMaker();
       try {
-        dir = await new Promise<string>((resolve, reject) => {
-          let out = '';
-          child.stdout.setEncoding('utf8');
-          child.stdout.on('data', (t: string) => {
-            out += t;
-            if (out.includes('\n')) resolve(out.trim());
-          });
-          child.once('exit', (code) => reject(new Error(`child exited (${code}) before the pair was ready`)));
-        });
         expect(existsSync(dir)).toBe(true);
         expect(processesMentioning(dir).length).toBeGreaterThan(0);
         child.kill('SIGKILL');
         await waitUntil(() => processesMentioning(dir).length === 0 && !existsSync(dir));
       } finally {
-        child.kill('SIGKILL');
-        // When the test fails, do not leave what it found behind.
-        if (dir) for (const pid of processesMentioning(dir)) process.kill(pid, 'SIGKILL');
-        if (dir) rmSync(dir, { recursive: true, force: true });
+        release();
       }
     },
   );
@@ -182,32 +199,8 @@ describe('a pair outlives no one (issue 13 item 8)', () => {
       // When a process is killed the kernel closes its files (its end of the pair) before it signals the children
       // of its death: socat can see the hang-up and end, and the watchdog with it, before the TERM arrives. The
       // maker is stopped (SIGSTOP) here so that only the watchdog can clean; socat is then ended on its own.
-      const module = new URL('./pty-pair.ts', import.meta.url).pathname;
-      const child = spawn(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          '--input-type=module',
-          '-e',
-          `const { createPtyPair } = await import(${JSON.stringify(module)});
-           const pair = await createPtyPair();
-           process.stdout.write(pair.dir + '\\n');
-           setInterval(() => {}, 1000);`,
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      let dir = '';
+      const { child, dir, release } = await pairMaker();
       try {
-        dir = await new Promise<string>((resolve, reject) => {
-          let out = '';
-          child.stdout.setEncoding('utf8');
-          child.stdout.on('data', (t: string) => {
-            out += t;
-            if (out.includes('\n')) resolve(out.trim());
-          });
-          child.once('exit', (code) => reject(new Error(`child exited (${code}) before the pair was ready`)));
-        });
         child.kill('SIGSTOP');
         const socat = processesMentioning(dir).filter((pid) =>
           readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0')[0].endsWith('socat'),
@@ -216,9 +209,7 @@ describe('a pair outlives no one (issue 13 item 8)', () => {
         process.kill(socat[0], 'SIGKILL');
         await waitUntil(() => processesMentioning(dir).length === 0 && !existsSync(dir));
       } finally {
-        child.kill('SIGKILL');
-        if (dir) for (const pid of processesMentioning(dir)) process.kill(pid, 'SIGKILL');
-        if (dir) rmSync(dir, { recursive: true, force: true });
+        release();
       }
     },
   );
