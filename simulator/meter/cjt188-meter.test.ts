@@ -224,6 +224,24 @@ describe('Cjt188Meter', () => {
     expect(m.events.dropped).toBe(15);
   });
 
+  it('with maxEvents 0 keeps no events and builds none, yet a listener hears every one (a fleet meter)', () => {
+    const m = meter({ maxEvents: 0 });
+    expect(m.events.wanted).toBe(false);
+    const [plan] = m.respond(wire(buildReadRequest('101001', '901F')), START);
+    expect(plan.bytes.length).toBeGreaterThan(0); // answered as always
+    expect(m.events.size).toBe(0);
+    expect(m.events.dropped).toBe(0); // nothing was even built
+    const heard: string[] = [];
+    const stop = m.events.subscribe((e) => heard.push(e.kind));
+    expect(m.events.wanted).toBe(true);
+    m.respond(wire(buildReadRequest('101001', '901F')), START + 1);
+    expect(heard).toEqual(['request', 'reply']);
+    expect(m.events.size).toBe(0);
+    stop();
+    expect(m.events.wanted).toBe(false);
+    expect(() => meter({ maxEvents: -1 })).toThrow(/"maxEvents" must be an integer ≥ 0, got -1/);
+  });
+
   it('logs the request and the reply as plain data: hex as on the wire and a one-line summary', () => {
     const m = meter();
     const request = encodeCjt188(buildReadRequest('101001', '901F', { ser: 3 }));

@@ -33,7 +33,9 @@ export const DEFAULT_MAX_METER_EVENTS = 1000;
 
 /**
  * A bounded list of {@link MeterEvent}s with listeners. When full, the oldest entry is dropped and counted in
- * `dropped`; listeners still see every event.
+ * `dropped`; listeners still see every event. A log of `maxEvents` 0 keeps nothing: a fleet's meters use it,
+ * since 1,000 events of ~670 bytes for each of thousands of meters came to gigabytes (see
+ * {@link MeterEventLog.wanted}).
  */
 export class MeterEventLog {
   readonly maxEvents: number;
@@ -42,12 +44,12 @@ export class MeterEventLog {
   readonly #listeners = new Set<(event: MeterEvent) => void>();
 
   /**
-   * @param maxEvents - most entries kept. @defaultValue {@link DEFAULT_MAX_METER_EVENTS}
-   * @throws TypeError when `maxEvents` is not a positive integer.
+   * @param maxEvents - most entries kept (0: none, listeners only). @defaultValue {@link DEFAULT_MAX_METER_EVENTS}
+   * @throws TypeError when `maxEvents` is not an integer ≥ 0.
    */
   constructor(maxEvents = DEFAULT_MAX_METER_EVENTS) {
-    if (!Number.isInteger(maxEvents) || maxEvents < 1) {
-      throw new TypeError(`"maxEvents" must be a positive integer, got ${String(maxEvents)}`);
+    if (!Number.isInteger(maxEvents) || maxEvents < 0) {
+      throw new TypeError(`"maxEvents" must be an integer ≥ 0, got ${String(maxEvents)}`);
     }
     this.maxEvents = maxEvents;
   }
@@ -72,13 +74,25 @@ export class MeterEventLog {
     return this.#dropped;
   }
 
+  /**
+   * Whether an event pushed now would be kept or heard. A meter builds its request and reply events (hex and a
+   * summary of the frame, a few µs per read) only when one is.
+   */
+  get wanted(): boolean {
+    return this.maxEvents > 0 || this.#listeners.size > 0;
+  }
+
   /** Adds an entry and tells every listener. */
   push(event: MeterEvent): void {
-    if (this.#events.length >= this.maxEvents) {
-      this.#events.shift();
+    if (this.maxEvents === 0) {
       this.#dropped++;
+    } else {
+      if (this.#events.length >= this.maxEvents) {
+        this.#events.shift();
+        this.#dropped++;
+      }
+      this.#events.push(event);
     }
-    this.#events.push(event);
     for (const listener of this.#listeners) listener(event);
   }
 

@@ -177,12 +177,14 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
    */
   respond(frame: F, now: number = this.clock.now()): PlannedTransmission[] {
     if (!this.accepts(frame)) return [];
-    this.events.push({
-      kind: 'request',
-      at: now,
-      hex: bytesToHex(this.encode(frame)),
-      summary: summarise(frame),
-    });
+    if (this.events.wanted) {
+      this.events.push({
+        kind: 'request',
+        at: now,
+        hex: bytesToHex(this.encode(frame)),
+        summary: summarise(frame),
+      });
+    }
     const answer = this.answer(frame, now);
     if (answer.reply === null) return [];
     return this.#applyFaults(answer, now);
@@ -255,7 +257,6 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
       }
     }
     let bytes = this.encode(frame);
-    const summary = summarise(frame);
     if (badChecksum) {
       bytes[bytes.length - 2] = (bytes[bytes.length - 2] + 1) & 0xff;
       this.#logFault(
@@ -277,8 +278,11 @@ export abstract class MeterBase<F extends { protocol: string; address: string }>
     }
     const out: PlannedTransmission[] = [{ delayMs, bytes }];
     if (duplicate) out.push({ delayMs, bytes: bytes.slice() });
-    for (const t of out) {
-      this.events.push({ kind: 'reply', at: now, hex: bytesToHex(t.bytes), summary, delayMs: t.delayMs });
+    if (this.events.wanted) {
+      const summary = summarise(frame);
+      for (const t of out) {
+        this.events.push({ kind: 'reply', at: now, hex: bytesToHex(t.bytes), summary, delayMs: t.delayMs });
+      }
     }
     return out;
   }

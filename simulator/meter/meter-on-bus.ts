@@ -82,6 +82,7 @@ export class MeterOnBus {
     events.push(...this.#accumulator.push(bytes));
     for (const event of events) {
       if (event.kind === 'dropped') {
+        if (!this.meter.events.wanted) continue;
         const dropped: MeterEvent = {
           kind: 'dropped',
           at,
