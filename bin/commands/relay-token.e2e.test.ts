@@ -100,7 +100,11 @@ describe('meterlab relay limit flags', () => {
     cleanups.push(() => first.close());
     await first.opened();
     expect(await first.read('r1', '101', '101001')).toMatchObject({ type: 'reading' });
-    // The only slot is held by a client that has just read: not evictable, so the newcomer is refused.
+    // The only slot is held by a client with a read in flight (the master holds it): never evicted, so the
+    // newcomer is refused.
+    master.handler = () => ({ kind: 'silent' });
+    first.send({ type: 'read', id: 'r2', concentrator: '101', meter: '101002' });
+    await master.waitForRequests(2);
     await expect(new WsProbe(relay.url).opened()).rejects.toMatchObject({ status: 503 });
     for (let i = 0; i < 20; i++) first.send('not json');
     const deadline = Date.now() + 20_000;
